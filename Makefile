@@ -1,0 +1,49 @@
+# sactk: every target bootstraps what it needs (Debian ngspice packages, .venv).
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+APT_PKGS := ngspice libngspice0 libngspice0-dev
+
+.PHONY: install system-deps demo test lint typecheck pytest bench clean golden
+
+system-deps:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# Strict editable mode: a link tree that mypy and pytest both see through a .pth file
+# (the default editable finder hides the package-dir mapping from mypy).
+install: system-deps $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]' --config-settings editable_mode=strict
+
+demo: install
+	$(BIN)/sactk demo --out demo-out
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy -p sactk
+
+pytest: install
+	$(BIN)/pytest --ngspice=required $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+# Regenerate golden netlists after a deliberate builder change (review the diff).
+golden: install
+	SACTK_REGEN_GOLDEN=1 $(BIN)/pytest tests/test_golden.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info demo-out
