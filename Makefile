@@ -30,8 +30,9 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 
+# mypy runs inside the editable link tree, where the package has its installed layout.
 typecheck: install
-	$(BIN)/mypy -p sactk
+	cd build/__editable__.sactk-*/ && $(CURDIR)/$(BIN)/mypy -p sactk --config-file $(CURDIR)/pyproject.toml
 
 pytest: install
 	$(BIN)/pytest --ngspice=required $(PYTEST_ARGS)

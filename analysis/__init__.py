@@ -1,0 +1,1 @@
+"""Metrics against ideal functions, bias-collapse analysis and characterization plots."""

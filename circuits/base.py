@@ -1,0 +1,45 @@
+"""What every cell builder returns, and the registry of cells."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+
+from sactk.netlists.render import Netlist
+
+from sactk.errors import SpecError
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A result column read from a simulator vector: ``column = scale * vector``."""
+
+    column: str
+    """Result column, with its unit suffix (``out_z_a``)."""
+    vector: str
+    """ngspice vector name after an operating point (``v(g)``, ``vout#branch``)."""
+    scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class Bench:
+    """A cell in its test bench, ready to simulate and to alter between points."""
+
+    netlist: Netlist
+    inputs: dict[str, str]
+    """Input column (``in_i0_a``) -> instance name of the source that sets it."""
+    bias: tuple[str, ...]
+    """Instance names of the sources whose value is the bias current ``bias_a``."""
+    probes: tuple[Probe, ...]
+
+
+CELLS = ("mp",)
+
+
+def get_cell(name: str) -> ModuleType:
+    """The module of a cell family (``Params``, ``build``, ``ideal``, ``input_columns``)."""
+    if name == "mp":
+        from sactk.circuits import mp
+
+        return mp
+    raise SpecError(f"cell.name: unknown cell {name!r}; use one of {', '.join(CELLS)}")

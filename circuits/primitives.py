@@ -1,0 +1,62 @@
+"""Building blocks shared by cells: sizing rules, cascoded sinks, cascode bias, clamps.
+
+Every size is derived from the technology, so a builder sized for c180 is also sized for a
+user's PDK without hand edits.
+"""
+
+from __future__ import annotations
+
+from sactk.netlists.render import CurrentSource, Mosfet
+from sactk.netlists.technology import Technology
+
+
+def analog_l_um(tech: Technology) -> float:
+    """Channel length for matched analog devices: 1 um or 4 Lmin, whichever is longer.
+
+    Long channels keep DIBL and length modulation small; 1 um is a common floor for
+    current-mode mirrors in 0.18 um processes (Razavi, Design of Analog CMOS ICs, ch. 5).
+    """
+    return max(1.0, 4.0 * tech.lmin_um)
+
+
+def analog_w_um(tech: Technology, l_um: float) -> float:
+    """Width for the matched devices: W/L = 4, so 10 uA stays near moderate inversion."""
+    return max(tech.wmin_um, 4.0 * l_um)
+
+
+def cascoded_sink(
+    name: str, top: str, gate: str, casc_gate: str, w_um: float, l_um: float
+) -> tuple[Mosfet, Mosfet]:
+    """An NMOS sink (gate ``gate``) under a cascode (gate ``casc_gate``), drain ``top``.
+
+    Internal node: ``<name>_c``. Returns (sink, cascode).
+    """
+    mid = f"{name}_c"
+    return (
+        Mosfet(f"{name}s", mid, gate, "0", "0", "n", w_um, l_um),
+        Mosfet(f"{name}c", top, casc_gate, mid, "0", "n", w_um, l_um),
+    )
+
+
+def cascode_bias(
+    name: str, node: str, vdd: str, bias_a: float, w_um: float, l_um: float
+) -> tuple[CurrentSource, Mosfet]:
+    """Cascode gate voltage from a diode carrying ``bias_a`` with 1/16 of the sinks' W/L.
+
+    A weaker diode sets the cascode gate about n U_T ln(16) (weak inversion) or 3 V_ov
+    (strong inversion) above what the cascodes need, so the sinks under them keep
+    V_DS > 4 U_T at every bias: a wide-swing cascode bias (Razavi ch. 5) that scales with the
+    bias current instead of a fixed voltage.
+    """
+    return (
+        CurrentSource(f"{name}", vdd, node, bias_a),
+        Mosfet(f"{name}d", node, node, "0", "0", "n", w_um / 4.0, 4.0 * l_um),
+    )
+
+
+def off_clamp(name: str, node: str, tech: Technology, l_um: float) -> Mosfet:
+    """A normally-off NMOS (gate and drain at ground) that conducts only if ``node`` goes
+    below ground by a threshold. It keeps Newton's method away from absurd negative operating
+    points on high-impedance nodes drained by an ideal current (NGSPICE_NOTES.md, GF180MCU).
+    Minimum width and 4x length keep its leakage far below a 10 nA bias."""
+    return Mosfet(name, "0", "0", node, "0", "n", tech.wmin_um, 4.0 * l_um)

@@ -1,0 +1,1 @@
+"""Technologies, model cards and netlist text."""

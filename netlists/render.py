@@ -1,0 +1,187 @@
+"""Netlists as data, and the one function that turns them into SPICE text.
+
+Nothing a user writes reaches the text unchecked: element and node names must match
+:data:`NAME_RE`, numbers are validated as finite and formatted here, and paths may not contain
+quotes or line breaks. The text never contains a ``.control`` block; the backend drives the
+simulator with its own commands.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from sactk.netlists.technology import Technology
+
+from sactk.errors import SpecError
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+"""Element, node, model and parameter names: lower case (ngspice's control language lowers
+source names), a letter first, at most 64 characters."""
+
+
+def check_node(name: str, what: str = "node") -> str:
+    """A node name: ``0`` (ground) or a valid name."""
+    return name if name == "0" else check_name(name, what)
+
+
+def check_name(name: str, what: str = "name") -> str:
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise SpecError(
+            f"{what}: {name!r} is not a valid netlist name; use lower-case letters, digits and "
+            "'_', starting with a letter"
+        )
+    return name
+
+
+def fmt(value: float, what: str = "value") -> str:
+    """Format a number for SPICE: finite, 9 significant digits, no unit suffix."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise SpecError(f"{what}: {value!r} is not a number")
+    v = float(value)
+    if not math.isfinite(v):
+        raise SpecError(f"{what}: {value!r} is not a finite number")
+    if v == 0.0:
+        return "0"
+    return f"{v:.9g}"
+
+
+def check_path(path: str, what: str = "path") -> str:
+    if any(c in path for c in "'\"\n\r\0"):
+        raise SpecError(f"{what}: path {path!r} contains a quote or line break; rename it")
+    return path
+
+
+@dataclass(frozen=True)
+class Mosfet:
+    """A MOSFET instance; ``kind`` picks the technology's NMOS or PMOS device."""
+
+    name: str
+    d: str
+    g: str
+    s: str
+    b: str
+    kind: str  # "n" or "p"
+    w_um: float
+    l_um: float
+
+
+@dataclass(frozen=True)
+class CurrentSource:
+    """DC current ``dc_a`` flowing from node ``p`` through the source into node ``n``."""
+
+    name: str
+    p: str
+    n: str
+    dc_a: float
+
+
+@dataclass(frozen=True)
+class VoltageSource:
+    """DC voltage ``dc_v`` between ``p`` (+) and ``n`` (-). Its branch current, positive from
+    ``p`` through the source to ``n``, is readable as ``<name>#branch``."""
+
+    name: str
+    p: str
+    n: str
+    dc_v: float
+
+
+Element = Mosfet | CurrentSource | VoltageSource
+
+
+@dataclass(frozen=True)
+class Netlist:
+    """One test bench: elements on a technology at one corner and temperature."""
+
+    title: str
+    tech: Technology
+    corner: str
+    temp_c: float
+    elements: tuple[Element, ...]
+    options: tuple[tuple[str, float], ...] = field(default=(("gmin", 1e-15),))
+
+    def element(self, name: str) -> Element:
+        for e in self.elements:
+            if e.name == name:
+                return e
+        raise KeyError(name)
+
+
+def _prefix(e: Element, tech: Technology) -> str:
+    if isinstance(e, Mosfet):
+        return "x" if tech.device_kind == "subckt" else "m"
+    if isinstance(e, CurrentSource):
+        return "i"
+    return "v"
+
+
+def instance_name(e: Element, tech: Technology) -> str:
+    """The SPICE instance name: type letter + element name (``iin0``, ``mms0``, ``xmms0``)."""
+    return _prefix(e, tech) + e.name
+
+
+def _render_element(e: Element, tech: Technology) -> str:
+    name = instance_name(e, tech)
+    check_name(e.name, f"element {e.name!r}")
+    if isinstance(e, Mosfet):
+        for n in (e.d, e.g, e.s, e.b):
+            check_node(n, f"node of {e.name}")
+        if e.kind not in ("n", "p"):
+            raise SpecError(f"element {e.name}: kind must be 'n' or 'p'")
+        if e.w_um < tech.wmin_um or e.l_um < tech.lmin_um:
+            raise SpecError(
+                f"element {e.name}: W/L {e.w_um}/{e.l_um} um is below the {tech.name} minimum "
+                f"{tech.wmin_um}/{tech.lmin_um} um"
+            )
+        model = tech.nmos if e.kind == "n" else tech.pmos
+        # Drain/source diffusion geometry from the drawn width; PD/PS >= W keeps BSIM3's
+        # parameter check quiet (NGSPICE_NOTES.md).
+        a_pm2 = e.w_um * tech.diff_ext_um
+        p_um = 2.0 * (e.w_um + tech.diff_ext_um)
+        geo = (
+            f"w={fmt(e.w_um)}u l={fmt(e.l_um)}u ad={fmt(a_pm2)}p as={fmt(a_pm2)}p "
+            f"pd={fmt(p_um)}u ps={fmt(p_um)}u"
+        )
+        return f"{name} {e.d} {e.g} {e.s} {e.b} {model} {geo}"
+    check_node(e.p, f"node of {e.name}")
+    check_node(e.n, f"node of {e.name}")
+    if isinstance(e, CurrentSource):
+        return f"{name} {e.p} {e.n} dc {fmt(e.dc_a, e.name + '.dc_a')}"
+    return f"{name} {e.p} {e.n} dc {fmt(e.dc_v, e.name + '.dc_v')}"
+
+
+def write(netlist: Netlist, out: TextIO) -> None:
+    """Write the SPICE text of ``netlist`` to a text stream."""
+    tech = netlist.tech
+    if "\n" in netlist.title or "\r" in netlist.title:
+        raise SpecError("title: must be one line")
+    out.write(f"* {netlist.title}\n")
+    out.write(f"* technology {tech.name}, corner {netlist.corner}\n")
+    for inc in tech.includes:
+        out.write(f".include '{check_path(str(inc), 'tech.includes')}'\n")
+    for pname, pval in tech.params:
+        out.write(f".param {check_name(pname, 'tech.params')}={fmt(pval, pname)}\n")
+    section = check_name(tech.corner_section(netlist.corner), "tech.corner")
+    out.write(f".lib '{check_path(str(tech.model_lib), 'tech.model_lib')}' {section}\n")
+    opts = " ".join(f"{check_name(k, 'option')}={fmt(v, k)}" for k, v in netlist.options)
+    out.write(f".options temp={fmt(netlist.temp_c, 'temp_c')} {opts}\n")
+    for e in netlist.elements:
+        out.write(_render_element(e, tech) + "\n")
+    out.write(".end\n")
+
+
+def render(netlist: Netlist) -> str:
+    import io
+
+    buf = io.StringIO()
+    write(netlist, buf)
+    return buf.getvalue()
+
+
+def text_hash(text: str) -> str:
+    """SHA-256 of netlist text (hex, first 16 characters), recorded with every result."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -1,0 +1,3 @@
+from sactk.cli import main
+
+main()

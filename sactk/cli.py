@@ -1,0 +1,227 @@
+"""The ``sactk`` command line.
+
+Exit codes: 0 success; 2 bad input (one line naming the field and the fix); 3 finished but
+some points failed (the summary lists them); 1 internal error (``--debug`` shows the trace).
+Heavy libraries are imported inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from sactk.errors import SactkError
+
+app = typer.Typer(
+    name="sactk",
+    help="Characterize analog ML compute cells on ngspice and carry the results up to ML.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+_STATE = {"debug": False}
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    _STATE["debug"] = debug
+
+
+def _err(msg: str) -> None:
+    typer.echo(f"error: {msg}", err=True)
+
+
+@app.command()
+def presets() -> None:
+    """List the built-in sweep specs."""
+    import tomllib
+
+    from sactk.sweeps.spec import preset_names, preset_text
+
+    for name in preset_names():
+        desc = tomllib.loads(preset_text(name)).get("description", "")
+        typer.echo(f"{name:<16} {desc}")
+
+
+def _load(spec: Path | None, preset: str | None, overrides: list[str]) -> Any:
+    from sactk.errors import SpecError
+    from sactk.sweeps.spec import load_spec
+
+    if (spec is None) == (preset is None):
+        raise SpecError("spec: give a spec file or --preset NAME (not both)")
+    return load_spec(spec, preset=preset, overrides=overrides)
+
+
+def _sweep_with_progress(spec: Any, out: Path, jobs: int | None, keep: bool) -> Any:
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from sactk.sweeps.run import prepare, run_sweep
+
+    prepared = prepare(spec)  # bad input fails here, before any output or progress bar
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("[bold]sweep[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("points"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("sweep", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        summary = run_sweep(
+            spec, out, n_jobs=jobs, keep_netlists=keep, progress=progress, prepared=prepared
+        )
+    return summary
+
+
+def _print_summary(summary: Any) -> None:
+    s = summary
+    typer.echo(
+        f"{s.points} points in {s.wall_s:.1f} s ({s.points_per_s:.0f} points/s); "
+        f"{s.jobs_total - s.jobs_skipped} jobs run, {s.jobs_skipped} already done; "
+        f"{s.failed_points} failed -> {s.out}"
+    )
+    for f in s.failures[:10]:
+        typer.echo(
+            f"  failed: temp_c={f['temp_c']:g} bias_a={f['bias_a']:.3g} point={f['point']}: "
+            f"{f['status']}",
+            err=True,
+        )
+
+
+@app.command()
+def sweep(
+    spec: Annotated[Path | None, typer.Argument(help="Sweep spec (TOML).")] = None,
+    preset: Annotated[str | None, typer.Option(help="Built-in spec (see `sactk presets`).")] = None,
+    out: Annotated[Path, typer.Option(help="Results directory (resumed if it exists).")] = Path(
+        "sweep-out"
+    ),
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a spec key: section.key=TOML value."),
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default: all cores).")
+    ] = None,
+    keep_netlists: Annotated[
+        bool, typer.Option(help="Save every netlist under DIR/netlists.")
+    ] = False,
+) -> None:
+    """Run a sweep with a progress bar; resumes into an existing DIR."""
+    s = _load(spec, preset, set_ or [])
+    summary = _sweep_with_progress(s, out, jobs, keep_netlists)
+    _print_summary(summary)
+    if summary.failed_points:
+        raise typer.Exit(3)
+
+
+@app.command()
+def plot(
+    results: Annotated[Path, typer.Argument(help="Results directory of `sactk sweep`.")],
+    out: Annotated[Path, typer.Option(help="Folder for the plots (PNG and PDF).")] = Path("plots"),
+) -> None:
+    """Characterization plots of a results directory."""
+    from sactk.analysis.plots import plot_all
+    from sactk.sweeps.store import read_results
+
+    df = read_results(results)
+    for p in plot_all(df, out):
+        typer.echo(str(p))
+
+
+def characterize(results: Path, plots_dir: Path) -> dict[str, Any]:
+    """Accuracy and collapse tables of a results directory, plus its plots."""
+    from sactk.analysis import metrics
+    from sactk.analysis.plots import plot_all
+    from sactk.sweeps.store import read_results
+
+    df = read_results(results)
+    acc = metrics.accuracy(df)
+    col = metrics.collapse(df)
+    col30 = metrics.collapse(df, bias_min_a=30e-9)
+    plot_all(df, plots_dir)
+    return {
+        "accuracy": acc.to_dict(orient="records"),
+        "collapse": col.to_dict(orient="records"),
+        "collapse_from_30nA": col30.to_dict(orient="records"),
+    }
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for everything the demo makes.")] = Path(
+        "demo-out"
+    ),
+    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
+) -> None:
+    """The main job end to end on c180: MP sweeps across bias and temperature, plots, figures."""
+    import pandas as pd
+
+    from sactk.sweeps.spec import load_spec
+
+    out.mkdir(parents=True, exist_ok=True)
+    spec = load_spec(preset="mp-temp")
+    typer.echo("1/2 sweeping the 4-input MP cell: 7 bias currents x 3 temperatures on c180 ...")
+    summary = _sweep_with_progress(spec, out / "mp-sweep", jobs, False)
+    _print_summary(summary)
+    typer.echo("2/2 error against ideal(), bias collapse and plots ...")
+    figures = characterize(out / "mp-sweep", out / "plots")
+    (out / "summary.json").write_text(json.dumps(figures, indent=1))
+    pd.DataFrame(figures["accuracy"]).to_csv(out / "summary.csv", index=False)
+    acc = pd.DataFrame(figures["accuracy"])
+    typer.echo("\nerror against ideal(), % of the largest input (max |e| / RMS):")
+    piv = acc.pivot_table(index="bias_a", columns="temp_c", values="max_abs_err_pct")
+    typer.echo(piv.map(lambda v: f"{v:.3f}").to_string())
+    typer.echo("\nbias collapse across 10 nA..10 uA (% of full scale):")
+    for r in figures["collapse"]:
+        typer.echo(f"  {r['temp_c']:>5g} C  {r['pattern']:<7} {r['collapse_pct_fs']:.3f}")
+    typer.echo(f"\nplots in {out / 'plots'}, figures in {out / 'summary.json'}")
+    if summary.failed_points:
+        raise typer.Exit(3)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: maps sactk errors to one line and an exit code.
+
+    Typer runs in standalone mode, so its own usage errors exit 2 and ``typer.Exit(n)``
+    exits n; sactk's errors and anything unexpected are caught here.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        app(args=args, prog_name="sactk")
+    except SactkError as exc:
+        if debug:
+            raise
+        _err(str(exc).replace("\n", " "))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _err("interrupted; rerun the same command to resume")
+        sys.exit(130)
+    except Exception as exc:
+        if debug:
+            raise
+        _err(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the trace)")
+        sys.exit(1)

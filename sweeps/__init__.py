@@ -1,0 +1,1 @@
+"""Sweep specs, planning, simulator backends, executors and the results store."""

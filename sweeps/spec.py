@@ -1,0 +1,249 @@
+"""Sweep specs: TOML in, a validated frozen :class:`SweepSpec` out.
+
+pydantic does the validating (strict types, ranges, unknown keys); this module turns its
+errors into one line that names the file, the field and the fix. ``--set a.b=value``
+overrides take TOML value syntax (``--set sweep.temp_c=[85]``); a bare word is a string
+(``--set tech.name=gf180mcu``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sactk.errors import SpecError
+
+_CONFIG = ConfigDict(strict=True, extra="forbid", frozen=True)
+NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+
+
+class CellSpec(BaseModel):
+    """[cell]: which cell and its parameters (see the cell's Params for defaults)."""
+
+    model_config = _CONFIG
+    name: str = Field("mp", pattern=NAME_PATTERN)
+    n_inputs: int = Field(4, ge=2, le=64)
+    w_um: float | None = Field(None, gt=0, le=1000)
+    l_um: float | None = Field(None, gt=0, le=1000)
+    v_out_v: float | None = Field(None, gt=0, le=10)
+
+
+class TechSpec(BaseModel):
+    """[tech]: technology name, process corner, and where a PDK's models are."""
+
+    model_config = _CONFIG
+    name: str = Field("c180", pattern=NAME_PATTERN)
+    corner: str = Field("tt", pattern=NAME_PATTERN)
+    models_dir: str | None = None
+
+
+class SweepAxes(BaseModel):
+    """[sweep]: the operating points; one job per (temperature, bias)."""
+
+    model_config = _CONFIG
+    bias_a: list[float] = Field(min_length=1, max_length=1000)
+    temp_c: list[float] = Field(default_factory=lambda: [27.0], min_length=1, max_length=100)
+
+    @field_validator("bias_a")
+    @classmethod
+    def _bias_range(cls, v: list[float]) -> list[float]:
+        for x in v:
+            if not 1e-13 <= x <= 1e-2:
+                raise ValueError(f"bias current {x!r} A is outside 1e-13..1e-2 A")
+        return v
+
+    @field_validator("temp_c")
+    @classmethod
+    def _temp_range(cls, v: list[float]) -> list[float]:
+        for x in v:
+            if not -60.0 <= x <= 200.0:
+                raise ValueError(f"temperature {x!r} C is outside -60..200 C")
+        return v
+
+
+class RandomInputs(BaseModel):
+    """[inputs.random]: seeded random input vectors, uniform in [0, max_ratio * bias_a].
+
+    The same normalized vectors are used at every bias, which is what makes the normalized
+    outputs comparable across bias (the bias-collapse view).
+    """
+
+    model_config = _CONFIG
+    count: int = Field(24, ge=0, le=100000)
+    seed: int = Field(1, ge=0, le=2**63 - 1)
+    max_ratio: float = Field(2.0, gt=0, le=100)
+    min_ideal_ratio: float = Field(0.1, ge=0, le=100)
+
+
+class SweptInput(BaseModel):
+    """[inputs.sweep]: one input swept from 0 to max_ratio * bias_a, the others held."""
+
+    model_config = _CONFIG
+    index: int = Field(0, ge=0)
+    points: int = Field(41, ge=0, le=100001)
+    max_ratio: float = Field(3.0, gt=0, le=100)
+    hold_ratio: float = Field(1.0, ge=0, le=100)
+
+
+class InputsSpec(BaseModel):
+    model_config = _CONFIG
+    random: RandomInputs = Field(default_factory=lambda: RandomInputs())
+    sweep: SweptInput = Field(default_factory=lambda: SweptInput())
+
+
+class SweepSpec(BaseModel):
+    """A whole sweep. ``to_dict()`` is what the manifest records."""
+
+    model_config = _CONFIG
+    description: str = Field("", max_length=2000)
+    cell: CellSpec = Field(default_factory=lambda: CellSpec())
+    tech: TechSpec = Field(default_factory=lambda: TechSpec())
+    sweep: SweepAxes
+    inputs: InputsSpec = Field(default_factory=lambda: InputsSpec())
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+# ---------------------------------------------------------------------------- presets
+
+
+def preset_names() -> list[str]:
+    folder = resources.files("sactk.sweeps") / "presets"
+    return sorted(p.name[: -len(".toml")] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def preset_text(name: str) -> str:
+    names = preset_names()
+    if name not in names:
+        hint = difflib.get_close_matches(name, names, n=1)
+        extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+        raise SpecError(
+            f"--preset: unknown preset {name!r}{extra}; `sactk presets` lists: {', '.join(names)}"
+        )
+    return (resources.files("sactk.sweeps") / "presets" / f"{name}.toml").read_text()
+
+
+# ---------------------------------------------------------------------------- loading
+
+_BARE_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """``"a.b=value"`` -> (["a", "b"], parsed value)."""
+    if "=" not in item:
+        raise SpecError(f"--set {item!r}: expected section.key=value, e.g. --set sweep.temp_c=[85]")
+    key, _, raw = item.partition("=")
+    path = key.strip().split(".")
+    if not all(re.match(r"^[a-z_][a-z0-9_]*$", p) for p in path):
+        raise SpecError(f"--set {item!r}: {key!r} is not a key path like section.key")
+    raw = raw.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        if _BARE_WORD.match(raw):
+            value = raw
+        else:
+            raise SpecError(
+                f"--set {key}: {raw!r} is not a TOML value; quote strings, write lists as [a, b]"
+            ) from None
+    return path, value
+
+
+def _known_keys(model: type[BaseModel]) -> list[str]:
+    return list(model.model_fields)
+
+
+def _check_path(path: list[str], item: str) -> None:
+    model: type[BaseModel] = SweepSpec
+    for i, part in enumerate(path):
+        fields = model.model_fields
+        if part not in fields:
+            where = ".".join(path[:i]) or "top level"
+            hint = difflib.get_close_matches(part, list(fields), n=1)
+            extra = f"; did you mean {'.'.join([*path[:i], hint[0]])!r}?" if hint else ""
+            raise SpecError(f"--set {item}: unknown key {part!r} in {where}{extra}")
+        ann = fields[part].annotation
+        if i < len(path) - 1:
+            if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+                raise SpecError(f"--set {item}: {'.'.join(path[: i + 1])} is not a table")
+            model = ann
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    for item in overrides:
+        path, value = parse_override(item)
+        _check_path(path, item)
+        node = data
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise SpecError(f"--set {item}: {part} is not a table in the spec")
+        node[path[-1]] = value
+    return data
+
+
+def _format_error(source: str, err: ValidationError, data: dict[str, Any]) -> str:
+    e = err.errors()[0]
+    loc = [str(p) for p in e["loc"]]
+    field = ".".join(p for p in loc if not p.isdigit()) or "spec"
+    idx = [p for p in loc if p.isdigit()]
+    at = f"[{idx[0]}]" if idx else ""
+    kind = e["type"]
+    if kind == "extra_forbidden":
+        parent: type[BaseModel] = SweepSpec
+        for p in loc[:-1]:
+            ann = parent.model_fields[p].annotation
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                parent = ann
+        hint = difflib.get_close_matches(loc[-1], _known_keys(parent), n=1)
+        known = ", ".join(_known_keys(parent))
+        fix = f"did you mean {hint[0]!r}?" if hint else f"known keys: {known}"
+        return f"{source}: {field}: unknown key; {fix}"
+    if kind == "missing":
+        return f"{source}: {field}: required key is missing; add it (see `sactk presets`)"
+    msg = e["msg"]
+    got = e.get("input")
+    shown = repr(got) if not isinstance(got, dict | list) else ""
+    return f"{source}: {field}{at}: {msg}{' (got ' + shown + ')' if shown else ''}"
+
+
+def load_spec(
+    path: str | Path | None = None,
+    *,
+    preset: str | None = None,
+    text: str | None = None,
+    overrides: list[str] | None = None,
+) -> SweepSpec:
+    """Load a spec from a file, a preset or TOML text, apply ``--set`` overrides, validate."""
+    if sum(x is not None for x in (path, preset, text)) != 1:
+        raise SpecError("spec: give exactly one of a spec file or --preset NAME")
+    if preset is not None:
+        source, text = f"preset {preset}", preset_text(preset)
+    elif path is not None:
+        p = Path(path)
+        source = str(p)
+        if not p.is_file():
+            raise SpecError(f"{p}: spec file not found; check the path or use --preset NAME")
+        try:
+            text = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SpecError(f"{p}: cannot read spec ({exc}); give a UTF-8 TOML file") from None
+    else:
+        source = "spec"
+    assert text is not None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{source}: malformed TOML ({exc}); fix the syntax") from None
+    data = apply_overrides(data, overrides or [])
+    try:
+        return SweepSpec.model_validate(data)
+    except ValidationError as err:
+        raise SpecError(_format_error(source, err, data)) from None

@@ -1,0 +1,158 @@
+"""Results on disk: Parquet parts plus manifest.json, written atomically, resumable.
+
+Layout of a results directory::
+
+    DIR/results.parquet/part-<job_id>.parquet   one part per finished job
+    DIR/manifest.json                           spec, technology, versions, per-job status
+    DIR/netlists/<netlist_hash>.cir             with --keep-netlists
+
+A job is keyed by the hash of its netlist, coordinates and points, so a rerun into the same
+DIR skips every job whose part is present and recorded, and an interrupted run loses at most
+the jobs that were in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sactk.errors import SpecError
+
+MANIFEST = "manifest.json"
+RESULTS = "results.parquet"
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def tool_versions(ngspice_version: str = "") -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("sactk", "PySpice", "numpy", "pandas", "pyarrow"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    if ngspice_version:
+        out["ngspice"] = ngspice_version
+    return out
+
+
+class ResultsStore:
+    """Writes a results directory. Reading goes through :func:`read_results`."""
+
+    def __init__(self, out: str | os.PathLike[str]) -> None:
+        self.out = Path(out).resolve()
+        self.parts = self.out / RESULTS
+        self.manifest_path = self.out / MANIFEST
+        self.manifest: dict[str, Any] = {}
+
+    def open(self, spec: dict[str, Any], tech: dict[str, Any], seeds: dict[str, Any]) -> None:
+        """Create DIR or reopen it for a resume; a different spec in DIR is an error."""
+        if self.out.exists() and not self.out.is_dir():
+            raise SpecError(f"--out: {self.out} exists and is not a directory; choose another")
+        if self.manifest_path.exists():
+            try:
+                old = json.loads(self.manifest_path.read_text())
+            except (OSError, json.JSONDecodeError):
+                raise SpecError(
+                    f"--out: {self.manifest_path} is unreadable; move it away or use a new --out"
+                ) from None
+            if old.get("spec") != spec:
+                raise SpecError(
+                    f"--out: {self.out} holds results of a different spec; use a new --out "
+                    "directory (a rerun resumes only the same spec)"
+                )
+            self.manifest = old
+        else:
+            self.manifest = {
+                "format": "sactk-results/1",
+                "spec": spec,
+                "technology": tech,
+                "seeds": seeds,
+                "versions": tool_versions(),
+                "jobs": {},
+            }
+        self.parts.mkdir(parents=True, exist_ok=True)
+        self._write_manifest()
+
+    def done(self) -> set[str]:
+        """Job ids whose part file exists and is recorded in the manifest."""
+        return {
+            jid
+            for jid in self.manifest.get("jobs", {})
+            if (self.parts / f"part-{jid}.parquet").is_file()
+        }
+
+    def write_job(
+        self, job_id: str, rows: list[dict[str, Any]], info: dict[str, Any], netlist: str = ""
+    ) -> None:
+        """Write one job's rows as a part (atomically), then record it in the manifest."""
+        import pandas as pd
+
+        df = pd.DataFrame(rows)
+        buf = df.to_parquet(index=False)
+        assert isinstance(buf, bytes)
+        _atomic_write_bytes(self.parts / f"part-{job_id}.parquet", buf)
+        if netlist:
+            nd = self.out / "netlists"
+            nd.mkdir(exist_ok=True)
+            _atomic_write_bytes(nd / f"{info['netlist_hash']}.cir", netlist.encode())
+        n_failed = int(sum(r.get("status") != "ok" for r in rows))
+        self.manifest["jobs"][job_id] = {
+            **info,
+            "points": len(rows),
+            "failed": n_failed,
+            "status": "ok" if n_failed == 0 else "failed",
+        }
+        self._write_manifest()
+
+    def set_versions(self, ngspice_version: str) -> None:
+        self.manifest["versions"] = tool_versions(ngspice_version)
+
+    def finish(self, summary: dict[str, Any]) -> None:
+        self.manifest["summary"] = summary
+        self._write_manifest()
+
+    def _write_manifest(self) -> None:
+        data = json.dumps(self.manifest, indent=1, sort_keys=True, default=str)
+        _atomic_write_bytes(self.manifest_path, data.encode())
+
+
+def read_manifest(out: str | os.PathLike[str]) -> dict[str, Any]:
+    path = Path(out) / MANIFEST
+    if not path.is_file():
+        raise SpecError(f"{out}: no {MANIFEST}; give a directory written by `sactk sweep`")
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SpecError(f"{path}: unreadable manifest ({exc}); rerun the sweep") from None
+    return data
+
+
+def read_results(out: str | os.PathLike[str]) -> Any:
+    """All rows of a results directory as one pandas DataFrame (sorted by job and point)."""
+    import pandas as pd
+
+    read_manifest(out)
+    parts = sorted((Path(out) / RESULTS).glob("part-*.parquet"))
+    if not parts:
+        raise SpecError(f"{out}: no results yet; run `sactk sweep ... --out {out}` first")
+    df = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    keys = [c for c in ("temp_c", "bias_a", "point") if c in df.columns]
+    return df.sort_values(keys, kind="stable").reset_index(drop=True)

@@ -1,0 +1,1 @@
+"""System-level models built on characterized cells (filled in by later issues)."""
