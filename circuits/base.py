@@ -28,8 +28,6 @@ class Bench:
     netlist: Netlist
     inputs: dict[str, str]
     """Input column (``in_i0_a``) -> instance name of the source that sets it."""
-    bias: tuple[str, ...]
-    """Instance names of the sources whose value is the bias current ``bias_a``."""
     probes: tuple[Probe, ...]
 
 

@@ -25,16 +25,24 @@ def analog_w_um(tech: Technology, l_um: float) -> float:
 
 
 def cascoded_sink(
-    name: str, top: str, gate: str, casc_gate: str, w_um: float, l_um: float
+    name: str,
+    top: str,
+    gate: str,
+    casc_gate: str,
+    w_um: float,
+    l_um: float,
+    casc_scale: float = 1.0,
 ) -> tuple[Mosfet, Mosfet]:
     """An NMOS sink (gate ``gate``) under a cascode (gate ``casc_gate``), drain ``top``.
 
+    The cascode has the sink's W/L scaled in both W and L by ``casc_scale``: a longer cascode
+    has more intrinsic gain, so the sink's drain moves less when ``top`` moves.
     Internal node: ``<name>_c``. Returns (sink, cascode).
     """
     mid = f"{name}_c"
     return (
         Mosfet(f"{name}s", mid, gate, "0", "0", "n", w_um, l_um),
-        Mosfet(f"{name}c", top, casc_gate, mid, "0", "n", w_um, l_um),
+        Mosfet(f"{name}c", top, casc_gate, mid, "0", "n", w_um * casc_scale, l_um * casc_scale),
     )
 
 

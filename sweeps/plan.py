@@ -98,6 +98,7 @@ def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
         w_um=spec.cell.w_um,
         l_um=spec.cell.l_um,
         v_out_v=spec.cell.v_out_v,
+        casc_scale=spec.cell.casc_scale,
     )
     tech = tech or get_technology(spec.tech.name, spec.tech.models_dir)
     tech.corner_section(spec.tech.corner)  # validates the corner name early

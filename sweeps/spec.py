@@ -32,6 +32,7 @@ class CellSpec(BaseModel):
     w_um: float | None = Field(None, gt=0, le=1000)
     l_um: float | None = Field(None, gt=0, le=1000)
     v_out_v: float | None = Field(None, gt=0, le=10)
+    casc_scale: float = Field(4.0, ge=1, le=16)
 
 
 class TechSpec(BaseModel):
