@@ -1,0 +1,106 @@
+"""Spec loading and validation: every error is one line naming the field and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sactk.errors import SpecError
+from sactk.sweeps.plan import plan
+from sactk.sweeps.spec import load_spec, parse_override, preset_names
+
+MINIMAL = "[sweep]\nbias_a = [1e-7]\n"
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_every_preset_loads_and_plans(name: str) -> None:
+    spec = load_spec(preset=name)
+    jobs = plan(spec)
+    assert len(jobs) == len(spec.sweep.bias_a) * len(spec.sweep.temp_c)
+    assert all(len(j.points) >= spec.inputs.random.count for j in jobs)
+
+
+def test_defaults_fill_in() -> None:
+    spec = load_spec(text=MINIMAL)
+    assert spec.cell.name == "mp" and spec.cell.n_inputs == 4
+    assert spec.tech.name == "c180" and spec.sweep.temp_c == [27.0]
+
+
+def test_overrides() -> None:
+    spec = load_spec(
+        preset="mp-dc", overrides=["cell.n_inputs=6", "sweep.temp_c=[85]", "tech.corner=ff"]
+    )
+    assert spec.cell.n_inputs == 6 and spec.sweep.temp_c == [85.0] and spec.tech.corner == "ff"
+    jobs = plan(spec)
+    assert {c for c in jobs[0].points[0].coords if c.startswith("in_")} == {
+        f"in_i{k}_a" for k in range(6)
+    }
+
+
+def test_override_parsing() -> None:
+    assert parse_override("a.b=[1, 2]") == (["a", "b"], [1, 2])
+    assert parse_override('tech.name="gf180mcu"') == (["tech", "name"], "gf180mcu")
+    assert parse_override("tech.name=gf180mcu") == (["tech", "name"], "gf180mcu")
+
+
+def test_random_vectors_are_seeded_and_filtered() -> None:
+    a = plan(load_spec(preset="mp-dc"))
+    b = plan(load_spec(preset="mp-dc"))
+    assert [p.alters for p in a[0].points] == [p.alters for p in b[0].points]
+    c = plan(load_spec(preset="mp-dc", overrides=["inputs.random.seed=2"]))
+    assert [p.alters for p in a[0].points] != [p.alters for p in c[0].points]
+    from sactk.circuits.mp import ideal
+
+    for job in a:
+        for p in job.points:
+            if p.coords["pattern"] == "random":
+                x = [v for _, v in p.alters]
+                assert ideal(x, job.coords["bias_a"]) >= 0.1 * job.coords["bias_a"] * (1 - 1e-9)
+
+
+BAD = [
+    ("[sweep]\nbias_a = [-1e-6]\n", [], "sweep.bias_a"),
+    ('[sweep]\nbias_a = ["1e-6"]\n', [], "sweep.bias_a"),
+    ("[sweep]\nbias_a = []\n", [], "sweep.bias_a"),
+    ("[sweep\nbias_a = [1e-6]\n", [], "malformed TOML"),
+    (MINIMAL + '[cell]\nname = "nope"\n', [], "cell.name"),
+    (MINIMAL + "[cell]\nn_inputs = 4.5\n", [], "cell.n_inputs"),
+    (MINIMAL + "[cell]\nn_inputs = 1\n", [], "cell.n_inputs"),
+    (MINIMAL + "[cell]\nn_input = 4\n", [], "did you mean 'n_inputs'"),
+    (MINIMAL + '[tech]\nname = "c90"\n', [], "tech.name"),
+    (MINIMAL + '[tech]\ncorner = "xx"\n', [], "tech.corner"),
+    (MINIMAL, ["sweep.temp_c=[500]"], "sweep.temp_c"),
+    (MINIMAL, ["sweep.bias=[1e-6]"], "did you mean 'sweep.bias_a'"),
+    (MINIMAL, ["cell.n_inputs=four"], "cell.n_inputs"),
+    (MINIMAL, ["nosuchsection.key=1"], "unknown key"),
+    (MINIMAL, ["sweep.bias_a"], "expected section.key=value"),
+    (MINIMAL, ["inputs.sweep.index=7"], "inputs.sweep.index"),
+    ("[sweep]\ntemp_c = [27]\n", [], "sweep.bias_a: required"),
+    (MINIMAL + '[tech]\nname = "bad name"\n', [], "tech.name"),
+]
+
+
+@pytest.mark.parametrize(("text", "overrides", "needle"), BAD)
+def test_bad_specs_give_one_line(text: str, overrides: list[str], needle: str) -> None:
+    with pytest.raises(SpecError) as exc:
+        plan(load_spec(text=text, overrides=overrides))
+    msg = str(exc.value)
+    assert needle in msg
+    assert "\n" not in msg
+
+
+def test_unknown_preset_suggests() -> None:
+    with pytest.raises(SpecError, match="did you mean 'mp-dc'"):
+        load_spec(preset="mp-d")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match="not found"):
+        load_spec(tmp_path / "nope.toml")
+
+
+def test_gf180_without_pdk_root_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PDK_ROOT", raising=False)
+    with pytest.raises(SpecError, match="PDK_ROOT"):
+        plan(load_spec(text=MINIMAL, overrides=["tech.name=gf180mcu"]))
