@@ -24,7 +24,7 @@ STYLE: Any = {
 
 def _si(x: float, unit: str) -> str:
     for f, p in ((1e-12, "p"), (1e-9, "n"), (1e-6, "u"), (1e-3, "m"), (1.0, "")):
-        if abs(x) < f * 1000:
+        if abs(x) < f * 999.5:
             return f"{x / f:.3g} {p}{unit}"
     return f"{x:.3g} {unit}"
 

@@ -6,9 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from scipy.optimize import brentq
-
 from sactk.circuits.mp import ideal
+from scipy.optimize import brentq
 
 
 def _brute(x: np.ndarray, gamma: float) -> float:

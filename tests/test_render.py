@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from sactk.circuits import mp
-from sactk.errors import SpecError
 from sactk.netlists.render import (
     CurrentSource,
     Mosfet,
@@ -21,6 +19,8 @@ from sactk.netlists.render import (
     text_hash,
 )
 from sactk.netlists.technology import c180
+
+from sactk.errors import SpecError
 
 GOLDEN = Path(__file__).parent / "golden"
 FIXED_LIB = Path("/models/c180.lib")
@@ -67,12 +67,12 @@ def test_bad_names_rejected(bad: str) -> None:
 
 def test_device_below_minimum_size_rejected() -> None:
     nl = Netlist("t", _tech(), "tt", 27.0, (Mosfet("m1", "d", "g", "0", "0", "n", 0.1, 1.0),))
-    with pytest.raises(SpecError, match="minimum"):
+    with pytest.raises(SpecError, match=r"minimum"):
         render(nl)
 
 
 def test_unknown_corner_rejected() -> None:
-    with pytest.raises(SpecError, match="tech.corner"):
+    with pytest.raises(SpecError, match=r"tech\.corner"):
         render(mp.build(mp.Params(), _tech(), corner="xx").netlist)
 
 
@@ -93,7 +93,7 @@ def test_random_names_and_values_never_add_lines(name: str, value: object) -> No
         return
     assert len(text.splitlines()) == n_lines
     assert ".control" not in text.lower()
-    src = [ln for ln in text.splitlines() if ln.startswith("i")][0]
+    src = next(ln for ln in text.splitlines() if ln.startswith("i"))
     assert src.split()[-1] == fmt(value)  # type: ignore[arg-type]
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from sactk.errors import SpecError
 from sactk.sweeps.plan import plan
 from sactk.sweeps.spec import load_spec, parse_override, preset_names
+
+from sactk.errors import SpecError
 
 MINIMAL = "[sweep]\nbias_a = [1e-7]\n"
 

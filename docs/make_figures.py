@@ -1,0 +1,72 @@
+"""Regenerate the figures in docs/: `.venv/bin/python docs/make_figures.py`.
+
+Model-card curves (docs/models.md) and the MP characterization shown in README.md and
+docs/cells.md, all simulated with ngspice on c180.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from sactk.analysis.plots import STYLE, plot_all  # noqa: E402
+from sactk.netlists.curves import device_curves  # noqa: E402
+from sactk.netlists.technology import c180  # noqa: E402
+from sactk.sweeps.run import run_sweep  # noqa: E402
+from sactk.sweeps.spec import load_spec  # noqa: E402
+from sactk.sweeps.store import read_results  # noqa: E402
+
+IMG = Path(__file__).parent / "img"
+
+
+def model_curves() -> None:
+    df = device_curves(c180())
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(2, 2, figsize=(9, 6.5))
+        for row, dev in enumerate(("nmos", "pmos")):
+            d = df[df["device"] == dev]
+            for t, g in d[d["curve"] == "idvg"].groupby("temp_c"):
+                ax[row, 0].semilogy(g["vgs_v"], g["id_a"].abs(), label=f"{t:g} C")
+            for (t, c), g in d[d["curve"].str.startswith("idvd")].groupby(["temp_c", "curve"]):
+                if t in (-40.0, 125.0) and c != "idvd_0.9":
+                    continue
+                ls = {-40.0: ":", 27.0: "-", 125.0: "--"}[t]
+                ax[row, 1].plot(
+                    g["vds_v"], 1e6 * g["id_a"], ls, label=f"|Vgs| = {c[5:]} V, {t:g} C"
+                )
+            ax[row, 0].set(
+                xlabel="|Vgs| (V)",
+                ylabel="|Id| (A)",
+                title=f"c180 {dev} W/L = 2/1 um, |Vds| = 1.8 V",
+            )
+            ax[row, 1].set(xlabel="|Vds| (V)", ylabel="|Id| (uA)", title=f"c180 {dev} Id-Vd")
+            ax[row, 0].legend()
+            ax[row, 1].legend(ncol=2)
+        fig.tight_layout()
+        fig.savefig(IMG / "c180_curves.png", bbox_inches="tight")
+        plt.close(fig)
+
+
+def mp_figures() -> None:
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        run_sweep(load_spec(preset="mp-temp"), tmp / "r")
+        plots = tmp / "p"
+        plot_all(read_results(tmp / "r"), plots)
+        for name in ("transfer", "error_vs_bias", "scatter"):
+            shutil.copy(plots / f"{name}.png", IMG / f"mp_{name}.png")
+    finally:
+        shutil.rmtree(tmp)
+
+
+if __name__ == "__main__":
+    IMG.mkdir(exist_ok=True)
+    model_curves()
+    mp_figures()
+    print("figures written to", IMG)

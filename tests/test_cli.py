@@ -1,0 +1,110 @@
+"""The command line as a user meets it: exit codes, one-line errors, nothing written on bad
+input, resume, plots."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SACTK = str(Path(sys.executable).parent / "sactk")
+if not Path(SACTK).exists():  # pragma: no cover - installed elsewhere
+    SACTK = shutil.which("sactk") or SACTK
+
+SMALL = [
+    "--set",
+    "sweep.bias_a=[1e-8, 1e-6]",
+    "--set",
+    "inputs.random.count=3",
+    "--set",
+    "inputs.sweep.points=3",
+]
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([SACTK, *args], capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+def test_presets_lists_mp_dc() -> None:
+    r = run("presets")
+    assert r.returncode == 0
+    assert "mp-dc" in r.stdout
+
+
+BAD_INPUT = [
+    (["sweep", "--preset", "nope"], "--preset"),
+    (["sweep", "--preset", "mp-dc", "--set", "sweep.bias_a=[-1e-6]"], "sweep.bias_a"),
+    (["sweep", "--preset", "mp-dc", "--set", 'sweep.bias_a=["abc"]'], "sweep.bias_a"),
+    (["sweep", "--preset", "mp-dc", "--set", "sweep.bias_a=[abc]"], "--set sweep.bias_a"),
+    (["sweep", "--preset", "mp-dc", "--set", "cell.nonsense=1"], "unknown key"),
+    (["sweep", "--preset", "mp-dc", "--set", "cell.name=inverter"], "cell.name"),
+    (["sweep", "--preset", "mp-dc", "--set", "tech.corner=zz"], "tech.corner"),
+    (["sweep"], "spec"),
+]
+
+
+@pytest.mark.parametrize(("args", "field"), BAD_INPUT)
+def test_bad_input_exits_2_with_one_line(tmp_path: Path, args: list[str], field: str) -> None:
+    out = tmp_path / "out"
+    r = run(*args, "--out", str(out))
+    assert r.returncode == 2, r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("error: ") and field in lines[0]
+    assert "Traceback" not in r.stderr
+    assert not out.exists()
+
+
+def test_malformed_toml_file(tmp_path: Path) -> None:
+    spec = tmp_path / "bad.toml"
+    spec.write_text("[sweep\nbias_a = [1e-6]\n")
+    r = run("sweep", str(spec), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and "malformed TOML" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.ngspice
+def test_sweep_resume_and_plot(tmp_path: Path) -> None:
+    out = tmp_path / "res"
+    r = run("sweep", "--preset", "mp-dc", *SMALL, "--out", str(out), "--jobs", "1")
+    assert r.returncode == 0, r.stderr
+    assert "0 failed" in r.stdout
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["spec"]["sweep"]["bias_a"] == [1e-8, 1e-6]
+    assert manifest["technology"]["name"] == "c180"
+    assert manifest["versions"]["ngspice"] and manifest["versions"]["PySpice"]
+    assert len(manifest["jobs"]) == 2
+    assert all(len(j["netlist_hash"]) == 16 for j in manifest["jobs"].values())
+    parts = sorted((out / "results.parquet").glob("part-*.parquet"))
+    mtimes = [p.stat().st_mtime_ns for p in parts]
+
+    # rerun: nothing redone
+    r2 = run("sweep", "--preset", "mp-dc", *SMALL, "--out", str(out), "--jobs", "1")
+    assert r2.returncode == 0 and "0 jobs run, 2 already done" in r2.stdout
+    assert [p.stat().st_mtime_ns for p in parts] == mtimes
+
+    # a lost part is recomputed, the other is kept
+    parts[0].unlink()
+    r3 = run("sweep", "--preset", "mp-dc", *SMALL, "--out", str(out), "--jobs", "1")
+    assert "1 jobs run, 1 already done" in r3.stdout
+    assert parts[1].stat().st_mtime_ns == mtimes[1]
+
+    # a different spec into the same folder is refused
+    r4 = run("sweep", "--preset", "mp-dc", "--out", str(out))
+    assert r4.returncode == 2 and "different spec" in r4.stderr
+
+    plots = tmp_path / "plots"
+    r5 = run("plot", str(out), "--out", str(plots))
+    assert r5.returncode == 0, r5.stderr
+    for name in ("transfer", "error_vs_bias", "scatter"):
+        assert (plots / f"{name}.png").stat().st_size > 10_000
+        assert (plots / f"{name}.pdf").exists()
+
+
+def test_plot_of_missing_dir_is_exit_2(tmp_path: Path) -> None:
+    r = run("plot", str(tmp_path / "nothing"), "--out", str(tmp_path / "p"))
+    assert r.returncode == 2 and "manifest.json" in r.stderr
