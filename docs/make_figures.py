@@ -13,14 +13,13 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from sactk.analysis.plots import STYLE, plot_all  # noqa: E402
-from sactk.netlists.curves import device_curves  # noqa: E402
-from sactk.netlists.technology import c180  # noqa: E402
-from sactk.sweeps.run import run_sweep  # noqa: E402
-from sactk.sweeps.spec import load_spec  # noqa: E402
-from sactk.sweeps.store import read_results  # noqa: E402
+import matplotlib.pyplot as plt
+from sactk.analysis.plots import STYLE, plot_all
+from sactk.netlists.curves import device_curves
+from sactk.netlists.technology import c180
+from sactk.sweeps.run import run_sweep
+from sactk.sweeps.spec import load_spec
+from sactk.sweeps.store import read_results
 
 IMG = Path(__file__).parent / "img"
 

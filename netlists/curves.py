@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-
 from sactk.circuits.base import Probe
 from sactk.netlists.render import Mosfet, Netlist, VoltageSource, render, text_hash
 from sactk.netlists.technology import Technology
@@ -79,7 +78,6 @@ def device_curves(
     id_a (drain current magnitude, positive into the drain for NMOS).
     """
     import pandas as pd
-
     from sactk.sweeps.backends import get_backend
 
     backend = get_backend()
