@@ -123,7 +123,10 @@ def sweep(
         typer.Option("--set", help="Override a spec key: section.key=TOML value."),
     ] = None,
     jobs: Annotated[
-        int | None, typer.Option(min=1, help="Worker processes (default: all cores).")
+        int | None,
+        typer.Option(
+            min=1, help="Worker processes (default: all cores; small sweeps run in-process)."
+        ),
     ] = None,
     keep_netlists: Annotated[
         bool, typer.Option(help="Save every netlist under DIR/netlists.")

@@ -14,6 +14,11 @@ from sactk.sweeps.plan import Job, plan
 from sactk.sweeps.spec import SweepSpec
 from sactk.sweeps.store import ResultsStore
 
+# Below this many points a sweep runs in-process when --jobs is not given: spawning workers
+# (about 0.5 s each, PySpice import and ngspice start) costs more than it saves
+# (docs/benchmarks.md: 1365 points took 0.62 s serial and 1.01 s on 2 workers).
+AUTO_SERIAL_POINTS = 5000
+
 Progress = Callable[[int, int], None]
 """Called with (points finished, points total) after each job."""
 
@@ -78,7 +83,9 @@ def run_sweep(
     if progress:
         progress(0, total_points)
     version = ""
-    for job_id, rows, job_version in run_local(todo, n_jobs or default_jobs()):
+    if n_jobs is None:
+        n_jobs = 1 if total_points < AUTO_SERIAL_POINTS else default_jobs()
+    for job_id, rows, job_version in run_local(todo, n_jobs):
         version = job_version or version
         job = by_id[job_id]
         info = {"netlist_hash": job.netlist_hash, "coords": job.coords}
