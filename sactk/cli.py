@@ -194,12 +194,16 @@ def demo(
     (out / "summary.json").write_text(json.dumps(figures, indent=1))
     pd.DataFrame(figures["accuracy"]).to_csv(out / "summary.csv", index=False)
     acc = pd.DataFrame(figures["accuracy"])
-    typer.echo("\nerror against ideal(), % of the largest input (max |e| / RMS):")
+    typer.echo("\nmax |error| against ideal(), % of the largest input (RMS in summary.csv):")
     piv = acc.pivot_table(index="bias_a", columns="temp_c", values="max_abs_err_pct")
     typer.echo(piv.map(lambda v: f"{v:.3f}").to_string())
     typer.echo("\nbias collapse across 10 nA..10 uA (% of full scale):")
-    for r in figures["collapse"]:
-        typer.echo(f"  {r['temp_c']:>5g} C  {r['pattern']:<7} {r['collapse_pct_fs']:.3f}")
+    typer.echo("   temp   vectors  10 nA..10 uA  30 nA..10 uA")
+    for r, r30 in zip(figures["collapse"], figures["collapse_from_30nA"], strict=True):
+        typer.echo(
+            f"  {r['temp_c']:>5g} C  {r['pattern']:<7} {r['collapse_pct_fs']:>12.3f}"
+            f"  {r30['collapse_pct_fs']:>12.3f}"
+        )
     typer.echo(f"\nplots in {out / 'plots'}, figures in {out / 'summary.json'}")
     if summary.failed_points:
         raise typer.Exit(3)
