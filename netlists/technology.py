@@ -8,7 +8,7 @@ own PDK alike.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -66,24 +66,12 @@ class Technology:
             ) from None
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-ready description, stored in every manifest."""
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "vdd_v": self.vdd_v,
-            "lmin_um": self.lmin_um,
-            "wmin_um": self.wmin_um,
-            "nmos": self.nmos,
-            "pmos": self.pmos,
-            "device_kind": self.device_kind,
-            "model_lib": str(self.model_lib),
-            "corners": dict(self.corners),
-            "includes": [str(p) for p in self.includes],
-            "params": [list(p) for p in self.params],
-            "ngbehavior": self.ngbehavior,
-            "avt_mv_um": self.avt_mv_um,
-            "abeta_pct_um": self.abeta_pct_um,
-        }
+        """JSON-ready description (every field; paths as strings), stored in every manifest."""
+        d = asdict(self)
+        d["model_lib"] = str(self.model_lib)
+        d["includes"] = [str(p) for p in self.includes]
+        d["params"] = [list(p) for p in self.params]
+        return d
 
     @classmethod
     def from_pdk(

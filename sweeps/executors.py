@@ -21,10 +21,6 @@ def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
 
 
-def _worker_init() -> None:
-    os.environ["OMP_THREAD_LIMIT"] = "1"
-
-
 def run_one(job: Job, backend: str = "ngspice-shared") -> tuple[str, list[dict[str, Any]], str]:
     """Run one job on this process's backend: (job_id, rows, simulator version)."""
     from sactk.sweeps.backends import get_backend
@@ -44,9 +40,8 @@ def run_local(
             yield run_one(job, backend)
         return
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=min(n, len(jobs)), mp_context=ctx, initializer=_worker_init
-    ) as pool:
+    # Each worker's backend limits ngspice to one thread before the library loads.
+    with ProcessPoolExecutor(max_workers=min(n, len(jobs)), mp_context=ctx) as pool:
         pending: set[Future[tuple[str, list[dict[str, Any]], str]]] = set()
         queue = list(jobs)
         # Keep a bounded number of jobs in flight so an interrupt loses little work.

@@ -18,6 +18,8 @@ from sactk.netlists.render import render, text_hash
 from sactk.netlists.technology import Technology, get_technology
 from sactk.sweeps.spec import SweepSpec
 
+from sactk.errors import SpecError
+
 NOMINAL = -1
 """``mc_seed`` and ``mc_index`` of a nominal (mismatch-free) instance."""
 
@@ -61,8 +63,6 @@ def normalized_vectors(spec: SweepSpec, ideal: Any) -> list[tuple[str, np.ndarra
             if len(accepted) >= r.count:
                 break
         else:  # pragma: no cover - only for absurd ratios
-            from sactk.errors import SpecError
-
             raise SpecError(
                 "inputs.random.min_ideal_ratio: too few random vectors reach it; lower it or "
                 "raise inputs.random.max_ratio"
@@ -71,8 +71,6 @@ def normalized_vectors(spec: SweepSpec, ideal: Any) -> list[tuple[str, np.ndarra
     s = spec.inputs.sweep
     if s.points:
         if s.index >= n:
-            from sactk.errors import SpecError
-
             raise SpecError(f"inputs.sweep.index: must be below cell.n_inputs ({n})")
         for x in np.linspace(0.0, s.max_ratio, s.points):
             v = np.full(n, s.hold_ratio)
