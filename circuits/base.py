@@ -29,6 +29,8 @@ class Bench:
     inputs: dict[str, str]
     """Input column (``in_i0_a``) -> instance name of the source that sets it."""
     probes: tuple[Probe, ...]
+    supply: str = "vdd#branch"
+    """Branch-current vector of the supply source; power_w = -vdd_v * this."""
 
 
 CELLS = ("mp",)

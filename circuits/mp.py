@@ -75,6 +75,13 @@ def output_columns() -> list[str]:
     return ["out_z_a", "out_vg_v"]
 
 
+def sizes(params: Params, tech: Technology) -> tuple[float, float]:
+    """(W, L) in um of the matched devices: the parameters, or the technology's defaults."""
+    l_um = params.l_um if params.l_um is not None else analog_l_um(tech)
+    w_um = params.w_um if params.w_um is not None else analog_w_um(tech, l_um)
+    return w_um, l_um
+
+
 def build(
     params: Params,
     tech: Technology,
@@ -94,8 +101,7 @@ def build(
         inputs_a = np.full(n, bias_a)
     if len(inputs_a) != n:
         raise SpecError(f"inputs: expected {n} input currents, got {len(inputs_a)}")
-    l_um = params.l_um if params.l_um is not None else analog_l_um(tech)
-    w_um = params.w_um if params.w_um is not None else analog_w_um(tech, l_um)
+    w_um, l_um = sizes(params, tech)
     v_out = params.v_out_v if params.v_out_v is not None else tech.vdd_v / 2.0
 
     els: list[Mosfet | CurrentSource | VoltageSource] = [

@@ -11,7 +11,7 @@ import numpy as np
 from sactk.circuits.base import Probe
 from sactk.netlists.render import Mosfet, Netlist, VoltageSource, render, text_hash
 from sactk.netlists.technology import Technology
-from sactk.sweeps.plan import Job, Point
+from sactk.sweeps.plan import Job
 
 
 def _job(
@@ -37,13 +37,6 @@ def _job(
         ),
     )
     text = render(nl)
-    points = tuple(
-        Point(
-            {"vgs_v": float(g), "vds_v": float(d), "point": i},
-            (("vd", sign * float(d)), ("vg", sign * float(g))),
-        )
-        for i, (g, d) in enumerate(zip(vg, vd, strict=True))
-    )
     coords = {
         "tech": tech.name,
         "device": f"{kind}mos",
@@ -53,14 +46,16 @@ def _job(
         "curve": sweep,
     }
     return Job(
-        f"{kind}-{sweep}-{temp_c}",
-        text,
-        text_hash(text),
-        tech.ngbehavior,
-        coords,
-        points,
-        (Probe("id_a", "vd#branch", -sign),),
-        ("id_a",),
+        job_id=f"{kind}-{sweep}-{temp_c}",
+        netlist=text,
+        netlist_hash=text_hash(text),
+        ngbehavior=tech.ngbehavior,
+        coords=coords,
+        sources=("vd", "vg"),
+        values=sign * np.column_stack([vd, vg]),
+        point_columns={"vgs_v": vg, "vds_v": vd, "point": np.arange(len(vg))},
+        probes=(Probe("id_a", "vd#branch", -sign),),
+        output_columns=("id_a",),
     )
 
 
@@ -82,14 +77,18 @@ def device_curves(
 
     backend = get_backend()
     v = np.linspace(0.0, tech.vdd_v, points)
-    rows: list[dict[str, Any]] = []
+    parts: list[Any] = []
     for kind in ("n", "p"):
         for t in temps_c:
-            rows += backend.run_job(
-                _job(tech, kind, w_um, l_um, t, "idvg", v, np.full_like(v, tech.vdd_v))
+            parts.append(
+                backend.run_job(
+                    _job(tech, kind, w_um, l_um, t, "idvg", v, np.full_like(v, tech.vdd_v))
+                )
             )
             for vgs in (0.6, 0.9, 1.2):
-                rows += backend.run_job(
-                    _job(tech, kind, w_um, l_um, t, f"idvd_{vgs:g}", np.full_like(v, vgs), v)
+                parts.append(
+                    backend.run_job(
+                        _job(tech, kind, w_um, l_um, t, f"idvd_{vgs:g}", np.full_like(v, vgs), v)
+                    )
                 )
-    return pd.DataFrame(rows)
+    return pd.concat([pd.DataFrame(p) for p in parts], ignore_index=True)

@@ -77,6 +77,8 @@ class CurrentSource:
     p: str
     n: str
     dc_a: float
+    pwl: tuple[tuple[float, float], ...] = ()
+    """Piecewise-linear waveform for transient runs: (time_s, current_a) pairs."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,11 @@ def _render_element(e: Element, tech: Technology) -> str:
     check_node(e.p, f"node of {e.name}")
     check_node(e.n, f"node of {e.name}")
     if isinstance(e, CurrentSource):
-        return f"{name} {e.p} {e.n} dc {fmt(e.dc_a, e.name + '.dc_a')}"
+        text = f"{name} {e.p} {e.n} dc {fmt(e.dc_a, e.name + '.dc_a')}"
+        if e.pwl:
+            pts = " ".join(f"{fmt(t, e.name + '.pwl')} {fmt(v, e.name + '.pwl')}" for t, v in e.pwl)
+            text += f" pwl({pts})"
+        return text
     return f"{name} {e.p} {e.n} dc {fmt(e.dc_v, e.name + '.dc_v')}"
 
 

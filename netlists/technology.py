@@ -52,6 +52,12 @@ class Technology:
     """Pelgrom current-factor mismatch coefficient A_beta, % um."""
     diff_ext_um: float = 0.48
     """Source/drain diffusion extension used for AD/AS/PD/PS, um."""
+    subckt_device: str = "m0"
+    """For ``subckt`` devices: the MOSFET inside the PDK's wrapper, whose ``delvto`` and
+    ``mulu0`` carry Pelgrom mismatch (``@m.x<name>.m0[delvto]``)."""
+    mismatch_params: tuple[tuple[str, float], ...] = ()
+    """``.param`` values that switch on the PDK's own mismatch models (``mc.method = "pdk"``);
+    empty when the technology has none."""
     description: str = ""
     kind: Literal["builtin", "pdk"] = field(default="builtin")
     """``builtin`` for c180, ``pdk`` for a description made by :meth:`from_pdk`."""
@@ -62,7 +68,7 @@ class Technology:
         except KeyError:
             known = ", ".join(sorted(self.corners))
             raise SpecError(
-                f"tech.corner: unknown corner {corner!r} for {self.name}; use one of {known}"
+                f"sweep.corner: unknown corner {corner!r} for {self.name}; use one of {known}"
             ) from None
 
     def to_dict(self) -> dict[str, object]:
@@ -91,6 +97,8 @@ class Technology:
         ngbehavior: str | None = "hs",
         avt_mv_um: float = 5.0,
         abeta_pct_um: float = 1.0,
+        subckt_device: str = "m0",
+        mismatch_params: tuple[tuple[str, float], ...] = (),
         description: str = "",
     ) -> Technology:
         """Describe a user's own PDK. Every path must exist; nothing else is read."""
@@ -117,6 +125,8 @@ class Technology:
             ngbehavior=ngbehavior,
             avt_mv_um=avt_mv_um,
             abeta_pct_um=abeta_pct_um,
+            subckt_device=subckt_device,
+            mismatch_params=mismatch_params,
             description=description,
             kind="pdk",
         )
@@ -160,7 +170,11 @@ def gf180mcu(models_dir: str | os.PathLike[str] | None = None) -> Technology:
     Found in ``models_dir`` when given, else ``$PDK_ROOT/gf180mcuD/libs.tech/ngspice/`` (the
     open-PDK convention). Mismatch (``sw_stat_mismatch``) and global variation
     (``sw_stat_global``) default to on in the PDK's design.ngspice; sactk turns both off for
-    nominal runs. Pelgrom A_VT from the PDK's own mismatch section (7.15 mV um NMOS).
+    nominal runs, and ``mc.method = "pdk"`` turns mismatch back on (its agauss draws).
+
+    Pelgrom coefficients per device from the PDK's own mismatch section (sm141064.ngspice,
+    nmos_3p3: sigma = 0.7071 par_vth / sqrt(W L) with par_vth = 7.148 mV um, so A_VT = 5.05 mV
+    um; par_k = 0.70 % um gives A_beta = 0.50 % um; pmos_3p3 has 4.7 mV um).
     """
     if models_dir is None:
         root = os.environ.get("PDK_ROOT")
@@ -186,8 +200,10 @@ def gf180mcu(models_dir: str | os.PathLike[str] | None = None) -> Technology:
         includes=(folder / "design.ngspice",),
         params=(("sw_stat_global", 0.0), ("sw_stat_mismatch", 0.0)),
         ngbehavior="hs",
-        avt_mv_um=7.15,
-        abeta_pct_um=0.7,
+        avt_mv_um=5.05,
+        abeta_pct_um=0.5,
+        subckt_device="m0",
+        mismatch_params=(("sw_stat_global", 0.0), ("sw_stat_mismatch", 1.0)),
         description="GlobalFoundries GF180MCU open PDK, 3.3 V devices (BSIM4 subcircuits)",
     )
 

@@ -59,7 +59,14 @@ def _load(spec: Path | None, preset: str | None, overrides: list[str]) -> Any:
     return load_spec(spec, preset=preset, overrides=overrides)
 
 
-def _sweep_with_progress(spec: Any, out: Path, jobs: int | None, keep: bool) -> Any:
+def _sweep_with_progress(
+    spec: Any,
+    out: Path,
+    jobs: int | None,
+    keep: bool,
+    executor: str = "local",
+    scheduler: str | None = None,
+) -> Any:
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -91,7 +98,14 @@ def _sweep_with_progress(spec: Any, out: Path, jobs: int | None, keep: bool) -> 
             bar.update(task, completed=done, total=total)
 
         summary = run_sweep(
-            spec, out, n_jobs=jobs, keep_netlists=keep, progress=progress, prepared=prepared
+            spec,
+            out,
+            n_jobs=jobs,
+            executor=executor,
+            scheduler=scheduler,
+            keep_netlists=keep,
+            progress=progress,
+            prepared=prepared,
         )
     return summary
 
@@ -99,16 +113,14 @@ def _sweep_with_progress(spec: Any, out: Path, jobs: int | None, keep: bool) -> 
 def _print_summary(summary: Any) -> None:
     s = summary
     typer.echo(
-        f"{s.points} points in {s.wall_s:.1f} s ({s.points_per_s:.0f} points/s); "
-        f"{s.jobs_total - s.jobs_skipped} jobs run, {s.jobs_skipped} already done; "
-        f"{s.failed_points} failed -> {s.out}"
+        f"{s.points} points in {s.wall_s:.1f} s ({s.points_per_s:.0f} points/s, "
+        f"{s.executor} executor, {s.workers} worker{'s' if s.workers != 1 else ''}); "
+        f"jobs: {s.jobs_ok} ok, {s.jobs_failed} with failures, {s.jobs_skipped} already done; "
+        f"{s.failed_points} points failed -> {s.out}"
     )
     for f in s.failures[:10]:
-        typer.echo(
-            f"  failed: temp_c={f['temp_c']:g} bias_a={f['bias_a']:.3g} point={f['point']}: "
-            f"{f['status']}",
-            err=True,
-        )
+        where = " ".join(f"{k}={v}" for k, v in f.items() if k != "status" and v is not None)
+        typer.echo(f"  failed: {where}: {f['status']}", err=True)
 
 
 @app.command()
@@ -131,10 +143,22 @@ def sweep(
     keep_netlists: Annotated[
         bool, typer.Option(help="Save every netlist under DIR/netlists.")
     ] = False,
+    executor: Annotated[
+        str, typer.Option(help="local (process pool) or dask (dask.distributed).")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="dask scheduler address (tcp://host:8786); none: a LocalCluster."),
+    ] = None,
 ) -> None:
     """Run a sweep with a progress bar; resumes into an existing DIR."""
+    from sactk.errors import SpecError
+    from sactk.sweeps.executors import EXECUTORS
+
+    if executor not in EXECUTORS:
+        raise SpecError(f"--executor: unknown {executor!r}; use one of {', '.join(EXECUTORS)}")
     s = _load(spec, preset, set_ or [])
-    summary = _sweep_with_progress(s, out, jobs, keep_netlists)
+    summary = _sweep_with_progress(s, out, jobs, keep_netlists, executor, scheduler)
     _print_summary(summary)
     if summary.failed_points:
         raise typer.Exit(3)

@@ -1,22 +1,29 @@
-"""Expand a spec into jobs: one circuit each, with the points that share it.
+"""Expand a spec into jobs: one loaded circuit each, with every point that shares it.
 
-A job is one netlist (cell, technology, corner, temperature, bias) loaded once; its points
-are input vectors applied by altering sources between operating points. Everything in a job
-is plain, picklable data, so any executor can ship it to any worker.
+A job is one netlist (cell, technology, corner, supply, size, temperature, bias) loaded once.
+Inside it, Monte Carlo instances are applied by altering each transistor's ``delvto`` and
+``mulu0``, and input vectors by altering the input sources, between operating points
+(docs/benchmarks.md measures this against one netlist per instance). Rows come out
+instance-major: for each instance, every vector.
+
+Jobs are plain, picklable data with arrays rather than per-point objects, so a sweep of
+10^5 points plans in megabytes and ships to any worker (local pool or dask).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from sactk.circuits.base import Probe, get_cell
-from sactk.netlists.render import render, text_hash
+from sactk.circuits.base import Bench, Probe, get_cell
+from sactk.netlists.mismatch import Alter, nominal_alters, pdk_seed, pelgrom_alters
+from sactk.netlists.render import CurrentSource, Mosfet, instance_name, render, text_hash
 from sactk.netlists.technology import Technology, get_technology
-from sactk.sweeps.spec import SweepSpec
+from sactk.sweeps.spec import SweepSpec, TranSpec
 
 from sactk.errors import SpecError
 
@@ -25,11 +32,28 @@ NOMINAL = -1
 
 
 @dataclass(frozen=True)
-class Point:
-    """One operating point of a job: coordinate values and the sources to alter."""
+class Instance:
+    """One Monte Carlo instance (chip) of a job's circuit."""
 
-    coords: dict[str, Any]
-    alters: tuple[tuple[str, float], ...]
+    mc_index: int
+    alters: tuple[Alter, ...] = ()
+    """Instance-parameter alters applied before its points (Pelgrom draws)."""
+    ngseed: int | None = None
+    """For a PDK's own statistical models: ``setseed`` this, then reload the circuit."""
+
+
+@dataclass(frozen=True)
+class TranSetup:
+    """A step response: run ``tran`` and reduce the output waveform to scalars."""
+
+    t_stop_s: float
+    t_max_s: float
+    t_step_s: float
+    """When the input starts to step."""
+    tolerance: float
+    """Settling band as a fraction of the final value."""
+    output: Probe
+    """The probe whose waveform must settle (scaled like its DC column)."""
 
 
 @dataclass(frozen=True)
@@ -39,9 +63,24 @@ class Job:
     netlist_hash: str
     ngbehavior: str | None
     coords: dict[str, Any]
-    points: tuple[Point, ...]
+    """Columns shared by every row of the job."""
+    sources: tuple[str, ...]
+    """Instance names of the sources altered at every vector."""
+    values: np.ndarray
+    """(V, len(sources)) source values of each vector."""
+    point_columns: dict[str, np.ndarray]
+    """Per-vector result columns (length V): ``point``, ``pattern``, ``in_*``."""
     probes: tuple[Probe, ...]
+    instances: tuple[Instance, ...] = (Instance(NOMINAL),)
+    supply: str = ""
+    """Vector of the supply's branch current (``vdd#branch``) for ``power_w``; empty: none."""
+    vdd_v: float = 0.0
+    tran: TranSetup | None = None
     output_columns: tuple[str, ...] = field(default=())
+
+    @property
+    def n_points(self) -> int:
+        return len(self.instances) * (1 if self.tran else len(self.values))
 
 
 def normalized_vectors(spec: SweepSpec, ideal: Any) -> list[tuple[str, np.ndarray]]:
@@ -79,63 +118,195 @@ def normalized_vectors(spec: SweepSpec, ideal: Any) -> list[tuple[str, np.ndarra
     return out
 
 
-def _job_id(netlist: str, coords: dict[str, Any], points: list[Point]) -> str:
-    payload = json.dumps(
-        {"netlist": netlist, "coords": coords, "points": [p.alters for p in points]},
-        sort_keys=True,
-        default=str,
+def job_key(
+    netlist: str,
+    coords: dict[str, Any],
+    values: np.ndarray,
+    instances: tuple[Instance, ...],
+    tran: TranSetup | None,
+) -> str:
+    """The job's identity: a hash of its netlist, coordinates, vectors and instances."""
+    h = hashlib.sha256()
+    h.update(netlist.encode())
+    h.update(json.dumps(coords, sort_keys=True, default=str).encode())
+    h.update(np.ascontiguousarray(values, dtype=np.float64).tobytes())
+    h.update(json.dumps([(i.mc_index, i.alters, i.ngseed) for i in instances]).encode())
+    h.update(repr(tran).encode())
+    return h.hexdigest()[:20]
+
+
+def _instances(spec: SweepSpec, tech: Technology, devices: list[Mosfet]) -> list[Instance]:
+    mc = spec.mc
+    if mc.instances == 0:
+        return [Instance(NOMINAL)]
+    out: list[Instance] = []
+    if mc.method == "pdk":
+        if mc.nominal:
+            raise SpecError('mc.nominal: not available with mc.method = "pdk"; run it apart')
+        return [Instance(k, (), pdk_seed(mc.seed, k)) for k in range(mc.instances)]
+    if mc.nominal:
+        out.append(Instance(NOMINAL, nominal_alters(devices, tech)))
+    out.extend(Instance(k, pelgrom_alters(devices, tech, mc.seed, k)) for k in range(mc.instances))
+    return out
+
+
+def _chunks(items: list[Instance], size: int) -> Iterator[tuple[Instance, ...]]:
+    for i in range(0, len(items), size):
+        yield tuple(items[i : i + size])
+
+
+def _tran_bench(bench: Bench, tr: TranSpec, bias_a: float, cols: list[str]) -> tuple[Bench, Any]:
+    """The bench with input ``tr.input`` as a PWL step; returns it and the final inputs."""
+    if tr.input >= len(cols):
+        raise SpecError(f"tran.input: must be below cell.n_inputs ({len(cols)})")
+    if tr.from_ratio == tr.to_ratio:
+        raise SpecError("tran.to_ratio: must differ from tran.from_ratio to make a step")
+    t_stop = tr.window_as / bias_a
+    t_step = 0.1 * t_stop
+    t_rise = 1e-3 * t_stop
+    final = np.full(len(cols), tr.hold_ratio * bias_a)
+    final[tr.input] = tr.to_ratio * bias_a
+    lo = tr.from_ratio * bias_a
+    hi = tr.to_ratio * bias_a
+    target = bench.inputs[cols[tr.input]]
+    tech = bench.netlist.tech
+    els = []
+    for e in bench.netlist.elements:
+        if isinstance(e, CurrentSource) and instance_name(e, tech) == target:
+            e = replace(e, dc_a=lo, pwl=((0.0, lo), (t_step, lo), (t_step + t_rise, hi)))
+        elif isinstance(e, CurrentSource) and instance_name(e, tech) in bench.inputs.values():
+            e = replace(e, dc_a=tr.hold_ratio * bias_a)
+        els.append(e)
+    return replace(bench, netlist=replace(bench.netlist, elements=tuple(els))), final
+
+
+def _make_job(
+    bench: Bench,
+    tech: Technology,
+    coords: dict[str, Any],
+    sources: tuple[str, ...],
+    values: np.ndarray,
+    point_columns: dict[str, np.ndarray],
+    instances: tuple[Instance, ...],
+    tran: TranSetup | None = None,
+) -> Job:
+    text = render(bench.netlist)
+    return Job(
+        job_id=job_key(text, coords, values, instances, tran),
+        netlist=text,
+        netlist_hash=text_hash(text),
+        ngbehavior=tech.ngbehavior,
+        coords=coords,
+        sources=sources,
+        values=values,
+        point_columns=point_columns,
+        probes=bench.probes,
+        instances=instances,
+        supply=bench.supply,
+        vdd_v=tech.vdd_v,
+        tran=tran,
+        output_columns=tuple(p.column for p in bench.probes),
     )
-    return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
 def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
-    """All jobs of a sweep, in a stable order (temperature, then bias)."""
+    """All jobs of a sweep in a stable order: corner, supply, size, temperature, bias, chunk."""
     cell = get_cell(spec.cell.name)
-    params = cell.Params(
-        n_inputs=spec.cell.n_inputs,
-        w_um=spec.cell.w_um,
-        l_um=spec.cell.l_um,
-        v_out_v=spec.cell.v_out_v,
-        casc_scale=spec.cell.casc_scale,
-    )
-    tech = tech or get_technology(spec.tech.name, spec.tech.models_dir)
-    tech.corner_section(spec.tech.corner)  # validates the corner name early
-    vectors = normalized_vectors(spec, cell.ideal)
-    jobs: list[Job] = []
-    for temp_c in spec.sweep.temp_c:
-        for bias_a in spec.sweep.bias_a:
-            bench = cell.build(params, tech, bias_a=bias_a, corner=spec.tech.corner, temp_c=temp_c)
-            text = render(bench.netlist)
-            cols = list(bench.inputs)
-            points = []
-            for i, (pattern, v) in enumerate(vectors):
-                values = v * bias_a
-                coords: dict[str, Any] = {"pattern": pattern, "point": i}
-                coords.update({c: float(x) for c, x in zip(cols, values, strict=True)})
-                alters = tuple(
-                    (bench.inputs[c], float(x)) for c, x in zip(cols, values, strict=True)
-                )
-                points.append(Point(coords, alters))
-            job_coords = {
-                "cell": spec.cell.name,
-                "tech": tech.name,
-                "corner": spec.tech.corner,
-                "temp_c": float(temp_c),
-                "bias_a": float(bias_a),
-                "vdd_v": tech.vdd_v,
-                "mc_seed": NOMINAL,
-                "mc_index": NOMINAL,
-            }
-            jobs.append(
-                Job(
-                    job_id=_job_id(text, job_coords, points),
-                    netlist=text,
-                    netlist_hash=text_hash(text),
-                    ngbehavior=tech.ngbehavior,
-                    coords=job_coords,
-                    points=tuple(points),
-                    probes=bench.probes,
-                    output_columns=tuple(p.column for p in bench.probes),
-                )
+    base_tech = tech or get_technology(spec.tech.name, spec.tech.models_dir)
+    for corner in spec.sweep.corner:
+        base_tech.corner_section(corner)  # validates every corner name before any work
+    if spec.mc.instances and spec.mc.method == "pdk":
+        if not base_tech.mismatch_params:
+            raise SpecError(
+                f'mc.method: technology {base_tech.name} has no statistical models; use "pelgrom"'
             )
+        base_tech = base_tech.with_(params=base_tech.mismatch_params)
+    vectors = normalized_vectors(spec, cell.ideal)
+    if not vectors and spec.tran is None:
+        raise SpecError(
+            "inputs: no points to simulate; set inputs.random.count or inputs.sweep.points, "
+            "or add a [tran] section"
+        )
+    norm = np.array([v for _, v in vectors]) if vectors else np.zeros((0, spec.cell.n_inputs))
+    patterns = np.array([p for p, _ in vectors], dtype=object)
+    sizes: list[tuple[float | None, float | None]] = (
+        [(w, ll) for w, ll in spec.sweep.wl_um] if spec.sweep.wl_um else [(None, None)]
+    )
+    vdds = spec.sweep.vdd_v or [base_tech.vdd_v]
+    mc_seed = spec.mc.seed if spec.mc.instances else NOMINAL
+    jobs: list[Job] = []
+    for corner in spec.sweep.corner:
+        for vdd_v in vdds:
+            t = base_tech if vdd_v == base_tech.vdd_v else base_tech.with_(vdd_v=float(vdd_v))
+            for w_um, l_um in sizes:
+                params = cell.Params(
+                    n_inputs=spec.cell.n_inputs,
+                    w_um=w_um if w_um is not None else spec.cell.w_um,
+                    l_um=l_um if l_um is not None else spec.cell.l_um,
+                    v_out_v=spec.cell.v_out_v,
+                    casc_scale=spec.cell.casc_scale,
+                )
+                w_res, l_res = cell.sizes(params, t)
+                for temp_c in spec.sweep.temp_c:
+                    for bias_a in spec.sweep.bias_a:
+                        bench = cell.build(params, t, bias_a=bias_a, corner=corner, temp_c=temp_c)
+                        devices = [e for e in bench.netlist.elements if isinstance(e, Mosfet)]
+                        instances = _instances(spec, t, devices)
+                        cols = list(bench.inputs)
+                        coords: dict[str, Any] = {
+                            "cell": spec.cell.name,
+                            "tech": t.name,
+                            "corner": corner,
+                            "vdd_v": float(t.vdd_v),
+                            "w_um": float(w_res),
+                            "l_um": float(l_res),
+                            "temp_c": float(temp_c),
+                            "bias_a": float(bias_a),
+                            "mc_seed": mc_seed,
+                        }
+                        sources = tuple(bench.inputs[c] for c in cols)
+                        if len(norm):
+                            values = norm * bias_a
+                            pcols: dict[str, np.ndarray] = {
+                                "point": np.arange(len(norm)),
+                                "pattern": patterns,
+                            }
+                            pcols.update({c: values[:, k] for k, c in enumerate(cols)})
+                            for chunk in _chunks(instances, spec.mc.per_job):
+                                jobs.append(
+                                    _make_job(
+                                        bench,
+                                        t,
+                                        {**coords, "analysis": "op"},
+                                        sources,
+                                        values,
+                                        pcols,
+                                        chunk,
+                                    )
+                                )
+                        if spec.tran is not None:
+                            tb, final = _tran_bench(bench, spec.tran, bias_a, cols)
+                            t_stop = spec.tran.window_as / bias_a
+                            setup = TranSetup(
+                                t_stop_s=t_stop,
+                                t_max_s=t_stop / spec.tran.points,
+                                t_step_s=0.1 * t_stop,
+                                tolerance=spec.tran.tolerance,
+                                output=bench.probes[0],
+                            )
+                            pcols = {"point": np.zeros(1, dtype=int), "pattern": np.array(["step"])}
+                            pcols.update({c: final[k : k + 1] for k, c in enumerate(cols)})
+                            for chunk in _chunks(instances, spec.mc.per_job):
+                                jobs.append(
+                                    _make_job(
+                                        tb,
+                                        t,
+                                        {**coords, "analysis": "tran"},
+                                        (),
+                                        np.zeros((1, 0)),
+                                        pcols,
+                                        chunk,
+                                        setup,
+                                    )
+                                )
     return jobs

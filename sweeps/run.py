@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sactk.netlists.technology import Technology, get_technology
-from sactk.sweeps.executors import default_jobs, run_local
+from sactk.sweeps.executors import default_jobs, run_jobs
 from sactk.sweeps.plan import Job, plan
 from sactk.sweeps.spec import SweepSpec
 from sactk.sweeps.store import ResultsStore
@@ -28,9 +28,13 @@ class SweepSummary:
     out: Path
     jobs_total: int
     jobs_skipped: int
+    jobs_ok: int
+    jobs_failed: int
     points: int
     failed_points: int
     wall_s: float
+    executor: str = "local"
+    workers: int = 1
     failures: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -41,10 +45,14 @@ class SweepSummary:
         return {
             "jobs_total": self.jobs_total,
             "jobs_skipped": self.jobs_skipped,
+            "jobs_ok": self.jobs_ok,
+            "jobs_failed": self.jobs_failed,
             "points": self.points,
             "failed_points": self.failed_points,
             "wall_s": round(self.wall_s, 3),
             "points_per_s": round(self.points_per_s, 1),
+            "executor": self.executor,
+            "workers": self.workers,
             "failures": self.failures[:20],
         }
 
@@ -55,11 +63,27 @@ def prepare(spec: SweepSpec) -> tuple[Technology, list[Job]]:
     return tech, plan(spec, tech)
 
 
+def _failures(columns: dict[str, Any], limit: int) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for i, status in enumerate(columns["status"]):
+        if status != "ok" and len(out) < limit:
+            out.append(
+                {
+                    k: (columns[k][i] if k in columns else None)
+                    for k in ("analysis", "corner", "temp_c", "bias_a", "mc_index", "point")
+                }
+                | {"status": status}
+            )
+    return out
+
+
 def run_sweep(
     spec: SweepSpec,
     out: str | Path,
     *,
     n_jobs: int | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
     keep_netlists: bool = False,
     progress: Progress | None = None,
     prepared: tuple[Technology, list[Job]] | None = None,
@@ -71,37 +95,35 @@ def run_sweep(
     store.open(
         spec.to_dict(),
         tech.to_dict(),
-        {"inputs.random.seed": spec.inputs.random.seed, "mc_seed": None},
+        {
+            "inputs.random.seed": spec.inputs.random.seed,
+            "mc_seed": spec.mc.seed if spec.mc.instances else None,
+            "mc_method": spec.mc.method if spec.mc.instances else None,
+        },
     )
     done = store.done()
     todo = [j for j in jobs if j.job_id not in done]
-    total_points = sum(len(j.points) for j in todo)
-    finished = 0
-    failed = 0
+    total_points = sum(j.n_points for j in todo)
+    finished = failed = jobs_failed = 0
     failures: list[dict[str, Any]] = []
     by_id = {j.job_id: j for j in todo}
     if progress:
         progress(0, total_points)
     version = ""
     if n_jobs is None:
-        n_jobs = 1 if total_points < AUTO_SERIAL_POINTS else default_jobs()
-    for job_id, rows, job_version in run_local(todo, n_jobs):
+        auto_serial = executor == "local" and total_points < AUTO_SERIAL_POINTS
+        n_jobs = 1 if auto_serial else default_jobs()
+    for job_id, columns, job_version in run_jobs(todo, executor, n_jobs, scheduler):
         version = job_version or version
-        job = by_id[job_id]
+        job = by_id.pop(job_id)
         info = {"netlist_hash": job.netlist_hash, "coords": job.coords}
-        store.write_job(job_id, rows, info, job.netlist if keep_netlists else "")
-        for r in rows:
-            if r["status"] != "ok":
-                failed += 1
-                failures.append(
-                    {
-                        "temp_c": r["temp_c"],
-                        "bias_a": r["bias_a"],
-                        "point": r["point"],
-                        "status": r["status"],
-                    }
-                )
-        finished += len(rows)
+        store.write_job(job_id, columns, info, job.netlist if keep_netlists else "")
+        n_bad = sum(s != "ok" for s in columns["status"])
+        if n_bad:
+            jobs_failed += 1
+            failed += n_bad
+            failures += _failures(columns, 20 - len(failures))
+        finished += len(columns["status"])
         if progress:
             progress(finished, total_points)
     if version:
@@ -110,9 +132,13 @@ def run_sweep(
         out=store.out,
         jobs_total=len(jobs),
         jobs_skipped=len(jobs) - len(todo),
+        jobs_ok=len(todo) - jobs_failed,
+        jobs_failed=jobs_failed,
         points=finished,
         failed_points=failed,
         wall_s=time.perf_counter() - t0,
+        executor=executor,
+        workers=n_jobs,
         failures=failures,
     )
     store.finish(summary.to_dict())

@@ -11,9 +11,10 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+import typing
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -36,20 +37,50 @@ class CellSpec(BaseModel):
 
 
 class TechSpec(BaseModel):
-    """[tech]: technology name, process corner, and where a PDK's models are."""
+    """[tech]: technology name and where a PDK's models are (corners are a sweep axis)."""
 
     model_config = _CONFIG
     name: str = Field("c180", pattern=NAME_PATTERN)
-    corner: str = Field("tt", pattern=NAME_PATTERN)
     models_dir: str | None = None
 
 
 class SweepAxes(BaseModel):
-    """[sweep]: the operating points; one job per (temperature, bias)."""
+    """[sweep]: the operating conditions; one circuit per (corner, vdd, size, temp, bias)."""
 
     model_config = _CONFIG
     bias_a: list[float] = Field(min_length=1, max_length=1000)
     temp_c: list[float] = Field(default_factory=lambda: [27.0], min_length=1, max_length=100)
+    corner: list[str] = Field(default_factory=lambda: ["tt"], min_length=1, max_length=16)
+    vdd_v: list[float] | None = Field(None, min_length=1, max_length=100)
+    """Supply voltages, V; none means the technology's nominal supply."""
+    wl_um: list[list[float]] | None = Field(None, min_length=1, max_length=100)
+    """(W, L) of the cell's matched devices in um, one circuit each; none means cell.w_um/l_um."""
+
+    @field_validator("corner")
+    @classmethod
+    def _corner_names(cls, v: list[str]) -> list[str]:
+        for x in v:
+            if not re.match(NAME_PATTERN, x):
+                raise ValueError(f"corner {x!r} is not a name like tt, ff, ss, fs, sf")
+        return v
+
+    @field_validator("vdd_v")
+    @classmethod
+    def _vdd_range(cls, v: list[float] | None) -> list[float] | None:
+        for x in v or []:
+            if not 0.2 <= x <= 10.0:
+                raise ValueError(f"supply {x!r} V is outside 0.2..10 V")
+        return v
+
+    @field_validator("wl_um")
+    @classmethod
+    def _wl_range(cls, v: list[list[float]] | None) -> list[list[float]] | None:
+        for pair in v or []:
+            if len(pair) != 2:
+                raise ValueError(f"size {pair!r} must be a [W, L] pair in um")
+            if not all(0 < x <= 1000 for x in pair):
+                raise ValueError(f"size {pair!r} um is outside (0, 1000] um")
+        return v
 
     @field_validator("bias_a")
     @classmethod
@@ -98,6 +129,48 @@ class InputsSpec(BaseModel):
     sweep: SweptInput = Field(default_factory=lambda: SweptInput())
 
 
+class MonteCarloSpec(BaseModel):
+    """[mc]: Pelgrom mismatch instances ("chips"), each a seeded draw for every transistor.
+
+    Instance k of seed s is the same chip at every bias, temperature, corner and size (its
+    normalized draws are fixed; sigma scales with 1/sqrt(W L)), on every executor and run.
+    """
+
+    model_config = _CONFIG
+    instances: int = Field(0, ge=0, le=100000)
+    """Number of mismatch instances; 0 runs the nominal circuit only."""
+    seed: int = Field(1, ge=0, le=2**63 - 1)
+    per_job: int = Field(50, ge=1, le=100000)
+    """Instances simulated in one loaded circuit (one job, one Parquet part)."""
+    nominal: bool = Field(False)
+    """Also run the mismatch-free circuit (mc_index -1) next to the instances."""
+    method: Literal["pelgrom", "pdk"] = "pelgrom"
+    """``pelgrom``: sactk's draws from the technology's A_VT and A_beta, altered into one
+    loaded circuit. ``pdk``: the PDK's own statistical models (its mismatch switch on, one
+    ngspice ``setseed`` and reload per instance)."""
+
+
+class TranSpec(BaseModel):
+    """[tran]: a step response per circuit, giving settle_s, power_w and energy_j.
+
+    Input ``input`` steps from ``from_ratio`` to ``to_ratio`` times the bias (the others
+    held at ``hold_ratio``); the window scales as ``window_as / bias_a``, so it covers the
+    same number of time constants at every bias.
+    """
+
+    model_config = _CONFIG
+    input: int = Field(0, ge=0)
+    from_ratio: float = Field(0.5, ge=0, le=100)
+    to_ratio: float = Field(2.0, ge=0, le=100)
+    hold_ratio: float = Field(1.0, ge=0, le=100)
+    window_as: float = Field(3e-12, gt=0, le=1.0)
+    """Simulated time times bias current, A s (3e-12: 300 us at 10 nA, 300 ns at 10 uA)."""
+    points: int = Field(1000, ge=50, le=100000)
+    """Largest time step is the window divided by this."""
+    tolerance: float = Field(0.01, gt=0, lt=1)
+    """Settling band, as a fraction of the final value."""
+
+
 class SweepSpec(BaseModel):
     """A whole sweep. ``to_dict()`` is what the manifest records."""
 
@@ -107,6 +180,8 @@ class SweepSpec(BaseModel):
     tech: TechSpec = Field(default_factory=lambda: TechSpec())
     sweep: SweepAxes
     inputs: InputsSpec = Field(default_factory=lambda: InputsSpec())
+    mc: MonteCarloSpec = Field(default_factory=lambda: MonteCarloSpec())
+    tran: TranSpec | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -161,6 +236,16 @@ def _known_keys(model: type[BaseModel]) -> list[str]:
     return list(model.model_fields)
 
 
+def _model_of(ann: Any) -> type[BaseModel] | None:
+    """The model class of a field annotation (``Model`` or ``Model | None``), else None."""
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    for arg in typing.get_args(ann):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None
+
+
 def _check_path(path: list[str], item: str) -> None:
     model: type[BaseModel] = SweepSpec
     for i, part in enumerate(path):
@@ -170,11 +255,11 @@ def _check_path(path: list[str], item: str) -> None:
             hint = difflib.get_close_matches(part, list(fields), n=1)
             extra = f"; did you mean {'.'.join([*path[:i], hint[0]])!r}?" if hint else ""
             raise SpecError(f"--set {item}: unknown key {part!r} in {where}{extra}")
-        ann = fields[part].annotation
         if i < len(path) - 1:
-            if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            sub = _model_of(fields[part].annotation)
+            if sub is None:
                 raise SpecError(f"--set {item}: {'.'.join(path[: i + 1])} is not a table")
-            model = ann
+            model = sub
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -200,9 +285,9 @@ def _format_error(source: str, err: ValidationError, data: dict[str, Any]) -> st
     if kind == "extra_forbidden":
         parent: type[BaseModel] = SweepSpec
         for p in loc[:-1]:
-            ann = parent.model_fields[p].annotation
-            if isinstance(ann, type) and issubclass(ann, BaseModel):
-                parent = ann
+            sub = _model_of(parent.model_fields[p].annotation)
+            if sub is not None:
+                parent = sub
         hint = difflib.get_close_matches(loc[-1], _known_keys(parent), n=1)
         known = ", ".join(_known_keys(parent))
         fix = f"did you mean {hint[0]!r}?" if hint else f"known keys: {known}"

@@ -100,12 +100,14 @@ class ResultsStore:
         }
 
     def write_job(
-        self, job_id: str, rows: list[dict[str, Any]], info: dict[str, Any], netlist: str = ""
+        self, job_id: str, columns: dict[str, Any], info: dict[str, Any], netlist: str = ""
     ) -> None:
-        """Write one job's rows as a part (atomically), then record it in the manifest."""
+        """Write one job's result columns as a part (atomically), then record it in the
+        manifest. A part that is present but not recorded (killed between the two) is simply
+        rewritten on resume."""
         import pandas as pd
 
-        df = pd.DataFrame(rows)
+        df = pd.DataFrame(columns)
         buf = df.to_parquet(index=False)
         assert isinstance(buf, bytes)
         _atomic_write_bytes(self.parts / f"part-{job_id}.parquet", buf)
@@ -113,10 +115,10 @@ class ResultsStore:
             nd = self.out / "netlists"
             nd.mkdir(exist_ok=True)
             _atomic_write_bytes(nd / f"{info['netlist_hash']}.cir", netlist.encode())
-        n_failed = int(sum(r.get("status") != "ok" for r in rows))
+        n_failed = int((df["status"] != "ok").sum()) if len(df) else 0
         self.manifest["jobs"][job_id] = {
             **info,
-            "points": len(rows),
+            "points": len(df),
             "failed": n_failed,
             "status": "ok" if n_failed == 0 else "failed",
         }
@@ -154,5 +156,19 @@ def read_results(out: str | os.PathLike[str]) -> Any:
     if not parts:
         raise SpecError(f"{out}: no results yet; run `sactk sweep ... --out {out}` first")
     df = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
-    keys = [c for c in ("temp_c", "bias_a", "point") if c in df.columns]
+    keys = [
+        c
+        for c in (
+            "analysis",
+            "corner",
+            "vdd_v",
+            "w_um",
+            "l_um",
+            "temp_c",
+            "bias_a",
+            "mc_index",
+            "point",
+        )
+        if c in df.columns
+    ]
     return df.sort_values(keys, kind="stable").reset_index(drop=True)

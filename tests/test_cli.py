@@ -42,7 +42,7 @@ BAD_INPUT = [
     (["sweep", "--preset", "mp-dc", "--set", "sweep.bias_a=[abc]"], "--set sweep.bias_a"),
     (["sweep", "--preset", "mp-dc", "--set", "cell.nonsense=1"], "unknown key"),
     (["sweep", "--preset", "mp-dc", "--set", "cell.name=inverter"], "cell.name"),
-    (["sweep", "--preset", "mp-dc", "--set", "tech.corner=zz"], "tech.corner"),
+    (["sweep", "--preset", "mp-dc", "--set", 'sweep.corner=["zz"]'], "sweep.corner"),
     (["sweep"], "spec"),
 ]
 
@@ -72,7 +72,7 @@ def test_sweep_resume_and_plot(tmp_path: Path) -> None:
     out = tmp_path / "res"
     r = run("sweep", "--preset", "mp-dc", *SMALL, "--out", str(out), "--jobs", "1")
     assert r.returncode == 0, r.stderr
-    assert "0 failed" in r.stdout
+    assert "0 points failed" in r.stdout
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["spec"]["sweep"]["bias_a"] == [1e-8, 1e-6]
     assert manifest["technology"]["name"] == "c180"
@@ -84,13 +84,13 @@ def test_sweep_resume_and_plot(tmp_path: Path) -> None:
 
     # rerun: nothing redone
     r2 = run("sweep", "--preset", "mp-dc", *SMALL, "--out", str(out), "--jobs", "1")
-    assert r2.returncode == 0 and "0 jobs run, 2 already done" in r2.stdout
+    assert r2.returncode == 0 and "jobs: 0 ok, 0 with failures, 2 already done" in r2.stdout
     assert [p.stat().st_mtime_ns for p in parts] == mtimes
 
     # a lost part is recomputed, the other is kept
     parts[0].unlink()
     r3 = run("sweep", "--preset", "mp-dc", *SMALL, "--out", str(out), "--jobs", "1")
-    assert "1 jobs run, 1 already done" in r3.stdout
+    assert "jobs: 1 ok, 0 with failures, 1 already done" in r3.stdout
     assert parts[1].stat().st_mtime_ns == mtimes[1]
 
     # a different spec into the same folder is refused

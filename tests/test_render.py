@@ -72,7 +72,7 @@ def test_device_below_minimum_size_rejected() -> None:
 
 
 def test_unknown_corner_rejected() -> None:
-    with pytest.raises(SpecError, match=r"tech\.corner"):
+    with pytest.raises(SpecError, match=r"sweep\.corner"):
         render(mp.build(mp.Params(), _tech(), corner="xx").netlist)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sactk.sweeps.plan import plan
 from sactk.sweeps.spec import load_spec, parse_override, preset_names
@@ -17,8 +18,18 @@ MINIMAL = "[sweep]\nbias_a = [1e-7]\n"
 def test_every_preset_loads_and_plans(name: str) -> None:
     spec = load_spec(preset=name)
     jobs = plan(spec)
-    assert len(jobs) == len(spec.sweep.bias_a) * len(spec.sweep.temp_c)
-    assert all(len(j.points) >= spec.inputs.random.count for j in jobs)
+    conditions = (
+        len(spec.sweep.bias_a)
+        * len(spec.sweep.temp_c)
+        * len(spec.sweep.corner)
+        * len(spec.sweep.wl_um or [None])
+        * len(spec.sweep.vdd_v or [None])
+    )
+    chunks = -(-max(1, spec.mc.instances) // spec.mc.per_job)
+    analyses = int(bool(spec.inputs.random.count or spec.inputs.sweep.points))
+    analyses += int(spec.tran is not None)
+    assert len(jobs) == conditions * chunks * analyses
+    assert len({j.job_id for j in jobs}) == len(jobs)
 
 
 def test_defaults_fill_in() -> None:
@@ -29,11 +40,12 @@ def test_defaults_fill_in() -> None:
 
 def test_overrides() -> None:
     spec = load_spec(
-        preset="mp-dc", overrides=["cell.n_inputs=6", "sweep.temp_c=[85]", "tech.corner=ff"]
+        preset="mp-dc", overrides=["cell.n_inputs=6", "sweep.temp_c=[85]", 'sweep.corner=["ff"]']
     )
-    assert spec.cell.n_inputs == 6 and spec.sweep.temp_c == [85.0] and spec.tech.corner == "ff"
+    assert spec.cell.n_inputs == 6 and spec.sweep.temp_c == [85.0] and spec.sweep.corner == ["ff"]
     jobs = plan(spec)
-    assert {c for c in jobs[0].points[0].coords if c.startswith("in_")} == {
+    assert jobs[0].coords["corner"] == "ff"
+    assert {c for c in jobs[0].point_columns if c.startswith("in_")} == {
         f"in_i{k}_a" for k in range(6)
     }
 
@@ -47,16 +59,16 @@ def test_override_parsing() -> None:
 def test_random_vectors_are_seeded_and_filtered() -> None:
     a = plan(load_spec(preset="mp-dc"))
     b = plan(load_spec(preset="mp-dc"))
-    assert [p.alters for p in a[0].points] == [p.alters for p in b[0].points]
+    assert np.array_equal(a[0].values, b[0].values) and a[0].job_id == b[0].job_id
     c = plan(load_spec(preset="mp-dc", overrides=["inputs.random.seed=2"]))
-    assert [p.alters for p in a[0].points] != [p.alters for p in c[0].points]
+    assert not np.array_equal(a[0].values, c[0].values) and a[0].job_id != c[0].job_id
     from sactk.circuits.mp import ideal
 
     for job in a:
-        for p in job.points:
-            if p.coords["pattern"] == "random":
-                x = [v for _, v in p.alters]
-                assert ideal(x, job.coords["bias_a"]) >= 0.1 * job.coords["bias_a"] * (1 - 1e-9)
+        rand = job.values[job.point_columns["pattern"] == "random"]
+        assert len(rand) == 24
+        bias = job.coords["bias_a"]
+        assert (ideal(rand, bias) >= 0.1 * bias * (1 - 1e-9)).all()
 
 
 BAD = [
@@ -69,7 +81,7 @@ BAD = [
     (MINIMAL + "[cell]\nn_inputs = 1\n", [], "cell.n_inputs"),
     (MINIMAL + "[cell]\nn_input = 4\n", [], "did you mean 'n_inputs'"),
     (MINIMAL + '[tech]\nname = "c90"\n', [], "tech.name"),
-    (MINIMAL + '[tech]\ncorner = "xx"\n', [], "tech.corner"),
+    (MINIMAL + 'corner = ["xx"]\n', [], "sweep.corner"),
     (MINIMAL, ["sweep.temp_c=[500]"], "sweep.temp_c"),
     (MINIMAL, ["sweep.bias=[1e-6]"], "did you mean 'sweep.bias_a'"),
     (MINIMAL, ["cell.n_inputs=four"], "cell.n_inputs"),

@@ -87,42 +87,159 @@ class NgspiceSharedBackend:
         ng.load_circuit(netlist)
         return "\n".join([*ng._stdout, *ng._stderr])
 
-    def run_job(self, job: Job) -> list[dict[str, Any]]:
-        """Simulate every point of ``job``; one row per point, failures recorded in ``status``."""
+    def run_job(self, job: Job) -> dict[str, Any]:
+        """Simulate every point of ``job``: result columns (instance-major), one entry per
+        point. A point that fails records the reason in ``status`` and the job goes on."""
         self.start()
-        rows: list[dict[str, Any]] = []
+        rec = _Recorder(job)
         with self._in_rundir():
             ng = self._ng
-            load_out = self._load(job.netlist, job.ngbehavior)
-            load_err = [ln for ln in load_out.splitlines() if _FAIL.search(ln)]
-            for point in job.points:
-                row: dict[str, Any] = dict(job.coords)
-                row.update(point.coords)
-                row.update({c: float("nan") for c in job.output_columns})
-                if load_err:
-                    row["status"] = "netlist error: " + load_err[0].strip()[:200]
-                    rows.append(row)
+            load_err = self._load_checked(job.netlist, job.ngbehavior)
+            for inst in job.instances:
+                if inst.ngseed is not None and not load_err:
+                    # A PDK's own statistical models draw while the circuit is parsed.
+                    ng.remove_circuit()
+                    ng.exec_command(f"setseed {int(inst.ngseed)}")
+                    load_err = self._load_checked(job.netlist, job.ngbehavior)
+                inst_err = load_err or self._alter(inst.alters)
+                if job.tran is not None:
+                    rec.add(inst.mc_index, 0, inst_err if inst_err else self._tran(job))
                     continue
-                ng.exec_command("destroy all")
-                for inst, value in point.alters:
-                    ng.exec_command(f"alter {inst} = {fmt(value, inst)}")
-                ng.exec_command("op")
-                out = [*ng._stdout, *ng._stderr]
-                status = "ok"
-                for probe in job.probes:
-                    vec = compat.read_vector(ng, probe.vector)
-                    if vec is None or len(vec) != 1:
-                        failed = [ln for ln in out if _FAIL.search(ln)]
-                        status = "no operating point: " + (
-                            failed[0].strip()[:200] if failed else f"vector {probe.vector} missing"
+                for v in range(len(job.values)):
+                    if inst_err:
+                        rec.add(inst.mc_index, v, inst_err)
+                        continue
+                    err = self._alter(
+                        tuple(
+                            (src, fmt(float(x), src))
+                            for src, x in zip(job.sources, job.values[v], strict=True)
                         )
-                        break
-                    row[probe.column] = probe.scale * float(vec[0])
-                row["status"] = status
-                rows.append(row)
+                    )
+                    rec.add(inst.mc_index, v, err or self._op(job))
             ng.exec_command("destroy all")
             ng.remove_circuit()
-        return rows
+        return rec.columns()
+
+    def _load_checked(self, netlist: str, ngbehavior: str | None) -> str:
+        out = self._load(netlist, ngbehavior)
+        bad = [ln for ln in out.splitlines() if _FAIL.search(ln)]
+        return "netlist error: " + bad[0].strip()[:200] if bad else ""
+
+    def _alter(self, alters: tuple[tuple[str, str], ...]) -> str:
+        """Apply (target, formatted value) alters; returns an error reason or ''."""
+        if not alters:
+            return ""
+        ng = self._ng
+        ng._stderr.clear()
+        for target, value in alters:
+            ng.exec_command(f"alter {target} = {value}")
+        bad = [ln for ln in ng._stderr if "error" in ln.lower()]
+        return "alter failed: " + bad[0].strip()[:200] if bad else ""
+
+    def _failure(self, what: str, fallback: str) -> str:
+        ng = self._ng
+        failed = [ln for ln in [*ng._stdout, *ng._stderr] if _FAIL.search(ln)]
+        return f"{what}: " + (failed[0].strip()[:200] if failed else fallback)
+
+    def _op(self, job: Job) -> dict[str, float] | str:
+        ng = self._ng
+        ng.exec_command("destroy all")
+        ng.exec_command("op")
+        out: dict[str, float] = {}
+        for probe in job.probes:
+            vec = compat.read_vector(ng, probe.vector)
+            if vec is None or len(vec) != 1:
+                return self._failure("no operating point", f"vector {probe.vector} missing")
+            out[probe.column] = probe.scale * float(vec[0])
+        if job.supply:
+            vec = compat.read_vector(ng, job.supply)
+            if vec is not None and len(vec) == 1:
+                out["power_w"] = -job.vdd_v * float(vec[0])
+        return out
+
+    def _tran(self, job: Job) -> dict[str, float] | str:
+
+        tr = job.tran
+        assert tr is not None
+        ng = self._ng
+        ng.exec_command("destroy all")
+        ng.exec_command(f"tran {fmt(tr.t_max_s)} {fmt(tr.t_stop_s)} 0 {fmt(tr.t_max_s)}")
+        t = compat.read_vector(ng, "time")
+        y = compat.read_vector(ng, tr.output.vector)
+        if t is None or y is None or len(t) < 3 or t[-1] < 0.999 * tr.t_stop_s:
+            return self._failure("transient failed", "no waveform")
+        y = tr.output.scale * y
+        out: dict[str, float] = {}
+        for probe in job.probes:
+            vec = compat.read_vector(ng, probe.vector)
+            out[probe.column] = probe.scale * float(vec[-1]) if vec is not None else float("nan")
+        settle = settling_time(t, y, tr.t_step_s, tr.tolerance)
+        if job.supply:
+            idd = compat.read_vector(ng, job.supply)
+            if idd is not None:
+                out["power_w"] = -job.vdd_v * float(idd[-1])
+        if settle is None:
+            return "not settled: output still outside the band at the end of tran.window_as"
+        out["settle_s"] = settle
+        if "power_w" in out:
+            out["energy_j"] = out["power_w"] * settle
+        return out
+
+
+def settling_time(t: Any, y: Any, t_step_s: float, tolerance: float) -> float | None:
+    """Time from ``t_step_s`` until ``y`` stays within ``tolerance`` * |final| of its final
+    value (the last sample). None when the last tenth of the window already leaves the band,
+    i.e. the waveform has not settled."""
+    import numpy as np
+
+    final = float(y[-1])
+    band = tolerance * abs(final)
+    outside = np.nonzero(np.abs(y - final) > band)[0]
+    if len(outside) == 0:
+        return 0.0
+    k = int(outside[-1])
+    if t[k] > t[-1] - 0.1 * (t[-1] - t_step_s):
+        return None
+    # Interpolate the crossing back into the band between samples k and k + 1.
+    y0, y1 = abs(y[k] - final), abs(y[k + 1] - final)
+    frac = (y0 - band) / (y0 - y1) if y0 != y1 else 0.0
+    t_cross = t[k] + frac * (t[k + 1] - t[k])
+    return max(0.0, float(t_cross - t_step_s))
+
+
+class _Recorder:
+    """Collects a job's rows as columns: coordinates, per-vector columns, outputs, status."""
+
+    EXTRA = ("power_w", "settle_s", "energy_j")
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.mc_index: list[int] = []
+        self.vec: list[int] = []
+        self.outputs: dict[str, list[float]] = {c: [] for c in (*job.output_columns, *self.EXTRA)}
+        self.status: list[str] = []
+
+    def add(self, mc_index: int, v: int, result: dict[str, float] | str) -> None:
+        self.mc_index.append(mc_index)
+        self.vec.append(v)
+        ok = isinstance(result, dict)
+        for c, col in self.outputs.items():
+            col.append(result.get(c, float("nan")) if isinstance(result, dict) else float("nan"))
+        self.status.append("ok" if ok else str(result))
+
+    def columns(self) -> dict[str, Any]:
+        import numpy as np
+
+        n = len(self.status)
+        idx = np.asarray(self.vec, dtype=int)
+        cols: dict[str, Any] = {k: [v] * n for k, v in self.job.coords.items()}
+        cols["mc_index"] = np.asarray(self.mc_index, dtype=np.int64)
+        for k, pv in self.job.point_columns.items():
+            cols[k] = np.asarray(pv)[idx] if n else np.asarray(pv)[:0]
+        for k, ov in self.outputs.items():
+            cols[k] = np.asarray(ov, dtype=float)
+        cols["status"] = self.status
+        return cols
 
 
 _INSTANCE: NgspiceSharedBackend | None = None
