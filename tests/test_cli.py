@@ -4,16 +4,10 @@ input, resume, plots."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-SACTK = str(Path(sys.executable).parent / "sactk")
-if not Path(SACTK).exists():  # pragma: no cover - installed elsewhere
-    SACTK = shutil.which("sactk") or SACTK
+from _cli import run
 
 SMALL = [
     "--set",
@@ -23,10 +17,6 @@ SMALL = [
     "--set",
     "inputs.sweep.points=3",
 ]
-
-
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([SACTK, *args], capture_output=True, text=True, timeout=300, cwd=cwd)
 
 
 def test_presets_lists_mp_dc() -> None:
