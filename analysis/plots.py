@@ -156,14 +156,126 @@ def plot_scatter(df: Any, outdir: Path) -> list[Path]:
         return _save(fig, outdir, "scatter")
 
 
+def plot_monte_carlo(df: Any, outdir: Path) -> list[Path]:
+    """Mismatch: histograms of the normalized output of one vector across chips (a panel per
+    temperature, a colour per bias), sigma against bias, and chip max error against bias."""
+    import matplotlib.pyplot as plt
+
+    spread = metrics.mc_spread(df)
+    if spread.empty:
+        return []
+    chips = metrics.valid(metrics.with_ideal(metrics.op_rows(df, nominal=False)))
+    sizes = spread[["w_um", "l_um"]].drop_duplicates().to_numpy()
+    w0, l0 = sizes[0]
+    chips = chips[(chips["w_um"] == w0) & (chips["l_um"] == l0)]
+    ref = int(chips["point"].min())
+    temps = sorted(chips["temp_c"].unique())
+    colors = _bias_colors(chips["bias_a"].unique())
+    paths: list[Path] = []
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(temps), figsize=(3.2 * len(temps), 3), squeeze=False)
+        for ax, t in zip(axes[0], temps, strict=True):
+            d = chips[(chips["temp_c"] == t) & (chips["point"] == ref)]
+            for b, g in d.groupby("bias_a"):
+                z = g["out_z_a"] / b
+                ax.hist(z, bins=25, histtype="step", color=colors[b], label=_si(float(b), "A"))
+            ideal = float((d["ideal_z_a"] / d["bias_a"]).iloc[0])
+            ax.axvline(ideal, color="k", ls="--", lw=1, label="ideal()")
+            ax.set(xlabel=f"out_z_a / bias_a, vector {ref}", ylabel="chips", title=f"{t:g} C")
+        axes[0][0].legend(title="bias_a")
+        fig.suptitle(f"MP cell mismatch: {int(spread['chips'].max())} chips, {w0:g}/{l0:g} um")
+        fig.tight_layout()
+        paths += _save(fig, outdir, "mc_histograms")
+
+        fig, ax = plt.subplots(1, 2, figsize=(9, 3.4))
+        for (t, w, ll), g in spread.groupby(["temp_c", "w_um", "l_um"]):
+            lab = f"{t:g} C" + (f", {w:g}/{ll:g} um" if len(sizes) > 1 else "")
+            ax[0].semilogx(g["bias_a"], g["sigma_pct"], "o-", label=lab)
+            (line,) = ax[1].semilogx(g["bias_a"], g["chip_err_p90_pct"], "o-", label=lab + " p90")
+            ax[1].semilogx(
+                g["bias_a"], g["chip_err_median_pct"], "s--", color=line.get_color(), alpha=0.6
+            )
+        ax[0].set(xlabel="bias_a (A)", ylabel="sigma of out_z_a / bias_a (% of gamma)")
+        ax[1].set(
+            xlabel="bias_a (A)",
+            ylabel="chip max |error| (% of largest input)",
+            title="90th percentile (solid), median (dashed)",
+        )
+        for a in ax:
+            a.set_ylim(bottom=0)
+            a.legend()
+        fig.tight_layout()
+        paths += _save(fig, outdir, "mc_sigma_vs_bias")
+    return paths
+
+
+def plot_area(df: Any, outdir: Path) -> list[Path]:
+    """Area an accuracy target costs: worst 90th-percentile chip error against W L."""
+    import matplotlib.pyplot as plt
+
+    spread = metrics.mc_spread(df)
+    if spread.empty or spread["area_um2"].nunique() < 2:
+        return []
+    cost = metrics.area_cost(df)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(4.6, 3.6))
+        ax.loglog(cost["area_um2"], cost["chip_err_p90_pct"], "o-", label="90th percentile")
+        ax.loglog(cost["area_um2"], cost["chip_err_median_pct"], "s--", label="median")
+        a = cost["area_um2"].to_numpy()
+        ref = cost["chip_err_p90_pct"].iloc[0] * np.sqrt(a[0] / a)
+        ax.loglog(a, ref, "k:", lw=1, label="Pelgrom 1/sqrt(WL)")
+        ax.axhline(1.0, color="r", ls=":", lw=1, label="1 % target")
+        for _, r in cost.iterrows():
+            ax.annotate(f"{r['w_um']:g}/{r['l_um']:g}", (r["area_um2"], r["chip_err_p90_pct"]))
+        ax.set(
+            xlabel="W L of each matched device (um2)",
+            ylabel="chip max |error| (% of largest input)",
+            title="MP cell: mismatch error against device area",
+        )
+        ax.legend()
+        fig.tight_layout()
+        return _save(fig, outdir, "area_cost")
+
+
+def plot_speed_power(df: Any, outdir: Path) -> list[Path]:
+    """Bias scaling: settling time, supply power and energy per operation against bias."""
+    import matplotlib.pyplot as plt
+
+    sp = metrics.speed_power(df)
+    if sp.empty:
+        return []
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(1, 3, figsize=(11, 3.4))
+        for t, g in sp.groupby("temp_c"):
+            b = g["bias_a"].to_numpy()
+            (line,) = ax[0].loglog(b, g["settle_s"], "o-", label=f"{t:g} C")
+            ax[0].loglog(
+                b, g["settle_s"].iloc[0] * b[0] / b, ":", color=line.get_color(), label="1 / bias"
+            )
+            ax[1].loglog(b, g["power_w"], "o-", label=f"{t:g} C")
+            ax[2].loglog(b, g["energy_j"], "o-", label=f"{t:g} C")
+        ax[0].set(xlabel="bias_a (A)", ylabel="settle_s: to 1 % of final (s)")
+        ax[1].set(xlabel="bias_a (A)", ylabel="power_w: supply power (W)")
+        ax[2].set(xlabel="bias_a (A)", ylabel="energy_j = power_w x settle_s (J)")
+        for a in ax:
+            a.legend()
+        fig.suptitle("MP cell step response: speed and energy against bias")
+        fig.tight_layout()
+        return _save(fig, outdir, "speed_power")
+
+
 def plot_all(df: Any, outdir: str | Path) -> list[Path]:
-    """Every characterization plot of a results table into ``outdir``."""
+    """Every characterization plot that applies to a results table, into ``outdir``."""
     import matplotlib
 
     matplotlib.use("Agg")
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
-    for f in (plot_transfer, plot_error_vs_bias, plot_scatter):
+    nominal = metrics.op_rows(df)
+    if not nominal.empty:
+        for f in (plot_transfer, plot_error_vs_bias, plot_scatter):
+            paths += f(nominal, out)
+    for f in (plot_monte_carlo, plot_area, plot_speed_power):
         paths += f(df, out)
     return paths

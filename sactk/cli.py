@@ -169,13 +169,36 @@ def plot(
     results: Annotated[Path, typer.Argument(help="Results directory of `sactk sweep`.")],
     out: Annotated[Path, typer.Option(help="Folder for the plots (PNG and PDF).")] = Path("plots"),
 ) -> None:
-    """Characterization plots of a results directory."""
+    """Characterization plots of a results directory, and its tables as CSV beside them."""
+    from sactk.analysis.metrics import summary_tables
     from sactk.analysis.plots import plot_all
     from sactk.sweeps.store import read_results
 
     df = read_results(results)
     for p in plot_all(df, out):
         typer.echo(str(p))
+    shown = {
+        "mc_spread": [
+            "temp_c",
+            "bias_a",
+            "w_um",
+            "l_um",
+            "chips",
+            "sigma_pct",
+            "chip_err_median_pct",
+            "chip_err_p90_pct",
+        ],
+        "area_cost": ["w_um", "l_um", "area_um2", "chip_err_median_pct", "chip_err_p90_pct"],
+        "speed_power": ["temp_c", "bias_a", "settle_s", "power_w", "energy_j"],
+    }
+    for name, table in summary_tables(df).items():
+        path = out / f"{name}.csv"
+        table.to_csv(path, index=False)
+        typer.echo(str(path))
+        if name in shown:
+            typer.echo(
+                f"\n{name}:\n" + table[shown[name]].to_string(index=False, float_format="%.4g")
+            )
 
 
 def characterize(results: Path, plots_dir: Path) -> dict[str, Any]:

@@ -168,3 +168,25 @@ def test_transient_settling_scales_as_one_over_bias(tmp_path: Path) -> None:
     assert np.allclose(df["energy_j"], power * settle)
     # After the step (input 0 to 2 gamma, others at gamma) the cell settles to MP = gamma.
     assert np.allclose(df["out_z_a"] / df.index, 1.0, atol=0.02)
+
+
+def test_plot_writes_monte_carlo_area_and_speed_figures(tmp_path: Path) -> None:
+    out = tmp_path / "res"
+    r = run(
+        "sweep",
+        *SMALL,
+        "--set",
+        "sweep.wl_um=[[4.0, 1.0], [16.0, 4.0]]",
+        "--set",
+        "tran.window_as=3e-12",
+        "--out",
+        str(out),
+    )
+    assert r.returncode == 0, r.stderr
+    r2 = run("plot", str(out), "--out", str(tmp_path / "p"))
+    assert r2.returncode == 0, r2.stderr
+    for name in ("mc_histograms", "mc_sigma_vs_bias", "area_cost", "speed_power"):
+        assert (tmp_path / "p" / f"{name}.png").stat().st_size > 10_000, name
+    spread = pd.read_csv(tmp_path / "p" / "mc_spread.csv")
+    assert len(spread) == 2 * 3 and (spread["chips"] == 3).all()
+    assert "chip_err_p90_pct" in r2.stdout and "settle_s" in r2.stdout
