@@ -105,6 +105,10 @@ class Netlist:
     temp_c: float
     elements: tuple[Element, ...]
     options: tuple[tuple[str, float], ...] = field(default=(("gmin", 1e-15),))
+    method: str = ""
+    """Transient integration method (``gear`` or ``trap``); empty: ngspice's default (trap).
+    Gear damps the point-to-point ringing trapezoidal integration puts on source branch
+    currents (seen as +-3 % jumps of the MP output at 1 uA with long time steps)."""
 
     def element(self, name: str) -> Element:
         for e in self.elements:
@@ -174,6 +178,10 @@ def write(netlist: Netlist, out: TextIO) -> None:
     section = check_name(tech.corner_section(netlist.corner), "tech.corner")
     out.write(f".lib '{check_path(str(tech.model_lib), 'tech.model_lib')}' {section}\n")
     opts = " ".join(f"{check_name(k, 'option')}={fmt(v, k)}" for k, v in netlist.options)
+    if netlist.method:
+        if netlist.method not in ("gear", "trap"):
+            raise SpecError(f"method: {netlist.method!r} is not gear or trap")
+        opts += f" method={netlist.method}"
     out.write(f".options temp={fmt(netlist.temp_c, 'temp_c')} {opts}\n")
     for e in netlist.elements:
         out.write(_render_element(e, tech) + "\n")

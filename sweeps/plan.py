@@ -177,7 +177,8 @@ def _tran_bench(bench: Bench, tr: TranSpec, bias_a: float, cols: list[str]) -> t
         elif isinstance(e, CurrentSource) and instance_name(e, tech) in bench.inputs.values():
             e = replace(e, dc_a=tr.hold_ratio * bias_a)
         els.append(e)
-    return replace(bench, netlist=replace(bench.netlist, elements=tuple(els))), final
+    netlist = replace(bench.netlist, elements=tuple(els), method="gear")
+    return replace(bench, netlist=netlist), final
 
 
 def _make_job(
