@@ -1,7 +1,8 @@
 """Regenerate the figures in docs/: `.venv/bin/python docs/make_figures.py`.
 
-Model-card curves (docs/models.md) and the MP characterization shown in README.md and
-docs/cells.md, all simulated with ngspice on c180.
+Model-card curves (docs/models.md), the MP characterization shown in README.md and
+docs/cells.md, and the Monte Carlo, area and speed/power figures of docs/sweeps.md, all
+simulated with ngspice on c180.
 """
 
 from __future__ import annotations
@@ -64,8 +65,26 @@ def mp_figures() -> None:
         shutil.rmtree(tmp)
 
 
+def engine_figures() -> None:
+    """Mismatch (mp-mc), area cost (mp-area) and speed/power (mp-tran) figures."""
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        for preset, names in (
+            ("mp-mc", ("mc_histograms", "mc_sigma_vs_bias")),
+            ("mp-area", ("area_cost",)),
+            ("mp-tran", ("speed_power",)),
+        ):
+            run_sweep(load_spec(preset=preset), tmp / preset)
+            plot_all(read_results(tmp / preset), tmp / f"{preset}-plots")
+            for name in names:
+                shutil.copy(tmp / f"{preset}-plots" / f"{name}.png", IMG / f"mp_{name}.png")
+    finally:
+        shutil.rmtree(tmp)
+
+
 if __name__ == "__main__":
     IMG.mkdir(exist_ok=True)
     model_curves()
     mp_figures()
+    engine_figures()
     print("figures written to", IMG)

@@ -1,0 +1,198 @@
+"""Sweep-engine benchmarks (`make bench`); docs/benchmarks.md records their figures.
+
+(a) sactk against bare NgSpiceShared on the same netlists and points, one core;
+(b) Monte Carlo per sample: alters in one loaded circuit against one netlist load per chip;
+(c) --jobs 2 against --jobs 1 on the mp-mc preset;
+(d) peak memory of the parent process for 25,000- and 100,000-point sweeps.
+
+Usage: python benchmarks/sweep_engine.py [a b c d]   (default: all)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sactk.sweeps.plan import plan
+from sactk.sweeps.run import run_sweep
+from sactk.sweeps.spec import load_spec
+
+
+def _tmp() -> Path:
+    return Path(tempfile.mkdtemp(prefix="sactk-bench-"))
+
+
+def _bare_ngspice(jobs: list[Any]) -> float:
+    """The same loads, alters, op and vector reads through PySpice's NgSpiceShared alone:
+    no planning, no result rows, no files. The floor sactk's overhead is measured against."""
+    import numpy as np
+    from sactk.netlists.render import fmt
+    from sactk.sweeps.backends import compat
+
+    compat.prepare_environment()
+    cls = compat.shared_class()
+    rundir = _tmp()
+    old = os.getcwd()
+    os.chdir(rundir)
+    try:
+        ng = cls.new_instance()
+        ng.exec_command("set num_threads=1")
+        t0 = time.perf_counter()
+        for job in jobs:
+            ng.load_circuit(job.netlist)
+            for row in job.values:
+                for src, x in zip(job.sources, row, strict=True):
+                    ng.exec_command(f"alter {src} = {fmt(float(x))}")
+                ng.exec_command("destroy all")
+                ng.exec_command("op")
+                for probe in job.probes:
+                    np.asarray(compat.read_vector(ng, probe.vector))
+                compat.read_vector(ng, job.supply)
+            ng.exec_command("destroy all")
+            ng.remove_circuit()
+        return time.perf_counter() - t0
+    finally:
+        os.chdir(old)
+        shutil.rmtree(rundir, ignore_errors=True)
+
+
+def bench_a(repeat: int = 3) -> dict[str, Any]:
+    spec = load_spec(
+        preset="mp-dc", overrides=["inputs.random.count=1000", "inputs.sweep.points=0"]
+    )
+    jobs = plan(spec)
+    points = sum(j.n_points for j in jobs)
+    bare = min(_bare_ngspice(jobs) for _ in range(repeat))
+    best = float("inf")
+    for _ in range(repeat):
+        out = _tmp()
+        t0 = time.perf_counter()
+        run_sweep(spec, out / "r", n_jobs=1)
+        best = min(best, time.perf_counter() - t0)
+        shutil.rmtree(out)
+    return {
+        "case": "a",
+        "points": points,
+        "bare_s": round(bare, 3),
+        "sactk_s": round(best, 3),
+        "ratio": round(best / bare, 3),
+        "us_per_point_bare": round(1e6 * bare / points, 1),
+        "us_per_point_sactk": round(1e6 * best / points, 1),
+    }
+
+
+def bench_b(instances: int = 100) -> dict[str, Any]:
+    """Per Monte Carlo sample (one chip, 24 vectors): batched alters against a fresh load."""
+    from dataclasses import replace
+
+    from sactk.sweeps.backends import get_backend
+
+    spec = load_spec(
+        preset="mp-mc",
+        overrides=[
+            "sweep.bias_a=[1e-7]",
+            "sweep.temp_c=[27]",
+            f"mc.instances={instances}",
+            f"mc.per_job={instances}",
+            "mc.nominal=false",
+        ],
+    )
+    (job,) = plan(spec)
+    backend = get_backend()
+    backend.run_job(replace(job, instances=job.instances[:2]))  # warm up
+    t0 = time.perf_counter()
+    batched = backend.run_job(job)
+    t_batched = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    single = [backend.run_job(replace(job, instances=(inst,))) for inst in job.instances]
+    t_single = time.perf_counter() - t0
+    same = all(
+        s["out_z_a"].tolist() == batched["out_z_a"][k * 24 : (k + 1) * 24].tolist()
+        for k, s in enumerate(single)
+    )
+    return {
+        "case": "b",
+        "instances": instances,
+        "vectors": len(job.values),
+        "ms_per_sample_batched": round(1e3 * t_batched / instances, 2),
+        "ms_per_sample_one_netlist_each": round(1e3 * t_single / instances, 2),
+        "identical": same,
+    }
+
+
+def bench_c(repeat: int = 2) -> dict[str, Any]:
+    spec = load_spec(preset="mp-mc")
+    walls = {}
+    points = 0
+    for n in (1, 2):
+        best = float("inf")
+        for _ in range(repeat):
+            out = _tmp()
+            t0 = time.perf_counter()
+            s = run_sweep(spec, out / "r", n_jobs=n)
+            best = min(best, time.perf_counter() - t0)
+            points = s.points
+            shutil.rmtree(out)
+        walls[n] = best
+    return {
+        "case": "c",
+        "points": points,
+        "jobs1_s": round(walls[1], 2),
+        "jobs2_s": round(walls[2], 2),
+        "speedup": round(walls[1] / walls[2], 2),
+    }
+
+
+_MEM_CHILD = """
+import json, resource, sys, time
+from sactk.sweeps.run import run_sweep
+from sactk.sweeps.spec import load_spec
+count, out = int(sys.argv[1]), sys.argv[2]
+spec = load_spec(preset="mp-dc", overrides=[f"inputs.random.count={count}", "inputs.sweep.points=0"])
+t0 = time.perf_counter()
+s = run_sweep(spec, out, n_jobs=2)
+wall = time.perf_counter() - t0
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"points": s.points, "wall_s": round(wall, 1), "parent_peak_mib": round(rss, 1)}))
+"""
+
+
+def bench_d() -> list[dict[str, Any]]:
+    rows = []
+    for count in (3572, 14286):  # x 7 biases: 25,004 and 100,002 points
+        out = _tmp()
+        try:
+            r = subprocess.run(
+                [sys.executable, "-c", _MEM_CHILD, str(count), str(out / "r")],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            rows.append({"case": "d", **json.loads(r.stdout.strip().splitlines()[-1])})
+        finally:
+            shutil.rmtree(out)
+    return rows
+
+
+def main(cases: list[str]) -> None:
+    print(
+        f"# machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}",
+        flush=True,
+    )
+    for c in cases or ["a", "b", "c", "d"]:
+        result = {"a": bench_a, "b": bench_b, "c": bench_c, "d": bench_d}[c]()
+        for r in result if isinstance(result, list) else [result]:
+            print(json.dumps(r), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
