@@ -41,10 +41,11 @@ test: lint typecheck pytest
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/sweep_engine.py
 
 # Regenerate golden netlists after a deliberate builder change (review the diff).
 golden: install
-	SACTK_REGEN_GOLDEN=1 $(BIN)/pytest tests/test_golden.py
+	SACTK_REGEN_GOLDEN=1 $(BIN)/pytest tests/test_render.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo-out

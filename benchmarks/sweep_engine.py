@@ -156,7 +156,8 @@ import json, resource, sys, time
 from sactk.sweeps.run import run_sweep
 from sactk.sweeps.spec import load_spec
 count, out = int(sys.argv[1]), sys.argv[2]
-spec = load_spec(preset="mp-dc", overrides=[f"inputs.random.count={count}", "inputs.sweep.points=0"])
+over = [f"inputs.random.count={count}", "inputs.sweep.points=0"]
+spec = load_spec(preset="mp-dc", overrides=over)
 t0 = time.perf_counter()
 s = run_sweep(spec, out, n_jobs=2)
 wall = time.perf_counter() - t0

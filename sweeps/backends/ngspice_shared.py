@@ -179,7 +179,10 @@ class NgspiceSharedBackend:
             if idd is not None:
                 out["power_w"] = -job.vdd_v * float(idd[-1])
         if settle is None:
-            return "not settled: output still outside the band at the end of the window; raise tran.window_as"
+            return (
+                "not settled: output still outside the band at the end of the window; "
+                "raise tran.window_as"
+            )
         out["settle_s"] = settle
         if "power_w" in out:
             out["energy_j"] = out["power_w"] * settle
