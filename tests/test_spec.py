@@ -25,7 +25,8 @@ def test_every_preset_loads_and_plans(name: str) -> None:
         * len(spec.sweep.wl_um or [None])
         * len(spec.sweep.vdd_v or [None])
     )
-    chunks = -(-max(1, spec.mc.instances) // spec.mc.per_job)
+    chips = spec.mc.instances + int(spec.mc.nominal) if spec.mc.instances else 1
+    chunks = -(-chips // spec.mc.per_job)
     analyses = int(bool(spec.inputs.random.count or spec.inputs.sweep.points))
     analyses += int(spec.tran is not None)
     assert len(jobs) == conditions * chunks * analyses

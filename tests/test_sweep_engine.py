@@ -39,6 +39,14 @@ def _parts(out: Path) -> list[Path]:
     return sorted((out / "results.parquet").glob("part-*.parquet"))
 
 
+def _recorded(out: Path) -> int:
+    """Jobs recorded in the manifest (written atomically, so always whole)."""
+    try:
+        return len(json.loads((out / "manifest.json").read_text())["jobs"])
+    except FileNotFoundError:
+        return 0
+
+
 def test_sigkill_midway_then_resume_equals_uninterrupted(tmp_path: Path) -> None:
     ref = tmp_path / "ref"
     r = run("sweep", *KILLABLE, "--out", str(ref))
@@ -52,7 +60,7 @@ def test_sigkill_midway_then_resume_equals_uninterrupted(tmp_path: Path) -> None
         start_new_session=True,
     )
     deadline = time.monotonic() + 120
-    while len(_parts(out)) < 2 and time.monotonic() < deadline and proc.poll() is None:
+    while _recorded(out) < 2 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
