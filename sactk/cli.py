@@ -226,20 +226,19 @@ def demo(
     ),
     jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
 ) -> None:
-    """The main job end to end on c180: MP sweeps across bias and temperature, plots, figures."""
+    """The main job end to end on c180: MP sweeps across bias, temperature and mismatch chips,
+    the step response, plots and figures."""
     import pandas as pd
 
     from sactk.sweeps.spec import load_spec
 
     out.mkdir(parents=True, exist_ok=True)
     spec = load_spec(preset="mp-temp")
-    typer.echo("1/2 sweeping the 4-input MP cell: 7 bias currents x 3 temperatures on c180 ...")
+    typer.echo("1/4 sweeping the 4-input MP cell: 7 bias currents x 3 temperatures on c180 ...")
     summary = _sweep_with_progress(spec, out / "mp-sweep", jobs, False)
     _print_summary(summary)
-    typer.echo("2/2 error against ideal(), bias collapse and plots ...")
+    typer.echo("2/4 error against ideal(), bias collapse and plots ...")
     figures = characterize(out / "mp-sweep", out / "plots")
-    (out / "summary.json").write_text(json.dumps(figures, indent=1))
-    pd.DataFrame(figures["accuracy"]).to_csv(out / "summary.csv", index=False)
     acc = pd.DataFrame(figures["accuracy"])
     typer.echo("\nmax |error| against ideal(), % of the largest input (RMS in summary.csv):")
     piv = acc.pivot_table(index="bias_a", columns="temp_c", values="max_abs_err_pct")
@@ -251,9 +250,64 @@ def demo(
             f"  {r['temp_c']:>5g} C  {r['pattern']:<7} {r['collapse_pct_fs']:>12.3f}"
             f"  {r30['collapse_pct_fs']:>12.3f}"
         )
+
+    typer.echo("\n3/4 mismatch: 200 Pelgrom chips x 3 biases x 3 temperatures (mp-mc) ...")
+    mc = _sweep_with_progress(load_spec(preset="mp-mc"), out / "mp-mc", jobs, False)
+    _print_summary(mc)
+    mc_tables = characterize_engine(out / "mp-mc", out / "plots")
+    spread = pd.DataFrame(mc_tables["mc_spread"])
+    typer.echo(
+        "sigma of out_z_a / bias_a across chips (% of gamma); each chip's max |error| "
+        "(% of largest input), median and 90th percentile:"
+    )
+    typer.echo(
+        spread[
+            ["temp_c", "bias_a", "sigma_pct", "chip_err_median_pct", "chip_err_p90_pct"]
+        ].to_string(index=False, float_format=lambda v: f"{v:.3g}")
+    )
+
+    typer.echo("\n4/4 step response: settling time, power, energy per operation (mp-tran) ...")
+    tr = _sweep_with_progress(load_spec(preset="mp-tran"), out / "mp-tran", jobs, False)
+    _print_summary(tr)
+    tr_tables = characterize_engine(out / "mp-tran", out / "plots")
+    sp = pd.DataFrame(tr_tables["speed_power"])
+    typer.echo(
+        sp[["bias_a", "settle_s", "power_w", "energy_j"]].to_string(
+            index=False, float_format=lambda v: f"{v:.3g}"
+        )
+    )
+    figures.update(mc_tables)
+    figures.update(tr_tables)
+    (out / "summary.json").write_text(json.dumps(figures, indent=1))
+    acc.to_csv(out / "summary.csv", index=False)
+    spread.to_csv(out / "mc_spread.csv", index=False)
+    sp.to_csv(out / "speed_power.csv", index=False)
     typer.echo(f"\nplots in {out / 'plots'}, figures in {out / 'summary.json'}")
-    if summary.failed_points:
+    if summary.failed_points or mc.failed_points or tr.failed_points:
         raise typer.Exit(3)
+
+
+def characterize_engine(results: Path, plots_dir: Path) -> dict[str, Any]:
+    """Monte Carlo and speed/power tables of a results directory, plus its plots."""
+    import matplotlib
+
+    from sactk.analysis import metrics
+    from sactk.analysis.plots import plot_monte_carlo, plot_speed_power
+    from sactk.sweeps.store import read_results
+
+    matplotlib.use("Agg")
+    df = read_results(results)
+    plots_dir.mkdir(parents=True, exist_ok=True)
+    plot_monte_carlo(df, plots_dir)
+    plot_speed_power(df, plots_dir)
+    out: dict[str, Any] = {}
+    for name, table in (
+        ("mc_spread", metrics.mc_spread(df)),
+        ("speed_power", metrics.speed_power(df)),
+    ):
+        if not table.empty:
+            out[name] = table.to_dict(orient="records")
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
