@@ -251,33 +251,27 @@ def demo(
             f"  {r30['collapse_pct_fs']:>12.3f}"
         )
 
-    typer.echo("\n3/4 mismatch: 200 Pelgrom chips x 3 biases x 3 temperatures (mp-mc) ...")
-    mc = _sweep_with_progress(load_spec(preset="mp-mc"), out / "mp-mc", jobs, False)
-    _print_summary(mc)
-    mc_tables = characterize_engine(out / "mp-mc", out / "plots")
-    spread = pd.DataFrame(mc_tables["mc_spread"])
-    typer.echo(
+    mc, spread = _demo_step(
+        "3/4 mismatch: 200 Pelgrom chips x 3 biases x 3 temperatures (mp-mc)",
+        "mp-mc",
+        out,
+        jobs,
+        "mc_spread",
+        ["temp_c", "bias_a", "sigma_pct", "chip_err_median_pct", "chip_err_p90_pct"],
         "sigma of out_z_a / bias_a across chips (% of gamma); each chip's max |error| "
-        "(% of largest input), median and 90th percentile:"
+        "(% of largest input), median and 90th percentile:",
     )
-    typer.echo(
-        spread[
-            ["temp_c", "bias_a", "sigma_pct", "chip_err_median_pct", "chip_err_p90_pct"]
-        ].to_string(index=False, float_format=lambda v: f"{v:.3g}")
+    tr, sp = _demo_step(
+        "4/4 step response: settling time, power, energy per operation (mp-tran)",
+        "mp-tran",
+        out,
+        jobs,
+        "speed_power",
+        ["bias_a", "settle_s", "power_w", "energy_j"],
+        "settle_s to 1 % of final, supply power_w, energy_j = power_w x settle_s:",
     )
-
-    typer.echo("\n4/4 step response: settling time, power, energy per operation (mp-tran) ...")
-    tr = _sweep_with_progress(load_spec(preset="mp-tran"), out / "mp-tran", jobs, False)
-    _print_summary(tr)
-    tr_tables = characterize_engine(out / "mp-tran", out / "plots")
-    sp = pd.DataFrame(tr_tables["speed_power"])
-    typer.echo(
-        sp[["bias_a", "settle_s", "power_w", "energy_j"]].to_string(
-            index=False, float_format=lambda v: f"{v:.3g}"
-        )
-    )
-    figures.update(mc_tables)
-    figures.update(tr_tables)
+    figures["mc_spread"] = spread.to_dict(orient="records")
+    figures["speed_power"] = sp.to_dict(orient="records")
     (out / "summary.json").write_text(json.dumps(figures, indent=1))
     acc.to_csv(out / "summary.csv", index=False)
     spread.to_csv(out / "mc_spread.csv", index=False)
@@ -285,6 +279,23 @@ def demo(
     typer.echo(f"\nplots in {out / 'plots'}, figures in {out / 'summary.json'}")
     if summary.failed_points or mc.failed_points or tr.failed_points:
         raise typer.Exit(3)
+
+
+def _demo_step(
+    title: str, preset: str, out: Path, jobs: int | None, table: str, cols: list[str], head: str
+) -> tuple[Any, Any]:
+    """One demo sweep: run the preset into out/preset, plot, print one table."""
+    import pandas as pd
+
+    from sactk.sweeps.spec import load_spec
+
+    typer.echo(f"\n{title} ...")
+    summary = _sweep_with_progress(load_spec(preset=preset), out / preset, jobs, False)
+    _print_summary(summary)
+    df = pd.DataFrame(characterize_engine(out / preset, out / "plots")[table])
+    typer.echo(head)
+    typer.echo(df[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    return summary, df
 
 
 def characterize_engine(results: Path, plots_dir: Path) -> dict[str, Any]:

@@ -54,6 +54,11 @@ class TranSetup:
     """Settling band as a fraction of the final value."""
     output: Probe
     """The probe whose waveform must settle (scaled like its DC column)."""
+    source: str = ""
+    """Instance name of the stepped source: its DC value is set to ``final_a`` for the
+    operating point that gives the true final value, then back to ``initial_a``."""
+    initial_a: float = 0.0
+    final_a: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -294,6 +299,9 @@ def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
                                 t_step_s=0.1 * t_stop,
                                 tolerance=spec.tran.tolerance,
                                 output=bench.probes[0],
+                                source=bench.inputs[cols[spec.tran.input]],
+                                initial_a=spec.tran.from_ratio * bias_a,
+                                final_a=spec.tran.to_ratio * bias_a,
                             )
                             pcols = {"point": np.zeros(1, dtype=int), "pattern": np.array(["step"])}
                             pcols.update({c: final[k : k + 1] for k, c in enumerate(cols)})

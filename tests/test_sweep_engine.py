@@ -199,3 +199,34 @@ def test_plot_writes_monte_carlo_area_and_speed_figures(tmp_path: Path) -> None:
     spread = pd.read_csv(tmp_path / "p" / "mc_spread.csv")
     assert len(spread) == 2 * 3 and (spread["chips"] == 3).all()
     assert "chip_err_p90_pct" in r2.stdout and "settle_s" in r2.stdout
+
+
+def test_failed_points_are_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
+    """A window far too short to settle in: tran rows fail with the reason, DC rows are
+    kept, the manifest counts the failures, and the exit code is 3."""
+    out = tmp_path / "f"
+    r = run("sweep", *SMALL, "--set", "tran.window_as=1e-15", "--out", str(out))
+    assert r.returncode == 3, r.stderr
+    assert "raise tran.window_as" in r.stderr
+    df = read_results(out)
+    tran = df[df["analysis"] == "tran"]
+    assert len(tran) == 3 * 3 and tran["status"].str.startswith("not settled").all()
+    assert tran["settle_s"].isna().all()
+    assert (df[df["analysis"] == "op"]["status"] == "ok").all()
+    summary = json.loads((out / "manifest.json").read_text())["summary"]
+    assert summary["failed_points"] == 9 and summary["jobs_failed"] == 3
+    assert summary["jobs_ok"] == 3
+
+
+def test_settling_time_on_synthetic_waveforms() -> None:
+    from sactk.sweeps.backends.ngspice_shared import settling_time
+
+    t = np.linspace(0.0, 10.0, 10001)
+    tau = 0.5
+    y = np.where(t < 1.0, 0.0, 1.0 - np.exp(-(t - 1.0) / tau))
+    # 1 % band: exp(-x / tau) = 0.01 at x = tau ln 100.
+    assert settling_time(t, y, 1.0, 0.01, 1.0) == pytest.approx(tau * np.log(100), rel=1e-3)
+    # Not yet moving towards a final value far away: not settled.
+    assert settling_time(t, 0.001 * y, 1.0, 0.01, 1.0) is None
+    # Without a known final value, the last sample stands in for it.
+    assert settling_time(t, y, 1.0, 0.01) == pytest.approx(tau * np.log(100), rel=2e-2)

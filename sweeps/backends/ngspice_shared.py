@@ -162,6 +162,17 @@ class NgspiceSharedBackend:
         tr = job.tran
         assert tr is not None
         ng = self._ng
+        # The final value the step must settle to: the operating point at the final inputs.
+        target: float | None = None
+        if tr.source:
+            ng.exec_command(f"alter {tr.source} = {fmt(tr.final_a)}")
+            ng.exec_command("destroy all")
+            ng.exec_command("op")
+            vec = compat.read_vector(ng, tr.output.vector)
+            ng.exec_command(f"alter {tr.source} = {fmt(tr.initial_a)}")
+            if vec is None or len(vec) != 1:
+                return self._failure("no final operating point", "output vector missing")
+            target = tr.output.scale * float(vec[0])
         ng.exec_command("destroy all")
         ng.exec_command(f"tran {fmt(tr.t_max_s)} {fmt(tr.t_stop_s)} 0 {fmt(tr.t_max_s)}")
         t = compat.read_vector(ng, "time")
@@ -173,7 +184,7 @@ class NgspiceSharedBackend:
         for probe in job.probes:
             vec = compat.read_vector(ng, probe.vector)
             out[probe.column] = probe.scale * float(vec[-1]) if vec is not None else float("nan")
-        settle = settling_time(t, y, tr.t_step_s, tr.tolerance)
+        settle = settling_time(t, y, tr.t_step_s, tr.tolerance, target)
         if job.supply:
             idd = compat.read_vector(ng, job.supply)
             if idd is not None:
@@ -189,13 +200,15 @@ class NgspiceSharedBackend:
         return out
 
 
-def settling_time(t: Any, y: Any, t_step_s: float, tolerance: float) -> float | None:
-    """Time from ``t_step_s`` until ``y`` stays within ``tolerance`` * |final| of its final
-    value (the last sample). None when the last tenth of the window already leaves the band,
-    i.e. the waveform has not settled."""
+def settling_time(
+    t: Any, y: Any, t_step_s: float, tolerance: float, final: float | None = None
+) -> float | None:
+    """Time from ``t_step_s`` until ``y`` stays within ``tolerance`` * |final| of ``final``
+    (the DC value at the final inputs; default: the last sample). None when the waveform
+    is outside the band anywhere in the last tenth of the window: it has not settled."""
     import numpy as np
 
-    final = float(y[-1])
+    final = float(y[-1]) if final is None else float(final)
     band = tolerance * abs(final)
     outside = np.nonzero(np.abs(y - final) > band)[0]
     if len(outside) == 0:
