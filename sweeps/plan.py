@@ -160,6 +160,18 @@ def _chunks(items: list[Instance], size: int) -> Iterator[tuple[Instance, ...]]:
         yield tuple(items[i : i + size])
 
 
+MAX_JOB_POINTS = 4000
+"""Larger jobs are split by input vectors: about 1.5 s of simulation each, so a pool stays
+balanced to the end and a kill loses little (docs/benchmarks.md (d): 7 jobs of 14,286 points
+left one of 2 workers idle at the end)."""
+
+
+def _row_slices(n_vectors: int, n_instances: int) -> list[slice]:
+    """Split a job's vectors so that vectors x instances stays under MAX_JOB_POINTS."""
+    per = max(1, MAX_JOB_POINTS // max(1, n_instances))
+    return [slice(i, min(i + per, n_vectors)) for i in range(0, n_vectors, per)]
+
+
 def _tran_bench(bench: Bench, tr: TranSpec, bias_a: float, cols: list[str]) -> tuple[Bench, Any]:
     """The bench with input ``tr.input`` as a PWL step; returns it and the final inputs."""
     if tr.input >= len(cols):
@@ -279,17 +291,18 @@ def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
                             }
                             pcols.update({c: values[:, k] for k, c in enumerate(cols)})
                             for chunk in _chunks(instances, spec.mc.per_job):
-                                jobs.append(
-                                    _make_job(
-                                        bench,
-                                        t,
-                                        {**coords, "analysis": "op"},
-                                        sources,
-                                        values,
-                                        pcols,
-                                        chunk,
+                                for rows in _row_slices(len(values), len(chunk)):
+                                    jobs.append(
+                                        _make_job(
+                                            bench,
+                                            t,
+                                            {**coords, "analysis": "op"},
+                                            sources,
+                                            values[rows],
+                                            {k: v[rows] for k, v in pcols.items()},
+                                            chunk,
+                                        )
                                     )
-                                )
                         if spec.tran is not None:
                             tb, final = _tran_bench(bench, spec.tran, bias_a, cols)
                             t_stop = spec.tran.window_as / bias_a

@@ -117,3 +117,16 @@ def test_gf180_without_pdk_root_is_a_clear_error(monkeypatch: pytest.MonkeyPatch
     monkeypatch.delenv("PDK_ROOT", raising=False)
     with pytest.raises(SpecError, match="PDK_ROOT"):
         plan(load_spec(text=MINIMAL, overrides=["tech.name=gf180mcu"]))
+
+
+def test_large_jobs_are_split_by_vectors_without_losing_points() -> None:
+    from sactk.sweeps.plan import MAX_JOB_POINTS
+
+    spec = load_spec(
+        preset="mp-dc", overrides=["sweep.bias_a=[1e-7]", "inputs.random.count=9000"]
+    )
+    jobs = plan(spec)
+    assert len(jobs) == 3 and all(j.n_points <= MAX_JOB_POINTS for j in jobs)
+    points = np.concatenate([j.point_columns["point"] for j in jobs])
+    assert np.array_equal(points, np.arange(9000 + 41))
+    assert len({j.job_id for j in jobs}) == 3
