@@ -29,6 +29,16 @@ def _si(x: float, unit: str) -> str:
     return f"{x:.3g} {unit}"
 
 
+def _condition_label(column: str, value: Any) -> str:
+    """A legend entry for one condition value: ``27 C``, ``ff``, ``1.8 V``, ``w 4 um``."""
+    units = {"temp_c": " C", "vdd_v": " V"}
+    if column in units:
+        return f"{value:g}{units[column]}"
+    if column in ("w_um", "l_um"):
+        return f"{column[0].upper()} {value:g} um"
+    return str(value)
+
+
 def _save(fig: Any, outdir: Path, name: str) -> list[Path]:
     paths = []
     for ext in ("png", "pdf"):
@@ -110,7 +120,8 @@ def plot_transfer(df: Any, outdir: Path) -> list[Path]:
 
 
 def plot_error_vs_bias(df: Any, outdir: Path) -> list[Path]:
-    """Max and RMS error (% of largest input) against bias, one line per temperature."""
+    """Max and RMS error (% of largest input) against bias, one line per condition (those of
+    temperature, corner, supply and size that vary in the results)."""
     import matplotlib.pyplot as plt
 
     acc = metrics.accuracy(df)
@@ -118,9 +129,13 @@ def plot_error_vs_bias(df: Any, outdir: Path) -> list[Path]:
         return []
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(1, 2, figsize=(9, 3.4))
-        for t, g in acc.groupby("temp_c"):
-            ax[0].loglog(g["bias_a"], g["max_abs_err_pct"], "o-", label=f"{t:g} C")
-            ax[1].loglog(g["bias_a"], g["rms_err_pct"], "o-", label=f"{t:g} C")
+        keys = metrics.conditions(acc, drop=("bias_a", "tech"))
+        varying = [k for k in keys if acc[k].nunique() > 1] or ["temp_c"]
+        for key, g in acc.groupby(varying):
+            vals = key if isinstance(key, tuple) else (key,)
+            label = ", ".join(_condition_label(k, v) for k, v in zip(varying, vals, strict=True))
+            ax[0].loglog(g["bias_a"], g["max_abs_err_pct"], "o-", label=label)
+            ax[1].loglog(g["bias_a"], g["rms_err_pct"], "o-", label=label)
         for a, lim, what in ((ax[0], 1.0, "max |error|"), (ax[1], 0.5, "RMS error")):
             a.axhline(lim, color="r", ls=":", lw=1, label=f"{lim:g} % bound")
             a.set(xlabel="bias_a, gamma (A)", ylabel=f"{what} (% of largest input)")

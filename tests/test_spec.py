@@ -122,9 +122,7 @@ def test_gf180_without_pdk_root_is_a_clear_error(monkeypatch: pytest.MonkeyPatch
 def test_large_jobs_are_split_by_vectors_without_losing_points() -> None:
     from sactk.sweeps.plan import MAX_JOB_POINTS
 
-    spec = load_spec(
-        preset="mp-dc", overrides=["sweep.bias_a=[1e-7]", "inputs.random.count=9000"]
-    )
+    spec = load_spec(preset="mp-dc", overrides=["sweep.bias_a=[1e-7]", "inputs.random.count=9000"])
     jobs = plan(spec)
     assert len(jobs) == 3 and all(j.n_points <= MAX_JOB_POINTS for j in jobs)
     points = np.concatenate([j.point_columns["point"] for j in jobs])
