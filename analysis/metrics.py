@@ -117,12 +117,21 @@ def collapse(df: Any, min_ideal_ratio: float = 0.1, bias_min_a: float | None = N
 # ---------------------------------------------------------------------- Monte Carlo
 
 
+def chip_rows(df: Any, min_ideal_ratio: float = 0.1) -> Any:
+    """Monte Carlo chips' DC rows that simulated, with ideal() and the error columns, whose
+    ideal output is at least ``min_ideal_ratio`` gamma."""
+    return valid(with_ideal(op_rows(df, nominal=False)), min_ideal_ratio)
+
+
+def _chip_errors(v: Any) -> Any:
+    g = v.groupby([*conditions(v), "mc_index"], sort=True)["err_pct_in"]
+    return g.agg(lambda e: float(np.max(np.abs(e)))).rename("max_abs_err_pct").reset_index()
+
+
 def chip_errors(df: Any, min_ideal_ratio: float = 0.1) -> Any:
     """Per chip (mc_index) and condition: its max |error| against ideal() over its valid
     vectors, in % of the largest input (full scale of that vector)."""
-    v = valid(with_ideal(op_rows(df, nominal=False)), min_ideal_ratio)
-    g = v.groupby([*conditions(v), "mc_index"], sort=True)["err_pct_in"]
-    return g.agg(lambda e: float(np.max(np.abs(e)))).rename("max_abs_err_pct").reset_index()
+    return _chip_errors(chip_rows(df, min_ideal_ratio))
 
 
 def mc_spread(df: Any, min_ideal_ratio: float = 0.1) -> Any:
@@ -135,14 +144,13 @@ def mc_spread(df: Any, min_ideal_ratio: float = 0.1) -> Any:
     """
     import pandas as pd
 
-    chips = op_rows(df, nominal=False)
-    if chips.empty:
+    v = chip_rows(df, min_ideal_ratio)
+    if v.empty:
         return pd.DataFrame()
-    v = valid(with_ideal(chips), min_ideal_ratio)
-    v = v.assign(z_norm=v["out_z_a"] / v["bias_a"])
     keys = conditions(v)
-    sig = v.groupby([*keys, "point"])["z_norm"].std(ddof=1).groupby(level=keys).median()
-    ce = chip_errors(df, min_ideal_ratio).groupby(keys)["max_abs_err_pct"]
+    z = v.assign(z_norm=v["out_z_a"] / v["bias_a"])
+    sig = z.groupby([*keys, "point"])["z_norm"].std(ddof=1).groupby(level=keys).median()
+    ce = _chip_errors(v).groupby(keys)["max_abs_err_pct"]
     out = pd.DataFrame(
         {
             "chips": ce.size(),
@@ -155,21 +163,24 @@ def mc_spread(df: Any, min_ideal_ratio: float = 0.1) -> Any:
     return out
 
 
-def area_cost(df: Any, min_ideal_ratio: float = 0.1) -> Any:
-    """Per device size: the worst (over bias and temperature) 90th-percentile chip error,
-    against the area W L of one matched device, um2."""
-    s = mc_spread(df, min_ideal_ratio)
-    if s.empty or "w_um" not in s.columns:
-        return s
-    keys = [c for c in ("tech", "corner", "vdd_v", "w_um", "l_um") if c in s.columns]
-    g = s.groupby(keys, sort=True)
-    out = g.agg(
+def area_cost_of(spread: Any) -> Any:
+    """:func:`area_cost` from an :func:`mc_spread` table already computed."""
+    if spread.empty or "w_um" not in spread.columns:
+        return spread
+    keys = [c for c in ("tech", "corner", "vdd_v", "w_um", "l_um") if c in spread.columns]
+    out = spread.groupby(keys, sort=True).agg(
         area_um2=("area_um2", "first"),
         chip_err_p90_pct=("chip_err_p90_pct", "max"),
         chip_err_median_pct=("chip_err_median_pct", "max"),
         sigma_pct=("sigma_pct", "max"),
     )
     return out.reset_index().sort_values("area_um2").reset_index(drop=True)
+
+
+def area_cost(df: Any, min_ideal_ratio: float = 0.1) -> Any:
+    """Per device size: the worst (over bias and temperature) 90th-percentile chip error,
+    against the area W L of one matched device, um2."""
+    return area_cost_of(mc_spread(df, min_ideal_ratio))
 
 
 # ---------------------------------------------------------------------- speed and power
@@ -205,7 +216,7 @@ def summary_tables(df: Any) -> dict[str, Any]:
     if not spread.empty:
         tables["mc_spread"] = spread
         if "w_um" in spread.columns and spread["area_um2"].nunique() > 1:
-            tables["area_cost"] = area_cost(df)
+            tables["area_cost"] = area_cost_of(spread)
     sp = speed_power(df)
     if not sp.empty:
         tables["speed_power"] = sp

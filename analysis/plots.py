@@ -179,7 +179,7 @@ def plot_monte_carlo(df: Any, outdir: Path) -> list[Path]:
     spread = metrics.mc_spread(df)
     if spread.empty:
         return []
-    chips = metrics.valid(metrics.with_ideal(metrics.op_rows(df, nominal=False)))
+    chips = metrics.chip_rows(df)
     sizes = spread[["w_um", "l_um"]].drop_duplicates().to_numpy()
     w0, l0 = sizes[0]
     chips = chips[(chips["w_um"] == w0) & (chips["l_um"] == l0)]
@@ -231,7 +231,7 @@ def plot_area(df: Any, outdir: Path) -> list[Path]:
     spread = metrics.mc_spread(df)
     if spread.empty or spread["area_um2"].nunique() < 2:
         return []
-    cost = metrics.area_cost(df)
+    cost = metrics.area_cost_of(spread)
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(4.6, 3.6))
         ax.loglog(cost["area_um2"], cost["chip_err_p90_pct"], "o-", label="90th percentile")

@@ -8,7 +8,7 @@ to one thread.
 ``dask``: the same jobs on a ``dask.distributed`` cluster (``scheduler`` address), or on a
 LocalCluster of ``n_jobs`` single-threaded worker processes when no address is given. A job
 is plain data and the simulator is deterministic, so results are identical to the local
-executor's, bit for bit (tests/test_executors.py).
+executor's, bit for bit (tests/test_sweep_engine.py).
 
 Both keep a bounded number of jobs in flight, so a killed sweep loses at most those.
 """

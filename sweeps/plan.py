@@ -13,6 +13,7 @@ Jobs are plain, picklable data with arrays rather than per-point objects, so a s
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -172,8 +173,10 @@ def _row_slices(n_vectors: int, n_instances: int) -> list[slice]:
     return [slice(i, min(i + per, n_vectors)) for i in range(0, n_vectors, per)]
 
 
-def _tran_bench(bench: Bench, tr: TranSpec, bias_a: float, cols: list[str]) -> tuple[Bench, Any]:
-    """The bench with input ``tr.input`` as a PWL step; returns it and the final inputs."""
+def _tran_bench(
+    bench: Bench, tr: TranSpec, bias_a: float, cols: list[str]
+) -> tuple[Bench, np.ndarray, TranSetup]:
+    """The bench with input ``tr.input`` as a PWL step, the final inputs, and the setup."""
     if tr.input >= len(cols):
         raise SpecError(f"tran.input: must be below cell.n_inputs ({len(cols)})")
     if tr.from_ratio == tr.to_ratio:
@@ -195,12 +198,22 @@ def _tran_bench(bench: Bench, tr: TranSpec, bias_a: float, cols: list[str]) -> t
             e = replace(e, dc_a=tr.hold_ratio * bias_a)
         els.append(e)
     netlist = replace(bench.netlist, elements=tuple(els), method="gear")
-    return replace(bench, netlist=netlist), final
+    setup = TranSetup(
+        t_stop_s=t_stop,
+        t_max_s=t_stop / tr.points,
+        t_step_s=t_step,
+        tolerance=tr.tolerance,
+        output=bench.probes[0],
+        source=target,
+        initial_a=lo,
+        final_a=hi,
+    )
+    return replace(bench, netlist=netlist), final, setup
 
 
 def _make_job(
     bench: Bench,
-    tech: Technology,
+    text: str,
     coords: dict[str, Any],
     sources: tuple[str, ...],
     values: np.ndarray,
@@ -208,7 +221,8 @@ def _make_job(
     instances: tuple[Instance, ...],
     tran: TranSetup | None = None,
 ) -> Job:
-    text = render(bench.netlist)
+    """A job of ``bench`` (rendered as ``text``, once per circuit) for these chips and vectors."""
+    tech = bench.netlist.tech
     return Job(
         job_id=job_key(text, coords, values, instances, tran),
         netlist=text,
@@ -225,6 +239,59 @@ def _make_job(
         tran=tran,
         output_columns=tuple(p.column for p in bench.probes),
     )
+
+
+def _circuit_jobs(
+    spec: SweepSpec,
+    bench: Bench,
+    coords: dict[str, Any],
+    norm: np.ndarray,
+    patterns: np.ndarray,
+    instances: list[Instance],
+) -> list[Job]:
+    """The DC and transient jobs of one circuit: chips in chunks of ``mc.per_job``, DC
+    vectors split so that no job exceeds MAX_JOB_POINTS."""
+    bias_a = coords["bias_a"]
+    cols = list(bench.inputs)
+    jobs: list[Job] = []
+    if len(norm):
+        text = render(bench.netlist)
+        values = norm * bias_a
+        pcols: dict[str, np.ndarray] = {"point": np.arange(len(norm)), "pattern": patterns}
+        pcols.update({c: values[:, k] for k, c in enumerate(cols)})
+        sources = tuple(bench.inputs[c] for c in cols)
+        for chunk in _chunks(instances, spec.mc.per_job):
+            for rows in _row_slices(len(values), len(chunk)):
+                jobs.append(
+                    _make_job(
+                        bench,
+                        text,
+                        {**coords, "analysis": "op"},
+                        sources,
+                        values[rows],
+                        {k: v[rows] for k, v in pcols.items()},
+                        chunk,
+                    )
+                )
+    if spec.tran is not None:
+        tb, final, setup = _tran_bench(bench, spec.tran, bias_a, cols)
+        text = render(tb.netlist)
+        pcols = {"point": np.zeros(1, dtype=int), "pattern": np.array(["step"])}
+        pcols.update({c: final[k : k + 1] for k, c in enumerate(cols)})
+        for chunk in _chunks(instances, spec.mc.per_job):
+            jobs.append(
+                _make_job(
+                    tb,
+                    text,
+                    {**coords, "analysis": "tran"},
+                    (),
+                    np.zeros((1, 0)),
+                    pcols,
+                    chunk,
+                    setup,
+                )
+            )
+    return jobs
 
 
 def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
@@ -252,83 +319,38 @@ def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
     )
     vdds = spec.sweep.vdd_v or [base_tech.vdd_v]
     mc_seed = spec.mc.seed if spec.mc.instances else NOMINAL
+    techs = {
+        v: base_tech if v == base_tech.vdd_v else base_tech.with_(vdd_v=float(v)) for v in vdds
+    }
+    # A chip's draws depend only on the seed and the device list (its sizes), not on the
+    # corner, supply, temperature or bias: draw once per size.
+    draws: dict[tuple[float, float], list[Instance]] = {}
     jobs: list[Job] = []
-    for corner in spec.sweep.corner:
-        for vdd_v in vdds:
-            t = base_tech if vdd_v == base_tech.vdd_v else base_tech.with_(vdd_v=float(vdd_v))
-            for w_um, l_um in sizes:
-                params = cell.Params(
-                    n_inputs=spec.cell.n_inputs,
-                    w_um=w_um if w_um is not None else spec.cell.w_um,
-                    l_um=l_um if l_um is not None else spec.cell.l_um,
-                    v_out_v=spec.cell.v_out_v,
-                    casc_scale=spec.cell.casc_scale,
-                )
-                w_res, l_res = cell.sizes(params, t)
-                for temp_c in spec.sweep.temp_c:
-                    for bias_a in spec.sweep.bias_a:
-                        bench = cell.build(params, t, bias_a=bias_a, corner=corner, temp_c=temp_c)
-                        devices = [e for e in bench.netlist.elements if isinstance(e, Mosfet)]
-                        instances = _instances(spec, t, devices)
-                        cols = list(bench.inputs)
-                        coords: dict[str, Any] = {
-                            "cell": spec.cell.name,
-                            "tech": t.name,
-                            "corner": corner,
-                            "vdd_v": float(t.vdd_v),
-                            "w_um": float(w_res),
-                            "l_um": float(l_res),
-                            "temp_c": float(temp_c),
-                            "bias_a": float(bias_a),
-                            "mc_seed": mc_seed,
-                        }
-                        sources = tuple(bench.inputs[c] for c in cols)
-                        if len(norm):
-                            values = norm * bias_a
-                            pcols: dict[str, np.ndarray] = {
-                                "point": np.arange(len(norm)),
-                                "pattern": patterns,
-                            }
-                            pcols.update({c: values[:, k] for k, c in enumerate(cols)})
-                            for chunk in _chunks(instances, spec.mc.per_job):
-                                for rows in _row_slices(len(values), len(chunk)):
-                                    jobs.append(
-                                        _make_job(
-                                            bench,
-                                            t,
-                                            {**coords, "analysis": "op"},
-                                            sources,
-                                            values[rows],
-                                            {k: v[rows] for k, v in pcols.items()},
-                                            chunk,
-                                        )
-                                    )
-                        if spec.tran is not None:
-                            tb, final = _tran_bench(bench, spec.tran, bias_a, cols)
-                            t_stop = spec.tran.window_as / bias_a
-                            setup = TranSetup(
-                                t_stop_s=t_stop,
-                                t_max_s=t_stop / spec.tran.points,
-                                t_step_s=0.1 * t_stop,
-                                tolerance=spec.tran.tolerance,
-                                output=bench.probes[0],
-                                source=bench.inputs[cols[spec.tran.input]],
-                                initial_a=spec.tran.from_ratio * bias_a,
-                                final_a=spec.tran.to_ratio * bias_a,
-                            )
-                            pcols = {"point": np.zeros(1, dtype=int), "pattern": np.array(["step"])}
-                            pcols.update({c: final[k : k + 1] for k, c in enumerate(cols)})
-                            for chunk in _chunks(instances, spec.mc.per_job):
-                                jobs.append(
-                                    _make_job(
-                                        tb,
-                                        t,
-                                        {**coords, "analysis": "tran"},
-                                        (),
-                                        np.zeros((1, 0)),
-                                        pcols,
-                                        chunk,
-                                        setup,
-                                    )
-                                )
+    axes = itertools.product(spec.sweep.corner, vdds, sizes, spec.sweep.temp_c, spec.sweep.bias_a)
+    for corner, vdd_v, (w_um, l_um), temp_c, bias_a in axes:
+        t = techs[vdd_v]
+        params = cell.Params(
+            n_inputs=spec.cell.n_inputs,
+            w_um=w_um if w_um is not None else spec.cell.w_um,
+            l_um=l_um if l_um is not None else spec.cell.l_um,
+            v_out_v=spec.cell.v_out_v,
+            casc_scale=spec.cell.casc_scale,
+        )
+        w_res, l_res = cell.sizes(params, t)
+        bench = cell.build(params, t, bias_a=bias_a, corner=corner, temp_c=temp_c)
+        if (w_res, l_res) not in draws:
+            devices = [e for e in bench.netlist.elements if isinstance(e, Mosfet)]
+            draws[w_res, l_res] = _instances(spec, t, devices)
+        coords: dict[str, Any] = {
+            "cell": spec.cell.name,
+            "tech": t.name,
+            "corner": corner,
+            "vdd_v": float(t.vdd_v),
+            "w_um": float(w_res),
+            "l_um": float(l_res),
+            "temp_c": float(temp_c),
+            "bias_a": float(bias_a),
+            "mc_seed": mc_seed,
+        }
+        jobs += _circuit_jobs(spec, bench, coords, norm, patterns, draws[w_res, l_res])
     return jobs

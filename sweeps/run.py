@@ -66,7 +66,9 @@ def prepare(spec: SweepSpec) -> tuple[Technology, list[Job]]:
 def _failures(columns: dict[str, Any], limit: int) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for i, status in enumerate(columns["status"]):
-        if status != "ok" and len(out) < limit:
+        if len(out) >= limit:
+            break
+        if status != "ok":
             out.append(
                 {
                     k: (columns[k][i] if k in columns else None)
@@ -117,8 +119,7 @@ def run_sweep(
         version = job_version or version
         job = by_id.pop(job_id)
         info = {"netlist_hash": job.netlist_hash, "coords": job.coords}
-        store.write_job(job_id, columns, info, job.netlist if keep_netlists else "")
-        n_bad = sum(s != "ok" for s in columns["status"])
+        n_bad = store.write_job(job_id, columns, info, job.netlist if keep_netlists else "")
         if n_bad:
             jobs_failed += 1
             failed += n_bad

@@ -44,6 +44,14 @@ class TechSpec(BaseModel):
     models_dir: str | None = None
 
 
+def _each_within(v: list[float] | None, lo: float, hi: float, what: str, span: str) -> None:
+    """Every value in [lo, hi]; else 'what <x> <unit> is outside <span>' (span has the unit)."""
+    unit = span.rsplit(" ", 1)[-1]
+    for x in v or []:
+        if not lo <= x <= hi:
+            raise ValueError(f"{what} {x!r} {unit} is outside {span}")
+
+
 class SweepAxes(BaseModel):
     """[sweep]: the operating conditions; one circuit per (corner, vdd, size, temp, bias)."""
 
@@ -67,9 +75,7 @@ class SweepAxes(BaseModel):
     @field_validator("vdd_v")
     @classmethod
     def _vdd_range(cls, v: list[float] | None) -> list[float] | None:
-        for x in v or []:
-            if not 0.2 <= x <= 10.0:
-                raise ValueError(f"supply {x!r} V is outside 0.2..10 V")
+        _each_within(v, 0.2, 10.0, "supply", "0.2..10 V")
         return v
 
     @field_validator("wl_um")
@@ -85,17 +91,13 @@ class SweepAxes(BaseModel):
     @field_validator("bias_a")
     @classmethod
     def _bias_range(cls, v: list[float]) -> list[float]:
-        for x in v:
-            if not 1e-13 <= x <= 1e-2:
-                raise ValueError(f"bias current {x!r} A is outside 1e-13..1e-2 A")
+        _each_within(v, 1e-13, 1e-2, "bias current", "1e-13..1e-2 A")
         return v
 
     @field_validator("temp_c")
     @classmethod
     def _temp_range(cls, v: list[float]) -> list[float]:
-        for x in v:
-            if not -60.0 <= x <= 200.0:
-                raise ValueError(f"temperature {x!r} C is outside -60..200 C")
+        _each_within(v, -60.0, 200.0, "temperature", "-60..200 C")
         return v
 
 

@@ -101,10 +101,10 @@ class ResultsStore:
 
     def write_job(
         self, job_id: str, columns: dict[str, Any], info: dict[str, Any], netlist: str = ""
-    ) -> None:
+    ) -> int:
         """Write one job's result columns as a part (atomically), then record it in the
         manifest. A part that is present but not recorded (killed between the two) is simply
-        rewritten on resume."""
+        rewritten on resume. Returns the number of failed points."""
         import pandas as pd
 
         df = pd.DataFrame(columns)
@@ -123,6 +123,7 @@ class ResultsStore:
             "status": "ok" if n_failed == 0 else "failed",
         }
         self._write_manifest()
+        return n_failed
 
     def set_versions(self, ngspice_version: str) -> None:
         self.manifest["versions"] = tool_versions(ngspice_version)

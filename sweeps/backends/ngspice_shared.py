@@ -95,6 +95,11 @@ class NgspiceSharedBackend:
         with self._in_rundir():
             ng = self._ng
             load_err = self._load_checked(job.netlist, job.ngbehavior)
+            # Formatted once per job, applied once per chip.
+            vector_alters = [
+                tuple((src, fmt(float(x), src)) for src, x in zip(job.sources, row, strict=True))
+                for row in job.values
+            ]
             for inst in job.instances:
                 if inst.ngseed is not None and not load_err:
                     # A PDK's own statistical models draw while the circuit is parsed.
@@ -105,17 +110,11 @@ class NgspiceSharedBackend:
                 if job.tran is not None:
                     rec.add(inst.mc_index, 0, inst_err if inst_err else self._tran(job))
                     continue
-                for v in range(len(job.values)):
+                for v, alters in enumerate(vector_alters):
                     if inst_err:
                         rec.add(inst.mc_index, v, inst_err)
                         continue
-                    err = self._alter(
-                        tuple(
-                            (src, fmt(float(x), src))
-                            for src, x in zip(job.sources, job.values[v], strict=True)
-                        )
-                    )
-                    rec.add(inst.mc_index, v, err or self._op(job))
+                    rec.add(inst.mc_index, v, self._alter(alters) or self._op(job))
             ng.exec_command("destroy all")
             ng.remove_circuit()
         return rec.columns()
@@ -158,7 +157,6 @@ class NgspiceSharedBackend:
         return out
 
     def _tran(self, job: Job) -> dict[str, float] | str:
-
         tr = job.tran
         assert tr is not None
         ng = self._ng
