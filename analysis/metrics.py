@@ -1,15 +1,18 @@
-"""Circuit against ideal: error tables and the bias-collapse measure.
+"""Circuit against ideal: error tables, bias collapse, Monte Carlo spread, linearity.
 
 All functions take the tidy results DataFrame (one row per simulated point) and return new
 DataFrames; nothing here reads files or draws.
 
-Definitions (docs/cells.md):
+Definitions (docs/cells.md). Each cell names its main output and ideal column
+(``out_z_a``/``ideal_z`` for MP, ``out_y_a``/``ideal_y`` for shapes and the inner product,
+``out_i_a``/``ideal_i`` for the memory); the sweep writes, per point, the full scale
+``fs_a`` and whether the circuit is meant to follow ideal() there (``domain_ok``).
 
-* error of a point, % of the largest input: 100 (out_z_a - ideal_z_a) / max_i in_i_a.
+* error of a point, % of full scale: 100 (out - ideal) / fs_a. For MP, fs_a is the largest
+  input of the vector; for the other cells a fixed multiple of the bias (their output range).
 * bias collapse: with every current divided by bias_a, the same normalized input vector
   should give the same normalized output at every bias. For each normalized vector, the
-  spread max - min of out_z_a / bias_a across bias currents, in % of full scale, where full
-  scale is the largest normalized ideal output of the compared vectors.
+  spread max - min of out / bias_a across bias currents, in % of full scale.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ CONDITIONS = ["tech", "corner", "vdd_v", "w_um", "l_um", "temp_c", "bias_a"]
 
 
 def conditions(df: Any, drop: tuple[str, ...] = ()) -> list[str]:
-    """The condition columns present in ``df`` (older results lack vdd_v, w_um, l_um)."""
+    """The condition columns present in ``df``."""
     return [c for c in CONDITIONS if c in df.columns and c not in drop]
 
 
@@ -39,39 +42,54 @@ def op_rows(df: Any, nominal: bool | None = True) -> Any:
     return df[m]
 
 
+def cell_of(df: Any) -> Any:
+    """The cell module of a results table (one cell per results directory)."""
+    names = df["cell"].unique()
+    if len(names) != 1:
+        raise ValueError(f"results mix cells {sorted(names)}; analyse one cell at a time")
+    return get_cell(str(names[0]))
+
+
 def input_cols(df: Any) -> list[str]:
-    cols = [c for c in df.columns if c.startswith("in_i") and c.endswith("_a")]
-    return sorted(cols, key=lambda c: int(c[4:-2]))
+    """The input columns (``in_*``) in the order the cell lists them."""
+    cols = [c for c in df.columns if c.startswith("in_")]
+    return sorted(cols, key=lambda c: (c.rstrip("_a").rstrip("0123456789"), _index(c)))
+
+
+def _index(col: str) -> int:
+    digits = "".join(ch for ch in col if ch.isdigit())
+    return int(digits) if digits else -1
 
 
 def with_ideal(df: Any) -> Any:
-    """Add ``ideal_z_a``, ``err_a`` and ``err_pct_in`` (% of the largest input) columns."""
+    """Add the generic columns ``out_a`` (the cell's main output), ``ideal_a``, ``err_a``
+    and ``err_pct_fs`` (% of full scale)."""
     df = df.copy()
-    cols = input_cols(df)
-    x = df[cols].to_numpy(dtype=float)
-    out = np.full(len(df), np.nan)
-    for name in df["cell"].unique():
-        m = (df["cell"] == name).to_numpy()
-        out[m] = get_cell(name).ideal(x[m], df.loc[m, "bias_a"].to_numpy(dtype=float))
-    df["ideal_z_a"] = out
-    df["err_a"] = df["out_z_a"] - df["ideal_z_a"]
-    df["err_pct_in"] = 100.0 * df["err_a"] / x.max(axis=1)
+    if df.empty:
+        for c in ("out_a", "ideal_a", "err_a", "err_pct_fs"):
+            df[c] = np.zeros(0)
+        return df
+    cell = cell_of(df)
+    df["out_a"] = df[cell.OUTPUT]
+    df["ideal_a"] = df[cell.IDEAL]
+    df["err_a"] = df["out_a"] - df["ideal_a"]
+    df["err_pct_fs"] = 100.0 * df["err_a"] / df["fs_a"]
     return df
 
 
-def valid(df: Any, min_ideal_ratio: float = 0.1) -> Any:
-    """Rows that simulated and whose ideal output is at least ``min_ideal_ratio`` gamma."""
-    if "ideal_z_a" not in df.columns:
+def valid(df: Any) -> Any:
+    """Rows that simulated and that lie where the cell is meant to follow ideal()."""
+    if "err_pct_fs" not in df.columns:
         df = with_ideal(df)
-    m = (df["status"] == "ok") & (df["ideal_z_a"] >= min_ideal_ratio * df["bias_a"])
+    m = (df["status"] == "ok") & df["domain_ok"].astype(bool)
     return df[m]
 
 
-def accuracy(df: Any, min_ideal_ratio: float = 0.1) -> Any:
-    """Per operating point (nominal circuit): points, max |error| and RMS error in % of the
-    largest input."""
-    v = valid(with_ideal(op_rows(df)), min_ideal_ratio)
-    g = v.groupby(conditions(v), sort=True)["err_pct_in"]
+def accuracy(df: Any) -> Any:
+    """Per operating point (nominal circuit): points, max |error| and RMS error in % of
+    full scale."""
+    v = valid(with_ideal(op_rows(df)))
+    g = v.groupby(conditions(v), sort=True)["err_pct_fs"]
     table = g.agg(
         points="size",
         max_abs_err_pct=lambda e: float(np.max(np.abs(e))),
@@ -80,16 +98,18 @@ def accuracy(df: Any, min_ideal_ratio: float = 0.1) -> Any:
     return table.reset_index()
 
 
-def collapse(df: Any, min_ideal_ratio: float = 0.1, bias_min_a: float | None = None) -> Any:
+def collapse(df: Any, bias_min_a: float | None = None) -> Any:
     """Per (tech, corner, temp_c, pattern): the largest normalized-output spread across bias.
 
     Returns columns ``collapse_pct_fs`` (% of full scale), ``worst_point``, ``biases`` (how
     many bias currents were compared) and ``bias_min_a``/``bias_max_a``.
     """
-    v = valid(with_ideal(op_rows(df)), min_ideal_ratio)
+    import pandas as pd
+
+    v = valid(with_ideal(op_rows(df)))
     if bias_min_a is not None:
         v = v[v["bias_a"] >= bias_min_a * (1 - 1e-9)]
-    v = v.assign(z_norm=v["out_z_a"] / v["bias_a"], ideal_norm=v["ideal_z_a"] / v["bias_a"])
+    v = v.assign(z_norm=v["out_a"] / v["bias_a"], fs_norm=v["fs_a"] / v["bias_a"])
     rows = []
     keys = [*conditions(v, drop=("bias_a",)), "pattern"]
     for key, grp in v.groupby(keys, sort=True):
@@ -97,7 +117,7 @@ def collapse(df: Any, min_ideal_ratio: float = 0.1, bias_min_a: float | None = N
         spread = per_point["z_norm"].max() - per_point["z_norm"].min()
         counts = per_point["z_norm"].size()
         spread = spread[counts == grp["bias_a"].nunique()]  # compare only complete points
-        fs = float(grp["ideal_norm"].abs().max())
+        fs = float(grp["fs_norm"].max())
         worst = int(spread.idxmax()) if len(spread) else -1
         rows.append(
             {
@@ -109,33 +129,115 @@ def collapse(df: Any, min_ideal_ratio: float = 0.1, bias_min_a: float | None = N
                 "bias_max_a": float(grp["bias_a"].max()),
             }
         )
+    return pd.DataFrame(rows)
+
+
+def dot_tracking(df: Any) -> Any:
+    """Inner product: per condition, Pearson r of the circuit's and of ideal()'s output with
+    the true dot product over the random vectors, and the least-squares scale
+    out_y_a ~ k dot_xw (the 'known scale'). Empty for other cells."""
     import pandas as pd
 
+    if "dot_xw" not in df.columns:
+        return pd.DataFrame()
+    v = valid(with_ideal(op_rows(df)))
+    v = v[v["pattern"] == "random"]
+    rows = []
+    keys = conditions(v)
+    for key, g in v.groupby(keys, sort=True):
+        d = g["dot_xw"].to_numpy()
+        rows.append(
+            {
+                **dict(zip(keys, key, strict=True)),
+                "vectors": len(g),
+                "pearson_r": float(np.corrcoef(g["out_a"], d)[0, 1]),
+                "pearson_r_ideal": float(np.corrcoef(g["ideal_a"], d)[0, 1]),
+                "scale": float(np.dot(g["out_a"], d) / np.dot(d, d)),
+            }
+        )
     return pd.DataFrame(rows)
+
+
+def inl_dnl(df: Any) -> Any:
+    """Compressive memory: per code and condition (and chip), INL and DNL in LSB of the
+    compressive law, where one LSB is the law's local step (ideal_i(code) - ideal_i(code-1);
+    code 0 takes code 1's step).
+
+    INL is end-point corrected (IEEE Std 1658 practice for DACs): the measured transfer is
+    scaled and shifted so that codes 0 and 2^n - 1 match the law; gain and offset errors are
+    reported apart (``gain_err_pct``, ``offset_lsb`` in :func:`linearity`). DNL(code) =
+    (measured step - ideal step) / ideal step; DNL > -1 everywhere means monotonic."""
+    import pandas as pd
+
+    if "in_code" not in df.columns:
+        return pd.DataFrame()
+    d = with_ideal(op_rows(df, nominal=None))
+    d = d[d["status"] == "ok"]
+    keys = [*conditions(d), "mc_index"]
+    parts = []
+    for _, g in d.groupby(keys, sort=True):
+        g = g.sort_values("in_code")
+        ideal = g["ideal_a"].to_numpy()
+        meas = g["out_a"].to_numpy()
+        step = np.diff(ideal)
+        lsb = np.concatenate([step[:1], step])
+        gain = (ideal[-1] - ideal[0]) / (meas[-1] - meas[0])
+        corrected = ideal[0] + (meas - meas[0]) * gain
+        inl = (corrected - ideal) / lsb
+        dnl = np.concatenate([[0.0], (np.diff(corrected) - step) / step])
+        parts.append(
+            g[[*keys, "in_code", "out_a", "ideal_a"]].assign(
+                lsb_a=lsb,
+                inl_lsb=inl,
+                dnl_lsb=dnl,
+                gain_err_pct=100.0 * (1.0 / gain - 1.0),
+                offset_lsb=(meas[0] - ideal[0]) / lsb[0],
+            )
+        )
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def linearity(df: Any) -> Any:
+    """Compressive memory: per condition (and chip), max |INL|, DNL range, monotonicity,
+    gain and offset errors (see :func:`inl_dnl`)."""
+    t = inl_dnl(df)
+    if t.empty:
+        return t
+    keys = [*conditions(t), "mc_index"]
+    out = t.groupby(keys, sort=True).agg(
+        codes=("in_code", "size"),
+        max_abs_inl_lsb=("inl_lsb", lambda e: float(np.max(np.abs(e)))),
+        min_dnl_lsb=("dnl_lsb", "min"),
+        max_dnl_lsb=("dnl_lsb", "max"),
+        gain_err_pct=("gain_err_pct", "first"),
+        offset_lsb=("offset_lsb", "first"),
+    )
+    out["monotonic"] = out["min_dnl_lsb"] > -1.0
+    return out.reset_index()
 
 
 # ---------------------------------------------------------------------- Monte Carlo
 
 
-def chip_rows(df: Any, min_ideal_ratio: float = 0.1) -> Any:
-    """Monte Carlo chips' DC rows that simulated, with ideal() and the error columns, whose
-    ideal output is at least ``min_ideal_ratio`` gamma."""
-    return valid(with_ideal(op_rows(df, nominal=False)), min_ideal_ratio)
+def chip_rows(df: Any) -> Any:
+    """Monte Carlo chips' DC rows that simulated and lie in the cell's domain, with the
+    error columns."""
+    return valid(with_ideal(op_rows(df, nominal=False)))
 
 
 def _chip_errors(v: Any) -> Any:
-    g = v.groupby([*conditions(v), "mc_index"], sort=True)["err_pct_in"]
+    g = v.groupby([*conditions(v), "mc_index"], sort=True)["err_pct_fs"]
     return g.agg(lambda e: float(np.max(np.abs(e)))).rename("max_abs_err_pct").reset_index()
 
 
-def chip_errors(df: Any, min_ideal_ratio: float = 0.1) -> Any:
+def chip_errors(df: Any) -> Any:
     """Per chip (mc_index) and condition: its max |error| against ideal() over its valid
-    vectors, in % of the largest input (full scale of that vector)."""
-    return _chip_errors(chip_rows(df, min_ideal_ratio))
+    vectors, in % of full scale."""
+    return _chip_errors(chip_rows(df))
 
 
-def mc_spread(df: Any, min_ideal_ratio: float = 0.1) -> Any:
-    """Per condition: the chip-to-chip spread of out_z_a / bias_a, and chip error statistics.
+def mc_spread(df: Any) -> Any:
+    """Per condition: the chip-to-chip spread of the output / bias_a, and chip error statistics.
 
     ``sigma_pct``: for each input vector, the standard deviation across chips of the
     normalized output (in % of the bias current gamma); the median over vectors is reported.
@@ -144,11 +246,11 @@ def mc_spread(df: Any, min_ideal_ratio: float = 0.1) -> Any:
     """
     import pandas as pd
 
-    v = chip_rows(df, min_ideal_ratio)
+    v = chip_rows(df)
     if v.empty:
         return pd.DataFrame()
     keys = conditions(v)
-    z = v.assign(z_norm=v["out_z_a"] / v["bias_a"])
+    z = v.assign(z_norm=v["out_a"] / v["bias_a"])
     sig = z.groupby([*keys, "point"])["z_norm"].std(ddof=1).groupby(level=keys).median()
     ce = _chip_errors(v).groupby(keys)["max_abs_err_pct"]
     out = pd.DataFrame(
@@ -177,10 +279,10 @@ def area_cost_of(spread: Any) -> Any:
     return out.reset_index().sort_values("area_um2").reset_index(drop=True)
 
 
-def area_cost(df: Any, min_ideal_ratio: float = 0.1) -> Any:
+def area_cost(df: Any) -> Any:
     """Per device size: the worst (over bias and temperature) 90th-percentile chip error,
     against the area W L of one matched device, um2."""
-    return area_cost_of(mc_spread(df, min_ideal_ratio))
+    return area_cost_of(mc_spread(df))
 
 
 # ---------------------------------------------------------------------- speed and power
@@ -212,6 +314,9 @@ def summary_tables(df: Any) -> dict[str, Any]:
     if not op_rows(df).empty:
         tables["accuracy"] = accuracy(df)
         tables["collapse"] = collapse(df)
+        tables["dot_tracking"] = dot_tracking(df)
+        tables["inl_dnl"] = inl_dnl(df)
+        tables["linearity"] = linearity(df)
     spread = mc_spread(df)
     if not spread.empty:
         tables["mc_spread"] = spread

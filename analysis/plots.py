@@ -59,22 +59,37 @@ def _bias_colors(biases: np.ndarray) -> dict[float, Any]:
     return {b: cmap(i / n) for i, b in enumerate(sorted(biases))}
 
 
+def _swept(d: Any) -> str:
+    """The input column that varies within a bias (the swept one) of sweep-pattern rows."""
+    cols = metrics.input_cols(d)
+    for c in cols:
+        if d.groupby("bias_a")[c].nunique().max() > 1:
+            return str(c)
+    return str(cols[0])
+
+
+def _norm(d: Any, col: str) -> Any:
+    """A column in units of the bias if it is a current, else as is (``in_code``)."""
+    return d[col] / d["bias_a"] if col.endswith("_a") else d[col]
+
+
 def plot_transfer(df: Any, outdir: Path) -> list[Path]:
-    """Swept-input transfer curves, raw (log-log) and bias-normalized, one panel row per
-    temperature; the normalized panel overlays ideal() and shows the deviation below it."""
+    """Swept-input transfer curves, raw and bias-normalized, one panel row per temperature,
+    one line per bias; the normalized panel overlays ideal() and the third shows the
+    deviation from it in % of full scale."""
     import matplotlib.pyplot as plt
 
-    d = metrics.with_ideal(df[(df["pattern"] == "sweep") & (df["status"] == "ok")])
+    d = metrics.with_ideal(df[(df["pattern"].isin(["sweep", "code"])) & (df["status"] == "ok")])
     if d.empty:
         return []
+    cell = metrics.cell_of(d)
+    out = cell.OUTPUT
     temps = sorted(d["temp_c"].unique())
-    swept = metrics.input_cols(d)[0]
-    # the swept column is the one that varies within a job
-    for c in metrics.input_cols(d):
-        if d.groupby("bias_a")[c].nunique().max() > 1:
-            swept = c
-            break
+    swept = _swept(d)
+    xunit = "bias_a" if swept.endswith("_a") else ""
+    xlab = f"{swept} / bias_a" if xunit else swept
     colors = _bias_colors(d["bias_a"].unique())
+    positive = bool((d[swept] > 0).any() and (d["out_a"] > 0).all())
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(len(temps), 3, figsize=(11, 3.2 * len(temps)), squeeze=False)
         for row, t in zip(axes, temps, strict=True):
@@ -82,51 +97,40 @@ def plot_transfer(df: Any, outdir: Path) -> list[Path]:
             for b, g in dt.groupby("bias_a"):
                 g = g.sort_values(swept)
                 lab = _si(float(b), "A")
-                pos = g[g[swept] > 0]
-                row[0].loglog(pos[swept], pos["out_z_a"], color=colors[b], label=lab)
-                row[1].plot(g[swept] / b, g["out_z_a"] / b, color=colors[b], label=lab)
-                fs = float(g["ideal_z_a"].max() / b)
-                row[2].plot(
-                    g[swept] / b,
-                    100 * (g["out_z_a"] - g["ideal_z_a"]) / b / fs,
-                    color=colors[b],
-                    label=lab,
-                )
+                if positive:
+                    pos = g[g[swept] > 0]
+                    row[0].loglog(pos[swept], pos["out_a"], color=colors[b], label=lab)
+                else:
+                    row[0].plot(g[swept], g["out_a"], color=colors[b], label=lab)
+                row[1].plot(_norm(g, swept), g["out_a"] / b, color=colors[b], label=lab)
+                row[2].plot(_norm(g, swept), g["err_pct_fs"], color=colors[b], label=lab)
             g0 = dt[dt["bias_a"] == dt["bias_a"].min()].sort_values(swept)
             row[1].plot(
-                g0[swept] / g0["bias_a"],
-                g0["ideal_z_a"] / g0["bias_a"],
-                "k--",
-                lw=1,
-                label="ideal()",
+                _norm(g0, swept), g0["ideal_a"] / g0["bias_a"], "k--", lw=1, label="ideal()"
             )
-            row[0].set(xlabel=f"{swept} (A)", ylabel="out_z_a (A)", title=f"raw, {t:g} C")
-            row[1].set(
-                xlabel=f"{swept} / bias_a",
-                ylabel="out_z_a / bias_a",
-                title=f"bias-normalized, {t:g} C",
-            )
+            xraw = f"{swept} (A)" if xunit else swept
+            row[0].set(xlabel=xraw, ylabel=f"{out} (A)", title=f"raw, {t:g} C")
+            row[1].set(xlabel=xlab, ylabel=f"{out} / bias_a", title=f"bias-normalized, {t:g} C")
             row[2].set(
-                xlabel=f"{swept} / bias_a",
+                xlabel=xlab,
                 ylabel="circuit - ideal (% of full scale)",
                 title=f"deviation from ideal(), {t:g} C",
             )
             row[1].legend(title="bias_a (gamma)", ncol=2)
-        fig.suptitle(
-            f"MP cell, {d['tech'].iloc[0]} {d['corner'].iloc[0]}: input swept, others held"
-        )
+        fig.suptitle(f"{cell.TITLE}, {d['tech'].iloc[0]} {d['corner'].iloc[0]}: transfer")
         fig.tight_layout()
         return _save(fig, outdir, "transfer")
 
 
 def plot_error_vs_bias(df: Any, outdir: Path) -> list[Path]:
-    """Max and RMS error (% of largest input) against bias, one line per condition (those of
+    """Max and RMS error (% of full scale) against bias, one line per condition (those of
     temperature, corner, supply and size that vary in the results)."""
     import matplotlib.pyplot as plt
 
     acc = metrics.accuracy(df)
     if acc.empty:
         return []
+    cell = metrics.cell_of(df)
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(1, 2, figsize=(9, 3.4))
         keys = metrics.conditions(acc, drop=("bias_a", "tech"))
@@ -138,37 +142,76 @@ def plot_error_vs_bias(df: Any, outdir: Path) -> list[Path]:
             ax[1].loglog(g["bias_a"], g["rms_err_pct"], "o-", label=label)
         for a, lim, what in ((ax[0], 1.0, "max |error|"), (ax[1], 0.5, "RMS error")):
             a.axhline(lim, color="r", ls=":", lw=1, label=f"{lim:g} % bound")
-            a.set(xlabel="bias_a, gamma (A)", ylabel=f"{what} (% of largest input)")
+            a.set(xlabel="bias_a, gamma (A)", ylabel=f"{what} (% of full scale)")
             a.legend()
-        fig.suptitle("MP cell against ideal(): vectors with ideal output >= 0.1 gamma")
+        fig.suptitle(f"{cell.TITLE} against ideal(), nominal circuit")
         fig.tight_layout()
         return _save(fig, outdir, "error_vs_bias")
 
 
 def plot_scatter(df: Any, outdir: Path) -> list[Path]:
-    """Circuit against ideal for the random vectors, normalized by bias."""
+    """Circuit against ideal for the random vectors, normalized by bias; for the inner
+    product also against the true dot product."""
     import matplotlib.pyplot as plt
 
     d = metrics.valid(metrics.with_ideal(df[df["pattern"] == "random"]))
     if d.empty:
         return []
+    cell = metrics.cell_of(d)
     colors = _bias_colors(d["bias_a"].unique())
+    refs = [("ideal_a", f"{cell.IDEAL} / bias_a")]
+    if "dot_xw" in d.columns:
+        refs.append(("dot_xw", "dot_xw / bias_a (true w.x)"))
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(4.2, 4))
-        for b, g in d.groupby("bias_a"):
-            ax.plot(
-                g["ideal_z_a"] / b, g["out_z_a"] / b, ".", color=colors[b], label=_si(float(b), "A")
-            )
-        lim = float(max(d["ideal_z_a"] / d["bias_a"]))
-        ax.plot([0, lim], [0, lim], "k--", lw=1, label="y = x")
-        ax.set(
-            xlabel="ideal_z_a / bias_a",
-            ylabel="out_z_a / bias_a",
-            title="random input vectors, all temperatures",
-        )
-        ax.legend(ncol=2)
+        fig, axes = plt.subplots(1, len(refs), figsize=(4.2 * len(refs), 4), squeeze=False)
+        for ax, (col, label) in zip(axes[0], refs, strict=True):
+            for b, g in d.groupby("bias_a"):
+                ax.plot(g[col] / b, g["out_a"] / b, ".", color=colors[b], label=_si(float(b), "A"))
+            lo = float(min(d[col] / d["bias_a"]))
+            hi = float(max(d[col] / d["bias_a"]))
+            if col == "ideal_a":
+                ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="y = x")
+            ax.set(xlabel=label, ylabel=f"{cell.OUTPUT} / bias_a", title="random input vectors")
+            ax.legend(ncol=2)
         fig.tight_layout()
         return _save(fig, outdir, "scatter")
+
+
+def plot_linearity(df: Any, outdir: Path) -> list[Path]:
+    """Compressive memory: INL and DNL (LSB of the law) against code, one line per bias and a
+    panel row per temperature, and the worst |INL| against bias."""
+    import matplotlib.pyplot as plt
+
+    t = metrics.inl_dnl(metrics.op_rows(df))
+    if t.empty:
+        return []
+    lin = metrics.linearity(metrics.op_rows(df))
+    temps = sorted(t["temp_c"].unique())
+    colors = _bias_colors(t["bias_a"].unique())
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(len(temps), 2, figsize=(9, 3 * len(temps)), squeeze=False)
+        for row, temp in zip(axes, temps, strict=True):
+            for b, g in t[t["temp_c"] == temp].groupby("bias_a"):
+                lab = _si(float(b), "A")
+                row[0].plot(g["in_code"], g["inl_lsb"], ".-", color=colors[b], label=lab)
+                row[1].plot(g["in_code"], g["dnl_lsb"], ".-", color=colors[b], label=lab)
+            for a, what in ((row[0], "INL"), (row[1], "DNL")):
+                a.axhline(0.5 if what == "INL" else -1.0, color="r", ls=":", lw=1)
+                if what == "INL":
+                    a.axhline(-0.5, color="r", ls=":", lw=1)
+                a.set(xlabel="in_code", ylabel=f"{what} (LSB of the law)", title=f"{temp:g} C")
+            row[0].legend(title="bias_a", ncol=2)
+        fig.suptitle("Compressive memory: end-point INL and DNL, local LSB of the law")
+        fig.tight_layout()
+        paths = _save(fig, outdir, "inl_dnl")
+        fig, ax = plt.subplots(figsize=(4.6, 3.4))
+        for temp, g in lin.groupby("temp_c"):
+            ax.loglog(g["bias_a"], g["max_abs_inl_lsb"], "o-", label=f"{temp:g} C")
+        ax.axhline(0.5, color="r", ls=":", lw=1, label="0.5 LSB")
+        ax.set(xlabel="bias_a (A)", ylabel="max |INL| (LSB)", title="worst INL against bias")
+        ax.legend()
+        fig.tight_layout()
+        return paths + _save(fig, outdir, "inl_vs_bias")
 
 
 def plot_monte_carlo(df: Any, outdir: Path) -> list[Path]:
@@ -192,13 +235,14 @@ def plot_monte_carlo(df: Any, outdir: Path) -> list[Path]:
         for ax, t in zip(axes[0], temps, strict=True):
             d = chips[(chips["temp_c"] == t) & (chips["point"] == ref)]
             for b, g in d.groupby("bias_a"):
-                z = g["out_z_a"] / b
+                z = g["out_a"] / b
                 ax.hist(z, bins=25, histtype="step", color=colors[b], label=_si(float(b), "A"))
-            ideal = float((d["ideal_z_a"] / d["bias_a"]).iloc[0])
+            ideal = float((d["ideal_a"] / d["bias_a"]).iloc[0])
             ax.axvline(ideal, color="k", ls="--", lw=1, label="ideal()")
-            ax.set(xlabel=f"out_z_a / bias_a, vector {ref}", ylabel="chips", title=f"{t:g} C")
+            ax.set(xlabel=f"output / bias_a, vector {ref}", ylabel="chips", title=f"{t:g} C")
         axes[0][0].legend(title="bias_a")
-        fig.suptitle(f"MP cell mismatch: {int(spread['chips'].max())} chips, {w0:g}/{l0:g} um")
+        title = metrics.cell_of(chips).TITLE
+        fig.suptitle(f"{title} mismatch: {int(spread['chips'].max())} chips, {w0:g}/{l0:g} um")
         fig.tight_layout()
         paths += _save(fig, outdir, "mc_histograms")
 
@@ -210,10 +254,10 @@ def plot_monte_carlo(df: Any, outdir: Path) -> list[Path]:
             ax[1].semilogx(
                 g["bias_a"], g["chip_err_median_pct"], "s--", color=line.get_color(), alpha=0.6
             )
-        ax[0].set(xlabel="bias_a (A)", ylabel="sigma of out_z_a / bias_a (% of gamma)")
+        ax[0].set(xlabel="bias_a (A)", ylabel="sigma of output / bias_a (% of gamma)")
         ax[1].set(
             xlabel="bias_a (A)",
-            ylabel="chip max |error| (% of largest input)",
+            ylabel="chip max |error| (% of full scale)",
             title="90th percentile (solid), median (dashed)",
         )
         for a in ax:
@@ -244,8 +288,8 @@ def plot_area(df: Any, outdir: Path) -> list[Path]:
             ax.annotate(f"{r['w_um']:g}/{r['l_um']:g}", (r["area_um2"], r["chip_err_p90_pct"]))
         ax.set(
             xlabel="W L of each matched device (um2)",
-            ylabel="chip max |error| (% of largest input)",
-            title="MP cell: mismatch error against device area",
+            ylabel="chip max |error| (% of full scale)",
+            title=f"{metrics.cell_of(df).TITLE}: mismatch error against device area",
         )
         ax.legend()
         fig.tight_layout()
@@ -274,7 +318,7 @@ def plot_speed_power(df: Any, outdir: Path) -> list[Path]:
         ax[2].set(xlabel="bias_a (A)", ylabel="energy_j = power_w x settle_s (J)")
         for a in ax:
             a.legend()
-        fig.suptitle("MP cell step response: speed and energy against bias")
+        fig.suptitle(f"{metrics.cell_of(df).TITLE} step response: speed and energy against bias")
         fig.tight_layout()
         return _save(fig, outdir, "speed_power")
 
@@ -289,7 +333,7 @@ def plot_all(df: Any, outdir: str | Path) -> list[Path]:
     paths: list[Path] = []
     nominal = metrics.op_rows(df)
     if not nominal.empty:
-        for f in (plot_transfer, plot_error_vs_bias, plot_scatter):
+        for f in (plot_transfer, plot_error_vs_bias, plot_scatter, plot_linearity):
             paths += f(nominal, out)
     for f in (plot_monte_carlo, plot_area, plot_speed_power):
         paths += f(df, out)

@@ -22,10 +22,12 @@ the cell then computes max(MP(I; gamma), 0).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from sactk.circuits.base import Bench, Probe
+from sactk.circuits.base import Bench, Probe, params_from_fields, random_and_sweep
 from sactk.circuits.primitives import (
     analog_l_um,
     analog_w_um,
@@ -33,12 +35,15 @@ from sactk.circuits.primitives import (
     cascoded_sink,
     off_clamp,
 )
-from sactk.netlists.render import CurrentSource, Mosfet, Netlist, VoltageSource
+from sactk.netlists.render import CurrentSource, Element, Mosfet, Netlist, VoltageSource
 from sactk.netlists.technology import Technology
 
 from sactk.errors import SpecError
 
 NAME = "mp"
+TITLE = "MP cell"
+OUTPUT = "out_z_a"
+IDEAL = "ideal_z"
 MAX_INPUTS = 64
 
 
@@ -82,41 +87,71 @@ def sizes(params: Params, tech: Technology) -> tuple[float, float]:
     return w_um, l_um
 
 
+def mp_unit(
+    prefix: str,
+    inputs: list[str],
+    out: str,
+    bias_a: float,
+    w_um: float,
+    l_um: float,
+    casc_scale: float,
+    tech: Technology,
+    vc: str = "vc",
+    feeds: Sequence[Element] = (),
+    after_clamp: Sequence[Element] = (),
+) -> list[Element]:
+    """The MP core with its inputs at nodes ``inputs`` and its output sink drawing z from
+    ``out``. Internal nodes and elements carry ``prefix``, so several units share a netlist
+    and the cascode gate node ``vc`` (the caller adds its primitives.cascode_bias).
+
+    ``feeds[k]`` is placed before input k's devices and ``after_clamp`` after the clamp: the
+    element order the MP cell has always had, which fixes which Monte Carlo draw (taken in
+    transistor order) lands on which transistor, so chip k stays the same chip."""
+    g = f"{prefix}g"
+    els: list[Element] = []
+    for k, a in enumerate(inputs):
+        if k < len(feeds):
+            els.append(feeds[k])
+        els.extend(cascoded_sink(f"{prefix}m{k}", a, g, vc, w_um, l_um, casc_scale))
+        # Rectifier: diode-connected PMOS from a_k into g; its n-well sits at VDD (a well
+        # tied to a_k would forward-bias against g when a_k collapses).
+        els.append(Mosfet(f"{prefix}r{k}", g, g, a, "vdd", "p", w_um, l_um))
+    els.append(CurrentSource(f"{prefix}gam", g, "0", bias_a))
+    els.append(off_clamp(f"{prefix}clamp", g, tech, l_um))
+    els.extend(after_clamp)
+    els.extend(cascoded_sink(f"{prefix}mo", out, g, vc, w_um, l_um, casc_scale))
+    return els
+
+
 def build(
     params: Params,
     tech: Technology,
     *,
     bias_a: float = 1e-6,
-    inputs_a: np.ndarray | None = None,
     corner: str = "tt",
     temp_c: float = 27.0,
 ) -> Bench:
-    """The MP cell in its test bench on ``tech``.
-
-    ``inputs_a`` (N,) sets the initial input currents (default: all equal to ``bias_a``); the
-    backend alters them and the bias sources between points.
-    """
+    """The MP cell in its test bench on ``tech``: N input sources (all at ``bias_a`` until
+    the backend alters them), the output held at ``v_out_v``."""
     n = params.n_inputs
-    if inputs_a is None:
-        inputs_a = np.full(n, bias_a)
-    if len(inputs_a) != n:
-        raise SpecError(f"inputs: expected {n} input currents, got {len(inputs_a)}")
     w_um, l_um = sizes(params, tech)
     v_out = params.v_out_v if params.v_out_v is not None else tech.vdd_v / 2.0
 
-    els: list[Mosfet | CurrentSource | VoltageSource] = [
-        VoltageSource("dd", "vdd", "0", tech.vdd_v)
-    ]
-    for k in range(n):
-        els.append(CurrentSource(f"in{k}", "vdd", f"a{k}", float(inputs_a[k])))
-        els.extend(cascoded_sink(f"m{k}", f"a{k}", "g", "vc", w_um, l_um, params.casc_scale))
-        # Rectifier: diode-connected PMOS from a_k into g; its n-well sits at VDD (a well
-        # tied to a_k would forward-bias against g when a_k collapses).
-        els.append(Mosfet(f"r{k}", "g", "g", f"a{k}", "vdd", "p", w_um, l_um))
-    els.append(CurrentSource("gam", "g", "0", bias_a))
-    els.append(off_clamp("clamp", "g", tech, l_um))
-    els.extend(cascode_bias("cb", "vc", "vdd", bias_a, w_um, l_um))
-    els.extend(cascoded_sink("mo", "out", "g", "vc", w_um, l_um, params.casc_scale))
+    els: list[Element] = [VoltageSource("dd", "vdd", "0", tech.vdd_v)]
+    els.extend(
+        mp_unit(
+            "",
+            [f"a{k}" for k in range(n)],
+            "out",
+            bias_a,
+            w_um,
+            l_um,
+            params.casc_scale,
+            tech,
+            feeds=[CurrentSource(f"in{k}", "vdd", f"a{k}", bias_a) for k in range(n)],
+            after_clamp=cascode_bias("cb", "vc", "vdd", bias_a, w_um, l_um),
+        )
+    )
     els.append(VoltageSource("out", "out", "0", v_out))
 
     netlist = Netlist(
@@ -128,10 +163,31 @@ def build(
     )
     return Bench(
         netlist=netlist,
-        inputs={f"in_i{k}_a": f"iin{k}" for k in range(n)},
+        inputs=tuple(input_columns(params)),
+        sources=tuple(f"iin{k}" for k in range(n)),
         # Current enters the circuit from vout's + terminal, so the branch current is -z.
         probes=(Probe("out_z_a", "vout#branch", -1.0), Probe("out_vg_v", "v(g)")),
     )
+
+
+def vectors(params: Params, inputs: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Random vectors whose ideal output is at least ``min_ideal_ratio`` gamma (where the
+    cell is meant to work), then the swept-input curve."""
+    return random_and_sweep(
+        params.n_inputs, inputs, lambda x: ideal(x, 1.0) >= inputs.random.min_ideal_ratio
+    )
+
+
+def reference(params: Params, norm: np.ndarray, inputs: Any) -> dict[str, np.ndarray]:
+    """ideal_z, and full scale = the largest input of each vector (the cell's error is
+    quoted in % of it); in domain where the ideal output is >= min_ideal_ratio gamma."""
+    z = ideal(norm, 1.0) if len(norm) else np.zeros(0)
+    fs = norm.max(axis=1) if len(norm) else np.zeros(0)
+    return {"ideal_z": z, "fs": fs, "domain_ok": z >= inputs.random.min_ideal_ratio}
+
+
+def params_from_spec(cell: Any, w_um: float | None, l_um: float | None) -> Params:
+    return params_from_fields(Params, cell, w_um=w_um, l_um=l_um)
 
 
 def ideal(x: np.ndarray, gamma: np.ndarray | float) -> np.ndarray:

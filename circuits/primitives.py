@@ -68,3 +68,11 @@ def off_clamp(name: str, node: str, tech: Technology, l_um: float) -> Mosfet:
     points on high-impedance nodes drained by an ideal current (NGSPICE_NOTES.md, GF180MCU).
     Minimum width and 4x length keep its leakage far below a 10 nA bias."""
     return Mosfet(name, "0", "0", node, "0", "n", tech.wmin_um, 4.0 * l_um)
+
+
+def high_clamp(name: str, node: str, vdd: str, tech: Technology, l_um: float) -> Mosfet:
+    """A normally-off diode-connected NMOS from ``node`` to the supply: it conducts only if
+    ``node`` rises a threshold (with body effect) above VDD. Newton's method otherwise found
+    operating points with a current-fed diode node at +15 kV (compressive memory, -40 C,
+    10 uA) - the upward twin of :func:`off_clamp`."""
+    return Mosfet(name, node, node, vdd, "0", "n", tech.wmin_um, 4.0 * l_um)

@@ -178,6 +178,17 @@ def plot(
     for p in plot_all(df, out):
         typer.echo(str(p))
     shown = {
+        "accuracy": ["temp_c", "bias_a", "points", "max_abs_err_pct", "rms_err_pct"],
+        "dot_tracking": ["temp_c", "bias_a", "vectors", "pearson_r", "pearson_r_ideal", "scale"],
+        "linearity": [
+            "temp_c",
+            "bias_a",
+            "max_abs_inl_lsb",
+            "min_dnl_lsb",
+            "max_dnl_lsb",
+            "monotonic",
+            "gain_err_pct",
+        ],
         "mc_spread": [
             "temp_c",
             "bias_a",

@@ -55,11 +55,11 @@ class TranSetup:
     """Settling band as a fraction of the final value."""
     output: Probe
     """The probe whose waveform must settle (scaled like its DC column)."""
-    source: str = ""
-    """Instance name of the stepped source: its DC value is set to ``final_a`` for the
-    operating point that gives the true final value, then back to ``initial_a``."""
-    initial_a: float = 0.0
-    final_a: float = 0.0
+    sources: tuple[str, ...] = ()
+    """Instance names of the stepped sources: their DC values are set to ``final`` for the
+    operating point that gives the true final value, then back to ``initial``."""
+    initial: tuple[float, ...] = ()
+    final: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,41 +87,6 @@ class Job:
     @property
     def n_points(self) -> int:
         return len(self.instances) * (1 if self.tran else len(self.values))
-
-
-def normalized_vectors(spec: SweepSpec, ideal: Any) -> list[tuple[str, np.ndarray]]:
-    """Input vectors in units of the bias current, shared by every bias.
-
-    Returns (pattern, (N,) vector) pairs: the seeded random vectors whose ideal output is at
-    least ``min_ideal_ratio`` (in units of gamma), then the swept-input curve.
-    """
-    n = spec.cell.n_inputs
-    out: list[tuple[str, np.ndarray]] = []
-    r = spec.inputs.random
-    if r.count:
-        rng = np.random.default_rng(r.seed)
-        accepted: list[np.ndarray] = []
-        for _ in range(1000):
-            cand = rng.uniform(0.0, r.max_ratio, size=(max(64, 4 * r.count), n))
-            keep = cand[ideal(cand, 1.0) >= r.min_ideal_ratio]
-            accepted.extend(keep[: r.count - len(accepted)])
-            if len(accepted) >= r.count:
-                break
-        else:  # pragma: no cover - only for absurd ratios
-            raise SpecError(
-                "inputs.random.min_ideal_ratio: too few random vectors reach it; lower it or "
-                "raise inputs.random.max_ratio"
-            )
-        out.extend(("random", v) for v in accepted)
-    s = spec.inputs.sweep
-    if s.points:
-        if s.index >= n:
-            raise SpecError(f"inputs.sweep.index: must be below cell.n_inputs ({n})")
-        for x in np.linspace(0.0, s.max_ratio, s.points):
-            v = np.full(n, s.hold_ratio)
-            v[s.index] = x
-            out.append(("sweep", v))
-    return out
 
 
 def job_key(
@@ -173,29 +138,47 @@ def _row_slices(n_vectors: int, n_instances: int) -> list[slice]:
     return [slice(i, min(i + per, n_vectors)) for i in range(0, n_vectors, per)]
 
 
-def _tran_bench(
-    bench: Bench, tr: TranSpec, bias_a: float, cols: list[str]
-) -> tuple[Bench, np.ndarray, TranSetup]:
-    """The bench with input ``tr.input`` as a PWL step, the final inputs, and the setup."""
+def _logical(bench: Bench, norm: np.ndarray, bias_a: float) -> np.ndarray:
+    """Normalized vectors -> input column values: currents (``_a``) scale with the bias."""
+    unit = np.array([bias_a if c.endswith("_a") else 1.0 for c in bench.inputs])
+    return norm * unit
+
+
+def _tran_bench(bench: Bench, tr: TranSpec, bias_a: float) -> tuple[Bench, np.ndarray, TranSetup]:
+    """The bench with input ``tr.input`` stepped (every source it drives becomes a PWL step),
+    the final input values, and the setup."""
+    cols = bench.inputs
     if tr.input >= len(cols):
-        raise SpecError(f"tran.input: must be below cell.n_inputs ({len(cols)})")
+        raise SpecError(f"tran.input: must be below the cell's {len(cols)} inputs")
+    if not all(c.endswith("_a") for c in cols):
+        raise SpecError("tran: this cell's inputs are not currents; remove the [tran] section")
     if tr.from_ratio == tr.to_ratio:
         raise SpecError("tran.to_ratio: must differ from tran.from_ratio to make a step")
     t_stop = tr.window_as / bias_a
     t_step = 0.1 * t_stop
     t_rise = 1e-3 * t_stop
-    final = np.full(len(cols), tr.hold_ratio * bias_a)
-    final[tr.input] = tr.to_ratio * bias_a
-    lo = tr.from_ratio * bias_a
-    hi = tr.to_ratio * bias_a
-    target = bench.inputs[cols[tr.input]]
+    start = np.full((1, len(cols)), tr.hold_ratio)
+    start[0, tr.input] = tr.from_ratio
+    end = start.copy()
+    end[0, tr.input] = tr.to_ratio
+    final = _logical(bench, end, bias_a)[0]
+    lo = bench.drive(_logical(bench, start, bias_a))[0]
+    hi = bench.drive(final[None, :])[0]
     tech = bench.netlist.tech
+    src_index = {name: i for i, name in enumerate(bench.sources)}
+    stepped: list[int] = []
     els = []
     for e in bench.netlist.elements:
-        if isinstance(e, CurrentSource) and instance_name(e, tech) == target:
-            e = replace(e, dc_a=lo, pwl=((0.0, lo), (t_step, lo), (t_step + t_rise, hi)))
-        elif isinstance(e, CurrentSource) and instance_name(e, tech) in bench.inputs.values():
-            e = replace(e, dc_a=tr.hold_ratio * bias_a)
+        i = src_index.get(instance_name(e, tech), -1)
+        if i >= 0:
+            if not isinstance(e, CurrentSource):
+                raise SpecError("tran: this cell's inputs are not current sources; remove [tran]")
+            if lo[i] != hi[i]:
+                stepped.append(i)
+                pwl = ((0.0, lo[i]), (t_step, lo[i]), (t_step + t_rise, hi[i]))
+                e = replace(e, dc_a=float(lo[i]), pwl=tuple((t, float(v)) for t, v in pwl))
+            else:
+                e = replace(e, dc_a=float(lo[i]))
         els.append(e)
     netlist = replace(bench.netlist, elements=tuple(els), method="gear")
     setup = TranSetup(
@@ -204,9 +187,9 @@ def _tran_bench(
         t_step_s=t_step,
         tolerance=tr.tolerance,
         output=bench.probes[0],
-        source=target,
-        initial_a=lo,
-        final_a=hi,
+        sources=tuple(bench.sources[i] for i in stepped),
+        initial=tuple(float(lo[i]) for i in stepped),
+        final=tuple(float(hi[i]) for i in stepped),
     )
     return replace(bench, netlist=netlist), final, setup
 
@@ -246,20 +229,28 @@ def _circuit_jobs(
     bench: Bench,
     coords: dict[str, Any],
     norm: np.ndarray,
-    patterns: np.ndarray,
+    point_columns: dict[str, np.ndarray],
     instances: list[Instance],
 ) -> list[Job]:
     """The DC and transient jobs of one circuit: chips in chunks of ``mc.per_job``, DC
-    vectors split so that no job exceeds MAX_JOB_POINTS."""
+    vectors split so that no job exceeds MAX_JOB_POINTS.
+
+    ``point_columns`` are per-vector columns in units of the bias (pattern, ideal_*, fs,
+    domain_ok); they are scaled here, with the input columns, to this circuit's bias."""
     bias_a = coords["bias_a"]
-    cols = list(bench.inputs)
+    cols = bench.inputs
     jobs: list[Job] = []
     if len(norm):
         text = render(bench.netlist)
-        values = norm * bias_a
-        pcols: dict[str, np.ndarray] = {"point": np.arange(len(norm)), "pattern": patterns}
-        pcols.update({c: values[:, k] for k, c in enumerate(cols)})
-        sources = tuple(bench.inputs[c] for c in cols)
+        logical = _logical(bench, norm, bias_a)
+        values = bench.drive(logical)
+        pcols: dict[str, np.ndarray] = {"point": np.arange(len(norm))}
+        pcols.update({c: logical[:, k] for k, c in enumerate(cols)})
+        for name, col in point_columns.items():
+            if col.dtype.kind == "f":
+                pcols["fs_a" if name == "fs" else name] = col * bias_a
+            else:
+                pcols[name] = col
         for chunk in _chunks(instances, spec.mc.per_job):
             for rows in _row_slices(len(values), len(chunk)):
                 jobs.append(
@@ -267,14 +258,14 @@ def _circuit_jobs(
                         bench,
                         text,
                         {**coords, "analysis": "op"},
-                        sources,
+                        bench.sources,
                         values[rows],
                         {k: v[rows] for k, v in pcols.items()},
                         chunk,
                     )
                 )
     if spec.tran is not None:
-        tb, final, setup = _tran_bench(bench, spec.tran, bias_a, cols)
+        tb, final, setup = _tran_bench(bench, spec.tran, bias_a)
         text = render(tb.netlist)
         pcols = {"point": np.zeros(1, dtype=int), "pattern": np.array(["step"])}
         pcols.update({c: final[k : k + 1] for k, c in enumerate(cols)})
@@ -306,14 +297,14 @@ def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
                 f'mc.method: technology {base_tech.name} has no statistical models; use "pelgrom"'
             )
         base_tech = base_tech.with_(params=base_tech.mismatch_params)
-    vectors = normalized_vectors(spec, cell.ideal)
-    if not vectors and spec.tran is None:
+    base_params = cell.params_from_spec(spec.cell, None, None)
+    patterns, norm = cell.vectors(base_params, spec.inputs)
+    if not len(norm) and spec.tran is None:
         raise SpecError(
             "inputs: no points to simulate; set inputs.random.count or inputs.sweep.points, "
             "or add a [tran] section"
         )
-    norm = np.array([v for _, v in vectors]) if vectors else np.zeros((0, spec.cell.n_inputs))
-    patterns = np.array([p for p, _ in vectors], dtype=object)
+    point_columns = {"pattern": patterns, **cell.reference(base_params, norm, spec.inputs)}
     sizes: list[tuple[float | None, float | None]] = (
         [(w, ll) for w, ll in spec.sweep.wl_um] if spec.sweep.wl_um else [(None, None)]
     )
@@ -329,13 +320,7 @@ def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
     axes = itertools.product(spec.sweep.corner, vdds, sizes, spec.sweep.temp_c, spec.sweep.bias_a)
     for corner, vdd_v, (w_um, l_um), temp_c, bias_a in axes:
         t = techs[vdd_v]
-        params = cell.Params(
-            n_inputs=spec.cell.n_inputs,
-            w_um=w_um if w_um is not None else spec.cell.w_um,
-            l_um=l_um if l_um is not None else spec.cell.l_um,
-            v_out_v=spec.cell.v_out_v,
-            casc_scale=spec.cell.casc_scale,
-        )
+        params = cell.params_from_spec(spec.cell, w_um, l_um)
         w_res, l_res = cell.sizes(params, t)
         bench = cell.build(params, t, bias_a=bias_a, corner=corner, temp_c=temp_c)
         if (w_res, l_res) not in draws:
@@ -352,5 +337,5 @@ def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
             "bias_a": float(bias_a),
             "mc_seed": mc_seed,
         }
-        jobs += _circuit_jobs(spec, bench, coords, norm, patterns, draws[w_res, l_res])
+        jobs += _circuit_jobs(spec, bench, coords, norm, point_columns, draws[w_res, l_res])
     return jobs

@@ -25,15 +25,26 @@ NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 
 
 class CellSpec(BaseModel):
-    """[cell]: which cell and its parameters (see the cell's Params for defaults)."""
+    """[cell]: which cell and its parameters. Unset keys take the cell's defaults (its
+    Params, docs/cells.md); a key the cell does not have is refused when the sweep is planned."""
 
     model_config = _CONFIG
     name: str = Field("mp", pattern=NAME_PATTERN)
-    n_inputs: int = Field(4, ge=2, le=64)
+    n_inputs: int | None = Field(None, ge=1, le=64)
     w_um: float | None = Field(None, gt=0, le=1000)
     l_um: float | None = Field(None, gt=0, le=1000)
     v_out_v: float | None = Field(None, gt=0, le=10)
-    casc_scale: float = Field(4.0, ge=1, le=16)
+    casc_scale: float | None = Field(None, ge=1, le=16)
+    c_ratio: float | None = Field(None, gt=0, le=100)
+    """Common-mode current of a differential encoding, in units of the bias."""
+    h_ratio: float | None = Field(None, gt=0, le=100)
+    """Shift between the MP units of a sigmoid/tanh cell, in units of the bias."""
+    bits: int | None = Field(None, ge=1, le=10)
+    """Code width of the compressive memory."""
+    exp_bits: int | None = Field(None, ge=0, le=4)
+    """Exponent (segment) bits of the compressive law; 0 is a linear DAC."""
+    ref_units: int | None = Field(None, ge=1, le=256)
+    """Unit devices in the memory's reference: unit current = bias_a / ref_units."""
 
 
 class TechSpec(BaseModel):
@@ -102,7 +113,7 @@ class SweepAxes(BaseModel):
 
 
 class RandomInputs(BaseModel):
-    """[inputs.random]: seeded random input vectors, uniform in [0, max_ratio * bias_a].
+    """[inputs.random]: seeded random input vectors, uniform in [min_ratio, max_ratio] * bias_a.
 
     The same normalized vectors are used at every bias, which is what makes the normalized
     outputs comparable across bias (the bias-collapse view).
@@ -111,18 +122,21 @@ class RandomInputs(BaseModel):
     model_config = _CONFIG
     count: int = Field(24, ge=0, le=100000)
     seed: int = Field(1, ge=0, le=2**63 - 1)
-    max_ratio: float = Field(2.0, gt=0, le=100)
+    min_ratio: float = Field(0.0, ge=-100, le=100)
+    """Lower end of the uniform range; negative for cells with signed inputs."""
+    max_ratio: float = Field(2.0, ge=-100, le=100)
     min_ideal_ratio: float = Field(0.1, ge=0, le=100)
 
 
 class SweptInput(BaseModel):
-    """[inputs.sweep]: one input swept from 0 to max_ratio * bias_a, the others held."""
+    """[inputs.sweep]: one input swept from min_ratio to max_ratio * bias_a, the others held."""
 
     model_config = _CONFIG
     index: int = Field(0, ge=0)
     points: int = Field(41, ge=0, le=100001)
-    max_ratio: float = Field(3.0, gt=0, le=100)
-    hold_ratio: float = Field(1.0, ge=0, le=100)
+    min_ratio: float = Field(0.0, ge=-100, le=100)
+    max_ratio: float = Field(3.0, ge=-100, le=100)
+    hold_ratio: float = Field(1.0, ge=-100, le=100)
 
 
 class InputsSpec(BaseModel):

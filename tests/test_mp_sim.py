@@ -97,7 +97,7 @@ def test_outside_valid_region_output_collapses_to_zero(tmp_path: Path) -> None:
     )
     run_sweep(spec, tmp_path, n_jobs=1)
     df = read_results(tmp_path)
-    assert (metrics.with_ideal(df)["ideal_z_a"] < 0).all()
+    assert (metrics.with_ideal(df)["ideal_a"] < 0).all()
     assert (df["out_z_a"].abs() < 0.01 * 1e-6).all(), df["out_z_a"].tolist()
 
 

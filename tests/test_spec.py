@@ -35,8 +35,9 @@ def test_every_preset_loads_and_plans(name: str) -> None:
 
 def test_defaults_fill_in() -> None:
     spec = load_spec(text=MINIMAL)
-    assert spec.cell.name == "mp" and spec.cell.n_inputs == 4
+    assert spec.cell.name == "mp" and spec.cell.n_inputs is None  # the cell's default
     assert spec.tech.name == "c180" and spec.sweep.temp_c == [27.0]
+    assert len(plan(spec)[0].sources) == 4
 
 
 def test_overrides() -> None:

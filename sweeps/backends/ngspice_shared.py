@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from sactk.circuits.base import Probe
 from sactk.netlists.render import fmt
 from sactk.sweeps.backends import compat
 from sactk.sweeps.plan import Job
@@ -146,15 +147,27 @@ class NgspiceSharedBackend:
         ng.exec_command("op")
         out: dict[str, float] = {}
         for probe in job.probes:
-            vec = compat.read_vector(ng, probe.vector)
+            vec = self._probe(probe)
             if vec is None or len(vec) != 1:
                 return self._failure("no operating point", f"vector {probe.vector} missing")
-            out[probe.column] = probe.scale * float(vec[0])
+            out[probe.column] = float(vec[0])
         if job.supply:
             vec = compat.read_vector(ng, job.supply)
             if vec is not None and len(vec) == 1:
                 out["power_w"] = -job.vdd_v * float(vec[0])
         return out
+
+    def _probe(self, probe: Probe) -> Any:
+        """The probe's values (``scale * (vector - minus)``), or None if a vector is missing."""
+        vec = compat.read_vector(self._ng, probe.vector)
+        if vec is None:
+            return None
+        if probe.minus:
+            other = compat.read_vector(self._ng, probe.minus)
+            if other is None or len(other) != len(vec):
+                return None
+            vec = vec - other
+        return probe.scale * vec
 
     def _tran(self, job: Job) -> dict[str, float] | str:
         tr = job.tran
@@ -162,26 +175,27 @@ class NgspiceSharedBackend:
         ng = self._ng
         # The final value the step must settle to: the operating point at the final inputs.
         target: float | None = None
-        if tr.source:
-            ng.exec_command(f"alter {tr.source} = {fmt(tr.final_a)}")
+        if tr.sources:
+            for src, v in zip(tr.sources, tr.final, strict=True):
+                ng.exec_command(f"alter {src} = {fmt(v)}")
             ng.exec_command("destroy all")
             ng.exec_command("op")
-            vec = compat.read_vector(ng, tr.output.vector)
-            ng.exec_command(f"alter {tr.source} = {fmt(tr.initial_a)}")
+            vec = self._probe(tr.output)
+            for src, v in zip(tr.sources, tr.initial, strict=True):
+                ng.exec_command(f"alter {src} = {fmt(v)}")
             if vec is None or len(vec) != 1:
                 return self._failure("no final operating point", "output vector missing")
-            target = tr.output.scale * float(vec[0])
+            target = float(vec[0])
         ng.exec_command("destroy all")
         ng.exec_command(f"tran {fmt(tr.t_max_s)} {fmt(tr.t_stop_s)} 0 {fmt(tr.t_max_s)}")
         t = compat.read_vector(ng, "time")
-        y = compat.read_vector(ng, tr.output.vector)
+        y = self._probe(tr.output)
         if t is None or y is None or len(t) < 3 or t[-1] < 0.999 * tr.t_stop_s:
             return self._failure("transient failed", "no waveform")
-        y = tr.output.scale * y
         out: dict[str, float] = {}
         for probe in job.probes:
-            vec = compat.read_vector(ng, probe.vector)
-            out[probe.column] = probe.scale * float(vec[-1]) if vec is not None else float("nan")
+            vec = self._probe(probe)
+            out[probe.column] = float(vec[-1]) if vec is not None else float("nan")
         settle = settling_time(t, y, tr.t_step_s, tr.tolerance, target)
         if job.supply:
             idd = compat.read_vector(ng, job.supply)

@@ -1,0 +1,174 @@
+"""The differential MP inner-product circuit.
+
+Margin propagation approximates log-sum-exp, and a difference of two log-sum-exps over
+sign-symmetric sums approximates a product (Gu and Chakrabartty, "Synthesis of bias-scalable
+CMOS analog computational circuits using margin propagation", IEEE TCAS-I 59(2), 2012;
+S-AC, Kumar et al., IEEE JETCAS 2023). For weights w and inputs x (N each):
+
+    y = MP({w_k + x_k, -w_k - x_k}_k; gamma) - MP({w_k - x_k, -w_k + x_k}_k; gamma)
+
+With all 2N terms above the water level, both MPs equal c - gamma / 2N and y = 0; in
+general each term pair contributes |w_k + x_k| - |w_k - x_k| = 2 sgn(w_k x_k) min(|w_k|,
+|x_k|) as it crosses the level, so y tracks w.x up to a scale that depends on gamma and the
+input range (docs/cells.md shows how, against N and gamma).
+
+Circuit: two 2N-input MP units (mp.mp_unit) share one cascode bias. Every term is a current
+c + (term) with common mode c = ``c_ratio`` gamma, so none goes negative as long as
+|w_k| + |x_k| <= c; the common mode cancels in y because MP(a + c; gamma) = MP(a; gamma) + c.
+Each input reaches two terms of each unit, through ideal sources fed the same value, as a
+mirror with several outputs would provide them. Output: the two units' currents,
+out_y_a = I(z+) - I(z-).
+
+Columns: in_x{k}_a and in_w{k}_a are the signed values of x_k and w_k in A (the encoding is
+the common-mode offset above); ``dot_xw`` is sum_k w_k x_k / bias_a, the true dot product in
+A (the normalized vectors' dot product times the bias), comparable at every bias.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sactk.circuits import mp
+from sactk.circuits.base import Bench, Probe, params_from_fields, random_and_sweep
+from sactk.circuits.primitives import cascode_bias
+from sactk.netlists.render import CurrentSource, Mosfet, Netlist, VoltageSource
+from sactk.netlists.technology import Technology
+
+from sactk.errors import SpecError
+
+TITLE = "MP inner product"
+OUTPUT = "out_y_a"
+IDEAL = "ideal_y"
+MAX_N = 32
+
+
+@dataclass(frozen=True)
+class Params:
+    n_inputs: int = 8
+    """Dimension N of w and x (each MP unit has 2N inputs)."""
+    c_ratio: float = 1.0
+    """Common mode of every term, in gamma; inputs need |w_k| + |x_k| <= c."""
+    w_um: float | None = None
+    l_um: float | None = None
+    v_out_v: float | None = None
+    casc_scale: float = 4.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.n_inputs, int) or not 1 <= self.n_inputs <= MAX_N:
+            raise SpecError(f"cell.n_inputs: must be an integer from 1 to {MAX_N}")
+        for f in ("c_ratio", "w_um", "l_um", "v_out_v", "casc_scale"):
+            v = getattr(self, f)
+            if v is not None and not v > 0:
+                raise SpecError(f"cell.{f}: must be a positive number")
+
+
+def params_from_spec(cell: Any, w_um: float | None, l_um: float | None) -> Params:
+    return params_from_fields(Params, cell, w_um=w_um, l_um=l_um)
+
+
+def sizes(params: Params, tech: Technology) -> tuple[float, float]:
+    return mp.sizes(mp.Params(n_inputs=2, w_um=params.w_um, l_um=params.l_um), tech)
+
+
+def input_columns(params: Params) -> list[str]:
+    n = params.n_inputs
+    return [f"in_x{k}_a" for k in range(n)] + [f"in_w{k}_a" for k in range(n)]
+
+
+def _terms(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(..., 2N) terms of the + unit (w + x, -w - x) and the - unit (w - x, -w + x)."""
+    return (
+        np.concatenate([w + x, -w - x], axis=-1),
+        np.concatenate([w - x, -w + x], axis=-1),
+    )
+
+
+def ideal(x: np.ndarray, w: np.ndarray, gamma: np.ndarray | float) -> np.ndarray:
+    """The differential MP output (common mode cancelled), same unit as x and w."""
+    up, un = _terms(np.asarray(x, dtype=float), np.asarray(w, dtype=float))
+    return mp.ideal(up, gamma) - mp.ideal(un, gamma)
+
+
+def full_scale(params: Params) -> float:
+    """Output full scale in gamma: y with every w_k = x_k = c / 2 (the largest aligned
+    vectors the encoding allows)."""
+    v = np.full(params.n_inputs, params.c_ratio / 2.0)
+    return float(ideal(v, v, 1.0))
+
+
+def vectors(params: Params, inputs: Any) -> tuple[np.ndarray, np.ndarray]:
+    patterns, norm = random_and_sweep(2 * params.n_inputs, inputs)
+    n = params.n_inputs
+    if len(norm):
+        worst = float(np.max(np.abs(norm[:, :n]) + np.abs(norm[:, n:])))
+        if worst > params.c_ratio + 1e-12:
+            raise SpecError(
+                f"inputs: |w_k| + |x_k| reaches {worst:g} gamma but cell.c_ratio is "
+                f"{params.c_ratio:g}; narrow the inputs' min_ratio..max_ratio or raise c_ratio"
+            )
+    return patterns, norm
+
+
+def reference(params: Params, norm: np.ndarray, inputs: Any) -> dict[str, np.ndarray]:
+    n = params.n_inputs
+    x, w = norm[:, :n], norm[:, n:]
+    return {
+        "ideal_y": ideal(x, w, 1.0) if len(norm) else np.zeros(0),
+        "dot_xw": np.sum(x * w, axis=1),
+        "fs": np.full(len(norm), full_scale(params)),
+        "domain_ok": np.ones(len(norm), dtype=bool),
+    }
+
+
+def build(
+    params: Params,
+    tech: Technology,
+    *,
+    bias_a: float = 1e-6,
+    corner: str = "tt",
+    temp_c: float = 27.0,
+) -> Bench:
+    """Both MP units in their bench, with every term at the common mode (w = x = 0)."""
+    n = params.n_inputs
+    w_um, l_um = sizes(params, tech)
+    v_out = params.v_out_v if params.v_out_v is not None else tech.vdd_v / 2.0
+    cs = params.casc_scale
+    c_a = params.c_ratio * bias_a
+    els: list[Mosfet | CurrentSource | VoltageSource] = [
+        VoltageSource("dd", "vdd", "0", tech.vdd_v)
+    ]
+    els.extend(cascode_bias("cb", "vc", "vdd", bias_a, w_um, l_um))
+    sources: list[str] = []
+    for unit, out in (("p", "outp"), ("n", "outn")):
+        nodes = [f"{unit}a{k}" for k in range(2 * n)]
+        for k, node in enumerate(nodes):
+            els.append(CurrentSource(f"s{unit}{k}", "vdd", node, c_a))
+            sources.append(f"is{unit}{k}")
+        els.extend(mp.mp_unit(unit, nodes, out, bias_a, w_um, l_um, cs, tech))
+    els.append(VoltageSource("outp", "outp", "0", v_out))
+    els.append(VoltageSource("outn", "outn", "0", v_out))
+    netlist = Netlist(
+        title=f"sactk differential MP inner product, N = {n}",
+        tech=tech,
+        corner=corner,
+        temp_c=temp_c,
+        elements=tuple(els),
+    )
+
+    def drive(values: np.ndarray) -> np.ndarray:
+        up, un = _terms(values[:, :n], values[:, n:])
+        return c_a + np.concatenate([up, un], axis=1)
+
+    return Bench(
+        netlist=netlist,
+        inputs=tuple(input_columns(params)),
+        sources=tuple(sources),
+        drive=drive,
+        probes=(
+            Probe("out_y_a", "voutp#branch", -1.0, minus="voutn#branch"),
+            Probe("out_yp_a", "voutp#branch", -1.0),
+            Probe("out_yn_a", "voutn#branch", -1.0),
+        ),
+    )
