@@ -101,7 +101,13 @@ def plot_transfer(df: Any, outdir: Path) -> list[Path]:
                     pos = g[g[swept] > 0]
                     row[0].loglog(pos[swept], pos["out_a"], color=colors[b], label=lab)
                 else:
+                    # Signed values over decades of bias: symmetric log axes, linear within
+                    # half the smallest bias of zero.
                     row[0].plot(g[swept], g["out_a"], color=colors[b], label=lab)
+                    lin = 0.5 * float(d["bias_a"].min())
+                    row[0].set_yscale("symlog", linthresh=lin)
+                    if xunit:
+                        row[0].set_xscale("symlog", linthresh=lin)
                 row[1].plot(_norm(g, swept), g["out_a"] / b, color=colors[b], label=lab)
                 row[2].plot(_norm(g, swept), g["err_pct_fs"], color=colors[b], label=lab)
             g0 = dt[dt["bias_a"] == dt["bias_a"].min()].sort_values(swept)

@@ -176,9 +176,9 @@ class TranSpec(BaseModel):
 
     model_config = _CONFIG
     input: int = Field(0, ge=0)
-    from_ratio: float = Field(0.5, ge=0, le=100)
-    to_ratio: float = Field(2.0, ge=0, le=100)
-    hold_ratio: float = Field(1.0, ge=0, le=100)
+    from_ratio: float = Field(0.5, ge=-100, le=100)
+    to_ratio: float = Field(2.0, ge=-100, le=100)
+    hold_ratio: float = Field(1.0, ge=-100, le=100)
     window_as: float = Field(3e-12, gt=0, le=1.0)
     """Simulated time times bias current, A s (3e-12: 300 us at 10 nA, 300 ns at 10 uA)."""
     points: int = Field(1000, ge=50, le=100000)
