@@ -82,9 +82,32 @@ def engine_figures() -> None:
         shutil.rmtree(tmp)
 
 
+def cell_figures() -> None:
+    """The S-AC cell library: transfer curves, inner-product scatter, memory INL/DNL."""
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        for preset, names in (
+            ("shape-relu", ("transfer",)),
+            ("shape-sigmoid", ("transfer",)),
+            ("shape-tanh", ("transfer",)),
+            ("inner-product", ("scatter", "transfer")),
+            ("compressive-memory", ("transfer", "inl_dnl")),
+        ):
+            run_sweep(load_spec(preset=preset), tmp / preset)
+            plot_all(read_results(tmp / preset), tmp / f"{preset}-plots")
+            for name in names:
+                shutil.copy(
+                    tmp / f"{preset}-plots" / f"{name}.png",
+                    IMG / f"{preset.replace('-', '_')}_{name}.png",
+                )
+    finally:
+        shutil.rmtree(tmp)
+
+
 if __name__ == "__main__":
     IMG.mkdir(exist_ok=True)
     model_curves()
     mp_figures()
     engine_figures()
+    cell_figures()
     print("figures written to", IMG)
