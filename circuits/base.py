@@ -155,3 +155,29 @@ def random_and_sweep(
             pats.append("sweep")
     norm = np.array(vecs, dtype=float) if vecs else np.zeros((0, n))
     return np.array(pats, dtype=object), norm
+
+
+def check_positive(params: Any, fields: tuple[str, ...]) -> None:
+    """Every named field of ``params`` that is set must be a positive number."""
+    for f in fields:
+        v = getattr(params, f)
+        if v is not None and not v > 0:
+            raise SpecError(f"cell.{f}: must be a positive number")
+
+
+def fixed_full_scale(n: int, fs: float) -> dict[str, np.ndarray]:
+    """``reference`` columns of a cell whose full scale is a fixed multiple of the bias and
+    that follows ideal() everywhere in its input range."""
+    return {"fs": np.full(n, fs), "domain_ok": np.ones(n, dtype=bool)}
+
+
+def differential_probes(column: str = "out_y_a") -> tuple[Probe, ...]:
+    """A differential current output held by sources ``voutp``/``voutn``: I(y+) - I(y-) and
+    each branch. Each output's current enters its held source from the + terminal, so
+    I = -branch."""
+    stem = column[: -len("_a")]
+    return (
+        Probe(column, "voutp#branch", -1.0, minus="voutn#branch"),
+        Probe(f"{stem}p_a", "voutp#branch", -1.0),
+        Probe(f"{stem}n_a", "voutn#branch", -1.0),
+    )

@@ -33,7 +33,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sactk.circuits.base import Bench, Probe, params_from_fields
+from sactk.circuits.base import (
+    Bench,
+    Probe,
+    check_positive,
+    fixed_full_scale,
+    params_from_fields,
+)
 from sactk.circuits.primitives import analog_l_um, cascode_bias, high_clamp, off_clamp
 from sactk.netlists.render import CurrentSource, Mosfet, Netlist, VoltageSource
 from sactk.netlists.technology import Technology
@@ -68,10 +74,7 @@ class Params:
             raise SpecError("cell.exp_bits: at most 3 (a 4-bit exponent spans 2^14 units)")
         if not isinstance(self.ref_units, int) or not 1 <= self.ref_units <= 256:
             raise SpecError("cell.ref_units: must be an integer from 1 to 256")
-        for f in ("w_um", "l_um", "v_out_v", "casc_scale"):
-            v = getattr(self, f)
-            if v is not None and not v > 0:
-                raise SpecError(f"cell.{f}: must be a positive number")
+        check_positive(self, ("w_um", "l_um", "v_out_v", "casc_scale"))
 
     @property
     def branches(self) -> int:
@@ -122,8 +125,7 @@ def reference(params: Params, norm: np.ndarray, inputs: Any) -> dict[str, np.nda
     fs = float(ideal(2**params.bits - 1, 1.0, params))
     return {
         "ideal_i": ideal(norm[:, 0].astype(np.int64), 1.0, params),
-        "fs": np.full(len(norm), fs),
-        "domain_ok": np.ones(len(norm), dtype=bool),
+        **fixed_full_scale(len(norm), fs),
     }
 
 

@@ -31,7 +31,14 @@ from typing import Any
 
 import numpy as np
 from sactk.circuits import mp
-from sactk.circuits.base import Bench, Probe, params_from_fields, random_and_sweep
+from sactk.circuits.base import (
+    Bench,
+    check_positive,
+    differential_probes,
+    fixed_full_scale,
+    params_from_fields,
+    random_and_sweep,
+)
 from sactk.circuits.primitives import cascode_bias
 from sactk.netlists.render import CurrentSource, Mosfet, Netlist, VoltageSource
 from sactk.netlists.technology import Technology
@@ -58,10 +65,7 @@ class Params:
     def __post_init__(self) -> None:
         if not isinstance(self.n_inputs, int) or not 1 <= self.n_inputs <= MAX_N:
             raise SpecError(f"cell.n_inputs: must be an integer from 1 to {MAX_N}")
-        for f in ("c_ratio", "w_um", "l_um", "v_out_v", "casc_scale"):
-            v = getattr(self, f)
-            if v is not None and not v > 0:
-                raise SpecError(f"cell.{f}: must be a positive number")
+        check_positive(self, ("c_ratio", "w_um", "l_um", "v_out_v", "casc_scale"))
 
 
 def params_from_spec(cell: Any, w_um: float | None, l_um: float | None) -> Params:
@@ -117,8 +121,7 @@ def reference(params: Params, norm: np.ndarray, inputs: Any) -> dict[str, np.nda
     return {
         "ideal_y": ideal(x, w, 1.0) if len(norm) else np.zeros(0),
         "dot_xw": np.sum(x * w, axis=1),
-        "fs": np.full(len(norm), full_scale(params)),
-        "domain_ok": np.ones(len(norm), dtype=bool),
+        **fixed_full_scale(len(norm), full_scale(params)),
     }
 
 
@@ -166,9 +169,5 @@ def build(
         inputs=tuple(input_columns(params)),
         sources=tuple(sources),
         drive=drive,
-        probes=(
-            Probe("out_y_a", "voutp#branch", -1.0, minus="voutn#branch"),
-            Probe("out_yp_a", "voutp#branch", -1.0),
-            Probe("out_yn_a", "voutn#branch", -1.0),
-        ),
+        probes=differential_probes(),
     )

@@ -27,7 +27,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sactk.circuits.base import Bench, Probe, params_from_fields, random_and_sweep
+from sactk.circuits.base import (
+    Bench,
+    Probe,
+    check_positive,
+    params_from_fields,
+    random_and_sweep,
+)
 from sactk.circuits.primitives import (
     analog_l_um,
     analog_w_um,
@@ -66,10 +72,7 @@ class Params:
     def __post_init__(self) -> None:
         if not isinstance(self.n_inputs, int) or not 2 <= self.n_inputs <= MAX_INPUTS:
             raise SpecError(f"cell.n_inputs: must be an integer from 2 to {MAX_INPUTS}")
-        for f in ("w_um", "l_um", "v_out_v", "casc_scale"):
-            v = getattr(self, f)
-            if v is not None and not v > 0:
-                raise SpecError(f"cell.{f}: must be a positive number")
+        check_positive(self, ("w_um", "l_um", "v_out_v", "casc_scale"))
 
 
 def input_columns(params: Params) -> list[str]:

@@ -34,7 +34,14 @@ from typing import Any
 
 import numpy as np
 from sactk.circuits import mp
-from sactk.circuits.base import Bench, Probe, params_from_fields, random_and_sweep
+from sactk.circuits.base import (
+    Bench,
+    check_positive,
+    differential_probes,
+    fixed_full_scale,
+    params_from_fields,
+    random_and_sweep,
+)
 from sactk.circuits.primitives import cascode_bias
 from sactk.netlists.render import CurrentSource, Mosfet, Netlist, VoltageSource
 from sactk.netlists.technology import Technology
@@ -67,10 +74,7 @@ class Params:
     def __post_init__(self) -> None:
         if self.shape not in SHAPES:
             raise SpecError(f"cell.name: {self.shape!r} is not one of {', '.join(SHAPES)}")
-        for f in ("c_ratio", "h_ratio", "w_um", "l_um", "v_out_v", "casc_scale"):
-            v = getattr(self, f)
-            if v is not None and not v > 0:
-                raise SpecError(f"cell.{f}: must be a positive number")
+        check_positive(self, ("c_ratio", "h_ratio", "w_um", "l_um", "v_out_v", "casc_scale"))
         if self.shape != "relu" and self.c_ratio <= self.h_ratio:
             raise SpecError("cell.c_ratio: must exceed cell.h_ratio so no input goes negative")
         if self.shape == "relu" and self.c_ratio <= 1.0:
@@ -160,8 +164,7 @@ def reference(params: Params, norm: np.ndarray, inputs: Any) -> dict[str, np.nda
     y = ideal(norm[:, 0], 1.0, params) if len(norm) else np.zeros(0)
     return {
         "ideal_y": y,
-        "fs": np.full(len(norm), full_scale(params)),
-        "domain_ok": np.ones(len(norm), dtype=bool),
+        **fixed_full_scale(len(norm), full_scale(params)),
     }
 
 
@@ -215,10 +218,5 @@ def build(
         inputs=("in_x_a",),
         sources=sources,
         drive=drive,
-        # Each output's current enters its held source from the + terminal: I = -branch.
-        probes=(
-            Probe("out_y_a", "voutp#branch", -1.0, minus="voutn#branch"),
-            Probe("out_yp_a", "voutp#branch", -1.0),
-            Probe("out_yn_a", "voutn#branch", -1.0),
-        ),
+        probes=differential_probes(),
     )
