@@ -81,7 +81,9 @@ def valid(df: Any) -> Any:
     """Rows that simulated and that lie where the cell is meant to follow ideal()."""
     if "err_pct_fs" not in df.columns:
         df = with_ideal(df)
-    m = (df["status"] == "ok") & df["domain_ok"].astype(bool)
+    m = df["status"] == "ok"
+    if "domain_ok" in df.columns:  # absent on transient-only results
+        m &= df["domain_ok"].astype(bool)
     return df[m]
 
 
