@@ -51,14 +51,8 @@ def cell_of(df: Any) -> Any:
 
 
 def input_cols(df: Any) -> list[str]:
-    """The input columns (``in_*``) in the order the cell lists them."""
-    cols = [c for c in df.columns if c.startswith("in_")]
-    return sorted(cols, key=lambda c: (c.rstrip("_a").rstrip("0123456789"), _index(c)))
-
-
-def _index(col: str) -> int:
-    digits = "".join(ch for ch in col if ch.isdigit())
-    return int(digits) if digits else -1
+    """The input columns (``in_*``), in the order the sweep wrote them (the cell's order)."""
+    return [c for c in df.columns if c.startswith("in_")]
 
 
 def with_ideal(df: Any) -> Any:
@@ -202,7 +196,11 @@ def inl_dnl(df: Any) -> Any:
 def linearity(df: Any) -> Any:
     """Compressive memory: per condition (and chip), max |INL|, DNL range, monotonicity,
     gain and offset errors (see :func:`inl_dnl`)."""
-    t = inl_dnl(df)
+    return linearity_of(inl_dnl(df))
+
+
+def linearity_of(t: Any) -> Any:
+    """:func:`linearity` from an :func:`inl_dnl` table already computed."""
     if t.empty:
         return t
     keys = [*conditions(t), "mc_index"]
@@ -318,7 +316,7 @@ def summary_tables(df: Any) -> dict[str, Any]:
         tables["collapse"] = collapse(df)
         tables["dot_tracking"] = dot_tracking(df)
     tables["inl_dnl"] = inl_dnl(df)  # nominal and Monte Carlo chips alike
-    tables["linearity"] = linearity(df)
+    tables["linearity"] = linearity_of(tables["inl_dnl"])
     spread = mc_spread(df)
     if not spread.empty:
         tables["mc_spread"] = spread

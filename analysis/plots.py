@@ -101,19 +101,20 @@ def plot_transfer(df: Any, outdir: Path) -> list[Path]:
                     pos = g[g[swept] > 0]
                     row[0].loglog(pos[swept], pos["out_a"], color=colors[b], label=lab)
                 else:
-                    # Signed values over decades of bias: symmetric log axes, linear within
-                    # half the smallest bias of zero.
                     row[0].plot(g[swept], g["out_a"], color=colors[b], label=lab)
-                    lin = 0.5 * float(d["bias_a"].min())
-                    row[0].set_yscale("symlog", linthresh=lin)
-                    if xunit:
-                        row[0].set_xscale("symlog", linthresh=lin)
                 row[1].plot(_norm(g, swept), g["out_a"] / b, color=colors[b], label=lab)
                 row[2].plot(_norm(g, swept), g["err_pct_fs"], color=colors[b], label=lab)
             g0 = dt[dt["bias_a"] == dt["bias_a"].min()].sort_values(swept)
             row[1].plot(
                 _norm(g0, swept), g0["ideal_a"] / g0["bias_a"], "k--", lw=1, label="ideal()"
             )
+            if not positive:
+                # Signed values over decades of bias: symmetric log axes, linear within
+                # half the smallest bias of zero.
+                lin = 0.5 * float(d["bias_a"].min())
+                row[0].set_yscale("symlog", linthresh=lin)
+                if xunit:
+                    row[0].set_xscale("symlog", linthresh=lin)
             xraw = f"{swept} (A)" if xunit else swept
             row[0].set(xlabel=xraw, ylabel=f"{out} (A)", title=f"raw, {t:g} C")
             row[1].set(xlabel=xlab, ylabel=f"{out} / bias_a", title=f"bias-normalized, {t:g} C")
@@ -191,7 +192,7 @@ def plot_linearity(df: Any, outdir: Path) -> list[Path]:
     t = metrics.inl_dnl(metrics.op_rows(df))
     if t.empty:
         return []
-    lin = metrics.linearity(metrics.op_rows(df))
+    lin = metrics.linearity_of(t)
     temps = sorted(t["temp_c"].unique())
     colors = _bias_colors(t["bias_a"].unique())
     with plt.rc_context(STYLE):

@@ -91,7 +91,7 @@ def sizes(params: Params, tech: Technology) -> tuple[float, float]:
     that (its gate node fell to 20 mV); W/L = 1/4 has 16x less, and 10 uA still leaves
     the units near moderate inversion."""
     l_um = params.l_um if params.l_um is not None else 4.0 * analog_l_um(tech)
-    w_um = params.w_um if params.w_um is not None else max(tech.wmin_um, l_um / 16.0 * 4.0)
+    w_um = params.w_um if params.w_um is not None else max(tech.wmin_um, l_um / 4.0)
     return w_um, l_um
 
 

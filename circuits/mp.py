@@ -35,10 +35,9 @@ from sactk.circuits.base import (
     random_and_sweep,
 )
 from sactk.circuits.primitives import (
-    analog_l_um,
-    analog_w_um,
     cascode_bias,
     cascoded_sink,
+    matched_sizes,
     off_clamp,
 )
 from sactk.netlists.render import CurrentSource, Element, Mosfet, Netlist, VoltageSource
@@ -79,15 +78,9 @@ def input_columns(params: Params) -> list[str]:
     return [f"in_i{k}_a" for k in range(params.n_inputs)]
 
 
-def output_columns() -> list[str]:
-    return ["out_z_a", "out_vg_v"]
-
-
 def sizes(params: Params, tech: Technology) -> tuple[float, float]:
     """(W, L) in um of the matched devices: the parameters, or the technology's defaults."""
-    l_um = params.l_um if params.l_um is not None else analog_l_um(tech)
-    w_um = params.w_um if params.w_um is not None else analog_w_um(tech, l_um)
-    return w_um, l_um
+    return matched_sizes(params.w_um, params.l_um, tech)
 
 
 def mp_unit(

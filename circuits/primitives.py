@@ -24,6 +24,14 @@ def analog_w_um(tech: Technology, l_um: float) -> float:
     return max(tech.wmin_um, 4.0 * l_um)
 
 
+def matched_sizes(w_um: float | None, l_um: float | None, tech: Technology) -> tuple[float, float]:
+    """(W, L) in um of a cell's matched devices: the given values, or :func:`analog_w_um` and
+    :func:`analog_l_um`."""
+    l_res = l_um if l_um is not None else analog_l_um(tech)
+    w_res = w_um if w_um is not None else analog_w_um(tech, l_res)
+    return w_res, l_res
+
+
 def cascoded_sink(
     name: str,
     top: str,

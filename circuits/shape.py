@@ -42,7 +42,7 @@ from sactk.circuits.base import (
     params_from_fields,
     random_and_sweep,
 )
-from sactk.circuits.primitives import cascode_bias
+from sactk.circuits.primitives import cascode_bias, matched_sizes
 from sactk.netlists.render import CurrentSource, Mosfet, Netlist, VoltageSource
 from sactk.netlists.technology import Technology
 
@@ -92,7 +92,7 @@ def params_from_spec(cell: Any, w_um: float | None, l_um: float | None) -> Param
 
 
 def sizes(params: Params, tech: Technology) -> tuple[float, float]:
-    return mp.sizes(mp.Params(n_inputs=2, w_um=params.w_um, l_um=params.l_um), tech)
+    return matched_sizes(params.w_um, params.l_um, tech)
 
 
 def _encode(params: Params, x: np.ndarray, gamma: np.ndarray | float) -> np.ndarray:
