@@ -330,6 +330,89 @@ def plot_speed_power(df: Any, outdir: Path) -> list[Path]:
         return _save(fig, outdir, "speed_power")
 
 
+def plot_error_heatmap(df: Any, outdir: Path) -> list[Path]:
+    """Max |error| against ideal() (% of full scale) as a heatmap over bias x temperature,
+    one panel per corner; needs at least two biases or two temperatures."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+
+    acc = metrics.accuracy(df)
+    if acc.empty or (acc["bias_a"].nunique() < 2 and acc["temp_c"].nunique() < 2):
+        return []
+    corners = sorted(acc["corner"].unique())
+    with plt.rc_context({**STYLE, "axes.grid": False}):
+        fig, axes = plt.subplots(
+            1, len(corners), figsize=(1.2 + 4.2 * len(corners), 3.2), squeeze=False
+        )
+        for ax, corner in zip(axes[0], corners, strict=True):
+            piv = acc[acc["corner"] == corner].pivot_table(
+                index="temp_c", columns="bias_a", values="max_abs_err_pct", aggfunc="max"
+            )
+            vals = piv.to_numpy()
+            pos = vals[np.isfinite(vals) & (vals > 0)]
+            norm = LogNorm(vmin=pos.min(), vmax=pos.max()) if len(pos) else None
+            im = ax.imshow(vals, aspect="auto", origin="lower", cmap="magma_r", norm=norm)
+            for (i, j), v in np.ndenumerate(vals):
+                ax.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=7, color="tab:blue")
+            ax.set_xticks(range(piv.shape[1]), [_si(b, "A") for b in piv.columns], rotation=45)
+            ax.set_yticks(range(piv.shape[0]), [f"{t:g} C" for t in piv.index])
+            ax.set(xlabel="bias_a", ylabel="temp_c", title=f"corner {corner}")
+            fig.colorbar(im, ax=ax, label="max |error| (% of full scale)")
+        fig.suptitle(
+            f"{metrics.cell_of(df).TITLE}: error against ideal() over bias and temperature"
+        )
+        fig.tight_layout()
+        return _save(fig, outdir, "error_heatmap")
+
+
+def plot_residuals(model: Any, df: Any, outdir: Path, name: str = "model_residuals") -> list[Path]:
+    """Lookup-model residuals (model - simulation, % of full scale) against the model's
+    coordinate, one panel per temperature, one colour per bias."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.use("Agg")
+    from sactk.analysis.metrics import op_rows
+
+    rows = op_rows(df, nominal=True)
+    rows = rows[rows["status"] == "ok"]
+    u = model._u(rows)
+    rows = rows[(u >= model.u_knots_[0]) & (u <= model.u_knots_[-1])]
+    if rows.empty:
+        return []
+    e = model.errors(rows)
+    e["u_norm"] = model._u(e)
+    temps = sorted(e["temp_c"].unique())
+    colors = _bias_colors(e["bias_a"].unique())
+    v = model.meta_.get("validation", {})
+    outdir.mkdir(parents=True, exist_ok=True)
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(
+            1, len(temps), figsize=(1.5 + 3.6 * len(temps), 3.3), squeeze=False, sharey=True
+        )
+        for ax, t in zip(axes[0], temps, strict=True):
+            g = e[e["temp_c"] == t]
+            for b, gb in g.groupby("bias_a"):
+                ax.plot(
+                    gb["u_norm"], 100 * gb["err_fs"], ".", ms=3, color=colors[b], label=_si(b, "A")
+                )
+            ax.axhline(1.0, color="r", ls=":", lw=1)
+            ax.axhline(-1.0, color="r", ls=":", lw=1)
+            unit = "/ bias_a" if model.coord_per_bias_ else ""
+            ax.set(xlabel=f"{model.coordinate_} {unit}".strip(), title=f"{t:g} C")
+        axes[0][0].set_ylabel("model - simulation (% of full scale)")
+        axes[0][-1].legend(title="bias_a", loc="best")
+        txt = ""
+        if "max_err_fs" in v:
+            txt = (
+                f"; held-out max {100 * v['max_err_fs']:.2f} %,"
+                f" RMS {100 * v['rms_err_fs']:.3f} % of full scale"
+            )
+        fig.suptitle(f"Lookup model of {model.cell_}.{model.output_}, nominal{txt}", fontsize=9)
+        fig.tight_layout()
+        return _save(fig, outdir, name)
+
+
 def plot_all(df: Any, outdir: str | Path) -> list[Path]:
     """Every characterization plot that applies to a results table, into ``outdir``."""
     import matplotlib
@@ -340,7 +423,13 @@ def plot_all(df: Any, outdir: str | Path) -> list[Path]:
     paths: list[Path] = []
     nominal = metrics.op_rows(df)
     if not nominal.empty:
-        for f in (plot_transfer, plot_error_vs_bias, plot_scatter, plot_linearity):
+        for f in (
+            plot_transfer,
+            plot_error_vs_bias,
+            plot_error_heatmap,
+            plot_scatter,
+            plot_linearity,
+        ):
             paths += f(nominal, out)
     for f in (plot_monte_carlo, plot_area, plot_speed_power):
         paths += f(df, out)

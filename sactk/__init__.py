@@ -15,7 +15,7 @@ _here = _Path(__file__).resolve().parent
 if not (_here / "circuits").is_dir() and (_here.parent / "circuits" / "mp.py").is_file():
     __path__.append(str(_here.parent))
 
-from sactk.errors import SactkError, SimulationError, SpecError  # noqa: E402
+from sactk.errors import ModelError, SactkError, SimulationError, SpecError  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["SactkError", "SimulationError", "SpecError", "__version__"]
+__all__ = ["ModelError", "SactkError", "SimulationError", "SpecError", "__version__"]

@@ -212,6 +212,123 @@ def plot(
             )
 
 
+def fit_model(
+    results: Path,
+    out: Path,
+    validate: Path | None = None,
+    holdout: float = 0.2,
+    seed: int = 0,
+    output: str | None = None,
+    knots: int = 32,
+    smoothing: float = 1e-2,
+) -> tuple[Any, Path]:
+    """Fit a LookupModel on ``results``, validate it, save it and its residual plot."""
+    from sactk.analysis.lut import LookupModel, holdout_split, model_stem
+    from sactk.analysis.plots import plot_residuals
+    from sactk.errors import SpecError
+    from sactk.sweeps.store import read_manifest, read_results, tool_versions
+
+    df = read_results(results)
+    man = read_manifest(results)
+    meta: dict[str, Any] = {"results": str(results)}
+    if validate is not None:
+        train, test = df, read_results(validate)
+        if set(test["cell"].unique()) != set(df["cell"].unique()):
+            raise SpecError(f"fit: --validate {validate} holds another cell; give the same cell")
+        how = f"separate results {validate}"
+        meta["validated_on"] = str(validate)
+    else:
+        train, test = holdout_split(df, holdout, seed)
+        how = f"{holdout:g} of the input vectors held out (seed {seed})"
+        meta["validated_on"] = str(results)
+        meta["holdout"] = {"fraction": holdout, "seed": seed}
+    model = LookupModel(output=output, knots=knots, smoothing=smoothing).fit(train)
+    model.validate(test, how)
+    meta.update(
+        technology=man.get("technology"),
+        spec=man.get("spec"),
+        seeds=man.get("seeds"),
+        versions={**man.get("versions", {}), **{"fit_" + k: v for k, v in tool_versions().items()}},
+        netlist_hashes=sorted({j.get("netlist_hash", "") for j in man.get("jobs", {}).values()}),
+    )
+    path = model.save(out, meta)
+    stem = model_stem(out)
+    plot_residuals(model, test, stem.parent, f"{stem.name}.residuals")
+    return model, path
+
+
+@app.command()
+def fit(
+    results: Annotated[Path, typer.Argument(help="Results directory of `sactk sweep`.")],
+    out: Annotated[Path, typer.Option(help="Model path stem: writes OUT.npz and OUT.json.")],
+    validate: Annotated[
+        Path | None,
+        typer.Option(help="Validate on this second results directory instead of a holdout."),
+    ] = None,
+    holdout: Annotated[
+        float, typer.Option(help="Fraction of input vectors held out for validation.")
+    ] = 0.2,
+    seed: Annotated[int, typer.Option(help="Seed of the holdout draw.")] = 0,
+    output: Annotated[
+        str | None, typer.Option(help="Result column to model (default: the cell's output).")
+    ] = None,
+    knots: Annotated[int, typer.Option(min=2, help="Knots in the input coordinate.")] = 32,
+    smoothing: Annotated[float, typer.Option(min=0.0, help="Curvature penalty.")] = 1e-2,
+) -> None:
+    """Fit a bias-normalized lookup model of a cell's output and validate it on held-out
+    points; the error goes into OUT.json as validation.max_err_fs and rms_err_fs."""
+    model, path = fit_model(results, out, validate, holdout, seed, output, knots, smoothing)
+    v = model.meta_["validation"]
+    r = model.ranges()
+    typer.echo(
+        f"{path}: {model.cell_}.{model.output_} against {model.coordinate_}, "
+        f"{len(model.u_knots_)} knots x {len(model.log_bias_)} biases "
+        f"({r['bias_a'][0]:.3g}..{r['bias_a'][1]:.3g} A) x {len(model.temp_c_)} temperatures "
+        f"x {len(model.corners_)} corners"
+        + (f", {len(model.chip_ids_)} chips" if len(model.chip_ids_) else "")
+    )
+    typer.echo(
+        f"validation ({v['how']}): {v['points']} points, max |error| "
+        f"{100 * v['max_err_fs']:.3f} % of full scale, RMS {100 * v['rms_err_fs']:.4f} %"
+    )
+    if "chips" in v:
+        c = v["chips"]
+        typer.echo(
+            f"  per-chip tables: {c['points']} points, max {100 * c['max_err_fs']:.2f} %, "
+            f"RMS {100 * c['rms_err_fs']:.3f} % of full scale"
+        )
+
+
+@app.command("export")
+def export_cmd(
+    model: Annotated[Path, typer.Argument(help="Model written by `sactk fit` (stem or .json).")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="csv, json, verilog-a (a folder) or ngspice.")
+    ],
+    out: Annotated[Path, typer.Option(help="Output file (folder for verilog-a).")],
+) -> None:
+    """Write a lookup model for other tools."""
+    from sactk.analysis.export import export
+    from sactk.analysis.lut import LookupModel
+
+    for p in export(LookupModel.load(model), fmt, out):
+        typer.echo(str(p))
+
+
+@app.command()
+def report(
+    results: Annotated[list[Path], typer.Argument(help="Results directories.")],
+    out: Annotated[Path, typer.Option(help="The HTML file to write.")] = Path("report.html"),
+    model: Annotated[
+        list[Path] | None, typer.Option(help="Lookup models to include (repeatable).")
+    ] = None,
+) -> None:
+    """One self-contained HTML page: spec, technology, metrics and every plot."""
+    from sactk.analysis.report import write_report
+
+    typer.echo(str(write_report(results, out, model or [])))
+
+
 def characterize(results: Path, plots_dir: Path) -> dict[str, Any]:
     """Accuracy and collapse tables of a results directory, plus its plots."""
     from sactk.analysis import metrics

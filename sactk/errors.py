@@ -42,3 +42,10 @@ class SimulationError(SactkError):
         self.output = output
         self.netlist_path = netlist_path
         self.coords = coords or {}
+
+
+class ModelError(SactkError, ValueError):
+    """A lookup model cannot answer: not fitted, a damaged file, a point outside its range.
+    Exit 2."""
+
+    exit_code = 2

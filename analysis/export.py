@@ -1,0 +1,422 @@
+"""Lookup models out to other tools: CSV, JSON, Verilog-A and an ngspice subcircuit.
+
+Every exported form computes the model's own interpolation, so it reproduces
+:meth:`LookupModel.evaluate` (nominal table, one corner per module or subcircuit):
+
+* **csv**: the tidy table, one row per (corner, temp_c, bias_a, u) knot.
+* **json**: axes and nested table, with the model's description.
+* **verilog-a**: two flavours side by side.
+  ``<name>_tm.va`` + ``<name>.tbl`` uses ``$table_model`` (Spectre, Xyce; linear in every
+  axis, ``E``: error outside the table). ``<name>.va`` writes the interpolation out as hat
+  functions, so compilers without ``$table_model`` (OpenVAF, behind ngspice's and VACASK's
+  OSDI models) can build it; it clamps to the fitted range.
+* **ngspice**: ``.subckt sactk_<cell>_<corner> inp out params: bias_a=...``: a behavioural
+  source with one ``pwl()`` per (temperature, bias) plane, weighted by hat functions of
+  ``log10(bias_a)`` and the circuit temperature ``temper``; clamps to the fitted range.
+
+Ports of the modules: a current-coordinate model (``in_x_a``, ``ideal_z``) reads the current
+flowing into ``inp`` (held at 0 V); a code-coordinate model (the memory's ``in_code``) reads
+the voltage of ``inp`` as the code. The output current flows into ``out`` and through the
+device to ground (the cell sinks it), as a current-mode cell output does.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sactk.analysis.lut import LookupModel
+
+from sactk.errors import SpecError
+
+FORMATS = ("csv", "json", "verilog-a", "ngspice")
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+
+
+def _g(v: float) -> str:
+    """A number as exported: 12 significant digits, never locale- or repr-dependent."""
+    return f"{float(v):.12g}"
+
+
+def module_name(model: LookupModel, corner: str) -> str:
+    name = f"sactk_{model.cell_}_{corner}".lower()
+    if not _NAME.match(name):
+        raise SpecError(f"export: module name {name!r} is not a plain identifier")
+    return name
+
+
+def export(model: LookupModel, fmt: str, out: str | os.PathLike[str]) -> list[Path]:
+    """Write ``model`` in format ``fmt`` to ``out`` (a file; a folder for verilog-a)."""
+    path = Path(out)
+    if fmt == "csv":
+        return [to_csv(model, path)]
+    if fmt == "json":
+        return [to_json(model, path)]
+    if fmt == "verilog-a":
+        return to_verilog_a(model, path)
+    if fmt == "ngspice":
+        return [to_ngspice(model, path)]
+    raise SpecError(f"export: --format {fmt!r} unknown; choose one of {', '.join(FORMATS)}")
+
+
+def _knot_rows(model: LookupModel) -> list[tuple[str, float, float, float, float]]:
+    rows = []
+    for k, corner in enumerate(model.corners_):
+        for t, temp in enumerate(model.temp_c_):
+            for b, lb in enumerate(model.log_bias_):
+                for i, u in enumerate(model.u_knots_):
+                    rows.append(
+                        (
+                            str(corner),
+                            float(temp),
+                            float(10**lb),
+                            float(u),
+                            model.table_[k, t, b, i],
+                        )
+                    )
+    return rows
+
+
+def to_csv(model: LookupModel, path: Path) -> Path:
+    """Tidy table: corner, temp_c, bias_a, the coordinate (its unit), the normalized and
+    the physical output."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scale_u = model.coord_per_bias_
+    ucol = model.coordinate_ if not scale_u else model.coordinate_.removesuffix("_a") + "_a"
+    norm = f"{model.output_}_per_bias" if model.out_per_bias_ else f"{model.output_}_table"
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["corner", "temp_c", "bias_a", ucol, "u_norm", norm, model.output_])
+        for corner, temp, bias, u, y in _knot_rows(model):
+            w.writerow(
+                [
+                    corner,
+                    _g(temp),
+                    _g(bias),
+                    _g(u * bias if scale_u else u),
+                    _g(u),
+                    _g(y),
+                    _g(y * bias if model.out_per_bias_ else y),
+                ]
+            )
+    return path
+
+
+def to_json(model: LookupModel, path: Path) -> Path:
+    """Axes, the nested nominal table ``table[corner][temp][bias][u]`` and the description."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    info = dict(getattr(model, "info_", {}))
+    doc = {
+        "cell": model.cell_,
+        "output": model.output_,
+        "coordinate": model.coordinate_,
+        "coordinate_per_bias": bool(model.coord_per_bias_),
+        "output_per_bias": bool(model.out_per_bias_),
+        "interpolation": "linear in u, log10(bias_a) and temp_c; corner discrete",
+        "axes": {
+            "corner": model.corners_.tolist(),
+            "temp_c": model.temp_c_.tolist(),
+            "log10_bias_a": model.log_bias_.tolist(),
+            "u": model.u_knots_.tolist(),
+        },
+        "table": model.table_.tolist(),
+        "validation": model.meta_.get("validation"),
+        "technology": info.get("technology"),
+        "versions": info.get("versions"),
+    }
+    path.write_text(json.dumps(doc, indent=1) + "\n")
+    return path
+
+
+# -- shared pieces of the behavioural forms ------------------------------------------------
+
+
+def _hat_terms(x: str, grid: np.ndarray, fn_min: str = "min", fn_max: str = "max") -> list[str]:
+    """Expressions of the linear-interpolation weights of ``x`` on ``grid``; the end
+    weights saturate at 1 outside the grid (clamping)."""
+    n = len(grid)
+    if n == 1:
+        return ["1"]
+    out = []
+    for j in range(n):
+        parts = []
+        if j > 0:
+            parts.append(f"({x} - ({_g(grid[j - 1])})) / {_g(grid[j] - grid[j - 1])}")
+        else:
+            parts.append("1")
+        if j < n - 1:
+            parts.append(f"(({_g(grid[j + 1])}) - {x}) / {_g(grid[j + 1] - grid[j])}")
+        else:
+            parts.append("1")
+        out.append(f"{fn_max}(0, {fn_min}({parts[0]}, {parts[1]}))")
+    return out
+
+
+# -- ngspice -------------------------------------------------------------------------------
+
+
+def _wrap(text: str, width: int = 100) -> list[str]:
+    """Split a long expression over SPICE continuation lines at spaces."""
+    lines, cur = [], ""
+    for tok in text.split(" "):
+        if cur and len(cur) + len(tok) + 1 > width:
+            lines.append(cur)
+            cur = "+ " + tok
+        else:
+            cur = f"{cur} {tok}" if cur else tok
+    lines.append(cur)
+    return lines
+
+
+def ngspice_subckt(model: LookupModel, corner_index: int) -> str:
+    corner = str(model.corners_[corner_index])
+    name = module_name(model, corner)
+    lo, hi = _g(model.u_knots_[0]), _g(model.u_knots_[-1])
+    bias0 = _g(10 ** float(np.median(model.log_bias_)))
+    per_bias = model.coord_per_bias_
+    lines = [
+        f"* sactk lookup model: cell {model.cell_}, output {model.output_}, corner {corner}",
+        f"* coordinate {model.coordinate_}: "
+        + ("current into inp (held at 0 V)" if per_bias else "voltage of inp (1 V per code)"),
+        "* output current flows into out and through the model to ground",
+        f"* fitted ranges: bias_a {_g(10 ** model.log_bias_[0])}..{_g(10 ** model.log_bias_[-1])}"
+        f" A, temp {_g(model.temp_c_[0])}..{_g(model.temp_c_[-1])} C; clamped outside",
+        f".subckt {name} inp out params: bias_a={bias0}",
+        ".param lb = {log10(bias_a)}",
+    ]
+    if per_bias:
+        lines.append("vsense inp 0 0")
+        raw = "i(vsense) / {bias_a}"
+    else:
+        lines.append("rin inp 0 1e12")
+        raw = "v(inp)"
+    lines.append(f"bu u 0 v = min(max({raw}, {lo}), {hi})")
+    wb = _hat_terms("lb", model.log_bias_)
+    for j, w in enumerate(wb):
+        lines.append(f".param wb{j} = {{{w}}}")
+    wt = _hat_terms("temper", model.temp_c_)
+    terms = []
+    for t in range(len(model.temp_c_)):
+        inner = []
+        for b in range(len(model.log_bias_)):
+            pts = ", ".join(
+                f"{_g(u)}, {_g(y)}"
+                for u, y in zip(model.u_knots_, model.table_[corner_index, t, b], strict=True)
+            )
+            inner.append(f"{{wb{b}}} * pwl(v(u), {pts})")
+        terms.append(f"({wt[t]}) * ( {' + '.join(inner)} )")
+    scale = "{bias_a} * " if model.out_per_bias_ else ""
+    expr = f"bout out 0 i = {scale}( {' + '.join(terms)} )"
+    lines += _wrap(expr)
+    lines.append(f".ends {name}")
+    return "\n".join(lines) + "\n"
+
+
+def to_ngspice(model: LookupModel, path: Path) -> Path:
+    """One subcircuit per corner in one include file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    subs = [ngspice_subckt(model, k) for k in range(len(model.corners_))]
+    path.write_text("* written by sactk export; .include this file\n" + "\n".join(subs))
+    return path
+
+
+def ngspice_roundtrip(
+    model: LookupModel,
+    sub_path: Path,
+    u: np.ndarray,
+    bias_a: np.ndarray,
+    temp_c: np.ndarray,
+    corner: str | None = None,
+) -> np.ndarray:
+    """Simulate the exported subcircuit in a fresh netlist with ``ngspice -b``: one instance
+    per point, one run per temperature. Returns the output current of every point (A)."""
+    exe = shutil.which("ngspice")
+    if exe is None:
+        raise SpecError("ngspice not found on PATH; run `make install` (apt package ngspice)")
+    corner = corner or str(model.corners_[0])
+    name = module_name(model, corner)
+    u, bias_a, temp_c = (np.asarray(a, float) for a in (u, bias_a, temp_c))
+    out = np.full(len(u), np.nan)
+    for temp in np.unique(temp_c):
+        idx = np.nonzero(temp_c == temp)[0]
+        lines = [f"* sactk round trip of {name}", f".include {sub_path.resolve()}"]
+        for n, i in enumerate(idx):
+            src = (
+                f"iin{n} 0 in{n} dc {_g(u[i])}"
+                if model.coord_per_bias_
+                else f"vin{n} in{n} 0 dc {_g(u[i])}"
+            )
+            lines += [
+                src,
+                f"x{n} in{n} o{n} {name} bias_a={_g(bias_a[i])}",
+                f"vo{n} o{n} 0 0",
+            ]
+        lines += [f".temp {_g(temp)}", ".op", ".end"]
+        with tempfile.TemporaryDirectory() as tmp:
+            cir = Path(tmp) / "roundtrip.cir"
+            cir.write_text("\n".join(lines) + "\n")
+            res = subprocess.run(
+                [exe, "-b", str(cir)], capture_output=True, text=True, timeout=300, cwd=tmp
+            )
+        found = dict(re.findall(r"^\s*vo(\d+)#branch\s+(\S+)", res.stdout, flags=re.M))
+        if len(found) != len(idx):
+            tail = (res.stdout + res.stderr).strip().splitlines()[-3:]
+            raise SpecError(f"ngspice round trip failed at {temp:g} C: {' | '.join(tail)}")
+        for n, i in enumerate(idx):
+            out[i] = -float(found[str(n)])  # vo supplies what the model sinks
+    return out
+
+
+# -- Verilog-A -----------------------------------------------------------------------------
+
+
+def _va_header(model: LookupModel, name: str, corner: str, flavour: str) -> list[str]:
+    per_bias = model.coord_per_bias_
+    return [
+        f"// sactk lookup model, {flavour}: cell {model.cell_}, output {model.output_}, "
+        f"corner {corner}",
+        f"// out/bias_a = T(u, log10(bias_a), temp_c), u = {model.coordinate_}"
+        + (" / bias_a" if per_bias else ""),
+        f"// fitted: bias_a {_g(10 ** model.log_bias_[0])}..{_g(10 ** model.log_bias_[-1])} A,"
+        f" temp {_g(model.temp_c_[0])}..{_g(model.temp_c_[-1])} C,"
+        f" u {_g(model.u_knots_[0])}..{_g(model.u_knots_[-1])}",
+        '`include "disciplines.vams"',
+        "",
+        f"module {name}(inp, out);",
+        "  inout inp, out;",
+        "  electrical inp, out;",
+        f"  parameter real bias_a = {_g(10 ** float(np.median(model.log_bias_)))} from (0:inf);",
+    ]
+
+
+def _va_input(model: LookupModel) -> list[str]:
+    if model.coord_per_bias_:
+        return ["    V(inp) <+ 0.0;", "    u = I(inp) / bias_a;"]
+    return ["    I(inp) <+ V(inp) * 1e-12;", "    u = V(inp);"]
+
+
+def verilog_a_table(model: LookupModel, corner_index: int, tbl_name: str) -> tuple[str, str]:
+    """(module text, table file text) of the ``$table_model`` flavour."""
+    corner = str(model.corners_[corner_index])
+    name = module_name(model, corner) + "_tm"
+    axes = [("u", model.u_knots_)]
+    if len(model.log_bias_) > 1:
+        axes.append(("lb", model.log_bias_))
+    if len(model.temp_c_) > 1:
+        axes.append(("tc", model.temp_c_))
+    scale = "bias_a * " if model.out_per_bias_ else ""
+    ctrl = ",".join("1E" for _ in axes)
+    call = ", ".join(a for a, _ in axes)
+    text = [
+        *_va_header(model, name, corner, "$table_model flavour"),
+        "  real u, lb, tc, y;",
+        "  analog begin",
+        "    tc = $temperature - 273.15;",
+        "    lb = log(bias_a);  // Verilog-A log() is base 10",
+        *_va_input(model),
+        f'    y = $table_model({call}, "{tbl_name}", "{ctrl}");',
+        f"    I(out) <+ {scale}y;",
+        "  end",
+        "endmodule",
+    ]
+    rows = [f"# sactk table for {name}: columns {' '.join(a for a, _ in axes)} y"]
+    for t in range(len(model.temp_c_)):
+        for b in range(len(model.log_bias_)):
+            for i, u in enumerate(model.u_knots_):
+                vals = [u]
+                if len(model.log_bias_) > 1:
+                    vals.append(model.log_bias_[b])
+                if len(model.temp_c_) > 1:
+                    vals.append(model.temp_c_[t])
+                vals.append(model.table_[corner_index, t, b, i])
+                rows.append(" ".join(_g(v) for v in vals))
+    return "\n".join(text) + "\n", "\n".join(rows) + "\n"
+
+
+def verilog_a_explicit(model: LookupModel, corner_index: int) -> str:
+    """The self-contained flavour: hat-function interpolation written out (OpenVAF)."""
+    corner = str(model.corners_[corner_index])
+    name = module_name(model, corner)
+    lo, hi = _g(model.u_knots_[0]), _g(model.u_knots_[-1])
+    nk, nb, nt = len(model.u_knots_), len(model.log_bias_), len(model.temp_c_)
+    decl = ", ".join(
+        [f"hu{i}" for i in range(nk)]
+        + [f"wb{j}" for j in range(nb)]
+        + [f"wt{k}" for k in range(nt)]
+    )
+    body = [
+        "    tc = min(max($temperature - 273.15, "
+        f"{_g(model.temp_c_[0])}), {_g(model.temp_c_[-1])});",
+        f"    lb = min(max(log(bias_a), {_g(model.log_bias_[0])}), {_g(model.log_bias_[-1])});",
+        *_va_input(model),
+        f"    u = min(max(u, {lo}), {hi});",
+    ]
+    body += [f"    hu{i} = {w};" for i, w in enumerate(_hat_terms("u", model.u_knots_))]
+    body += [f"    wb{j} = {w};" for j, w in enumerate(_hat_terms("lb", model.log_bias_))]
+    body += [f"    wt{k} = {w};" for k, w in enumerate(_hat_terms("tc", model.temp_c_))]
+    body.append("    y = 0.0;")
+    for t in range(nt):
+        for b in range(nb):
+            row = model.table_[corner_index, t, b]
+            s = " + ".join(f"hu{i} * {_g(v)}" for i, v in enumerate(row))
+            body.append(f"    y = y + wt{t} * wb{b} * ({s});")
+    scale = "bias_a * " if model.out_per_bias_ else ""
+    body.append(f"    iout = {scale}y;")
+    body.append("    I(out) <+ iout;")
+    text = [
+        *_va_header(model, name, corner, "explicit interpolation (OpenVAF)"),
+        "  real u, lb, tc;",
+        f"  real {decl};",
+        "  (*retrieve*) real y;",
+        "  (*retrieve*) real iout;",
+        "  analog begin",
+        *body,
+        "  end",
+        "endmodule",
+    ]
+    return "\n".join(text) + "\n"
+
+
+def to_verilog_a(model: LookupModel, folder: Path) -> list[Path]:
+    """Both flavours for every corner into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for k, corner in enumerate(model.corners_):
+        name = module_name(model, str(corner))
+        tbl = f"{name}.tbl"
+        va_tm, table = verilog_a_table(model, k, tbl)
+        for fname, text in (
+            (f"{name}_tm.va", va_tm),
+            (tbl, table),
+            (f"{name}.va", verilog_a_explicit(model, k)),
+        ):
+            p = folder / fname
+            p.write_text(text)
+            written.append(p)
+    return written
+
+
+def evaluate_verilog_a(va_path: Path, u: Any, bias_a: Any, temp_c: Any) -> np.ndarray:
+    """Compile the explicit flavour with OpenVAF's front end (``verilogae``) and evaluate
+    its output current ``iout`` at points."""
+    try:
+        import verilogae  # type: ignore[import-untyped]
+    except ImportError as exc:
+        raise SpecError("verilogae is not installed; pip install verilogae (dev extra)") from exc
+    mod = verilogae.load(str(va_path))
+    f = mod.functions["iout"]
+    u, bias_a, temp_c = (np.asarray(a, float) for a in (u, bias_a, temp_c))
+    kw: dict[str, Any] = {"temperature": temp_c + 273.15, "bias_a": bias_a}
+    if f.currents:
+        kw["currents"] = {next(iter(f.currents)): u}
+    else:
+        kw["voltages"] = {next(iter(f.voltages)): u}
+    return np.asarray(f.eval(**kw), dtype=float)

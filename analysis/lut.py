@@ -1,0 +1,639 @@
+"""Lookup models: a cell's simulated response as a fast, vectorized table.
+
+A :class:`LookupModel` tabulates one output of one cell in bias-normalized form,
+
+    out / bias_a  =  T[corner, temp_c, log10(bias_a), u],     u = coordinate / bias_a,
+
+and interpolates linearly in u, log10(bias_a) and temp_c (discrete in corner). Dividing by
+the bias is what makes one table serve four decades: a shape-based (S-AC) circuit computes
+the same normalized function at every bias, so each bias plane of T is nearly the same curve
+and linear interpolation between planes is accurate in weak inversion, where the raw currents
+span decades and a linear table in amperes fails (17 % error seen; ../NGSPICE_NOTES.md).
+
+The coordinate ``u`` is the cell's input when it has one logical input (``in_x_a`` of the
+shapes, ``in_code`` of the memory, which is not divided by the bias), and the cell's ideal
+output otherwise (``ideal_z`` of MP, ``ideal_y`` of the inner product): a function of N
+inputs is tabulated against the one number the circuit is designed to compute, and what that
+reduction misses shows up in the validation figures.
+
+Each (chip, corner, temperature, bias) plane is a least-squares linear spline on uniform
+knots in u (hat functions, with a small second-difference penalty that fills knots without
+data). Monte Carlo chips in the results give per-chip tables and a statistical model: the
+mean table plus the leading principal components of the chips' deviations, from which new
+chips are drawn with a seed.
+
+Follows the scikit-learn estimator contract: parameters in ``__init__``, ``fit`` returns
+self, fitted attributes end in ``_``. ``predict`` takes rows of (u, bias_a, temp_c) and
+raises :class:`~sactk.errors.ModelError` outside the fitted range unless ``clamp=True``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sactk.errors import ModelError, SpecError
+
+FORMAT = "sactk-model/1"
+_ARRAYS = ("table", "u_knots", "log_bias", "temp_c", "corners", "chips", "chip_ids")
+_ARRAYS_OPT = ("chip_mean", "chip_basis")
+
+
+# -- interpolation core ------------------------------------------------------------------
+
+
+def _locate(grid: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cell index and fraction of ``x`` on a sorted grid (uniform grids by arithmetic)."""
+    n = len(grid)
+    if n == 1:
+        return np.zeros(x.shape, np.intp), np.zeros(x.shape)
+    d = np.diff(grid)
+    if np.allclose(d, d[0], rtol=1e-9, atol=0.0):
+        f = (x - grid[0]) * (1.0 / d[0])
+        i = np.floor(f)
+        np.clip(i, 0, n - 2, out=i)
+        f -= i
+        return i.astype(np.intp), f
+    j = np.searchsorted(grid, x, side="right") - 1
+    np.clip(j, 0, n - 2, out=j)
+    return j, (x - grid[j]) / d[j]
+
+
+def interp_planes(
+    stack: np.ndarray,
+    temp_grid: np.ndarray,
+    lb_grid: np.ndarray,
+    u_grid: np.ndarray,
+    plane: np.ndarray | int,
+    temp_c: np.ndarray,
+    log_bias: np.ndarray,
+    u: np.ndarray,
+    chunk: int = 1 << 16,
+) -> np.ndarray:
+    """Trilinear interpolation in ``stack[plane, temp, log_bias, u]`` for 1-D point arrays.
+
+    Points are processed in chunks that stay in cache; each chunk does eight gathers from
+    the flattened table and a handful of NumPy passes (measured against scipy's
+    RegularGridInterpolator in benchmarks/lut_speed.py).
+    """
+    _, nt, nb, nu = stack.shape
+    flat = np.ascontiguousarray(stack, dtype=np.float64).ravel()
+    n = len(u)
+    out = np.empty(n)
+    plane_arr = np.broadcast_to(np.asarray(plane, dtype=np.intp), (n,))
+    for s in range(0, n, chunk):
+        sl = slice(s, min(n, s + chunk))
+        iu, fu = _locate(u_grid, u[sl])
+        ib, fb = _locate(lb_grid, log_bias[sl])
+        it, ft = _locate(temp_grid, temp_c[sl])
+        base = ((plane_arr[sl] * nt + it) * nb + ib) * nu + iu
+        acc = np.zeros(len(iu))
+        for dt, wt in ((0, 1.0 - ft), (nb * nu, ft)):
+            if nt == 1 and dt:
+                break
+            part = np.zeros(len(iu))
+            for db, wb in ((0, 1.0 - fb), (nu, fb)):
+                if nb == 1 and db:
+                    break
+                k = base + (dt + db)
+                a = flat.take(k)
+                c = flat.take(k + 1) if nu > 1 else a
+                part += (a + fu * (c - a)) * wb
+            acc += part * wt
+        out[sl] = acc
+    return out
+
+
+# -- fitting -------------------------------------------------------------------------------
+
+
+def _hat_matrix(knots: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Rows: points; columns: linear B-spline (hat) basis on uniform ``knots``."""
+    a = np.zeros((len(u), len(knots)))
+    if len(knots) == 1:
+        a[:, 0] = 1.0
+        return a
+    i, f = _locate(knots, u)
+    rows = np.arange(len(u))
+    a[rows, i] = 1.0 - f
+    a[rows, i + 1] += f
+    return a
+
+
+def _fit_plane(knots: np.ndarray, u: np.ndarray, y: np.ndarray, smoothing: float) -> np.ndarray:
+    """Least-squares linear spline with a second-difference penalty (scaled to the data)."""
+    a = _hat_matrix(knots, u)
+    ata = a.T @ a
+    k = len(knots)
+    if k >= 3:
+        d2 = np.diff(np.eye(k), n=2, axis=0)
+        lam = smoothing * max(float(np.trace(ata)) / k, 1e-30)
+        ata = ata + lam * (d2.T @ d2)
+    ata[np.diag_indices(k)] += 1e-12 * max(float(np.trace(ata)) / k, 1e-30)
+    return np.asarray(np.linalg.solve(ata, a.T @ y))
+
+
+class LookupModel:
+    """Bias-normalized lookup table of one cell output (see the module docstring).
+
+    Parameters
+    ----------
+    output:
+        Result column to model; default the cell's main output (``out_z_a`` for MP).
+    knots:
+        Number of uniform knots in the coordinate u: at most the number of distinct u
+        values in the sparsest operating point, half that with Monte Carlo chips. Integer
+        coordinates (memory codes) get one knot per code when that is at most ``4 * knots``.
+    smoothing:
+        Weight of the second-difference penalty, relative to the data term. The defaults
+        (32 knots, 1e-2) were chosen on held-out vectors of the MP, shape, inner-product
+        and memory presets (docs/lookup.md).
+    chip_variance:
+        Fraction of the chips' deviation variance the statistical mismatch model keeps.
+    """
+
+    def __init__(
+        self,
+        output: str | None = None,
+        knots: int = 32,
+        smoothing: float = 1e-2,
+        chip_variance: float = 0.99,
+    ) -> None:
+        self.output = output
+        self.knots = knots
+        self.smoothing = smoothing
+        self.chip_variance = chip_variance
+
+    # fitted attributes: cell_, output_, coordinate_, coord_per_bias_, out_per_bias_,
+    # corners_, temp_c_, log_bias_, u_knots_, table_, chips_, chip_ids_, chip_mean_,
+    # chip_basis_, meta_
+
+    def fit(self, df: Any) -> LookupModel:
+        """Fit from a results DataFrame (``sactk.sweeps.store.read_results``)."""
+        from sactk.analysis.metrics import cell_of, input_cols, op_rows
+
+        if self.knots < 2:
+            raise SpecError(f"fit: knots = {self.knots}; use at least 2")
+        rows = op_rows(df, nominal=None)
+        rows = rows[rows["status"] == "ok"]
+        if rows.empty:
+            raise SpecError("fit: no simulated DC points in these results; sweep a DC preset")
+        for col in ("w_um", "l_um", "vdd_v", "tech"):
+            if col in rows.columns and rows[col].nunique() > 1:
+                raise SpecError(
+                    f"fit: the results vary {col} ({rows[col].nunique()} values); a lookup "
+                    "model covers one device size, supply and technology: fit each separately"
+                )
+        cell = cell_of(rows)
+        output = self.output or cell.OUTPUT
+        if output not in rows.columns:
+            raise SpecError(
+                f"fit: output {output!r} is not a results column; choose one of "
+                + ", ".join(c for c in rows.columns if c.startswith("out_"))
+            )
+        ins = input_cols(rows)
+        coord = ins[0] if len(ins) == 1 else cell.IDEAL
+        self.cell_ = str(rows["cell"].iloc[0])
+        self.output_ = output
+        self.coordinate_ = coord
+        self.coord_per_bias_ = coord.endswith("_a") or coord == cell.IDEAL
+        self.out_per_bias_ = output.endswith("_a")
+        self.corners_ = np.array(sorted(rows["corner"].unique()), dtype=str)
+        self.temp_c_ = np.array(sorted(rows["temp_c"].unique()), dtype=float)
+        self.log_bias_ = np.log10(np.array(sorted(rows["bias_a"].unique()), dtype=float))
+
+        u = self._u(rows)
+        y = rows[output].to_numpy(float) / (
+            rows["bias_a"].to_numpy(float) if self.out_per_bias_ else 1.0
+        )
+        chip = rows["mc_index"].to_numpy(int) if "mc_index" in rows.columns else np.full(len(u), -1)
+        keys = ["corner", "temp_c", "bias_a"]
+        planes = rows.assign(_u=u, _y=y, _chip=chip).groupby(["_chip", *keys], sort=True)
+        lo = max(float(g["_u"].min()) for _, g in planes)
+        hi = min(float(g["_u"].max()) for _, g in planes)
+        if not hi > lo:
+            raise SpecError(
+                f"fit: the {coord} ranges of the operating points do not overlap; sweep the "
+                "same normalized inputs at every bias and temperature"
+            )
+        sparsest = min(int(g["_u"].nunique()) for _, g in planes)
+        if (chip >= 0).any():  # a chip's output scatters about any 1-D curve: fewer knots
+            sparsest //= 2
+        self.u_knots_ = self._knots(u, lo, hi, max(2, sparsest))
+        self.chip_ids_ = np.array(sorted(c for c in np.unique(chip) if c >= 0), dtype=int)
+        grid = (len(self.corners_), len(self.temp_c_), len(self.log_bias_), len(self.u_knots_))
+        ids = [-1] if (chip < 0).any() else []
+        stack = np.full((len(ids) + len(self.chip_ids_), *grid), np.nan)
+        index = {c: i for i, c in enumerate([*ids, *self.chip_ids_.tolist()])}
+        for (c, corner, temp, bias), g in planes:
+            m = (g["_u"] >= lo) & (g["_u"] <= hi)
+            ijk = (
+                int(np.searchsorted(self.corners_, corner)),
+                int(np.searchsorted(self.temp_c_, temp)),
+                int(np.searchsorted(self.log_bias_, np.log10(bias))),
+            )
+            stack[(index[int(c)], *ijk)] = _fit_plane(
+                self.u_knots_, g["_u"].to_numpy()[m], g["_y"].to_numpy()[m], self.smoothing
+            )
+        missing = np.isnan(stack[..., 0])
+        if missing.any():
+            c, k, t, b = (int(v[0]) for v in np.nonzero(missing))
+            chip_txt = "nominal" if c < len(ids) else f"chip {self.chip_ids_[c - len(ids)]}"
+            raise SpecError(
+                f"fit: no points for {chip_txt} at corner={self.corners_[k]}, "
+                f"temp_c={self.temp_c_[t]:g}, bias_a={10 ** self.log_bias_[b]:.3g}; a lookup "
+                "table needs every combination of the swept corners, temperatures and biases"
+            )
+        self.chips_ = stack[len(ids) :]
+        self.chip_mean_ = self.chip_basis_ = None
+        if len(self.chip_ids_) >= 2:
+            self.chip_mean_, self.chip_basis_ = _pca(self.chips_, self.chip_variance)
+        self.table_ = stack[0] if ids else np.asarray(self.chip_mean_)
+        self.meta_: dict[str, Any] = {"fit_points": len(rows)}
+        self.info_: dict[str, Any] = {}
+        return self
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _u(self, df: Any) -> np.ndarray:
+        u = df[self.coordinate_].to_numpy(float)
+        return u / df["bias_a"].to_numpy(float) if self.coord_per_bias_ else u
+
+    def _knots(self, u: np.ndarray, lo: float, hi: float, cap: int) -> np.ndarray:
+        inside = u[(u >= lo) & (u <= hi)]
+        integer = np.all(np.abs(inside - np.round(inside)) < 1e-9)
+        if integer and float(lo).is_integer() and hi - lo + 1 <= 4 * self.knots:
+            return np.arange(lo, hi + 1.0)
+        return np.linspace(lo, hi, min(self.knots, cap))
+
+    def _check(self) -> None:
+        if not hasattr(self, "table_"):
+            raise ModelError("LookupModel is not fitted; call fit(results) or load(path)")
+
+    @property
+    def full_scale_norm(self) -> float:
+        """Largest |table value|: the model's output range in its normalized unit."""
+        self._check()
+        return float(np.max(np.abs(self.table_)))
+
+    def ranges(self) -> dict[str, tuple[float, float]]:
+        """Fitted range per axis, in physical units."""
+        self._check()
+        return {
+            "u": (float(self.u_knots_[0]), float(self.u_knots_[-1])),
+            "bias_a": (float(10 ** self.log_bias_[0]), float(10 ** self.log_bias_[-1])),
+            "temp_c": (float(self.temp_c_[0]), float(self.temp_c_[-1])),
+        }
+
+    def _in_range(self, name: str, x: np.ndarray, grid: np.ndarray, clamp: bool) -> np.ndarray:
+        lo, hi = float(grid[0]), float(grid[-1])
+        tol = 1e-9 * max(1.0, abs(lo), abs(hi))
+        if clamp:
+            return np.clip(x, lo, hi)
+        bad = ~((x >= lo - tol) & (x <= hi + tol))
+        if bad.any():
+            v = float(x[bad][0])
+            if name == "bias_a":
+                txt = f"{10**v:.4g} outside the fitted {10**lo:.4g}..{10**hi:.4g} A"
+            else:
+                txt = f"{v:.6g} outside the fitted {lo:.6g}..{hi:.6g}"
+            raise ModelError(
+                f"predict: {name} {txt} ({int(bad.sum())} points); pass clamp=True to clamp "
+                "to the fitted range, or fit on a wider sweep"
+            )
+        return np.clip(x, lo, hi)
+
+    def _corner_index(self, corner: str | None) -> int:
+        if corner is None:
+            if len(self.corners_) > 1:
+                raise ModelError(
+                    f"predict: the model has corners {list(self.corners_)}; pass corner="
+                )
+            return 0
+        hits = np.nonzero(self.corners_ == corner)[0]
+        if not len(hits):
+            raise ModelError(
+                f"predict: corner {corner!r} was not fitted; fitted: {list(self.corners_)}"
+            )
+        return int(hits[0])
+
+    # -- prediction ------------------------------------------------------------------------
+
+    def evaluate(
+        self,
+        u: Any,
+        bias_a: Any,
+        temp_c: Any,
+        *,
+        corner: str | None = None,
+        chip: Any = None,
+        chips: np.ndarray | None = None,
+        clamp: bool = False,
+    ) -> np.ndarray:
+        """The modelled output (A for current outputs) at broadcast arrays of points.
+
+        ``u`` is the coordinate in its own unit (A, or a code); ``chip`` selects per-chip
+        tables (an index into ``chips``, default the fitted ``chips_``; arrays broadcast
+        with the points); ``chip=None`` uses the nominal table.
+        """
+        self._check()
+        u_a, b, t = np.broadcast_arrays(
+            np.asarray(u, float), np.asarray(bias_a, float), np.asarray(temp_c, float)
+        )
+        shape = u_a.shape
+        u_a, b, t = u_a.ravel(), b.ravel(), t.ravel()
+        if np.any(~(b > 0)):
+            raise ModelError("predict: bias_a must be positive (A)")
+        lb = self._in_range("bias_a", np.log10(b), self.log_bias_, clamp)
+        tc = self._in_range("temp_c", t, self.temp_c_, clamp)
+        un = u_a / b if self.coord_per_bias_ else u_a
+        un = self._in_range(self.coordinate_, un, self.u_knots_, clamp)
+        k = self._corner_index(corner)
+        if chip is None:
+            stack = self.table_[k][None]
+            plane: Any = 0
+        else:
+            pool = self.chips_ if chips is None else chips
+            if pool is None or len(pool) == 0:
+                raise ModelError("predict: the model has no chips; fit on Monte Carlo results")
+            idx = np.broadcast_to(np.asarray(chip, dtype=np.intp), shape).ravel()
+            if idx.min() < 0 or idx.max() >= len(pool):
+                raise ModelError(f"predict: chip index outside 0..{len(pool) - 1}")
+            stack = pool[:, k]
+            plane = idx
+        y = interp_planes(stack, self.temp_c_, self.log_bias_, self.u_knots_, plane, tc, lb, un)
+        if self.out_per_bias_:
+            y *= 10**lb if clamp else b
+        return y.reshape(shape)
+
+    def predict(self, X: Any, **kwargs: Any) -> np.ndarray:
+        """``X``: (n, 3) rows of (u, bias_a, temp_c); keyword arguments as :meth:`evaluate`."""
+        x = np.asarray(X, dtype=float)
+        if x.ndim != 2 or x.shape[1] != 3:
+            raise ModelError(
+                f"predict: X must have shape (n, 3) = (u, bias_a, temp_c), not {x.shape}"
+            )
+        return self.evaluate(x[:, 0], x[:, 1], x[:, 2], **kwargs)
+
+    def predict_results(self, df: Any, clamp: bool = False) -> np.ndarray:
+        """Predictions for the rows of a results DataFrame (chips by their mc_index)."""
+        self._check()
+        out = np.empty(len(df))
+        chip = df["mc_index"].to_numpy(int) if "mc_index" in df.columns else np.full(len(df), -1)
+        pos = {c: i for i, c in enumerate(self.chip_ids_.tolist())}
+        for corner in np.unique(df["corner"].to_numpy(str)):
+            m = df["corner"].to_numpy(str) == corner
+            nom = m & (chip < 0)
+            sub = df[nom]
+            out[nom] = self.evaluate(
+                sub[self.coordinate_], sub["bias_a"], sub["temp_c"], corner=corner, clamp=clamp
+            )
+            mc = m & (chip >= 0)
+            if mc.any():
+                unknown = set(np.unique(chip[mc]).tolist()) - set(pos)
+                if unknown:
+                    raise ModelError(f"predict: chips {sorted(unknown)[:5]} were not fitted")
+                sub = df[mc]
+                out[mc] = self.evaluate(
+                    sub[self.coordinate_],
+                    sub["bias_a"],
+                    sub["temp_c"],
+                    corner=corner,
+                    chip=np.array([pos[c] for c in chip[mc]]),
+                    clamp=clamp,
+                )
+        return out
+
+    def sample_chips(self, n: int, seed: int) -> np.ndarray:
+        """``n`` new chips' tables drawn from the statistical mismatch model (seeded)."""
+        self._check()
+        if self.chip_mean_ is None or self.chip_basis_ is None:
+            raise ModelError("sample_chips: the model has fewer than 2 chips; fit on MC results")
+        z = np.random.default_rng(seed).standard_normal((n, len(self.chip_basis_)))
+        flat = self.chip_mean_.ravel() + z @ self.chip_basis_
+        return flat.reshape(n, *self.chip_mean_.shape)
+
+    # -- validation ------------------------------------------------------------------------
+
+    def errors(self, df: Any) -> Any:
+        """Per-row model error of a results DataFrame: ``pred`` and ``err_fs`` (fraction of
+        each point's full scale ``fs_a``; the output's own unit when it has none)."""
+        from sactk.analysis.metrics import op_rows
+
+        rows = op_rows(df, nominal=None)
+        rows = rows[rows["status"] == "ok"].copy()
+        rows["pred"] = self.predict_results(rows)
+        fs = rows["fs_a"].to_numpy(float) if "fs_a" in rows.columns else 1.0
+        rows["err_fs"] = (rows["pred"] - rows[self.output_]) / fs
+        return rows
+
+    def validate(self, df: Any, how: str) -> dict[str, Any]:
+        """Max and RMS |model - simulation| in fractions of full scale, for the nominal
+        circuit and (when the model has chips) for each chip's own table; kept in meta_."""
+        from sactk.analysis.metrics import op_rows
+
+        rows = op_rows(df, nominal=None)
+        rows = rows[rows["status"] == "ok"]
+        u = self._u(rows)
+        inside = (u >= self.u_knots_[0]) & (u <= self.u_knots_[-1])
+        if not inside.any():
+            raise SpecError("validate: no validation points inside the fitted range")
+        rows = self.errors(rows[inside])
+        chip = rows["mc_index"].to_numpy() if "mc_index" in rows.columns else np.full(len(rows), -1)
+        v: dict[str, Any] = {"how": how, "outside_points": int((~inside).sum())}
+        for key, m in (("nominal", chip < 0), ("chips", chip >= 0)):
+            e = rows["err_fs"].to_numpy()[m]
+            if not len(e):
+                continue
+            stats = {
+                "points": len(e),
+                "max_err_fs": float(np.max(np.abs(e))),
+                "rms_err_fs": float(np.sqrt(np.mean(e**2))),
+                "p99_err_fs": float(np.quantile(np.abs(e), 0.99)),
+            }
+            if key == "nominal":
+                v.update(stats)
+            else:
+                v["chips"] = stats
+        if "max_err_fs" not in v:  # chips only: their figures are the headline
+            v.update(v["chips"])
+        self.meta_["validation"] = v
+        return v
+
+    # -- files -----------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str], meta: dict[str, Any] | None = None) -> Path:
+        """Write ``MODEL.npz`` (tables) and ``MODEL.json`` (description); returns the json."""
+        from sactk.sweeps.store import _atomic_write_bytes
+
+        self._check()
+        stem = model_stem(path)
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {
+            "table": self.table_,
+            "u_knots": self.u_knots_,
+            "log_bias": self.log_bias_,
+            "temp_c": self.temp_c_,
+            "corners": self.corners_,
+            "chips": self.chips_,
+            "chip_ids": self.chip_ids_,
+        }
+        if self.chip_mean_ is not None:
+            arrays["chip_mean"] = self.chip_mean_
+            arrays["chip_basis"] = self.chip_basis_
+        import io
+
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        data = buf.getvalue()
+        _atomic_write_bytes(stem.with_suffix(".npz"), data)
+        info = {
+            "format": FORMAT,
+            "kind": "LookupModel",
+            "cell": self.cell_,
+            "output": self.output_,
+            "coordinate": self.coordinate_,
+            "coordinate_per_bias": bool(self.coord_per_bias_),
+            "output_per_bias": bool(self.out_per_bias_),
+            "form": (
+                "out/bias_a = T[corner, temp_c, log10(bias_a), u], u = coordinate"
+                + ("/bias_a" if self.coord_per_bias_ else "")
+                + "; linear interpolation on every axis but corner"
+            ),
+            "units": {
+                "output": "A" if self.output_.endswith("_a") else "",
+                "coordinate": "A" if self.coord_per_bias_ else "code",
+                "table": "output / bias_a" if self.out_per_bias_ else "output",
+                "temp_c": "degC",
+                "bias_a": "A",
+            },
+            "axes": {
+                "corner": self.corners_.tolist(),
+                "temp_c": self.temp_c_.tolist(),
+                "bias_a": (10**self.log_bias_).tolist(),
+                "u": {
+                    "min": float(self.u_knots_[0]),
+                    "max": float(self.u_knots_[-1]),
+                    "knots": len(self.u_knots_),
+                },
+            },
+            "chips": {
+                "count": len(self.chip_ids_),
+                "components": 0 if self.chip_basis_ is None else len(self.chip_basis_),
+                "variance_kept": self.chip_variance,
+            },
+            "params": {
+                "output": self.output,
+                "knots": self.knots,
+                "smoothing": self.smoothing,
+                "chip_variance": self.chip_variance,
+            },
+            **self.meta_,
+            **(meta or {}),
+            "npz_sha256": hashlib.sha256(data).hexdigest(),
+        }
+        out = stem.with_suffix(".json")
+        _atomic_write_bytes(out, (json.dumps(info, indent=1, default=_jsonable) + "\n").encode())
+        return out
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> LookupModel:
+        """Read a model written by :meth:`save`; a damaged file raises ModelError."""
+        stem = model_stem(path)
+        jpath, npath = stem.with_suffix(".json"), stem.with_suffix(".npz")
+        for p in (jpath, npath):
+            if not p.is_file():
+                raise ModelError(f"{p}: no such model file; write one with `sactk fit`")
+        try:
+            info = json.loads(jpath.read_text())
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"{jpath}: not a model description ({exc}); refit") from None
+        if not isinstance(info, dict) or info.get("format") != FORMAT:
+            raise ModelError(f"{jpath}: format is not {FORMAT}; refit with this sactk")
+        data = npath.read_bytes()
+        if hashlib.sha256(data).hexdigest() != info.get("npz_sha256"):
+            raise ModelError(
+                f"{npath}: checksum does not match {jpath.name} (truncated or changed); refit"
+            )
+        import io
+
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            arr = {k: z[k] for k in z.files}
+        for k in _ARRAYS:
+            if k not in arr:
+                raise ModelError(f"{npath}: array {k!r} missing; refit")
+        p = info.get("params", {})
+        m = cls(
+            output=p.get("output"),
+            knots=int(p.get("knots", 32)),
+            smoothing=float(p.get("smoothing", 1e-2)),
+            chip_variance=float(p.get("chip_variance", 0.99)),
+        )
+        m.cell_ = str(info["cell"])
+        m.output_ = str(info["output"])
+        m.coordinate_ = str(info["coordinate"])
+        m.coord_per_bias_ = bool(info["coordinate_per_bias"])
+        m.out_per_bias_ = bool(info["output_per_bias"])
+        m.table_ = arr["table"]
+        m.u_knots_ = arr["u_knots"]
+        m.log_bias_ = arr["log_bias"]
+        m.temp_c_ = arr["temp_c"]
+        m.corners_ = arr["corners"].astype(str)
+        m.chips_ = arr["chips"]
+        m.chip_ids_ = arr["chip_ids"]
+        m.chip_mean_ = arr.get("chip_mean")
+        m.chip_basis_ = arr.get("chip_basis")
+        want = (len(m.corners_), len(m.temp_c_), len(m.log_bias_), len(m.u_knots_))
+        if m.table_.shape != want or m.chips_.shape[1:] != want:
+            raise ModelError(f"{npath}: table shape {m.table_.shape} does not match its axes")
+        m.meta_ = {k: v for k, v in info.items() if k in ("validation", "fit_points")}
+        m.info_ = info
+        return m
+
+
+def _pca(chips: np.ndarray, keep: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean table and scaled principal directions of the chips' deviations: a chip is
+    mean + z @ basis with z standard normal (a low-rank Gaussian model of mismatch)."""
+    n = len(chips)
+    flat = chips.reshape(n, -1)
+    mean = flat.mean(axis=0)
+    _, s, vt = np.linalg.svd(flat - mean, full_matrices=False)
+    var = s**2
+    total = float(var.sum())
+    r = int(np.searchsorted(np.cumsum(var) / total, keep) + 1) if total > 0 else 1
+    r = min(r, n - 1)
+    basis = vt[:r] * (s[:r] / np.sqrt(n - 1))[:, None]
+    return mean.reshape(chips.shape[1:]), basis
+
+
+def model_stem(path: str | os.PathLike[str]) -> Path:
+    """``m``, ``m.json`` and ``m.npz`` all name the model ``m``."""
+    p = Path(path)
+    return p.with_suffix("") if p.suffix in (".json", ".npz") else p
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    return str(v)
+
+
+def holdout_split(df: Any, fraction: float, seed: int) -> tuple[Any, Any]:
+    """Hold out a seeded random ``fraction`` of the input vectors (``pattern``, ``point``),
+    at every bias, temperature and chip: the model never sees those vectors."""
+    if not 0.0 < fraction < 1.0:
+        raise SpecError(f"fit: holdout = {fraction}; use a fraction between 0 and 1")
+    keys = [c for c in ("pattern", "point") if c in df.columns]
+    vec = df[keys].drop_duplicates()
+    rng = np.random.default_rng(seed)
+    test = vec[rng.random(len(vec)) < fraction]
+    held = df[keys].merge(test.assign(_held=True), on=keys, how="left")["_held"].notna()
+    mask = held.to_numpy()
+    return df[~mask], df[mask]

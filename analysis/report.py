@@ -1,0 +1,163 @@
+"""One self-contained HTML page of characterization results.
+
+Everything is inline: plots as base64 PNG ``<img>`` data URIs, styles in one ``<style>``
+block, no scripts, no links to fetch. It opens from disk in any browser, offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;
+max-width:1100px;color:#222;line-height:1.4;padding:0 1em}
+h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
+h3{margin-top:1.4em}table{border-collapse:collapse;font-size:.85em;margin:.5em 0 1em}
+td,th{border:1px solid #ddd;padding:.2em .5em;text-align:right}th{background:#f3f3f3}
+td:first-child,th:first-child{text-align:left}pre{background:#f7f7f7;padding:.6em;
+font-size:.8em;overflow-x:auto}figure{margin:1em 0}figcaption{font-size:.85em;color:#555}
+img{max-width:100%;border:1px solid #eee}.meta{color:#555;font-size:.9em}
+"""
+
+
+def _img(path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    cap = html.escape(path.stem.replace("_", " "))
+    return (
+        f'<figure><img alt="{cap}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{cap}</figcaption></figure>"
+    )
+
+
+def _table(df: Any) -> str:
+    return str(df.to_html(index=False, border=0, float_format=lambda v: f"{v:.4g}", escape=True))
+
+
+def _kv(d: dict[str, Any]) -> str:
+    rows = "".join(
+        f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
+        for k, v in d.items()
+    )
+    return f"<table>{rows}</table>"
+
+
+def _results_section(results: Path, plot_dir: Path) -> list[str]:
+    from sactk.analysis.metrics import summary_tables
+    from sactk.analysis.plots import plot_all
+    from sactk.sweeps.store import read_manifest, read_results
+
+    man = read_manifest(results)
+    df = read_results(results)
+    spec = man.get("spec", {})
+    tech = man.get("technology", {})
+    summ = man.get("summary", {})
+    cell = spec.get("cell", {}).get("name", "?")
+    parts = [f"<h2>{html.escape(results.name)}: cell {html.escape(str(cell))}</h2>"]
+    if spec.get("description"):
+        parts.append(f"<p>{html.escape(str(spec['description']))}</p>")
+    parts.append(
+        '<p class="meta">'
+        + html.escape(
+            f"{summ.get('points', len(df))} points, {summ.get('failed_points', 0)} failed; "
+            f"jobs {summ.get('jobs_ok', '?')}/{summ.get('jobs_total', '?')}; results {results}"
+        )
+        + "</p>"
+    )
+    parts.append("<h3>Technology</h3>")
+    parts.append(
+        _kv({k: tech[k] for k in ("name", "description", "vdd_v", "corners") if k in tech})
+    )
+    parts.append("<h3>Metrics</h3>")
+    for name, table in summary_tables(df).items():
+        if not table.empty:
+            parts.append(f"<h4>{html.escape(name)}</h4>{_table(table)}")
+    parts.append("<h3>Plots</h3>")
+    sub = plot_dir / results.name
+    for p in plot_all(df, sub):
+        if p.suffix == ".png":
+            parts.append(_img(p))
+    parts.append("<h3>Spec</h3>")
+    parts.append(f"<pre>{html.escape(json.dumps(spec, indent=1))}</pre>")
+    parts.append("<h3>Tool versions</h3>")
+    parts.append(_kv(man.get("versions", {})))
+    return parts
+
+
+def _model_section(model_path: Path, plot_dir: Path) -> list[str]:
+    from sactk.analysis.lut import LookupModel, model_stem
+    from sactk.analysis.plots import plot_residuals
+    from sactk.sweeps.store import read_results
+
+    model = LookupModel.load(model_path)
+    info = model.info_
+    stem = model_stem(model_path)
+    parts = [f"<h2>Lookup model {html.escape(stem.name)}</h2>"]
+    parts.append(
+        "<p>"
+        + html.escape(str(info.get("form", "")))
+        + f". Coordinate {html.escape(model.coordinate_)}, output {html.escape(model.output_)}."
+        + "</p>"
+    )
+    v = info.get("validation", {})
+    shown = {
+        "validation": v.get("how", ""),
+        "held-out points": v.get("points", ""),
+        "max |error| (fraction of full scale)": v.get("max_err_fs", ""),
+        "RMS error (fraction of full scale)": v.get("rms_err_fs", ""),
+        "axes": json.dumps(info.get("axes", {})),
+        "chips": json.dumps(info.get("chips", {})),
+    }
+    if "chips" in v:
+        shown["chips: max / RMS error (fraction of full scale)"] = (
+            f"{v['chips']['max_err_fs']:.4g} / {v['chips']['rms_err_fs']:.4g}"
+        )
+    parts.append(_kv(shown))
+    src = info.get("validated_on")
+    if src and Path(src).is_dir():
+        df = read_results(src)
+        if "holdout" in info.get("validation", {}).get("how", ""):
+            from sactk.analysis.lut import holdout_split
+
+            _, df = holdout_split(
+                df, float(info["holdout"]["fraction"]), int(info["holdout"]["seed"])
+            )
+        for p in plot_residuals(model, df, plot_dir, f"{stem.name}_residuals"):
+            if p.suffix == ".png":
+                parts.append(_img(p))
+    return parts
+
+
+def write_report(
+    results: list[Path], out: Path, models: list[Path] | None = None, title: str = ""
+) -> Path:
+    """Write the report of ``results`` directories (and lookup ``models``) to ``out``."""
+    import sactk
+
+    title = title or "sactk characterization report"
+    body = [f"<h1>{html.escape(title)}</h1>"]
+    body.append(
+        f'<p class="meta">sactk {html.escape(sactk.__version__)}; '
+        + html.escape(", ".join(str(r) for r in results))
+        + "</p>"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in results:
+            body += _results_section(Path(r), Path(tmp))
+        for m in models or []:
+            body += _model_section(Path(m), Path(tmp) / "models")
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
+        + "\n".join(body)
+        + "\n</body></html>\n"
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    from sactk.sweeps.store import _atomic_write_bytes
+
+    _atomic_write_bytes(out, page.encode("utf-8"))
+    return out
