@@ -25,9 +25,9 @@ img{max-width:100%;border:1px solid #eee}.meta{color:#555;font-size:.9em}
 """
 
 
-def _img(path: Path) -> str:
+def _img(path: Path, prefix: str = "") -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    cap = html.escape(path.stem.replace("_", " "))
+    cap = html.escape(prefix + path.stem.replace("_", " "))
     return (
         f'<figure><img alt="{cap}" src="data:image/png;base64,{data}">'
         f"<figcaption>{cap}</figcaption></figure>"
@@ -55,7 +55,6 @@ def _results_section(results: Path, plot_dir: Path) -> list[str]:
     df = read_results(results)
     spec = man.get("spec", {})
     tech = man.get("technology", {})
-    summ = man.get("summary", {})
     cell = spec.get("cell", {}).get("name", "?")
     parts = [f"<h2>{html.escape(results.name)}: cell {html.escape(str(cell))}</h2>"]
     if spec.get("description"):
@@ -63,8 +62,8 @@ def _results_section(results: Path, plot_dir: Path) -> list[str]:
     parts.append(
         '<p class="meta">'
         + html.escape(
-            f"{summ.get('points', len(df))} points, {summ.get('failed_points', 0)} failed; "
-            f"jobs {summ.get('jobs_ok', '?')}/{summ.get('jobs_total', '?')}; results {results}"
+            f"{len(df)} points, {int((df['status'] != 'ok').sum())} failed, "
+            f"{len(man.get('jobs', {}))} jobs; results {results}"
         )
         + "</p>"
     )
@@ -80,7 +79,7 @@ def _results_section(results: Path, plot_dir: Path) -> list[str]:
     sub = plot_dir / results.name
     for p in plot_all(df, sub):
         if p.suffix == ".png":
-            parts.append(_img(p))
+            parts.append(_img(p, f"{results.name}: "))
     parts.append("<h3>Spec</h3>")
     parts.append(f"<pre>{html.escape(json.dumps(spec, indent=1))}</pre>")
     parts.append("<h3>Tool versions</h3>")

@@ -168,14 +168,22 @@ def sweep(
 def plot(
     results: Annotated[Path, typer.Argument(help="Results directory of `sactk sweep`.")],
     out: Annotated[Path, typer.Option(help="Folder for the plots (PNG and PDF).")] = Path("plots"),
+    model: Annotated[
+        Path | None, typer.Option(help="Also plot this lookup model's residuals on RESULTS.")
+    ] = None,
 ) -> None:
     """Characterization plots of a results directory, and its tables as CSV beside them."""
     from sactk.analysis.metrics import summary_tables
-    from sactk.analysis.plots import plot_all
+    from sactk.analysis.plots import plot_all, plot_residuals
     from sactk.sweeps.store import read_results
 
     df = read_results(results)
-    for p in plot_all(df, out):
+    paths = plot_all(df, out)
+    if model is not None:
+        from sactk.analysis.lut import LookupModel
+
+        paths += plot_residuals(LookupModel.load(model), df, out)
+    for p in paths:
         typer.echo(str(p))
     shown = {
         "accuracy": ["temp_c", "bias_a", "points", "max_abs_err_pct", "rms_err_pct"],
@@ -355,17 +363,17 @@ def demo(
     jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
 ) -> None:
     """The main job end to end on c180: MP sweeps across bias, temperature and mismatch chips,
-    the step response, plots and figures."""
+    the step response, plots, a fitted lookup model with its exports, and an HTML report."""
     import pandas as pd
 
     from sactk.sweeps.spec import load_spec
 
     out.mkdir(parents=True, exist_ok=True)
     spec = load_spec(preset="mp-temp")
-    typer.echo("1/4 sweeping the 4-input MP cell: 7 bias currents x 3 temperatures on c180 ...")
+    typer.echo("1/6 sweeping the 4-input MP cell: 7 bias currents x 3 temperatures on c180 ...")
     summary = _sweep_with_progress(spec, out / "mp-sweep", jobs, False)
     _print_summary(summary)
-    typer.echo("2/4 error against ideal(), bias collapse and plots ...")
+    typer.echo("2/6 error against ideal(), bias collapse and plots ...")
     figures = characterize(out / "mp-sweep", out / "plots")
     acc = pd.DataFrame(figures["accuracy"])
     typer.echo("\nmax |error| against ideal(), % of the largest input (RMS in summary.csv):")
@@ -380,7 +388,7 @@ def demo(
         )
 
     mc, spread = _demo_step(
-        "3/4 mismatch: 200 Pelgrom chips x 3 biases x 3 temperatures (mp-mc)",
+        "3/6 mismatch: 200 Pelgrom chips x 3 biases x 3 temperatures (mp-mc)",
         "mp-mc",
         out,
         jobs,
@@ -390,7 +398,7 @@ def demo(
         "(% of largest input), median and 90th percentile:",
     )
     tr, sp = _demo_step(
-        "4/4 step response: settling time, power, energy per operation (mp-tran)",
+        "4/6 step response: settling time, power, energy per operation (mp-tran)",
         "mp-tran",
         out,
         jobs,
@@ -400,10 +408,34 @@ def demo(
     )
     figures["mc_spread"] = spread.to_dict(orient="records")
     figures["speed_power"] = sp.to_dict(orient="records")
-    (out / "summary.json").write_text(json.dumps(figures, indent=1))
     acc.to_csv(out / "summary.csv", index=False)
     spread.to_csv(out / "mc_spread.csv", index=False)
     sp.to_csv(out / "speed_power.csv", index=False)
+    typer.echo(
+        "\n5/6 lookup model of the MP cell (20 % of the vectors held out) and its exports ..."
+    )
+    from sactk.analysis.export import export
+
+    model, mpath = fit_model(out / "mp-sweep", out / "models" / "mp")
+    v = model.meta_["validation"]
+    typer.echo(
+        f"{mpath}: held-out max |error| {100 * v['max_err_fs']:.3f} % of full scale "
+        f"(RMS {100 * v['rms_err_fs']:.4f} %) over {v['points']} points"
+    )
+    for fmt, dest in (("ngspice", "mp.sub"), ("verilog-a", "verilog-a"), ("csv", "mp.csv")):
+        export(model, fmt, out / "models" / dest)
+    figures["model_validation"] = v
+    (out / "summary.json").write_text(json.dumps(figures, indent=1))
+    typer.echo("\n6/6 HTML report ...")
+    from sactk.analysis.report import write_report
+
+    page = write_report(
+        [out / "mp-sweep", out / "mp-mc", out / "mp-tran"],
+        out / "report.html",
+        [mpath],
+        title="sactk demo: the MP cell on c180",
+    )
+    typer.echo(f"report: {page}")
     typer.echo(f"\nplots in {out / 'plots'}, figures in {out / 'summary.json'}")
     if summary.failed_points or mc.failed_points or tr.failed_points:
         raise typer.Exit(3)
