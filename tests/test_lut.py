@@ -83,9 +83,9 @@ def test_fit_recovers_a_known_function_and_refuses_outside_its_range() -> None:
     y = m.predict(np.array([[0.5e-7, 1e-7, 27.0]]))
     want = np.tanh(1.0) * 1.027 * 1.01 * 1e-7
     assert abs(y[0] - want) < 0.01 * 2e-7
-    with pytest.raises(ModelError, match="bias_a .* outside the fitted"):
+    with pytest.raises(ModelError, match=r"bias_a .* outside the fitted"):
         m.evaluate(0.0, 1e-5, 27.0)
-    with pytest.raises(ModelError, match="temp_c .* clamp=True"):
+    with pytest.raises(ModelError, match=r"temp_c .* clamp=True"):
         m.evaluate(0.0, 1e-7, 150.0)
     with pytest.raises(ModelError, match="in_x_a"):
         m.evaluate(2e-7, 1e-7, 27.0)  # u = 2 > 1
