@@ -42,6 +42,7 @@ test: lint typecheck pytest
 bench: install
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/sweep_engine.py
+	OMP_NUM_THREADS=1 taskset -c 0 $(BIN)/python benchmarks/lut_speed.py
 
 # Regenerate golden netlists after a deliberate builder change (review the diff).
 golden: install

@@ -64,6 +64,126 @@ def _locate(grid: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return j, (x - grid[j]) / d[j]
 
 
+def _row(flat: np.ndarray, fu: np.ndarray, nu: int, k: np.ndarray) -> np.ndarray:
+    """Linear interpolation along u between table entries k and k + 1 (in place)."""
+    a = flat.take(k)
+    if nu == 1:
+        return a
+    c = flat.take(k + 1)
+    c -= a
+    c *= fu
+    c += a
+    return c
+
+
+class _Axis:
+    """A sorted grid prepared for fast cell lookup: arithmetic on uniform grids; on uneven
+    ones a uniform auxiliary bin table (no bin wider than the narrowest cell) gives the
+    candidate cell, corrected by one comparison, instead of a binary search."""
+
+    def __init__(self, grid: np.ndarray) -> None:
+        self.g = np.asarray(grid, dtype=float)
+        n = self.n = len(self.g)
+        d = np.diff(self.g) if n > 1 else np.array([1.0])
+        self.uniform = n == 1 or bool(np.allclose(d, d[0], rtol=1e-9, atol=0.0))
+        self.x0, self.inv = float(self.g[0]), 1.0 / float(d[0])
+        if not self.uniform:
+            span = float(self.g[-1] - self.g[0])
+            self.m = int(min(1 << 20, 2 * np.ceil(span / float(d.min())) + 2))
+            self.ainv = self.m / span
+            edges = self.g[0] + np.arange(self.m) / self.ainv
+            self.aux = np.clip(np.searchsorted(self.g, edges, side="right") - 1, 0, n - 2)
+            self.gnext = self.g[1:]
+            self.invd = 1.0 / d
+
+    def locate(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cell index and fraction for points inside the grid (callers clamp first)."""
+        n = self.n
+        if n == 1:
+            return np.zeros(x.shape, np.intp), np.zeros(x.shape)
+        if self.uniform:
+            f = (x - self.x0) * self.inv
+            i = f.astype(np.intp)
+            np.clip(i, 0, n - 2, out=i)
+            f -= i
+            return i, f
+        k = ((x - self.x0) * self.ainv).astype(np.intp)
+        np.clip(k, 0, self.m - 1, out=k)
+        i = self.aux.take(k)
+        i += (x >= self.gnext.take(i)) & (i < n - 2)
+        return i, (x - self.g.take(i)) * self.invd.take(i)
+
+
+def _interp(
+    stack: np.ndarray,
+    axes: tuple[_Axis, _Axis, _Axis],
+    plane: np.ndarray | int,
+    temp_c: np.ndarray,
+    bias: np.ndarray,
+    u: np.ndarray,
+    *,
+    bias_amps: bool = False,
+    per_in: bool = False,
+    per_out: bool = False,
+    clamp: bool = False,
+    check: Any = None,
+    chunk: int = 1 << 14,
+) -> np.ndarray:
+    """Trilinear interpolation in ``stack[plane, temp, log_bias, u]``, chunk by chunk so
+    every intermediate stays in cache. With ``bias_amps`` the bias is in A (log10 taken
+    here); ``per_in`` divides u by it, ``per_out`` multiplies the result by it; ``clamp``
+    clips the table coordinates, else ``check(name, values, axis)`` may raise."""
+    at, ab, au = axes
+    _, nt, nb, nu = stack.shape
+    flat = np.ascontiguousarray(stack, dtype=np.float64).ravel()
+    n = len(u)
+    out = np.empty(n)
+    per_point = np.ndim(plane) > 0
+    plane_arr = np.asarray(plane, dtype=np.intp)
+    for s in range(0, n, chunk):
+        e = min(n, s + chunk)
+        b = bias[s:e]
+        lb = np.log10(b) if bias_amps else b
+        un = u[s:e] / b if per_in else u[s:e]
+        tc = temp_c[s:e]
+        coords = [("temp_c", tc, at), ("bias_a", lb, ab), ("u", un, au)]
+        for k, (name, x, ax) in enumerate(coords):
+            if clamp:
+                coords[k] = (name, np.clip(x, ax.g[0], ax.g[-1]), ax)
+            elif check is not None:
+                check(name, x, ax.g)
+        (_, tc, _), (_, lb, _), (_, un, _) = coords
+        iu, fu = au.locate(un)
+        ib, fb = ab.locate(lb)
+        it, ft = at.locate(tc)
+        base = (it * nb + ib) * nu + iu
+        if per_point:
+            base += plane_arr[s:e] * (nt * nb * nu)
+        elif int(plane_arr):
+            base += int(plane_arr) * (nt * nb * nu)
+
+        v = _row(flat, fu, nu, base)
+        if nb > 1:
+            w = _row(flat, fu, nu, base + nu)
+            w -= v
+            w *= fb
+            v += w
+        if nt > 1:
+            v2 = _row(flat, fu, nu, base + nb * nu)
+            if nb > 1:
+                w = _row(flat, fu, nu, base + nb * nu + nu)
+                w -= v2
+                w *= fb
+                v2 += w
+            v2 -= v
+            v2 *= ft
+            v += v2
+        if per_out:
+            v *= b
+        out[s:e] = v
+    return out
+
+
 def interp_planes(
     stack: np.ndarray,
     temp_grid: np.ndarray,
@@ -73,40 +193,13 @@ def interp_planes(
     temp_c: np.ndarray,
     log_bias: np.ndarray,
     u: np.ndarray,
-    chunk: int = 1 << 16,
+    chunk: int = 1 << 14,
 ) -> np.ndarray:
-    """Trilinear interpolation in ``stack[plane, temp, log_bias, u]`` for 1-D point arrays.
-
-    Points are processed in chunks that stay in cache; each chunk does eight gathers from
-    the flattened table and a handful of NumPy passes (measured against scipy's
-    RegularGridInterpolator in benchmarks/lut_speed.py).
-    """
-    _, nt, nb, nu = stack.shape
-    flat = np.ascontiguousarray(stack, dtype=np.float64).ravel()
-    n = len(u)
-    out = np.empty(n)
-    plane_arr = np.broadcast_to(np.asarray(plane, dtype=np.intp), (n,))
-    for s in range(0, n, chunk):
-        sl = slice(s, min(n, s + chunk))
-        iu, fu = _locate(u_grid, u[sl])
-        ib, fb = _locate(lb_grid, log_bias[sl])
-        it, ft = _locate(temp_grid, temp_c[sl])
-        base = ((plane_arr[sl] * nt + it) * nb + ib) * nu + iu
-        acc = np.zeros(len(iu))
-        for dt, wt in ((0, 1.0 - ft), (nb * nu, ft)):
-            if nt == 1 and dt:
-                break
-            part = np.zeros(len(iu))
-            for db, wb in ((0, 1.0 - fb), (nu, fb)):
-                if nb == 1 and db:
-                    break
-                k = base + (dt + db)
-                a = flat.take(k)
-                c = flat.take(k + 1) if nu > 1 else a
-                part += (a + fu * (c - a)) * wb
-            acc += part * wt
-        out[sl] = acc
-    return out
+    """Trilinear interpolation in ``stack[plane, temp, log_bias, u]`` at 1-D point arrays
+    inside the grid (measured against scipy's RegularGridInterpolator in
+    benchmarks/lut_speed.py)."""
+    axes = (_Axis(temp_grid), _Axis(lb_grid), _Axis(u_grid))
+    return _interp(stack, axes, plane, temp_c, log_bias, u, clamp=True, chunk=chunk)
 
 
 # -- fitting -------------------------------------------------------------------------------
@@ -290,23 +383,31 @@ class LookupModel:
             "temp_c": (float(self.temp_c_[0]), float(self.temp_c_[-1])),
         }
 
-    def _in_range(self, name: str, x: np.ndarray, grid: np.ndarray, clamp: bool) -> np.ndarray:
+    def _axes(self) -> tuple[_Axis, _Axis, _Axis]:
+        key = (self.temp_c_.tobytes(), self.log_bias_.tobytes(), self.u_knots_.tobytes())
+        cached = getattr(self, "_axes_cache", None)
+        if cached is None or cached[0] != key:
+            axes = (_Axis(self.temp_c_), _Axis(self.log_bias_), _Axis(self.u_knots_))
+            self._axes_cache = (key, axes)
+        return self._axes_cache[1]
+
+    def _range_check(self, name: str, x: np.ndarray, grid: np.ndarray) -> None:
         lo, hi = float(grid[0]), float(grid[-1])
         tol = 1e-9 * max(1.0, abs(lo), abs(hi))
-        if clamp:
-            return np.clip(x, lo, hi)
+        if len(x) and float(x.min()) >= lo - tol and float(x.max()) <= hi + tol:
+            return
         bad = ~((x >= lo - tol) & (x <= hi + tol))
-        if bad.any():
-            v = float(x[bad][0])
-            if name == "bias_a":
-                txt = f"{10**v:.4g} outside the fitted {10**lo:.4g}..{10**hi:.4g} A"
-            else:
-                txt = f"{v:.6g} outside the fitted {lo:.6g}..{hi:.6g}"
-            raise ModelError(
-                f"predict: {name} {txt} ({int(bad.sum())} points); pass clamp=True to clamp "
-                "to the fitted range, or fit on a wider sweep"
-            )
-        return np.clip(x, lo, hi)
+        v = float(x[bad][0])
+        if name == "bias_a":
+            txt = f"{10**v:.4g} outside the fitted {10**lo:.4g}..{10**hi:.4g} A"
+        else:
+            if name == "u":
+                name = self.coordinate_ + (" / bias_a" if self.coord_per_bias_ else "")
+            txt = f"{v:.6g} outside the fitted {lo:.6g}..{hi:.6g}"
+        raise ModelError(
+            f"predict: {name} {txt}; pass clamp=True to clamp to the fitted range, "
+            "or fit on a wider sweep"
+        )
 
     def _corner_index(self, corner: str | None) -> int:
         if corner is None:
@@ -347,12 +448,8 @@ class LookupModel:
         )
         shape = u_a.shape
         u_a, b, t = u_a.ravel(), b.ravel(), t.ravel()
-        if np.any(~(b > 0)):
+        if len(b) and not float(b.min()) > 0.0:  # one pass; NaN fails too
             raise ModelError("predict: bias_a must be positive (A)")
-        lb = self._in_range("bias_a", np.log10(b), self.log_bias_, clamp)
-        tc = self._in_range("temp_c", t, self.temp_c_, clamp)
-        un = u_a / b if self.coord_per_bias_ else u_a
-        un = self._in_range(self.coordinate_, un, self.u_knots_, clamp)
         k = self._corner_index(corner)
         if chip is None:
             stack = self.table_[k][None]
@@ -366,9 +463,19 @@ class LookupModel:
                 raise ModelError(f"predict: chip index outside 0..{len(pool) - 1}")
             stack = pool[:, k]
             plane = idx
-        y = interp_planes(stack, self.temp_c_, self.log_bias_, self.u_knots_, plane, tc, lb, un)
-        if self.out_per_bias_:
-            y *= 10**lb if clamp else b
+        y = _interp(
+            stack,
+            self._axes(),
+            plane,
+            t,
+            b,
+            u_a,
+            bias_amps=True,
+            per_in=self.coord_per_bias_,
+            per_out=self.out_per_bias_,
+            clamp=clamp,
+            check=self._range_check,
+        )
         return y.reshape(shape)
 
     def predict(self, X: Any, **kwargs: Any) -> np.ndarray:

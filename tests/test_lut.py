@@ -18,7 +18,7 @@ def test_interpolation_matches_scipy_on_uniform_and_uneven_axes() -> None:
     from scipy.interpolate import RegularGridInterpolator
 
     rng = np.random.default_rng(0)
-    t = np.array([-40.0, 27.0, 125.0])  # uneven
+    t = np.array([-40.0, 27.0, 28.0, 125.0])  # uneven, with one narrow cell
     lb = np.log10([1e-8, 3e-8, 1e-7, 1e-6])  # uneven
     u = np.linspace(0.0, 3.0, 17)  # uniform
     table = rng.normal(size=(2, len(t), len(lb), len(u)))
