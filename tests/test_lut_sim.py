@@ -182,3 +182,14 @@ def test_model_commands_refuse_bad_input(fitted, tmp_path: Path) -> None:
     lines = (tmp_path / "m.csv").read_text().splitlines()
     assert lines[0].startswith("corner,temp_c,bias_a,ideal_z_a,u_norm,")
     assert len(lines) == 1 + LookupModel.load(stem).table_.size
+
+
+def test_fit_validates_on_a_second_results_directory(fitted, tmp_path: Path) -> None:
+    res, _ = fitted
+    r = run("fit", str(res), "--validate", str(res), "--out", str(tmp_path / "m"))
+    assert r.returncode == 0, r.stderr
+    info = json.loads((tmp_path / "m.json").read_text())
+    v = info["validation"]
+    assert v["how"].startswith("separate results") and "holdout" not in info
+    assert v["max_err_fs"] <= 0.01  # fitted on these very points: a consistency check
+    assert info["validated_on"] == str(res)
