@@ -353,7 +353,17 @@ def plot_error_heatmap(df: Any, outdir: Path) -> list[Path]:
             norm = LogNorm(vmin=pos.min(), vmax=pos.max()) if len(pos) else None
             im = ax.imshow(vals, aspect="auto", origin="lower", cmap="magma_r", norm=norm)
             for (i, j), v in np.ndenumerate(vals):
-                ax.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=7, color="tab:blue")
+                r, g, b, _ = im.cmap(im.norm(v)) if np.isfinite(v) else (1, 1, 1, 1)
+                dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5  # perceived luminance
+                ax.text(
+                    j,
+                    i,
+                    f"{v:.2g}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if dark else "black",
+                )
             ax.set_xticks(range(piv.shape[1]), [_si(b, "A") for b in piv.columns], rotation=45)
             ax.set_yticks(range(piv.shape[0]), [f"{t:g} C" for t in piv.index])
             ax.set(xlabel="bias_a", ylabel="temp_c", title=f"corner {corner}")

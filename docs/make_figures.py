@@ -104,10 +104,31 @@ def cell_figures() -> None:
         shutil.rmtree(tmp)
 
 
+def lookup_figures() -> None:
+    """Error heatmap of mp-temp and the residuals of its lookup model (docs/lookup.md)."""
+    from sactk.analysis.lut import LookupModel, holdout_split
+    from sactk.analysis.plots import plot_error_heatmap, plot_residuals
+
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        run_sweep(load_spec(preset="mp-temp"), tmp / "r")
+        df = read_results(tmp / "r")
+        train, test = holdout_split(df, 0.2, 0)
+        model = LookupModel().fit(train)
+        model.validate(test, "0.2 of the input vectors held out (seed 0)")
+        plot_error_heatmap(df, tmp)
+        plot_residuals(model, test, tmp)
+        for name in ("error_heatmap", "model_residuals"):
+            shutil.copy(tmp / f"{name}.png", IMG / f"mp_{name}.png")
+    finally:
+        shutil.rmtree(tmp)
+
+
 if __name__ == "__main__":
     IMG.mkdir(exist_ok=True)
     model_curves()
     mp_figures()
     engine_figures()
     cell_figures()
+    lookup_figures()
     print("figures written to", IMG)
