@@ -247,7 +247,7 @@ def ngspice_roundtrip(
     out = np.full(len(u), np.nan)
     for temp in np.unique(temp_c):
         idx = np.nonzero(temp_c == temp)[0]
-        lines = [f"* sactk round trip of {name}", f".include {sub_path.resolve()}"]
+        lines = [f"* sactk round trip of {name}", f'.include "{sub_path.resolve()}"']
         for n, i in enumerate(idx):
             src = (
                 f"iin{n} 0 in{n} dc {_g(u[i])}"
