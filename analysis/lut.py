@@ -41,7 +41,7 @@ from sactk.errors import ModelError, SpecError
 
 FORMAT = "sactk-model/1"
 _ARRAYS = ("table", "u_knots", "log_bias", "temp_c", "corners", "chips", "chip_ids")
-_ARRAYS_OPT = ("chip_mean", "chip_basis")
+_ARRAYS_OPT = ("chip_mean", "chip_basis", "power_w")
 
 
 # -- interpolation core ------------------------------------------------------------------
@@ -347,11 +347,48 @@ class LookupModel:
         if len(self.chip_ids_) >= 2:
             self.chip_mean_, self.chip_basis_ = _pca(self.chips_, self.chip_variance)
         self.table_ = stack[0] if ids else np.asarray(self.chip_mean_)
+        self.power_w_ = self._power_table(rows, chip)
         self.meta_: dict[str, Any] = {"fit_points": len(rows)}
         self.info_: dict[str, Any] = {}
         return self
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _power_table(self, rows: Any, chip: np.ndarray) -> np.ndarray | None:
+        """Mean supply power (W) per (corner, temp, bias) over the nominal (else all) rows."""
+        if "power_w" not in rows.columns:
+            return None
+        use = rows[chip < 0] if (chip < 0).any() else rows
+        mean = use.groupby(["corner", "temp_c", "bias_a"])["power_w"].mean()
+        out = np.full((len(self.corners_), len(self.temp_c_), len(self.log_bias_)), np.nan)
+        for (corner, temp, bias), v in mean.items():
+            out[
+                int(np.searchsorted(self.corners_, corner)),
+                int(np.searchsorted(self.temp_c_, temp)),
+                int(np.searchsorted(self.log_bias_, np.log10(bias))),
+            ] = v
+        return None if np.isnan(out).any() else out
+
+    def power_w(self, bias_a: Any, temp_c: Any, corner: str | None = None) -> np.ndarray:
+        """Mean static supply power of one cell (W) at operating points, interpolated like
+        the table (power / bias in log10 bias and temperature), clamped to the fitted range."""
+        self._check()
+        if self.power_w_ is None:
+            raise ModelError("power_w: the fitted results had no power_w column")
+        b, t = np.broadcast_arrays(np.asarray(bias_a, float), np.asarray(temp_c, float))
+        k = self._corner_index(corner)
+        per_bias = self.power_w_[k] / (10**self.log_bias_)[None, :]
+        y = interp_planes(
+            per_bias[None, :, :, None],
+            self.temp_c_,
+            self.log_bias_,
+            np.zeros(1),
+            0,
+            t.ravel(),
+            np.log10(b.ravel()),
+            np.zeros(b.size),
+        )
+        return (y * b.ravel()).reshape(b.shape)
 
     def _u(self, df: Any) -> np.ndarray:
         u = df[self.coordinate_].to_numpy(float)
@@ -590,6 +627,8 @@ class LookupModel:
             "chips": self.chips_,
             "chip_ids": self.chip_ids_,
         }
+        if self.power_w_ is not None:
+            arrays["power_w"] = self.power_w_
         if self.chip_mean_ is not None:
             arrays["chip_mean"] = self.chip_mean_
             arrays["chip_basis"] = self.chip_basis_
@@ -695,6 +734,7 @@ class LookupModel:
         m.chip_ids_ = arr["chip_ids"]
         m.chip_mean_ = arr.get("chip_mean")
         m.chip_basis_ = arr.get("chip_basis")
+        m.power_w_ = arr.get("power_w")
         want = (len(m.corners_), len(m.temp_c_), len(m.log_bias_), len(m.u_knots_))
         if m.table_.shape != want or m.chips_.shape[1:] != want:
             raise ModelError(f"{npath}: table shape {m.table_.shape} does not match its axes")

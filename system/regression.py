@@ -1,0 +1,214 @@
+"""The S-AC bias-scaling experiment: regression on characterized circuits.
+
+A hidden layer of S-AC neurons with fixed random weights (the chip) maps the inputs to
+activations computed through the cells' lookup models at one operating point; a linear
+readout turns them into the prediction. Two ways to get the readout:
+
+* **hardware in the loop** (``r2_*``): ridge regression on the activations of *that chip* at
+  *that* operating point, as a chip calibrated in the field would be; scored on held-out data;
+* **trained in floating point** (``r2_float_*``): ridge regression on the ideal network's
+  activations (the cells' ideal() functions), then run on each chip without calibration;
+  the gap is what mismatch and circuit error cost.
+
+Energy and speed come from the characterization: the layer's static power is the lookup
+models' mean supply power per cell at the operating point, an inference takes two settling
+times (inner product, then activation; the MP step response of the timing table, log-log
+interpolated in bias), so energy_j = power_w x 2 settle_s and throughput_hz = 1 / (2
+settle_s). The digital readout is not counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sactk.errors import SpecError
+from sactk.system.datasets import Dataset
+from sactk.system.sac import Chips, SACHiddenLayer
+
+INPUT_RATIO = 0.4
+"""Inputs and weights span +-0.4 gamma: |w| + |x| <= 0.8 < c = 1 gamma, the inner-product
+encoding's limit, as in the inner-product presets."""
+
+
+@dataclass(frozen=True)
+class Models:
+    ip: Any
+    act: Any
+    timing: Any | None
+    """DataFrame with bias_a and settle_s (temp_c optional), or None."""
+    source: dict[str, str]
+
+
+def load_models(folder: str | Path, activation: str = "tanh") -> Models:
+    """The models `sactk demo` fits: FOLDER/inner_product.*, FOLDER/<activation>.* and
+    FOLDER/timing.csv (settling time against bias)."""
+    import pandas as pd
+
+    from sactk.analysis.lut import LookupModel
+
+    f = Path(folder)
+    out = {}
+    for name in ("inner_product", activation):
+        if not (f / f"{name}.json").is_file():
+            raise SpecError(
+                f"--model {f}: no {name} model ({f / name}.json); run `sactk demo`, or "
+                f"`sactk fit RESULTS --out {f / name}` on a {name} sweep with Monte Carlo"
+            )
+        out[name] = LookupModel.load(f / name)
+    timing = None
+    if (f / "timing.csv").is_file():
+        timing = pd.read_csv(f / "timing.csv")
+        if not {"bias_a", "settle_s"} <= set(timing.columns):
+            raise SpecError(f"{f / 'timing.csv'}: needs columns bias_a and settle_s")
+    return Models(
+        out["inner_product"],
+        out[activation],
+        timing,
+        {k: str(f / k) for k in out}
+        | {"timing": str(f / "timing.csv") if timing is not None else ""},
+    )
+
+
+def settle_s(timing: Any, bias_a: float, temp_c: float) -> float:
+    """Settling time at ``bias_a``: log-log interpolation over the timing table's biases
+    (at the nearest tabulated temperature)."""
+    if timing is None or timing.empty:
+        return float("nan")
+    t = timing
+    if "temp_c" in t.columns:
+        near = t["temp_c"].iloc[int(np.argmin(np.abs(t["temp_c"].to_numpy() - temp_c)))]
+        t = t[t["temp_c"] == near]
+    t = t.sort_values("bias_a")
+    lb = np.log10(t["bias_a"].to_numpy(float))
+    ls = np.log10(t["settle_s"].to_numpy(float))
+    return float(10 ** np.interp(np.log10(bias_a), lb, ls))
+
+
+def scale_features(X: np.ndarray, train: np.ndarray) -> np.ndarray:
+    """Min-max scale every feature to +-INPUT_RATIO gamma on the training rows (clipped)."""
+    lo = X[train].min(axis=0)
+    hi = X[train].max(axis=0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    z = (X - lo) / span * 2.0 - 1.0
+    return np.clip(z, -1.0, 1.0) * INPUT_RATIO
+
+
+def ridge(H: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
+    """Ridge readout with intercept for a stack of feature matrices: H (C, S, F), y (S,)
+    -> (C, F + 1). The penalty is relative to the mean feature power."""
+    c, s, f = H.shape
+    A = np.concatenate([H, np.ones((c, s, 1))], axis=-1)
+    ata = np.einsum("csi,csj->cij", A, A)
+    scale = np.trace(ata, axis1=1, axis2=2) / (f + 1)
+    reg = lam * scale[:, None, None] * np.eye(f + 1)[None]
+    reg[:, -1, -1] = 0.0  # the intercept is not penalized
+    aty = np.einsum("csi,s->ci", A, y)
+    return np.linalg.solve(ata + reg, aty[..., None])[..., 0]
+
+
+def predict(H: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """(C, S, F) features, (C or 1, F + 1) readouts -> (C, S)."""
+    return np.einsum("csf,cf->cs", H, beta[..., :-1]) + beta[..., -1:]
+
+
+def r2_rmse(y: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """R2 and RMSE of every row of ``pred`` (C, S) against ``y`` (S,)."""
+    res = pred - y[None]
+    ss = np.sum((y - y.mean()) ** 2)
+    return 1.0 - np.sum(res**2, axis=1) / ss, np.sqrt(np.mean(res**2, axis=1))
+
+
+def run(
+    ds: Dataset,
+    models: Models,
+    hidden: int = 64,
+    chips: int = 5,
+    seed: int = 0,
+    biases: list[float] | None = None,
+    temps: list[float] | None = None,
+    corner: str | None = None,
+    gain: float = 4.0,
+    lam: float = 1e-6,
+    test_fraction: float = 0.3,
+    quantize_bits: int = 0,
+    progress: Any = None,
+) -> tuple[Any, dict[str, Any]]:
+    """The experiment over operating points. Returns (rows DataFrame, details for plots)."""
+    import pandas as pd
+
+    if hidden < 1 or chips < 1:
+        raise SpecError("--hidden and --chips must be at least 1")
+    # its own stream: the synthetic data sets draw x from default_rng(seed), and a split
+    # from the same stream would select x by value
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5AC]))
+    n = len(ds.y)
+    test = rng.random(n) < test_fraction
+    train = ~test
+    if train.sum() < 5 or test.sum() < 5:
+        raise SpecError(f"data: {n} rows are too few to split into training and test sets")
+    X = scale_features(ds.X, train)
+    W = rng.uniform(-INPUT_RATIO, INPUT_RATIO, (hidden, X.shape[1] + 1))
+    if quantize_bits:
+        from sactk.circuits.cmem import Params as MemParams
+
+        mp_ = MemParams(bits=quantize_bits)
+        W = quantize_to_law_checked(W, mp_.bits, mp_.exp_bits)
+    Xb = np.column_stack([X, np.full(n, INPUT_RATIO)])  # a constant input: the neuron's bias
+    layer = SACHiddenLayer(models.ip, models.act, W, gain=gain)
+    u = layer.ideal_ip(Xb)
+    # the floating-point network: ideal cells, readout fitted once
+    h_ideal = layer.ideal(Xb)[None]
+    beta_float = ridge(h_ideal[:, train], ds.y[train], lam)
+    r2_ideal, rmse_ideal = r2_rmse(ds.y[test], predict(h_ideal[:, test], beta_float))
+    chip_set: Chips = layer.sample_chips(chips, seed)
+    biases = biases or [float(10**v) for v in models.ip.log_bias_]
+    temps = temps or [float(t) for t in models.ip.temp_c_]
+    rows = []
+    curves: dict[tuple[float, float], np.ndarray] = {}
+    total = len(biases) * len(temps)
+    for i, (temp, bias) in enumerate((t, b) for t in temps for b in biases):
+        h, clipped = layer.forward(Xb, bias, temp, corner, chip_set, ideal_ip=u)
+        beta = ridge(h[:, train], ds.y[train], lam)
+        r2, rmse = r2_rmse(ds.y[test], predict(h[:, test], beta))
+        r2f, rmsef = r2_rmse(ds.y[test], predict(h[:, test], beta_float))
+        curves[(temp, bias)] = predict(h, beta)
+        ts = settle_s(models.timing, bias, temp)
+        power = layer.power_w(bias, temp, corner)
+        rows.append(
+            {
+                "bias_a": bias,
+                "temp_c": temp,
+                "chips": chips,
+                "r2_mean": float(r2.mean()),
+                "r2_std": float(r2.std()),
+                "r2_min": float(r2.min()),
+                "rmse_mean": float(rmse.mean()),
+                "rmse_std": float(rmse.std()),
+                "r2_float_mean": float(r2f.mean()),
+                "r2_float_std": float(r2f.std()),
+                "rmse_float_mean": float(rmsef.mean()),
+                "r2_ideal": float(r2_ideal[0]),
+                "rmse_ideal": float(rmse_ideal[0]),
+                "clipped_frac": clipped,
+                "power_w": power,
+                "settle_s": 2.0 * ts,
+                "energy_j": power * 2.0 * ts,
+                "throughput_hz": 1.0 / (2.0 * ts) if ts == ts else float("nan"),
+            }
+        )
+        if progress is not None:
+            progress(i + 1, total)
+    details = {"X": ds.X, "y": ds.y, "test": test, "curves": curves, "weights": W}
+    return pd.DataFrame(rows), details
+
+
+def quantize_to_law_checked(w: np.ndarray, bits: int, exp_bits: int) -> np.ndarray:
+    from sactk.system.sac import quantize_to_law
+
+    if not 2 <= bits <= 12:
+        raise SpecError(f"--quantize-bits {bits}: use 2 to 12 (0 turns quantization off)")
+    return quantize_to_law(w, bits, exp_bits, INPUT_RATIO)

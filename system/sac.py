@@ -1,0 +1,182 @@
+"""Vectorized S-AC network layers built from fitted lookup models.
+
+A hidden neuron of shape-based analog computing (S-AC) is an MP inner product followed by a
+shape cell (docs/cells.md):
+
+    h_j = act( gain * sum_b IP_b(x_b, w_jb) )
+
+where the D inputs are split into blocks of the inner-product cell's N inputs (each block is
+its own circuit; their differential output currents add on a wire), ``gain`` is the current
+mirror ratio between the two stages, and ``act`` is the tanh (or sigmoid, relu) cell. Inputs
+and weights are in units of the bias current gamma, within the inner product's encoding
+(|w| + |x| <= c). Outputs are normalized: h / bias_a.
+
+Every cell instance goes through its lookup model at the operating point (bias, temperature,
+corner); with chips, each instance of each chip has its own table, drawn from the models'
+statistical mismatch model. Evaluation is one NumPy pass over (chips, samples, neurons,
+blocks): no Python loop over any of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sactk.errors import SpecError
+
+
+def quantize_to_law(w: np.ndarray, bits: int, exp_bits: int, w_max: float) -> np.ndarray:
+    """Weights stored as (sign, code) in the compressive memory: the magnitude becomes the
+    nearest current of the memory's code-to-current law (circuits/cmem.py), scaled so the
+    largest code gives ``w_max``."""
+    from sactk.circuits.cmem import law_units
+
+    levels = law_units(np.arange(2**bits), bits, exp_bits).astype(float)
+    levels *= w_max / levels[-1]
+    mag = np.abs(np.asarray(w, float))
+    idx = np.clip(np.searchsorted(levels, mag), 1, len(levels) - 1)
+    lower = levels[idx - 1]
+    upper = levels[idx]
+    q = np.where(mag - lower <= upper - mag, lower, upper)
+    return np.sign(w) * q
+
+
+@dataclass
+class Chips:
+    """Per-instance tables of one or more chips: ``ip`` (C*H*B, ...) and ``act`` (C*H, ...)."""
+
+    n: int
+    ip: np.ndarray | None
+    act: np.ndarray | None
+    seed: int | None
+
+
+class SACHiddenLayer:
+    """A layer of S-AC neurons on lookup models (see the module docstring).
+
+    Parameters: ``ip_model``/``act_model`` fitted LookupModels of the inner-product and shape
+    cells; ``weights`` (H, D) in gamma; ``gain`` the mirror ratio; ``n_inputs`` the inner
+    product cell's N (default: from the model's results, else 4).
+    """
+
+    def __init__(
+        self,
+        ip_model: Any,
+        act_model: Any,
+        weights: np.ndarray,
+        gain: float = 4.0,
+        n_inputs: int | None = None,
+        c_ratio: float = 1.0,
+    ) -> None:
+        if ip_model.cell_ != "inner_product":
+            raise SpecError(f"model: expected an inner_product model, got {ip_model.cell_!r}")
+        if act_model.cell_ not in ("tanh", "sigmoid", "relu"):
+            raise SpecError(f"model: expected a shape-cell model, got {act_model.cell_!r}")
+        self.ip = ip_model
+        self.act = act_model
+        self.w = np.asarray(weights, float)
+        self.gain = float(gain)
+        spec_n = (getattr(ip_model, "info_", {}) or {}).get("spec", {}) or {}
+        self.n = int(n_inputs or spec_n.get("cell", {}).get("n_inputs") or 4)
+        self.c_ratio = c_ratio
+        h, d = self.w.shape
+        self.blocks = -(-d // self.n)
+        self.hidden = h
+
+    # -- the ideal network (floating point, no circuit) --------------------------------------
+
+    def _blocks(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        s, d = X.shape
+        if d != self.w.shape[1]:
+            raise SpecError(f"layer: inputs have {d} features, weights {self.w.shape[1]}")
+        width = self.blocks * self.n
+        xp = np.zeros((s, width))
+        xp[:, :d] = X
+        wp = np.zeros((self.hidden, width))
+        wp[:, :d] = self.w
+        return xp.reshape(s, 1, self.blocks, self.n), wp.reshape(
+            1, self.hidden, self.blocks, self.n
+        )
+
+    def ideal_ip(self, X: np.ndarray) -> np.ndarray:
+        """(S, H, B) ideal inner-product outputs, in gamma (inner.ideal, exact MP)."""
+        from sactk.circuits.inner import ideal
+
+        xb, wb = self._blocks(np.asarray(X, float))
+        shape = (xb.shape[0], self.hidden, self.blocks, self.n)
+        return np.asarray(ideal(np.broadcast_to(xb, shape), np.broadcast_to(wb, shape), 1.0))
+
+    def ideal(self, X: np.ndarray) -> np.ndarray:
+        """(S, H) activations of the ideal network (cells' ideal() functions), in gamma."""
+        from sactk.circuits import shape
+
+        z = self.gain * self.ideal_ip(X).sum(axis=-1)
+        p = shape.Params(shape=self.act.cell_)
+        lo, hi = p.x_range()
+        return np.asarray(shape.ideal(np.clip(z, lo, hi), 1.0, p))
+
+    # -- the circuit, through the lookup models ----------------------------------------------
+
+    def sample_chips(self, n: int, seed: int) -> Chips:
+        """``n`` chips: every inner-product block and activation cell of every neuron gets
+        its own table from the models' statistical mismatch model (seeded)."""
+        ip = self.ip.sample_chips(n * self.hidden * self.blocks, seed)
+        act = self.act.sample_chips(n * self.hidden, seed + 1_000_003)
+        return Chips(n, ip, act, seed)
+
+    def forward(
+        self,
+        X: np.ndarray,
+        bias_a: float,
+        temp_c: float,
+        corner: str | None = None,
+        chips: Chips | None = None,
+        ideal_ip: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, float]:
+        """(C, S, H) normalized activations h / bias_a, and the fraction of activation
+        inputs clamped to the shape cell's characterized range. ``chips=None``: the nominal
+        circuit (C = 1). ``ideal_ip`` reuses :meth:`ideal_ip` of the same X."""
+        u = self.ideal_ip(X) if ideal_ip is None else ideal_ip  # (S, H, B), gamma
+        s, h, b = u.shape
+        c = 1 if chips is None else chips.n
+        if chips is None:
+            y_ip = self.ip.evaluate(u * bias_a, bias_a, temp_c, corner=corner, clamp=True)
+            y_ip = y_ip[None]
+        else:
+            plane = (np.arange(c)[:, None, None, None] * h + np.arange(h)[None, None, :, None]) * b
+            plane = plane + np.arange(b)[None, None, None, :]
+            uu = np.broadcast_to(u[None], (c, s, h, b))
+            y_ip = self.ip.evaluate(
+                uu * bias_a,
+                bias_a,
+                temp_c,
+                corner=corner,
+                chip=np.broadcast_to(plane, uu.shape),
+                chips=chips.ip,
+                clamp=True,
+            )
+        z = self.gain * y_ip.sum(axis=-1) / bias_a  # (C, S, H), gamma
+        lo, hi = self.act.u_knots_[0], self.act.u_knots_[-1]
+        clipped = float(np.mean((z < lo) | (z > hi)))
+        if chips is None:
+            a = self.act.evaluate(z * bias_a, bias_a, temp_c, corner=corner, clamp=True)
+        else:
+            plane = np.arange(c)[:, None, None] * h + np.arange(h)[None, None, :]
+            a = self.act.evaluate(
+                z * bias_a,
+                bias_a,
+                temp_c,
+                corner=corner,
+                chip=np.broadcast_to(plane, z.shape),
+                chips=chips.act,
+                clamp=True,
+            )
+        return a / bias_a, clipped
+
+    def power_w(self, bias_a: float, temp_c: float, corner: str | None = None) -> float:
+        """Static supply power of the layer: H neurons x (B inner products + 1 activation)."""
+        p_ip = float(self.ip.power_w(bias_a, temp_c, corner))
+        p_act = float(self.act.power_w(bias_a, temp_c, corner))
+        return self.hidden * (self.blocks * p_ip + p_act)
