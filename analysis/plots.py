@@ -444,3 +444,101 @@ def plot_all(df: Any, outdir: str | Path) -> list[Path]:
     for f in (plot_monte_carlo, plot_area, plot_speed_power):
         paths += f(df, out)
     return paths
+
+
+def plot_regression(rows: Any, outdir: Path, title: str = "") -> list[Path]:
+    """The bias-scaling experiment (``sactk regress``): unexplained variance 1 - R2 against
+    bias and against energy per inference (hardware-in-the-loop readout and the
+    floating-point readout run on the chips, mean and spread over chips, one line per
+    temperature), and throughput against power."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.use("Agg")
+    outdir.mkdir(parents=True, exist_ok=True)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(1, 3, figsize=(12.5, 3.6))
+        for t, g in rows.groupby("temp_c"):
+            g = g.sort_values("bias_a")
+            b = g["bias_a"].to_numpy()
+            hil = 1.0 - g["r2_mean"].to_numpy()
+            (line,) = ax[0].loglog(b, hil, "o-", label=f"{t:g} C, readout fitted on chip")
+            ax[0].fill_between(
+                b,
+                np.maximum(hil - g["r2_std"], 1e-9),
+                hil + g["r2_std"],
+                color=line.get_color(),
+                alpha=0.2,
+            )
+            ax[0].loglog(
+                b,
+                1.0 - g["r2_float_mean"],
+                "s:",
+                color=line.get_color(),
+                ms=3,
+                label=f"{t:g} C, float readout on chip",
+            )
+            ax[0].loglog(
+                b,
+                1.0 - g["r2_float_nominal"],
+                "^--",
+                color=line.get_color(),
+                ms=3,
+                lw=0.8,
+                label=f"{t:g} C, float readout, no mismatch",
+            )
+            ax[1].loglog(g["energy_j"], hil, "o-", color=line.get_color(), label=f"{t:g} C")
+            ax[2].loglog(
+                g["power_w"], g["throughput_hz"], "o-", color=line.get_color(), label=f"{t:g} C"
+            )
+            for x, y, bb in zip(g["power_w"], g["throughput_hz"], b, strict=True):
+                ax[2].annotate(
+                    _si(bb, "A"), (x, y), fontsize=6, xytext=(3, -8), textcoords="offset points"
+                )
+        ideal = 1.0 - float(rows["r2_ideal"].iloc[0])
+        ax[0].axhline(ideal, color="k", ls="--", lw=1, label="ideal cells (float)")
+        ax[0].axhline(0.05, color="r", ls=":", lw=1, label="R2 = 0.95")
+        ax[0].set(xlabel="bias_a (A)", ylabel="1 - R2 on test data (mean over chips)")
+        ax[1].set(xlabel="energy_j per inference (J)", ylabel="1 - R2, readout fitted on chip")
+        ax[2].set(xlabel="power_w of the hidden layer (W)", ylabel="throughput_hz (inferences/s)")
+        for a in ax:
+            a.legend(fontsize=6)
+        fig.suptitle(title or "S-AC regression against bias")
+        fig.tight_layout()
+        return _save(fig, outdir, "regression")
+
+
+def plot_regression_fit(details: Any, rows: Any, outdir: Path, title: str = "") -> list[Path]:
+    """For a 1-D data set: the target and the chips' predictions at the lowest and highest
+    bias (27 C, or the temperature nearest to it)."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.use("Agg")
+    X, y, curves = details["X"], details["y"], details["curves"]
+    if X.shape[1] != 1:
+        return []
+    temps = sorted({t for t, _ in curves})
+    t = min(temps, key=lambda v: abs(v - 27.0))
+    biases = sorted(b for tt, b in curves if tt == t)
+    order = np.argsort(X[:, 0])
+    test = details["test"][order]
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+        for ax, b in zip(axes, (biases[0], biases[-1]), strict=True):
+            pred = curves[(t, b)][:, order]
+            ax.plot(X[order, 0], y[order], "k-", lw=2, label="target")
+            for c in range(pred.shape[0]):
+                ax.plot(X[order, 0], pred[c], lw=0.8, label="chips" if c == 0 else None)
+            ax.plot(X[order, 0][test], y[order][test], "k.", ms=3, label="test points")
+            r = rows[(rows["temp_c"] == t) & (rows["bias_a"] == b)].iloc[0]
+            ax.set(
+                xlabel="x",
+                title=f"bias {_si(b, 'A')}, {t:g} C: R2 {r['r2_mean']:.4f} "
+                f"(mean of {int(r['chips'])} chips)",
+            )
+            ax.legend()
+        axes[0].set_ylabel("y")
+        fig.suptitle(title or "S-AC regression: hardware-in-the-loop readout")
+        fig.tight_layout()
+        return _save(fig, outdir, "regression_fit")

@@ -131,8 +131,24 @@ def _model_section(model_path: Path, plot_dir: Path) -> list[str]:
     return parts
 
 
+def _extra_section(title: str, folder: Path) -> list[str]:
+    """A folder of a system experiment: its summary.csv as a table and its PNG plots."""
+    import pandas as pd
+
+    parts = [f"<h2>{html.escape(title)}</h2>"]
+    if (folder / "summary.csv").is_file():
+        parts.append(_table(pd.read_csv(folder / "summary.csv")))
+    for p in sorted(folder.glob("*.png")):
+        parts.append(_img(p, f"{folder.name}: "))
+    return parts
+
+
 def write_report(
-    results: list[Path], out: Path, models: list[Path] | None = None, title: str = ""
+    results: list[Path],
+    out: Path,
+    models: list[Path] | None = None,
+    title: str = "",
+    extra: list[tuple[str, Path]] | None = None,
 ) -> Path:
     """Write the report of ``results`` directories (and lookup ``models``) to ``out``."""
     import sactk
@@ -149,6 +165,8 @@ def write_report(
             body += _results_section(Path(r), Path(tmp))
         for m in models or []:
             body += _model_section(Path(m), Path(tmp) / "models")
+        for name, folder in extra or []:
+            body += _extra_section(name, Path(folder))
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"

@@ -337,6 +337,135 @@ def report(
     typer.echo(str(write_report(results, out, model or [])))
 
 
+@app.command()
+def regress(
+    out: Annotated[Path, typer.Option(help="Folder for summary.json, summary.csv and plots.")],
+    dataset: Annotated[
+        str | None, typer.Option(help="Built-in data: sinc, surface or diabetes.")
+    ] = None,
+    data: Annotated[Path | None, typer.Option(help="A CSV with a header row.")] = None,
+    target: Annotated[str | None, typer.Option(help="The CSV's target column.")] = None,
+    hidden: Annotated[int, typer.Option(min=1, max=4096, help="Hidden S-AC neurons.")] = 64,
+    model: Annotated[
+        Path,
+        typer.Option(
+            help="Folder with inner_product and tanh lookup models and timing.csv "
+            "(what `sactk demo` writes to demo-out/models)."
+        ),
+    ] = Path("demo-out/models"),
+    chips: Annotated[int, typer.Option(min=1, max=1000, help="Monte Carlo chips.")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of weights, split and chips.")] = 0,
+    gain: Annotated[
+        float, typer.Option(min=0.1, max=100.0, help="Mirror gain between inner product and tanh.")
+    ] = 4.0,
+    ridge_lambda: Annotated[
+        float, typer.Option("--ridge", min=0.0, help="Ridge penalty (relative).")
+    ] = 1e-4,
+    quantize_bits: Annotated[
+        int,
+        typer.Option(help="Store weights through the compressive memory's law (bits; 0: off)."),
+    ] = 0,
+) -> None:
+    """S-AC regression across bias, temperature and chips on characterized lookup models:
+    R2 and RMSE (mean and spread over chips), energy per inference and throughput."""
+    from sactk.errors import SpecError
+    from sactk.system.datasets import load_csv, load_dataset
+    from sactk.system.regression import load_models
+
+    if data is not None and dataset is not None:
+        raise SpecError("regress: give --dataset or --data, not both")
+    if data is not None:
+        if not target:
+            raise SpecError("--target: name the CSV's target column (--target COLUMN)")
+        ds = load_csv(data, target)
+    else:
+        if target:
+            raise SpecError("--target applies to --data FILE.csv only")
+        ds = load_dataset(dataset or "sinc", seed=seed)
+    summary = regress_run(
+        ds, load_models(model), out, hidden, chips, seed, gain, ridge_lambda, quantize_bits
+    )
+    cols = [
+        "bias_a",
+        "temp_c",
+        "r2_mean",
+        "r2_std",
+        "r2_float_mean",
+        "rmse_mean",
+        "energy_j",
+        "throughput_hz",
+    ]
+    typer.echo(summary[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    typer.echo(f"summary: {out / 'summary.json'}, plots: {out}")
+
+
+def regress_run(
+    ds: Any,
+    models: Any,
+    out: Path,
+    hidden: int,
+    chips: int,
+    seed: int,
+    gain: float,
+    ridge_lambda: float,
+    quantize_bits: int,
+) -> Any:
+    """Run the experiment, write summary.json, summary.csv and the plots; return the rows."""
+    import hashlib
+
+    from sactk.analysis.plots import plot_regression, plot_regression_fit
+    from sactk.sweeps.store import _atomic_write_bytes, tool_versions
+    from sactk.system.regression import run
+
+    typer.echo(
+        f"{ds.description}: {len(ds.y)} rows, {len(ds.features)} features; "
+        f"{hidden} hidden S-AC neurons x {chips} chips"
+    )
+    rows, details = run(
+        ds,
+        models,
+        hidden=hidden,
+        chips=chips,
+        seed=seed,
+        gain=gain,
+        lam=ridge_lambda,
+        quantize_bits=quantize_bits,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    model_info = {}
+    for k, v in models.source.items():
+        p = Path(v + ".npz") if k != "timing" else Path(v)
+        model_info[k] = {
+            "path": v,
+            "sha256": hashlib.sha256(p.read_bytes()).hexdigest() if v and p.is_file() else "",
+        }
+    doc = {
+        "dataset": {
+            "name": ds.name,
+            "description": ds.description,
+            "rows": len(ds.y),
+            "features": list(ds.features),
+            "target": ds.target,
+            **ds.meta,
+        },
+        "hidden": hidden,
+        "chips": chips,
+        "seed": seed,
+        "gain": gain,
+        "ridge": ridge_lambda,
+        "quantize_bits": quantize_bits,
+        "models": model_info,
+        "versions": tool_versions(),
+        "rows": rows.to_dict(orient="records"),
+    }
+    _atomic_write_bytes(out / "summary.json", (json.dumps(doc, indent=1) + "\n").encode())
+    rows.to_csv(out / "summary.csv", index=False)
+    title = f"S-AC regression on {ds.name}: {hidden} neurons, {chips} chips"
+    plot_regression(rows, out, title)
+    plot_regression_fit(details, rows, out, title)
+    return rows
+
+
 def characterize(results: Path, plots_dir: Path) -> dict[str, Any]:
     """Accuracy and collapse tables of a results directory, plus its plots."""
     from sactk.analysis import metrics
@@ -363,17 +492,19 @@ def demo(
     jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
 ) -> None:
     """The main job end to end on c180: MP sweeps across bias, temperature and mismatch chips,
-    the step response, plots, a fitted lookup model with its exports, and an HTML report."""
+    the step response, plots, lookup models with exports, the S-AC regression experiment
+    and an HTML report."""
     import pandas as pd
 
     from sactk.sweeps.spec import load_spec
 
     out.mkdir(parents=True, exist_ok=True)
+    failed = 0
     spec = load_spec(preset="mp-temp")
-    typer.echo("1/6 sweeping the 4-input MP cell: 7 bias currents x 3 temperatures on c180 ...")
+    typer.echo("1/7 sweeping the 4-input MP cell: 7 bias currents x 3 temperatures on c180 ...")
     summary = _sweep_with_progress(spec, out / "mp-sweep", jobs, False)
     _print_summary(summary)
-    typer.echo("2/6 error against ideal(), bias collapse and plots ...")
+    typer.echo("2/7 error against ideal(), bias collapse and plots ...")
     figures = characterize(out / "mp-sweep", out / "plots")
     acc = pd.DataFrame(figures["accuracy"])
     typer.echo("\nmax |error| against ideal(), % of the largest input (RMS in summary.csv):")
@@ -388,7 +519,7 @@ def demo(
         )
 
     mc, spread = _demo_step(
-        "3/6 mismatch: 200 Pelgrom chips x 3 biases x 3 temperatures (mp-mc)",
+        "3/7 mismatch: 200 Pelgrom chips x 3 biases x 3 temperatures (mp-mc)",
         "mp-mc",
         out,
         jobs,
@@ -398,7 +529,7 @@ def demo(
         "(% of largest input), median and 90th percentile:",
     )
     tr, sp = _demo_step(
-        "4/6 step response: settling time, power, energy per operation (mp-tran)",
+        "4/7 step response: settling time, power, energy per operation (mp-tran)",
         "mp-tran",
         out,
         jobs,
@@ -411,9 +542,7 @@ def demo(
     acc.to_csv(out / "summary.csv", index=False)
     spread.to_csv(out / "mc_spread.csv", index=False)
     sp.to_csv(out / "speed_power.csv", index=False)
-    typer.echo(
-        "\n5/6 lookup model of the MP cell (20 % of the vectors held out) and its exports ..."
-    )
+    typer.echo("\n5/7 lookup models: the MP cell (20 % of the vectors held out), exports ...")
     from sactk.analysis.export import export
 
     model, mpath = fit_model(out / "mp-sweep", out / "models" / "mp")
@@ -425,19 +554,46 @@ def demo(
     for fmt, dest in (("ngspice", "mp.sub"), ("verilog-a", "verilog-a"), ("csv", "mp.csv")):
         export(model, fmt, out / "models" / dest)
     figures["model_validation"] = v
+    models = [mpath]
+    for preset, name in (("inner-product-mc", "inner_product"), ("shape-tanh-mc", "tanh")):
+        typer.echo(f"{preset}: an S-AC neuron's cells, nominal and 20 mismatch chips ...")
+        s_ = _sweep_with_progress(load_spec(preset=preset), out / preset, jobs, False)
+        failed += s_.failed_points
+        m_, p_ = fit_model(out / preset, out / "models" / name)
+        vv = m_.meta_["validation"]
+        typer.echo(
+            f"{p_}: held-out max |error| {100 * vv['max_err_fs']:.3f} % of full scale; "
+            f"per-chip tables RMS {100 * vv['chips']['rms_err_fs']:.2f} %"
+        )
+        figures[f"{name}_model_validation"] = vv
+        models.append(p_)
+    # settling time against bias (MP step response): the regression's energy and throughput
+    sp[["temp_c", "bias_a", "settle_s"]].to_csv(out / "models" / "timing.csv", index=False)
+
+    typer.echo("\n6/7 S-AC regression on sinc(3x): 64 neurons, 5 chips, every bias and temperature")
+    from sactk.system.datasets import load_dataset
+    from sactk.system.regression import load_models
+
+    rows = regress_run(
+        load_dataset("sinc"), load_models(out / "models"), out / "regress", 64, 5, 0, 4.0, 1e-4, 0
+    )
+    shown = ["bias_a", "temp_c", "r2_mean", "r2_std", "r2_float_mean", "energy_j", "throughput_hz"]
+    typer.echo(rows[shown].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    figures["regression"] = rows.to_dict(orient="records")
     (out / "summary.json").write_text(json.dumps(figures, indent=1))
-    typer.echo("\n6/6 HTML report ...")
+    typer.echo("\n7/7 HTML report ...")
     from sactk.analysis.report import write_report
 
     page = write_report(
-        [out / "mp-sweep", out / "mp-mc", out / "mp-tran"],
+        [out / p for p in ("mp-sweep", "mp-mc", "mp-tran", "inner-product-mc", "shape-tanh-mc")],
         out / "report.html",
-        [mpath],
-        title="sactk demo: the MP cell on c180",
+        models,
+        title="sactk demo: S-AC cells on c180, lookup models and the bias-scaling experiment",
+        extra=[("S-AC regression on sinc(3x)", out / "regress")],
     )
     typer.echo(f"report: {page}")
     typer.echo(f"\nplots in {out / 'plots'}, figures in {out / 'summary.json'}")
-    if summary.failed_points or mc.failed_points or tr.failed_points:
+    if summary.failed_points or mc.failed_points or tr.failed_points or failed:
         raise typer.Exit(3)
 
 

@@ -8,7 +8,8 @@ readout turns them into the prediction. Two ways to get the readout:
   *that* operating point, as a chip calibrated in the field would be; scored on held-out data;
 * **trained in floating point** (``r2_float_*``): ridge regression on the ideal network's
   activations (the cells' ideal() functions), then run on each chip without calibration;
-  the gap is what mismatch and circuit error cost.
+  the gap is what mismatch and circuit error cost. ``r2_float_nominal`` runs the same
+  readout on the mismatch-free circuit: the cost of circuit error alone.
 
 Energy and speed come from the characterization: the layer's static power is the lookup
 models' mean supply power per cell at the operating point, an inference takes two settling
@@ -24,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from sactk.errors import SpecError
 from sactk.system.datasets import Dataset
 from sactk.system.sac import Chips, SACHiddenLayer
+
+from sactk.errors import SpecError
 
 INPUT_RATIO = 0.4
 """Inputs and weights span +-0.4 gamma: |w| + |x| <= 0.8 < c = 1 gamma, the inner-product
@@ -47,7 +48,6 @@ def load_models(folder: str | Path, activation: str = "tanh") -> Models:
     """The models `sactk demo` fits: FOLDER/inner_product.*, FOLDER/<activation>.* and
     FOLDER/timing.csv (settling time against bias)."""
     import pandas as pd
-
     from sactk.analysis.lut import LookupModel
 
     f = Path(folder)
@@ -175,6 +175,8 @@ def run(
         beta = ridge(h[:, train], ds.y[train], lam)
         r2, rmse = r2_rmse(ds.y[test], predict(h[:, test], beta))
         r2f, rmsef = r2_rmse(ds.y[test], predict(h[:, test], beta_float))
+        h_nom, _ = layer.forward(Xb, bias, temp, corner, None, ideal_ip=u)
+        r2n, _ = r2_rmse(ds.y[test], predict(h_nom[:, test], beta_float))
         curves[(temp, bias)] = predict(h, beta)
         ts = settle_s(models.timing, bias, temp)
         power = layer.power_w(bias, temp, corner)
@@ -191,6 +193,7 @@ def run(
                 "r2_float_mean": float(r2f.mean()),
                 "r2_float_std": float(r2f.std()),
                 "rmse_float_mean": float(rmsef.mean()),
+                "r2_float_nominal": float(r2n[0]),
                 "r2_ideal": float(r2_ideal[0]),
                 "rmse_ideal": float(rmse_ideal[0]),
                 "clipped_frac": clipped,
