@@ -135,6 +135,39 @@ def _interp(
     clips the table coordinates, else ``check(name, values, axis)`` may raise."""
     at, ab, au = axes
     _, nt, nb, nu = stack.shape
+    if len(bias) == 1 and len(temp_c) == 1 and (nt > 1 or nb > 1) and len(u) > 256:
+        # one operating point: blend its (at most four) temperature x bias rows into one
+        # curve per plane first, then interpolate in u alone (two gathers per point, not 8)
+        lb1 = np.log10(bias) if bias_amps else bias
+        tc1 = temp_c
+        if clamp:
+            lb1 = np.clip(lb1, ab.g[0], ab.g[-1])
+            tc1 = np.clip(tc1, at.g[0], at.g[-1])
+        elif check is not None:
+            check("temp_c", tc1, at.g)
+            check("bias_a", lb1, ab.g)
+        it, ft = at.locate(tc1)
+        ib, fb = ab.locate(lb1)
+        curve = np.zeros((stack.shape[0], nu))
+        for dt, wt in ((0, 1.0 - ft[0]), (1, ft[0])):
+            for db, wb in ((0, 1.0 - fb[0]), (1, fb[0])):
+                if wt * wb != 0.0:
+                    curve += wt * wb * stack[:, it[0] + dt, ib[0] + db, :]
+        one = (_Axis(tc1), _Axis(lb1), au)
+        return _interp(
+            curve[:, None, None, :],
+            one,
+            plane,
+            temp_c,
+            bias,
+            u,
+            bias_amps=bias_amps,
+            per_in=per_in,
+            per_out=per_out,
+            clamp=clamp,
+            check=check,
+            chunk=chunk,
+        )
     flat = np.ascontiguousarray(stack, dtype=np.float64).ravel()
     n = len(u)
     out = np.empty(n)
@@ -142,10 +175,10 @@ def _interp(
     plane_arr = np.asarray(plane, dtype=np.intp)
     for s in range(0, n, chunk):
         e = min(n, s + chunk)
-        b = bias[s:e]
+        b = bias[s:e] if len(bias) > 1 else bias  # a single bias broadcasts
         lb = np.log10(b) if bias_amps else b
         un = u[s:e] / b if per_in else u[s:e]
-        tc = temp_c[s:e]
+        tc = temp_c[s:e] if len(temp_c) > 1 else temp_c
         coords = [("temp_c", tc, at), ("bias_a", lb, ab), ("u", un, au)]
         for k, (name, x, ax) in enumerate(coords):
             if clamp:
@@ -480,11 +513,13 @@ class LookupModel:
         with the points); ``chip=None`` uses the nominal table.
         """
         self._check()
-        u_a, b, t = np.broadcast_arrays(
-            np.asarray(u, float), np.asarray(bias_a, float), np.asarray(temp_c, float)
+        arrs = [np.asarray(a, float) for a in (u, bias_a, temp_c)]
+        shape = np.broadcast_shapes(*(a.shape for a in arrs))
+        # a single bias or temperature stays one value (computed once per chunk, not per point)
+        u_a, b, t = (
+            a.reshape(1) if (a.size == 1 and i) else np.broadcast_to(a, shape).ravel()
+            for i, a in enumerate(arrs)
         )
-        shape = u_a.shape
-        u_a, b, t = u_a.ravel(), b.ravel(), t.ravel()
         if len(b) and not float(b.min()) > 0.0:  # one pass; NaN fails too
             raise ModelError("predict: bias_a must be positive (A)")
         k = self._corner_index(corner)

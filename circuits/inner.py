@@ -91,8 +91,18 @@ def _terms(x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def ideal(x: np.ndarray, w: np.ndarray, gamma: np.ndarray | float) -> np.ndarray:
     """The differential MP output (common mode cancelled), same unit as x and w."""
-    up, un = _terms(np.asarray(x, dtype=float), np.asarray(w, dtype=float))
-    return mp.ideal(up, gamma) - mp.ideal(un, gamma)
+    x = np.moveaxis(np.asarray(x, dtype=float), -1, 0)
+    w = np.moveaxis(np.asarray(w, dtype=float), -1, 0)
+    n = x.shape[0]
+    shape = (2 * n, *np.broadcast_shapes(x.shape[1:], w.shape[1:]))
+    # the same terms as _terms, built contiguous with the inputs first (mp.ideal_first_axis)
+    up = np.empty(shape)
+    np.add(w, x, out=up[:n])
+    np.negative(up[:n], out=up[n:])
+    un = np.empty(shape)
+    np.subtract(w, x, out=un[:n])
+    np.negative(un[:n], out=un[n:])
+    return mp.ideal_first_axis(up, gamma) - mp.ideal_first_axis(un, gamma)
 
 
 def full_scale(params: Params) -> float:

@@ -187,20 +187,46 @@ def params_from_spec(cell: Any, w_um: float | None, l_um: float | None) -> Param
 
 
 def ideal(x: np.ndarray, gamma: np.ndarray | float) -> np.ndarray:
-    """Margin propagation by reverse water-filling.
+    """Margin propagation: x (..., n) inputs, gamma (...) or scalar > 0 -> (...) the z
+    solving sum_i max(x_i - z, 0) = gamma.
 
-    x: (..., n) inputs; gamma: (...) or scalar, > 0 -> (...) the z solving
-    sum_i max(x_i - z, 0) = gamma. With x sorted descending and c_k the sum of the k largest,
-    z = (c_k - gamma) / k for the largest k with x_(k) > (c_k - gamma) / k. The result may be
-    negative (when sum(x) < gamma); the circuit cannot follow it there.
+    Solved by reverse water-filling with an active set (Michelot's algorithm for the
+    projection onto a simplex, Math. Programming 1986): start with every input active, set
+    z = (sum of active - gamma) / count, drop the inputs not above z, repeat until the set
+    stops changing (at most n rounds, usually two or three). It gives the same z as sorting
+    (tests/test_ideal.py checks it against brentq) at a fraction of the cost for large
+    batches. The result may be negative (when sum(x) < gamma); the circuit cannot follow it
+    there.
     """
     x = np.asarray(x, dtype=float)
-    g = np.asarray(gamma, dtype=float)
-    xs = -np.sort(-x, axis=-1)
-    c = np.cumsum(xs, axis=-1)
-    k = np.arange(1, x.shape[-1] + 1, dtype=float)
-    zk = (c - g[..., None]) / k
-    valid = xs > zk
-    n = x.shape[-1]
-    last = n - 1 - np.argmax(valid[..., ::-1], axis=-1)
-    return np.take_along_axis(zk, last[..., None], axis=-1)[..., 0]
+    return ideal_first_axis(np.ascontiguousarray(np.moveaxis(x, -1, 0)), gamma)
+
+
+def ideal_first_axis(xt: np.ndarray, gamma: np.ndarray | float) -> np.ndarray:
+    """:func:`ideal` with the inputs on the first axis, (n, ...): every reduction then adds
+    n contiguous arrays, which NumPy does at memory speed (reducing a short last axis is
+    several times slower)."""
+    n = xt.shape[0]
+    rest = xt.shape[1:]
+    g = np.broadcast_to(np.asarray(gamma, dtype=float), rest).reshape(-1)
+    x2 = xt.reshape(n, -1)
+    out = np.empty(x2.shape[1])
+    step = 8192  # columns per chunk: the working set stays in cache
+    for s in range(0, x2.shape[1], step):
+        out[s : s + step] = _michelot(x2[:, s : s + step], g[s : s + step])
+    return out.reshape(rest)
+
+
+def _michelot(x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Active-set water-filling on (n, m) inputs, m problems at once."""
+    n = x.shape[0]
+    active = np.ones(x.shape, dtype=bool)
+    z = (x.sum(axis=0) - g) / n
+    for _ in range(n):
+        now = x > z
+        if np.array_equal(now, active):
+            break
+        active = now
+        # at least the largest input stays active: z is below the active inputs' mean
+        z = ((x * active).sum(axis=0) - g) / np.count_nonzero(active, axis=0)
+    return z

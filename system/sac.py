@@ -105,8 +105,12 @@ class SACHiddenLayer:
         from sactk.circuits.inner import ideal
 
         xb, wb = self._blocks(np.asarray(X, float))
-        shape = (xb.shape[0], self.hidden, self.blocks, self.n)
-        return np.asarray(ideal(np.broadcast_to(xb, shape), np.broadcast_to(wb, shape), 1.0))
+        s = xb.shape[0]
+        out = np.empty((s, self.hidden, self.blocks))
+        step = max(1, 16384 // (self.hidden * self.blocks))  # samples per chunk, in cache
+        for i in range(0, s, step):
+            out[i : i + step] = ideal(xb[i : i + step], wb, 1.0)
+        return out
 
     def ideal(self, X: np.ndarray) -> np.ndarray:
         """(S, H) activations of the ideal network (cells' ideal() functions), in gamma."""

@@ -155,3 +155,26 @@ def test_unfitted_model_and_bad_x_shape() -> None:
     m = LookupModel().fit(_synthetic())
     with pytest.raises(ModelError, match=r"shape \(n, 3\)"):
         m.predict(np.zeros((4, 2)))
+
+
+def test_one_operating_point_path_matches_the_general_one() -> None:
+    m = LookupModel().fit(_synthetic(chips=4))
+    x = np.linspace(-1.0, 1.0, 2000)  # > 256 points at one bias and temperature
+    for bias, temp in ((1e-7, 27.0), (3.3e-8, 60.0), (1e-6, 125.0)):
+        u = x * bias
+        fast = m.evaluate(u, bias, temp)
+        general = m.evaluate(u, np.full(len(u), bias), np.full(len(u), temp))
+        np.testing.assert_allclose(fast, general, rtol=1e-12, atol=1e-22)
+        chip = np.arange(len(u)) % 4
+        np.testing.assert_allclose(
+            m.evaluate(u, bias, temp, chip=chip),
+            m.evaluate(u, np.full(len(u), bias), np.full(len(u), temp), chip=chip),
+            rtol=1e-12,
+            atol=1e-22,
+        )
+    with pytest.raises(ModelError, match="bias_a"):
+        m.evaluate(x * 2e-6, 2e-6, 27.0)
+    # clamped: the 1 uA table, scaled by the actual bias
+    assert np.allclose(
+        m.evaluate(x * 2e-6, 2e-6, 27.0, clamp=True), 2 * m.evaluate(x * 1e-6, 1e-6, 27.0)
+    )
