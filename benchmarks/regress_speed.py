@@ -56,7 +56,6 @@ def main(folder: str = "demo-out/models") -> None:
     for s in range(n_loop):
         for c in range(n_chips):
             h_loop[c, s], _ = layer.forward(X[s : s + 1], bias, temp, chips=per_chip[c])
-            h_loop[c, s] = h_loop[c, s]
     t_loop = time.perf_counter() - t0
     assert np.allclose(h_loop, h_vec[:, :n_loop]), "loop and vectorized runner disagree"
 
@@ -66,10 +65,11 @@ def main(folder: str = "demo-out/models") -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores (pinned to one), "
         f"Python {platform.python_version()}, NumPy {np.__version__}"
     )
-    print(f"layer: {hidden} S-AC neurons, {layer.blocks} inner-product block(s) each, {n_chips} chips")
+    print(f"layer: {hidden} S-AC neurons, {layer.blocks} inner-product block(s), {n_chips} chips")
     print("| runner | samples x chips | wall (s) | samples x chips / s |")
     print("| --- | --- | --- | --- |")
-    print(f"| vectorized `SACHiddenLayer.forward` | {n_vec * n_chips} | {best_vec:.3f} | {rate_vec:.3g} |")
+    vec = "vectorized `SACHiddenLayer.forward`"
+    print(f"| {vec} | {n_vec * n_chips} | {best_vec:.3f} | {rate_vec:.3g} |")
     print(f"| per-sample Python loop | {n_loop * n_chips} | {t_loop:.3f} | {rate_loop:.3g} |")
     print(f"speed-up: {rate_vec / rate_loop:.0f}x (goal >= 100x); results identical")
 
