@@ -71,7 +71,7 @@ def test_csv_validation(tmp_path: Path) -> None:
     good = _csv(tmp_path / "good.csv", "a,b,c,t\n" + rows + "\n")
     ds = load_csv(good, "t")
     assert ds.X.shape == (30, 3) and ds.features == ("a", "b", "c")
-    with pytest.raises(SpecError, match=r"--target 'y': no such column in good\.csv; columns: a, b"):
+    with pytest.raises(SpecError, match=r"--target 'y': no such column in good\.csv; columns: a"):
         load_csv(good, "y")
     bad = _csv(tmp_path / "bad.csv", "a,b,c,t\n" + rows + "\n1,2,three,4\n")
     with pytest.raises(SpecError, match=r"column 'c' is not numeric \(row 32: 'three'\)"):
