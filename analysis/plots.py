@@ -501,8 +501,13 @@ def plot_regression(rows: Any, outdir: Path, title: str = "") -> list[Path]:
         ax[0].set(xlabel="bias_a (A)", ylabel="1 - R2 on test data (mean over chips)")
         ax[1].set(xlabel="energy_j per inference (J)", ylabel="1 - R2, readout fitted on chip")
         ax[2].set(xlabel="power_w of the hidden layer (W)", ylabel="throughput_hz (inferences/s)")
-        for a in ax:
+        from matplotlib.ticker import NullFormatter
+
+        ax[0].legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2)
+        for a in ax[1:]:
             a.legend(fontsize=6)
+            a.xaxis.set_minor_formatter(NullFormatter())
+        ax[2].yaxis.set_minor_formatter(NullFormatter())
         fig.suptitle(title or "S-AC regression against bias")
         fig.tight_layout()
         return _save(fig, outdir, "regression")

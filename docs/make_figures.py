@@ -124,6 +124,19 @@ def lookup_figures() -> None:
         shutil.rmtree(tmp)
 
 
+def regression_figures() -> None:
+    """The bias-scaling experiment as `sactk demo` runs it (README, docs/regression.md)."""
+    from sactk.cli import demo
+
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        demo(out=tmp, jobs=None)
+        for name in ("regression", "regression_fit"):
+            shutil.copy(tmp / "regress" / f"{name}.png", IMG / f"sac_{name}.png")
+    finally:
+        shutil.rmtree(tmp)
+
+
 if __name__ == "__main__":
     IMG.mkdir(exist_ok=True)
     model_curves()
@@ -131,4 +144,5 @@ if __name__ == "__main__":
     engine_figures()
     cell_figures()
     lookup_figures()
+    regression_figures()
     print("figures written to", IMG)
