@@ -153,10 +153,7 @@ def run(
     X = scale_features(ds.X, train)
     W = rng.uniform(-INPUT_RATIO, INPUT_RATIO, (hidden, X.shape[1] + 1))
     if quantize_bits:
-        from sactk.circuits.cmem import Params as MemParams
-
-        mp_ = MemParams(bits=quantize_bits)
-        W = quantize_to_law_checked(W, mp_.bits, mp_.exp_bits)
+        W = quantize_to_law_checked(W, quantize_bits, min(2, quantize_bits - 1))
     Xb = np.column_stack([X, np.full(n, INPUT_RATIO)])  # a constant input: the neuron's bias
     layer = SACHiddenLayer(models.ip, models.act, W, gain=gain)
     u = layer.ideal_ip(Xb)
@@ -210,6 +207,8 @@ def run(
 
 
 def quantize_to_law_checked(w: np.ndarray, bits: int, exp_bits: int) -> np.ndarray:
+    """Weights through the memory law with 2 segment bits (1 below 3 bits), as the
+    compressive-memory preset has."""
     from sactk.system.sac import quantize_to_law
 
     if not 2 <= bits <= 12:

@@ -84,3 +84,11 @@ def test_csv_validation(tmp_path: Path) -> None:
         load_csv(few, "t")
     with pytest.raises(SpecError, match="no such file"):
         load_csv(tmp_path / "none.csv", "t")
+
+
+def test_quantization_bits_are_checked() -> None:
+    w = np.linspace(-0.4, 0.4, 9)
+    assert np.all(np.abs(R.quantize_to_law_checked(w, 3, 2)) <= 0.4 + 1e-12)
+    for bits in (1, 13):
+        with pytest.raises(SpecError, match="--quantize-bits"):
+            R.quantize_to_law_checked(w, bits, min(2, bits - 1))
