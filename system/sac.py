@@ -43,6 +43,33 @@ def quantize_to_law(w: np.ndarray, bits: int, exp_bits: int, w_max: float) -> np
     return np.sign(w) * q
 
 
+def _cells(
+    model: Any,
+    x: np.ndarray,
+    bias_a: float,
+    temp_c: float,
+    corner: str | None,
+    plane: np.ndarray | None,
+    pool: np.ndarray | None,
+) -> np.ndarray:
+    """Output currents of cells driven by ``x`` (gamma): every cell on the nominal table
+    (``plane`` None), or cell i on table ``pool[plane[i]]``. Inputs beyond the
+    characterized range are clamped to it (the cells saturate there)."""
+    if plane is None:
+        return np.asarray(model.evaluate(x * bias_a, bias_a, temp_c, corner=corner, clamp=True))
+    return np.asarray(
+        model.evaluate(
+            x * bias_a,
+            bias_a,
+            temp_c,
+            corner=corner,
+            chip=np.broadcast_to(plane, x.shape),
+            chips=pool,
+            clamp=True,
+        )
+    )
+
+
 @dataclass
 class Chips:
     """Per-instance tables of one or more chips: ``ip`` (C*H*B, ...) and ``act`` (C*H, ...)."""
@@ -145,38 +172,20 @@ class SACHiddenLayer:
         u = self.ideal_ip(X) if ideal_ip is None else ideal_ip  # (S, H, B), gamma
         s, h, b = u.shape
         c = 1 if chips is None else chips.n
-        if chips is None:
-            y_ip = self.ip.evaluate(u * bias_a, bias_a, temp_c, corner=corner, clamp=True)
-            y_ip = y_ip[None]
-        else:
-            plane = (np.arange(c)[:, None, None, None] * h + np.arange(h)[None, None, :, None]) * b
-            plane = plane + np.arange(b)[None, None, None, :]
-            uu = np.broadcast_to(u[None], (c, s, h, b))
-            y_ip = self.ip.evaluate(
-                uu * bias_a,
-                bias_a,
-                temp_c,
-                corner=corner,
-                chip=np.broadcast_to(plane, uu.shape),
-                chips=chips.ip,
-                clamp=True,
-            )
+        uu = np.broadcast_to(u[None], (c, s, h, b))
+        ip_plane = act_plane = None
+        if chips is not None:  # instance index of every block and every activation cell
+            act_plane = np.arange(c)[:, None, None] * h + np.arange(h)[None, None, :]
+            ip_plane = act_plane[..., None] * b + np.arange(b)
+        y_ip = _cells(
+            self.ip, uu, bias_a, temp_c, corner, ip_plane, None if chips is None else chips.ip
+        )
         z = self.gain * y_ip.sum(axis=-1) / bias_a  # (C, S, H), gamma
         lo, hi = self.act.u_knots_[0], self.act.u_knots_[-1]
         clipped = float(np.mean((z < lo) | (z > hi)))
-        if chips is None:
-            a = self.act.evaluate(z * bias_a, bias_a, temp_c, corner=corner, clamp=True)
-        else:
-            plane = np.arange(c)[:, None, None] * h + np.arange(h)[None, None, :]
-            a = self.act.evaluate(
-                z * bias_a,
-                bias_a,
-                temp_c,
-                corner=corner,
-                chip=np.broadcast_to(plane, z.shape),
-                chips=chips.act,
-                clamp=True,
-            )
+        a = _cells(
+            self.act, z, bias_a, temp_c, corner, act_plane, None if chips is None else chips.act
+        )
         return a / bias_a, clipped
 
     def power_w(self, bias_a: float, temp_c: float, corner: str | None = None) -> float:
