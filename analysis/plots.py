@@ -547,3 +547,130 @@ def plot_regression_fit(details: Any, rows: Any, outdir: Path, title: str = "") 
         fig.suptitle(title or "S-AC regression: hardware-in-the-loop readout")
         fig.tight_layout()
         return _save(fig, outdir, "regression_fit")
+
+
+def plot_sc(summary: dict[str, Any], outdir: Path) -> list[Path]:
+    """Stochastic-computing training: test accuracy against stream length, training curves
+    (float against SC at the chosen length), and accuracy against weight precision."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.use("Agg")
+    outdir.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    net, L = summary["net"], summary["length"]
+    with plt.rc_context(STYLE):
+        if summary["lengths"]:
+            fig, ax = plt.subplots(figsize=(5, 3.4))
+            ls = [r["length"] for r in summary["lengths"]]
+            m = np.array([r["sc_acc_mean"] for r in summary["lengths"]])
+            s = np.array([r["sc_acc_std"] for r in summary["lengths"]])
+            ax.errorbar(ls, m, yerr=s, fmt="o-", capsize=3, label="SC updates")
+            ax.axhline(summary["float_acc_mean"], color="k", ls="--", label="floating point")
+            ax.axhspan(
+                summary["float_acc_mean"] - 1,
+                summary["float_acc_mean"] + 1,
+                color="k",
+                alpha=0.08,
+                label="float +- 1 point",
+            )
+            ax.set_xscale("log", base=2)
+            ax.set(
+                xlabel="stream length L (bits)",
+                ylabel="test accuracy (%)",
+                title=f"{net}: accuracy against L ({summary['seeds']} seeds)",
+            )
+            ax.legend()
+            fig.tight_layout()
+            paths += _save(fig, outdir, "sc_accuracy_vs_length")
+        fig, ax = plt.subplots(1, 2, figsize=(9, 3.3))
+        for name, style in (("float", "-"), ("sc", "--")):
+            for i, curve in enumerate(summary["curves"][name]):
+                c = np.array(curve)
+                lab = (name if name == "float" else f"SC, L = {L}") if i == 0 else None
+                color = "k" if name == "float" else "tab:orange"
+                ax[0].plot(c[:, 0], c[:, 1], style, color=color, lw=1, label=lab)
+                ax[1].plot(c[:, 0], 100 * c[:, 2], style, color=color, lw=1, label=lab)
+        ax[0].set(xlabel="epoch", ylabel="training loss (cross-entropy)", yscale="log")
+        ax[1].set(xlabel="epoch", ylabel="test accuracy (%)")
+        for a in ax:
+            a.legend()
+        fig.suptitle(f"{net}: training curves, one line per seed")
+        fig.tight_layout()
+        paths += _save(fig, outdir, "sc_training_curves")
+        if summary["precision"]:
+            fig, ax = plt.subplots(figsize=(5.5, 3.6))
+            b = [r["bits"] for r in summary["precision"]]
+            for key, lab, fmt in (
+                ("fixed", "fixed point, rounded updates", "s-"),
+                ("sc", f"fixed point, SC updates (L = {L})", "o-"),
+            ):
+                ax.errorbar(
+                    b,
+                    [r[f"{key}_acc_mean"] for r in summary["precision"]],
+                    yerr=[r[f"{key}_acc_std"] for r in summary["precision"]],
+                    fmt=fmt,
+                    capsize=3,
+                    label=lab,
+                )
+            ax.axhline(summary["float_acc_mean"], color="k", ls="--", label="float weights")
+            ax.set(
+                xlabel="weight precision (bits)",
+                ylabel="test accuracy (%)",
+                title=f"{net}: accuracy against weight precision",
+            )
+            ax.legend()
+            fig.tight_layout()
+            paths += _save(fig, outdir, "sc_accuracy_vs_bits")
+    return paths
+
+
+def plot_device_fit(
+    data: Any, device: Any, fitted: tuple[float, float], outdir: Path
+) -> list[Path]:
+    """Switching probability against amplitude (one colour per width): data and the fitted
+    model; and what devices with the model's spread encode against the target p."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from sactk.system.sc import encoding_spread
+
+    matplotlib.use("Agg")
+    outdir.mkdir(parents=True, exist_ok=True)
+    tau0, v0 = fitted
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
+        for (w, g), color in zip(
+            data.groupby("width_s"),
+            plt.cm.viridis(np.linspace(0, 0.9, data["width_s"].nunique())),
+            strict=True,
+        ):
+            ax[0].plot(
+                g["amplitude_v"],
+                g["switched"] / g["trials"],
+                "o",
+                color=color,
+                ms=4,
+                label=f"data, t = {_si(w, 's')}",
+            )
+            v = np.linspace(data["amplitude_v"].min(), data["amplitude_v"].max(), 200)
+            ax[0].plot(v, device.p_switch(v, w, tau0, v0), "-", color=color, lw=1)
+        ax[0].set(
+            xlabel="pulse amplitude (V)",
+            ylabel="switching probability",
+            title=f"fit: tau0 = {tau0:.3g} s, V0 = {v0 * 1e3:.1f} mV",
+        )
+        ax[0].legend(fontsize=6)
+        p = np.linspace(0.01, 0.99, 50)
+        spread = encoding_spread(device, p, 2000, 0)
+        ax[1].plot(p, p, "k--", lw=1, label="ideal")
+        ax[1].plot(p, spread["mean"], "-", label="mean over devices")
+        ax[1].fill_between(p, spread["p05"], spread["p95"], alpha=0.3, label="5-95 % of devices")
+        ax[1].set(
+            xlabel="target p",
+            ylabel="encoded p'",
+            title=f"encoding with device spread (ln tau0 {device.sigma_ln_tau0:g}, "
+            f"V0 {100 * device.sigma_v0:g} %)",
+        )
+        ax[1].legend(fontsize=7)
+        fig.tight_layout()
+        return _save(fig, outdir, "sc_device")

@@ -466,6 +466,178 @@ def regress_run(
     return rows
 
 
+sc_app = typer.Typer(
+    help="Stochastic computing with probabilistic-switching (CBRAM-like) devices.",
+    no_args_is_help=True,
+)
+app.add_typer(sc_app, name="sc")
+
+
+def _device(tau0: float, v0: float, width: float, sigma_ln_tau0: float, sigma_v0: float) -> Any:
+    from sactk.system.sc import Device
+
+    return Device(tau0, v0, width, sigma_ln_tau0, sigma_v0)
+
+
+def _int_list(text: str, name: str) -> list[int]:
+    from sactk.errors import SpecError
+
+    if not text.strip():
+        return []
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise SpecError(f"{name}: {text!r} is not a comma-separated list of integers") from None
+    return values
+
+
+_TAU0 = typer.Option("--tau0", help="Device tau0 (s); default Jo et al. 2009.")
+_V0 = typer.Option("--v0", help="Device V0 (V).")
+_WIDTH = typer.Option("--width", help="Pulse width used for encoding (s).")
+_SLT = typer.Option("--sigma-ln-tau0", help="Device-to-device spread of ln tau0.")
+_SV0 = typer.Option("--sigma-v0", help="Device-to-device relative spread of V0.")
+
+
+@sc_app.command("train")
+def sc_train(
+    out: Annotated[Path, typer.Option(help="Folder for summary.json and plots.")],
+    length: Annotated[int, typer.Option(min=1, max=65536, help="Stream length L.")] = 256,
+    seeds: Annotated[int, typer.Option(min=1, max=100, help="Seeds (runs) per setting.")] = 3,
+    net: Annotated[str, typer.Option(help="cnn (conv 3x3x8, pool, dense) or mlp.")] = "cnn",
+    epochs: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+    lr: Annotated[float, typer.Option(min=1e-6, max=10.0, help="Learning rate.")] = 0.1,
+    lengths: Annotated[
+        str, typer.Option(help="Stream lengths of the accuracy-vs-L sweep ('' skips it).")
+    ] = "16,32,64,128,256,512,1024",
+    bits: Annotated[
+        str, typer.Option(help="Weight precisions of the fixed-point sweep ('' skips it).")
+    ] = "4,5,6,7,8,9,10,11,12,13,14,15,16",
+    packed: Annotated[
+        bool, typer.Option(help="Generate real packed bit streams (slow reference path).")
+    ] = False,
+    tau0: Annotated[float, _TAU0] = 2.85e5,
+    v0: Annotated[float, _V0] = 0.156,
+    width: Annotated[float, _WIDTH] = 1e-3,
+    sigma_ln_tau0: Annotated[float, _SLT] = 0.1,
+    sigma_v0: Annotated[float, _SV0] = 0.01,
+) -> None:
+    """Train on scikit-learn's 8x8 digits with SC weight updates (CBRAM bit streams) and a
+    floating-point baseline; sweeps stream length and weight precision."""
+    from rich.progress import Progress
+
+    from sactk.analysis.plots import plot_sc
+    from sactk.sweeps.store import _atomic_write_bytes, tool_versions
+    from sactk.system.sc_train import NETS, experiment
+    from sactk.errors import SpecError
+
+    if net not in NETS:
+        raise SpecError(f"--net {net!r}: choose one of {', '.join(NETS)}")
+    device = _device(tau0, v0, width, sigma_ln_tau0, sigma_v0)
+    ls = _int_list(lengths, "--lengths")
+    bs = _int_list(bits, "--bits")
+    if any(v < 1 for v in ls) or any(not 2 <= b <= 32 for b in bs):
+        raise SpecError("--lengths must be >= 1 and --bits within 2..32")
+    with Progress(transient=True) as bar:
+        task = bar.add_task("training", total=None)
+        summary = experiment(
+            net,
+            length,
+            seeds,
+            ls,
+            bs,
+            device,
+            epochs,
+            lr,
+            packed,
+            progress=lambda d, t: bar.update(task, completed=d, total=t),
+        )
+    summary["device"] = dict(device.__dict__)
+    summary["versions"] = tool_versions()
+    summary["packed"] = packed
+    out.mkdir(parents=True, exist_ok=True)
+    _atomic_write_bytes(out / "summary.json", (json.dumps(summary, indent=1) + "\n").encode())
+    plot_sc(summary, out)
+    typer.echo(
+        f"{net}, {seeds} seeds, {epochs} epochs: float {summary['float_acc_mean']:.2f} "
+        f"+- {summary['float_acc_std']:.2f} %, SC (L = {length}) {summary['sc_acc_mean']:.2f} "
+        f"+- {summary['sc_acc_std']:.2f} % ({summary['sc_minus_float']:+.2f} points)"
+    )
+    for r in summary["precision"]:
+        typer.echo(
+            f"  {r['bits']:>2} bits: rounded updates {r['fixed_acc_mean']:6.2f} %, "
+            f"SC updates {r['sc_acc_mean']:6.2f} %"
+        )
+    typer.echo(f"summary: {out / 'summary.json'}")
+
+
+@sc_app.command("mac-cost")
+def sc_mac_cost(
+    length: Annotated[list[int] | None, typer.Option(help="Stream lengths (repeatable).")] = None,
+) -> None:
+    """Gate equivalents of an SC multiply-accumulate against a fixed-point MAC of the same
+    effective precision (log2 L bits); gate model in docs/sc.md."""
+    from sactk.system.sc import mac_cost
+
+    typer.echo("| L | bits | SC MAC (GE) | fixed-point MAC (GE) | ratio | SC cycles |")
+    typer.echo("| --- | --- | --- | --- | --- | --- |")
+    for L in length or [16, 64, 256, 1024]:
+        c = mac_cost(L)
+        typer.echo(
+            f"| {L} | {c['bits']} | {c['sc_ge']:.1f} | {c['fixed_ge']:.1f} | "
+            f"{c['ratio']:.1f}x | {c['sc_cycles']} |"
+        )
+
+
+@sc_app.command("device")
+def sc_device(
+    out: Annotated[Path, typer.Option(help="Folder for the fit and its plot.")],
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV: amplitude_v, width_s, switched, trials (default: the bundled synthetic set)."
+        ),
+    ] = None,
+    tau0: Annotated[float, _TAU0] = 2.85e5,
+    v0: Annotated[float, _V0] = 0.156,
+    width: Annotated[float, _WIDTH] = 1e-3,
+    sigma_ln_tau0: Annotated[float, _SLT] = 0.1,
+    sigma_v0: Annotated[float, _SV0] = 0.01,
+) -> None:
+    """Fit tau0 and V0 to switching-probability data; plot data, fit and encoding spread."""
+    import pandas as pd
+
+    from sactk.analysis.plots import plot_device_fit
+    from sactk.errors import SpecError
+    from sactk.system.sc import EXAMPLE_DATA, fit_device
+
+    path = data or EXAMPLE_DATA
+    if not path.is_file():
+        raise SpecError(f"--data {path}: no such file")
+    try:
+        df = pd.read_csv(path, comment="#")
+    except (ValueError, OSError) as exc:
+        raise SpecError(f"--data {path}: not a readable CSV ({exc})") from None
+    need = ["amplitude_v", "width_s", "switched", "trials"]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise SpecError(
+            f"--data {path.name}: missing columns {', '.join(missing)}; need {', '.join(need)}"
+        )
+    for c in need:
+        if not pd.api.types.is_numeric_dtype(df[c]) or df[c].isna().any():
+            raise SpecError(f"--data {path.name}: column {c!r} must be numbers with no gaps")
+    fitted = fit_device(df["amplitude_v"], df["width_s"], df["switched"], df["trials"])
+    device = _device(fitted[0], fitted[1], width, sigma_ln_tau0, sigma_v0)
+    out.mkdir(parents=True, exist_ok=True)
+    plot_device_fit(df, device, fitted, out)
+    doc = {"data": str(path), "tau0_s": fitted[0], "v0_v": fitted[1], "rows": len(df)}
+    (out / "device_fit.json").write_text(json.dumps(doc, indent=1) + "\n")
+    typer.echo(
+        f"tau0 = {fitted[0]:.4g} s, V0 = {fitted[1] * 1e3:.2f} mV from {len(df)} rows of {path}"
+    )
+    typer.echo(f"plot: {out / 'sc_device.png'}")
+
+
 def characterize(results: Path, plots_dir: Path) -> dict[str, Any]:
     """Accuracy and collapse tables of a results directory, plus its plots."""
     from sactk.analysis import metrics
