@@ -137,6 +137,23 @@ def regression_figures() -> None:
         shutil.rmtree(tmp)
 
 
+def sc_figures() -> None:
+    """Stochastic-computing training (CNN and MLP) and the device fit (docs/sc.md, README)."""
+    from sactk.cli import sc_device, sc_train
+
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        sc_train(out=tmp / "cnn", net="cnn")
+        sc_train(out=tmp / "mlp", net="mlp")
+        sc_device(out=tmp / "dev")
+        for name in ("sc_accuracy_vs_length", "sc_accuracy_vs_bits", "sc_training_curves"):
+            shutil.copy(tmp / "cnn" / f"{name}.png", IMG / f"{name}.png")
+        shutil.copy(tmp / "mlp" / "sc_accuracy_vs_bits.png", IMG / "sc_mlp_accuracy_vs_bits.png")
+        shutil.copy(tmp / "dev" / "sc_device.png", IMG / "sc_device.png")
+    finally:
+        shutil.rmtree(tmp)
+
+
 if __name__ == "__main__":
     IMG.mkdir(exist_ok=True)
     model_curves()
@@ -145,4 +162,5 @@ if __name__ == "__main__":
     cell_figures()
     lookup_figures()
     regression_figures()
+    sc_figures()
     print("figures written to", IMG)

@@ -526,9 +526,9 @@ def sc_train(
     from rich.progress import Progress
 
     from sactk.analysis.plots import plot_sc
+    from sactk.errors import SpecError
     from sactk.sweeps.store import _atomic_write_bytes, tool_versions
     from sactk.system.sc_train import NETS, experiment
-    from sactk.errors import SpecError
 
     if net not in NETS:
         raise SpecError(f"--net {net!r}: choose one of {', '.join(NETS)}")

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sactk.system.sc import Device, and_counts
 
 from sactk.errors import SpecError
-from sactk.system.sc import Device, and_counts
 
 W_MAX = 2.0
 """Fixed-point weight range +-W_MAX (He-initialized weights of these nets stay well inside)."""
@@ -310,16 +310,18 @@ def experiment(
         raise SpecError("--seeds must be at least 1")
     runs: list[RunResult] = []
     plan: list[tuple[str, int | None, int]] = [("float", None, length), ("sc", None, length)]
-    plan += [("sc", None, L) for L in lengths if L != length]
-    for b in bits:
-        plan += [("fixed", b, length), ("sc", b, length)]
+    plan += [("sc", None, L) for L in lengths if length != L]
+    for nbits in bits:
+        plan += [("fixed", nbits, length), ("sc", nbits, length)]
     total = len(plan) * seeds
     done = 0
     for seed in range(seeds):
         data = digits_split(seed)
-        for mode, b, L in plan:
+        for mode, wbits, L in plan:
             runs.append(
-                train(net, mode, seed, L, b, epochs, lr, device=device, packed=packed, data=data)
+                train(
+                    net, mode, seed, L, wbits, epochs, lr, device=device, packed=packed, data=data
+                )
             )
             done += 1
             if progress is not None:

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _cli import run
-from sactk.errors import SpecError
 from sactk.system import sc
+
+from sactk.errors import SpecError
 
 rng0 = np.random.default_rng
 
@@ -25,7 +26,7 @@ def test_device_inverse_and_variation() -> None:
     assert d.encoded(0.0, 2 * d.tau0_s, d.v0_v) == 0.0 and d.encoded(1.0, d.tau0_s, d.v0_v) == 1.0
     spread = sc.encoding_spread(d, np.array([0.1, 0.5, 0.9]), 4000, seed=1)
     assert np.all(spread["std"] > 0) and np.all(np.abs(spread["mean"] - spread["p"]) < 0.05)
-    with pytest.raises(SpecError, match="device.tau0_s"):
+    with pytest.raises(SpecError, match=r"device\.tau0_s"):
         sc.Device(tau0_s=-1.0)
 
 
