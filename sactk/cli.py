@@ -597,13 +597,12 @@ def sc_device(
             help="CSV: amplitude_v, width_s, switched, trials (default: the bundled synthetic set)."
         ),
     ] = None,
-    tau0: Annotated[float, _TAU0] = 2.85e5,
-    v0: Annotated[float, _V0] = 0.156,
     width: Annotated[float, _WIDTH] = 1e-3,
     sigma_ln_tau0: Annotated[float, _SLT] = 0.1,
     sigma_v0: Annotated[float, _SV0] = 0.01,
 ) -> None:
-    """Fit tau0 and V0 to switching-probability data; plot data, fit and encoding spread."""
+    """Fit tau0 and V0 to switching-probability data; plot data, fit and the encoding
+    spread of devices with the fitted nominal values and the given variation."""
     import pandas as pd
 
     from sactk.analysis.plots import plot_device_fit

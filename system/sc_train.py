@@ -338,6 +338,8 @@ def experiment(
         "net": net,
         "length": length,
         "seeds": seeds,
+        "seed_values": list(range(seeds)),
+        "sc_draws": "SeedSequence([seed, 0x5C]) per run (device spreads and stream draws)",
         "epochs": epochs,
         "lr": lr,
         "float_acc_mean": f_mean,
