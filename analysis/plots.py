@@ -674,3 +674,78 @@ def plot_device_fit(
         ax[1].legend(fontsize=7)
         fig.tight_layout()
         return _save(fig, outdir, "sc_device")
+
+
+def plot_aimc(runs: list[dict[str, Any]], outdir: Path) -> list[Path]:
+    """Accuracy of each case: float, and through the tiles with FP32, FP16 and fixed-point
+    NMPU post-processing (mean and spread over chips)."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.use("Agg")
+    outdir.mkdir(parents=True, exist_ok=True)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(1.5 + 2.2 * len(runs), 3.4))
+        keys = [
+            ("float_acc", "float (no tile)"),
+            ("fp32", "tile + FP32"),
+            ("fp16", "tile + FP16"),
+            ("fixed", "tile + fixed NMPU"),
+        ]
+        w = 0.8 / len(keys)
+        for j, (k, lab) in enumerate(keys):
+            m = [r[k] if k == "float_acc" else r[f"{k}_acc_mean"] for r in runs]
+            e = [0 if k == "float_acc" else r[f"{k}_acc_std"] for r in runs]
+            ax.bar(np.arange(len(runs)) + (j - 1.5) * w, m, w, yerr=e, capsize=2, label=lab)
+        ax.set_xticks(range(len(runs)), [r["case"] for r in runs])
+        lo = min(min(r["fixed_acc_mean"], r["fp16_acc_mean"]) for r in runs)
+        ax.set(
+            ylabel="test accuracy (%)",
+            ylim=(max(0, lo - 5), 100.5),
+            title=f"AIMC inference, {runs[0]['chips']} chips",
+        )
+        ax.legend(fontsize=7, loc="lower right")
+        fig.tight_layout()
+        return _save(fig, outdir, "aimc_accuracy")
+
+
+def plot_aimc_bits(doc: dict[str, Any], outdir: Path) -> list[Path]:
+    """Pareto plot: accuracy drop against FP16 versus post-processing cost (gate
+    equivalents per column), one point per (scale, offset) format, the front highlighted."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.use("Agg")
+    rows = doc["rows"]
+    ge = np.array([r["fixed_ge"] for r in rows])
+    drop = np.array([r["drop_vs_fp16"] for r in rows])
+    order = np.argsort(ge)
+    front, best = [], np.inf
+    for i in order:
+        if drop[i] < best:
+            front.append(i)
+            best = drop[i]
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.5, 4))
+        for off in sorted({r["offset"] for r in rows}):
+            idx = [i for i, r in enumerate(rows) if r["offset"] == off]
+            ax.plot(ge[idx], drop[idx], "o", label=f"offset {off}")
+        ax.plot(ge[front], drop[front], "k-", lw=1, label="Pareto front")
+        for i in front:
+            ax.annotate(
+                rows[i]["scale"],
+                (ge[i], drop[i]),
+                fontsize=6,
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
+        ax.axhline(0.5, color="r", ls=":", lw=1, label="0.5 point")
+        ax.axvline(rows[0]["fp16_ge"], color="grey", ls="--", lw=1, label="FP16 FMA")
+        ax.set(
+            xlabel="NMPU cost per column (gate equivalents)",
+            ylabel="accuracy drop against FP16 (points)",
+            title=f"{doc['case']}: NMPU formats, {doc['chips']} chips",
+        )
+        ax.legend(fontsize=6)
+        fig.tight_layout()
+        return _save(fig, outdir, "aimc_bits")

@@ -637,6 +637,171 @@ def sc_device(
     typer.echo(f"plot: {out / 'sc_device.png'}")
 
 
+aimc_app = typer.Typer(
+    help="Analog in-memory computing tiles with a fixed-point near-memory unit (NMPU).",
+    no_args_is_help=True,
+)
+app.add_typer(aimc_app, name="aimc")
+
+_CASES = {
+    "digits-cnn": ("digits", "cnn"),
+    "digits-mlp": ("digits", "mlp"),
+    "breast-cancer-mlp": ("breast-cancer", "mlp"),
+}
+
+
+def _tile(
+    dac_bits: int, adc_bits: int, prog: float, read: float, gain: float, offset: float, ir: float
+) -> Any:
+    from sactk.system.aimc import TileSpec
+
+    return TileSpec(dac_bits, adc_bits, prog, read, gain, offset, ir)
+
+
+_DAC = typer.Option("--dac-bits", help="Input DAC bits.")
+_ADC = typer.Option("--adc-bits", help="Column ADC bits.")
+_PROG = typer.Option("--prog-sigma", help="Programming noise, fraction of G_max.")
+_READ = typer.Option("--read-sigma", help="Read noise, fraction of each device current.")
+_GAIN = typer.Option("--gain-sigma", help="Column gain spread (read-out).")
+_OFFS = typer.Option("--offset-sigma", help="Column offset spread, fraction of full scale.")
+_IR = typer.Option("--ir-drop", help="Gain loss of a full 64-row tile from wire IR drop.")
+
+
+@aimc_app.command("eval")
+def aimc_eval(
+    out: Annotated[Path, typer.Option(help="Folder for summary.json and the plot.")],
+    chips: Annotated[int, typer.Option(min=1, max=1000, help="Chips (tile instances).")] = 5,
+    seed: Annotated[int, typer.Option(help="Seed of the split, training and chips.")] = 0,
+    cases: Annotated[
+        str, typer.Option(help="Comma list of digits-cnn, digits-mlp, breast-cancer-mlp.")
+    ] = "digits-cnn,digits-mlp,breast-cancer-mlp",
+    scale_format: Annotated[str, typer.Option(help="NMPU scale format.")] = "u1.7",
+    offset_format: Annotated[str, typer.Option(help="NMPU offset format.")] = "s7.1",
+    dac_bits: Annotated[int, _DAC] = 8,
+    adc_bits: Annotated[int, _ADC] = 8,
+    prog_sigma: Annotated[float, _PROG] = 0.02,
+    read_sigma: Annotated[float, _READ] = 0.01,
+    gain_sigma: Annotated[float, _GAIN] = 0.02,
+    offset_sigma: Annotated[float, _OFFS] = 0.005,
+    ir_drop: Annotated[float, _IR] = 0.01,
+) -> None:
+    """Float-trained networks through AIMC tiles with FP32, FP16 and fixed-point NMPU
+    post-processing: accuracy over chips and the fixed-point drop against FP16."""
+    from sactk.analysis.plots import plot_aimc
+    from sactk.errors import SpecError
+    from sactk.sweeps.store import _atomic_write_bytes, tool_versions
+    from sactk.system.aimc import evaluate, parse_format
+    from sactk.system.nmpu import NMPUFormat
+
+    names = [c.strip() for c in cases.split(",") if c.strip()]
+    bad = [c for c in names if c not in _CASES]
+    if bad or not names:
+        raise SpecError(f"--cases {cases!r}: choose from {', '.join(_CASES)}")
+    fmt = NMPUFormat(
+        parse_format(scale_format, "--scale-format"), parse_format(offset_format, "--offset-format")
+    )
+    spec = _tile(dac_bits, adc_bits, prog_sigma, read_sigma, gain_sigma, offset_sigma, ir_drop)
+    runs = []
+    for name in names:
+        ds, net = _CASES[name]
+        r = evaluate(ds, net, chips, seed, spec, {"default": fmt})
+        r.update(
+            case=name,
+            dataset=ds,
+            net=net,
+            drop_fixed_vs_fp16=r["fp16_acc_mean"] - r["fixed_acc_mean"],
+        )
+        runs.append(r)
+        typer.echo(
+            f"{name:<18} float {r['float_acc']:6.2f} %  FP32 {r['fp32_acc_mean']:6.2f}  "
+            f"FP16 {r['fp16_acc_mean']:6.2f}  fixed ({fmt}) {r['fixed_acc_mean']:6.2f} "
+            f"+- {r['fixed_acc_std']:.2f}  drop vs FP16 {r['drop_fixed_vs_fp16']:+.2f} points"
+        )
+    head = runs[0]
+    doc = {
+        "case": head["case"],
+        "fp32_acc_mean": head["fp32_acc_mean"],
+        "fp16_acc_mean": head["fp16_acc_mean"],
+        "fixed_acc_mean": head["fixed_acc_mean"],
+        "fp32_acc_std": head["fp32_acc_std"],
+        "fp16_acc_std": head["fp16_acc_std"],
+        "fixed_acc_std": head["fixed_acc_std"],
+        "drop_fixed_vs_fp16": head["drop_fixed_vs_fp16"],
+        "chips": chips,
+        "seed": seed,
+        "format": {"scale": str(fmt.scale), "offset": str(fmt.offset)},
+        "tile": dict(spec.__dict__),
+        "runs": runs,
+        "versions": tool_versions(),
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    _atomic_write_bytes(out / "summary.json", (json.dumps(doc, indent=1) + "\n").encode())
+    plot_aimc(runs, out)
+    typer.echo(f"summary: {out / 'summary.json'}")
+
+
+@aimc_app.command("bits")
+def aimc_bits(
+    out: Annotated[Path, typer.Option(help="Folder for bits.json and the Pareto plot.")],
+    chips: Annotated[int, typer.Option(min=1, max=1000)] = 3,
+    seed: Annotated[int, typer.Option()] = 0,
+    case: Annotated[
+        str, typer.Option(help="digits-cnn, digits-mlp or breast-cancer-mlp.")
+    ] = "digits-mlp",
+    scale_frac: Annotated[
+        str, typer.Option(help="Scale fraction bits to sweep.")
+    ] = "1,2,3,4,5,6,7,8,10",
+    offset_formats: Annotated[
+        str, typer.Option(help="Offset formats to sweep.")
+    ] = "s7.0,s7.1,s7.2,s5.1,s3.1",
+) -> None:
+    """Sweep the NMPU's scale and offset bit widths: accuracy drop against FP16 and the
+    post-processing cost per format (Pareto plot; cost model in docs/aimc.md)."""
+    from sactk.analysis.plots import plot_aimc_bits
+    from sactk.errors import SpecError
+    from sactk.system.aimc import TileSpec, evaluate, parse_format
+    from sactk.system.fixed import QFormat
+    from sactk.system.nmpu import NMPUFormat, cost
+
+    if case not in _CASES:
+        raise SpecError(f"--case {case!r}: choose from {', '.join(_CASES)}")
+    fracs = _int_list(scale_frac, "--scale-frac")
+    if not fracs or any(not 0 <= f <= 20 for f in fracs):
+        raise SpecError("--scale-frac: give fraction bits between 0 and 20")
+    offs = [parse_format(t, "--offset-formats") for t in offset_formats.split(",") if t.strip()]
+    fmts = {f"u1.{f}|{o}": NMPUFormat(QFormat(1, f, False), o) for f in fracs for o in offs}
+    ds, net = _CASES[case]
+    spec = TileSpec()
+    r = evaluate(ds, net, chips, seed, spec, {"default": NMPUFormat(), **fmts})
+    rows = []
+    for name, fmt in fmts.items():
+        c = cost(fmt, spec.adc_bits)
+        m = r[f"fixed:{name}_acc_mean"]
+        rows.append(
+            {
+                "scale": str(fmt.scale),
+                "offset": str(fmt.offset),
+                "bits": fmt.scale.bits + fmt.offset.bits,
+                "acc_mean": m,
+                "acc_std": r[f"fixed:{name}_acc_std"],
+                "drop_vs_fp16": r["fp16_acc_mean"] - m,
+                "fixed_ge": c["fixed_ge"],
+                "fp16_ge": c["fp16_ge"],
+            }
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    doc = {"case": case, "chips": chips, "fp16_acc_mean": r["fp16_acc_mean"], "rows": rows}
+    (out / "bits.json").write_text(json.dumps(doc, indent=1) + "\n")
+    plot_aimc_bits(doc, out)
+    for row in sorted(rows, key=lambda q: q["fixed_ge"]):
+        typer.echo(
+            f"scale {row['scale']:<8} offset {row['offset']:<8} {row['bits']:>2} bits  "
+            f"drop {row['drop_vs_fp16']:+6.2f} points  {row['fixed_ge']:6.0f} GE "
+            f"(FP16 FMA {row['fp16_ge']:.0f} GE)"
+        )
+    typer.echo(f"plot: {out / 'aimc_bits.png'}")
+
+
 def characterize(results: Path, plots_dir: Path) -> dict[str, Any]:
     """Accuracy and collapse tables of a results directory, plus its plots."""
     from sactk.analysis import metrics

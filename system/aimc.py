@@ -137,9 +137,7 @@ def backward(
             grads[i]["gamma"] = (d * zh).sum(0)
             grads[i]["beta"] = d.sum(0)
             dzh = d * g
-            m_ = d.shape[0]
             d = (dzh - dzh.mean(0) - zh * (dzh * zh).mean(0)) / np.sqrt(c["var"] + 1e-5)
-            del m_
         grads[i]["W"] = c["inp"].T @ d
         grads[i]["b"] = d.sum(0)
         if i > 0:
@@ -397,8 +395,9 @@ def evaluate(
     fmts = fmts or {"default": NMPUFormat()}
     per: dict[str, list[float]] = {}
     for c in range(chips):
-        crng = np.random.default_rng(np.random.SeedSequence([seed, 0xC41, c]))
         for name, fmt in fmts.items():
+            # the same chip (programming, column errors, calibration noise) for every format
+            crng = np.random.default_rng(np.random.SeedSequence([seed, 0xC41, c]))
             dep = deploy(net, spec, xtr, crng, fmt)
             paths = PATHS if name == "default" else ("fixed",)
             for p in paths:
@@ -410,3 +409,18 @@ def evaluate(
         out[f"{key}_acc_mean"] = float(np.mean(accs))
         out[f"{key}_acc_std"] = float(np.std(accs))
     return out
+
+
+def parse_format(text: str, what: str) -> Any:
+    """``u1.7`` (unsigned, 1 integer, 7 fraction bits) or ``s7.1`` (signed)."""
+    from sactk.system.fixed import QFormat
+
+    t = text.strip().lower()
+    try:
+        sign = {"u": False, "s": True}[t[0]]
+        i, f = (int(v) for v in t[1:].split("."))
+        return QFormat(i, f, sign)
+    except (KeyError, ValueError, IndexError):
+        raise SpecError(
+            f"{what} {text!r}: write u<int>.<frac> or s<int>.<frac>, e.g. u1.7 or s7.1"
+        ) from None

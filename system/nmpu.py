@@ -145,22 +145,34 @@ class NMPU:
 
 
 def cost(fmt: NMPUFormat, adc_bits: int) -> dict[str, float]:
-    """Operations and area of one column's post-processing per output, in NAND2 gate
-    equivalents (static CMOS transistor counts / 4, as system/sc.py: full adder 7 GE,
-    AND2 1.5 GE).
+    """Area of one column's post-processing datapath, in NAND2 gate equivalents (static CMOS
+    transistor counts / 4, as system/sc.py: full adder 7 GE, AND2 1.5 GE, MUX2 3 GE).
 
-    Fixed point: an (adc+guard) x scale-bits array multiplier (AND2 per partial product,
-    one full adder per partial product beyond the first row), an offset adder and the
-    rounding/ReLU/saturation logic (about one adder's worth). FP16: a half-precision FMA,
-    taken as an 11 x 11 mantissa multiplier plus a 22-bit alignment/normalization adder pair
-    and exponent logic (about 2 x 22 adders), the usual decomposition of an FMA.
+    Fixed point: an offset adder of w = max(y bits + offset fraction bits, offset bits) + 1
+    bits (y = ADC bits + 4 guard bits for a few tiles' sums), a w x scale-bits array
+    multiplier (an AND2 per partial product, a full adder per partial product beyond the
+    first row) and a rounding adder on the result; ReLU and saturation are a few gates per
+    output bit (counted as one more adder). FP16 (what the FP16 path needs per column: a
+    half-precision multiply-add): an 11 x 11 mantissa multiplier, a 2 x 11 + 1 bit
+    alignment shifter and the same for normalization (log2 stages of MUX2 each), a 23-bit
+    adder, a leading-zero detector (about 2 GE per bit) and exponent logic (two 5-bit
+    adders). Operations per output: fixed point 1 add + 1 multiply + 1 round; FP16 1 FMA.
     """
-    fa, and2 = 7.0, 1.5
-    yb = adc_bits + 4  # a few tiles' codes summed
+    fa, and2, mux = 7.0, 1.5, 3.0
+    yb = adc_bits + 4
     sb = fmt.scale.bits
-    mult = yb * sb * and2 + (yb - 1) * sb * fa
-    add = (yb + sb + 1) * fa
-    fixed = mult + 2 * add
+    w = max(yb + fmt.offset.frac_bits, fmt.offset.bits) + 1
+    mult = w * sb * and2 + (sb - 1) * w * fa
+    fixed = w * fa + mult + 2 * (w + sb) * fa
     man = 11
-    fp16 = man * man * and2 + (man - 1) * man * fa + 2 * (2 * man) * fa + 10 * fa
-    return {"fixed_ge": fixed, "fp16_ge": fp16, "fixed_ops": 2.0, "fp16_ops": 2.0}
+    width = 2 * man + 1
+    stages = int(np.ceil(np.log2(width)))
+    fp16 = (
+        man * man * and2
+        + (man - 1) * man * fa
+        + 2 * width * stages * mux
+        + width * fa
+        + 2 * width
+        + 2 * 5 * fa
+    )
+    return {"fixed_ge": fixed, "fp16_ge": fp16, "fixed_ops": 3.0, "fp16_ops": 1.0}
