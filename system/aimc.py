@@ -362,7 +362,7 @@ def deploy(
         gain = np.where(np.abs(gain) > 1e-3, gain, 1.0)
         off = my - gain * mx
         last = i == len(net) - 1
-        out_scale = scales[i + 1] if not last else None
+        out_scale = scales[i + 1]
         if last:
             # logits: signed codes with the float logits' range over out_bits
             z = acts[i] @ L.W + L.b
