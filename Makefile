@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python benchmarks/sweep_engine.py
 	OMP_NUM_THREADS=1 taskset -c 0 $(BIN)/python benchmarks/lut_speed.py
 	OMP_NUM_THREADS=1 taskset -c 0 $(BIN)/python benchmarks/sc_speed.py
+	OMP_NUM_THREADS=1 taskset -c 0 $(BIN)/python benchmarks/nmpu_speed.py
 	$(BIN)/sactk demo --out demo-out > /dev/null
 	OMP_NUM_THREADS=1 taskset -c 0 $(BIN)/python benchmarks/regress_speed.py demo-out/models
 
