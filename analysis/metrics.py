@@ -326,3 +326,43 @@ def summary_tables(df: Any) -> dict[str, Any]:
     if not sp.empty:
         tables["speed_power"] = sp
     return {k: v for k, v in tables.items() if not v.empty}
+
+
+def crossbar_columns(df: Any) -> Any:
+    """Per-column non-ideality of crossbar results: for every (operating point, chip,
+    column) a least-squares line out = gain ideal + offset over the input vectors. Columns:
+    ``gain`` (1 is ideal), ``offset_fs`` (offset / full scale), ``nonlin_fs`` (largest
+    residual from the line / full scale) and ``err_fs`` (largest |out - ideal| / full scale);
+    full scale = n_rows x bias_a. IR drop shows as a gain below 1 that grows with the
+    conductance (bias_a), the wire temperature and the tile size."""
+    import pandas as pd
+
+    rows = op_rows(df, nominal=None)
+    rows = rows[rows["status"] == "ok"]
+    cols = sorted(
+        int(c[len("out_y") : -2])
+        for c in rows.columns
+        if c.startswith("out_y") and c.endswith("_a")
+    )
+    n_rows = len(input_cols(rows))
+    keys = [*conditions(rows), "mc_index"]
+    out = []
+    for key, g in rows.groupby(keys, sort=True):
+        fs = float(g["bias_a"].iloc[0]) * n_rows
+        for c in cols:
+            x = g[f"ideal_y{c}"].to_numpy(float)
+            y = g[f"out_y{c}_a"].to_numpy(float)
+            gain, off = np.polyfit(x, y, 1)
+            res = y - (gain * x + off)
+            out.append(
+                {
+                    **dict(zip(keys, key, strict=True)),
+                    "column": c,
+                    "rows": n_rows,
+                    "gain": float(gain),
+                    "offset_fs": float(off / fs),
+                    "nonlin_fs": float(np.max(np.abs(res)) / fs),
+                    "err_fs": float(np.max(np.abs(y - x)) / fs),
+                }
+            )
+    return pd.DataFrame(out)

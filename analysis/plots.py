@@ -749,3 +749,42 @@ def plot_aimc_bits(doc: dict[str, Any], outdir: Path) -> list[Path]:
         ax.legend(fontsize=6)
         fig.tight_layout()
         return _save(fig, outdir, "aimc_bits")
+
+
+def plot_crossbar(columns: Any, sizes: Any, outdir: Path) -> list[Path]:
+    """Crossbar characterization: per-column gain and offset over Monte Carlo chips (one
+    histogram per bias), and the nominal gain loss (IR drop) against tile size."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.use("Agg")
+    outdir.mkdir(parents=True, exist_ok=True)
+    chips = columns[columns["mc_index"] >= 0]
+    t0 = min(chips["temp_c"].unique(), key=lambda t: abs(t - 27.0))
+    chips = chips[chips["temp_c"] == t0]
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(1, 3, figsize=(12, 3.4))
+        for b, g in chips.groupby("bias_a"):
+            lab = f"G_max x V_read = {_si(b, 'A')}"
+            ax[0].hist(100 * (g["gain"] - 1), bins=20, alpha=0.5, label=lab)
+            ax[1].hist(100 * g["offset_fs"], bins=20, alpha=0.5, label=lab)
+        ax[0].set(
+            xlabel="column gain error (%)",
+            ylabel="columns x chips",
+            title=f"gain, {chips['mc_index'].nunique()} chips, {t0:g} C",
+        )
+        ax[1].set(xlabel="column offset (% of full scale)", title="offset")
+        for a in ax[:2]:
+            a.legend(fontsize=6)
+        for t, g in sizes.groupby("temp_c"):
+            m = g.groupby("rows")["gain"].mean()
+            ax[2].plot(m.index, 100 * (1 - m.to_numpy()), "o-", label=f"{t:g} C")
+        ax[2].set(
+            xlabel="tile rows",
+            ylabel="gain loss from IR drop (%)",
+            xscale="log",
+            title="IR drop against tile size (nominal)",
+        )
+        ax[2].legend(fontsize=7)
+        fig.tight_layout()
+        return _save(fig, outdir, "crossbar")

@@ -67,7 +67,7 @@ class Bench:
     """Branch-current vector of the supply source; power_w = -vdd_v * this."""
 
 
-CELLS = ("mp", "relu", "sigmoid", "tanh", "inner_product", "compressive_memory")
+CELLS = ("mp", "relu", "sigmoid", "tanh", "inner_product", "compressive_memory", "crossbar")
 
 _MODULES = {
     "mp": "mp",
@@ -76,6 +76,7 @@ _MODULES = {
     "tanh": "shape",
     "inner_product": "inner",
     "compressive_memory": "cmem",
+    "crossbar": "crossbar",
 }
 
 

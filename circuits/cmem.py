@@ -41,7 +41,7 @@ from sactk.circuits.base import (
     params_from_fields,
 )
 from sactk.circuits.primitives import analog_l_um, cascode_bias, high_clamp, off_clamp
-from sactk.netlists.render import CurrentSource, Mosfet, Netlist, VoltageSource
+from sactk.netlists.render import CurrentSource, Element, Mosfet, Netlist, VoltageSource
 from sactk.netlists.technology import Technology
 
 from sactk.errors import SpecError
@@ -145,7 +145,7 @@ def build(
     unit_a = bias_a / params.ref_units
     # Switches: minimum length, width scaled with the branch current like the sinks.
     sw_l = 2.0 * tech.lmin_um
-    els: list[Mosfet | CurrentSource | VoltageSource] = [VoltageSource("dd", "vdd", "0", vdd)]
+    els: list[Element] = [VoltageSource("dd", "vdd", "0", vdd)]
     els.extend(cascode_bias("cb", "vc", "vdd", unit_a, w_um, l_um))
     # Reference: bias into g, a cascode, ref_units unit sinks in parallel.
     els.append(CurrentSource("ref", "vdd", "g", bias_a))

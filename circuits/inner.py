@@ -40,7 +40,7 @@ from sactk.circuits.base import (
     random_and_sweep,
 )
 from sactk.circuits.primitives import cascode_bias, matched_sizes
-from sactk.netlists.render import CurrentSource, Mosfet, Netlist, VoltageSource
+from sactk.netlists.render import CurrentSource, Element, Netlist, VoltageSource
 from sactk.netlists.technology import Technology
 
 from sactk.errors import SpecError
@@ -149,7 +149,7 @@ def build(
     v_out = params.v_out_v if params.v_out_v is not None else tech.vdd_v / 2.0
     cs = params.casc_scale
     c_a = params.c_ratio * bias_a
-    els: list[Mosfet | CurrentSource | VoltageSource] = [
+    els: list[Element] = [
         VoltageSource("dd", "vdd", "0", tech.vdd_v)
     ]
     els.extend(cascode_bias("cb", "vc", "vdd", bias_a, w_um, l_um))

@@ -92,7 +92,31 @@ class VoltageSource:
     dc_v: float
 
 
-Element = Mosfet | CurrentSource | VoltageSource
+@dataclass(frozen=True)
+class Resistor:
+    """A resistor of ``r_ohm`` between ``p`` and ``n``, with a linear temperature
+    coefficient ``tc1`` (1/K, about the nominal temperature)."""
+
+    name: str
+    p: str
+    n: str
+    r_ohm: float
+    tc1: float = 0.0
+
+
+@dataclass(frozen=True)
+class Vcvs:
+    """An ideal voltage amplifier: V(p) - V(n) = gain (V(cp) - V(cn))."""
+
+    name: str
+    p: str
+    n: str
+    cp: str
+    cn: str
+    gain: float
+
+
+Element = Mosfet | CurrentSource | VoltageSource | Resistor | Vcvs
 
 
 @dataclass(frozen=True)
@@ -122,6 +146,10 @@ def _prefix(e: Element, tech: Technology) -> str:
         return "x" if tech.device_kind == "subckt" else "m"
     if isinstance(e, CurrentSource):
         return "i"
+    if isinstance(e, Resistor):
+        return "r"
+    if isinstance(e, Vcvs):
+        return "e"
     return "v"
 
 
@@ -155,6 +183,15 @@ def _render_element(e: Element, tech: Technology) -> str:
         return f"{name} {e.d} {e.g} {e.s} {e.b} {model} {geo}"
     check_node(e.p, f"node of {e.name}")
     check_node(e.n, f"node of {e.name}")
+    if isinstance(e, Resistor):
+        if not e.r_ohm > 0:
+            raise SpecError(f"element {e.name}: resistance {e.r_ohm!r} must be positive")
+        r = fmt(e.r_ohm, e.name + ".r_ohm")
+        return f"{name} {e.p} {e.n} {r} tc1={fmt(e.tc1, e.name + '.tc1')}"
+    if isinstance(e, Vcvs):
+        check_node(e.cp, f"node of {e.name}")
+        check_node(e.cn, f"node of {e.name}")
+        return f"{name} {e.p} {e.n} {e.cp} {e.cn} {fmt(e.gain, e.name + '.gain')}"
     if isinstance(e, CurrentSource):
         text = f"{name} {e.p} {e.n} dc {fmt(e.dc_a, e.name + '.dc_a')}"
         if e.pwl:

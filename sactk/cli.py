@@ -667,6 +667,67 @@ _OFFS = typer.Option("--offset-sigma", help="Column offset spread, fraction of f
 _IR = typer.Option("--ir-drop", help="Gain loss of a full 64-row tile from wire IR drop.")
 
 
+@aimc_app.command("characterize")
+def aimc_characterize(
+    out: Annotated[Path, typer.Option(help="Folder for results, crossbar.json and plots.")],
+    rows: Annotated[
+        str, typer.Option(help="Tile sizes (rows) of the IR-drop sweep.")
+    ] = "8,16,32,64",
+    chips: Annotated[int, typer.Option(min=2, max=1000, help="Monte Carlo chips.")] = 20,
+    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
+) -> None:
+    """Characterize the crossbar tile on ngspice: Monte Carlo gain and offset per column
+    (`crossbar` preset) and IR drop against tile size; writes crossbar.json, which
+    `sactk aimc eval --crossbar` uses for the tile model's column errors."""
+    import pandas as pd
+
+    from sactk.analysis.metrics import crossbar_columns
+    from sactk.analysis.plots import plot_crossbar
+    from sactk.errors import SpecError
+    from sactk.sweeps.spec import load_spec
+    from sactk.sweeps.store import read_results
+
+    sizes = _int_list(rows, "--rows")
+    if not sizes or any(not 1 <= r <= 64 for r in sizes):
+        raise SpecError("--rows: give tile sizes from 1 to 64")
+    spec = load_spec(preset="crossbar", overrides=[f"mc.instances={chips}"])
+    _print_summary(_sweep_with_progress(spec, out / "crossbar-mc", jobs, False))
+    cols = crossbar_columns(read_results(out / "crossbar-mc"))
+    size_tables = []
+    for r in sizes:
+        s = load_spec(
+            preset="crossbar",
+            overrides=[f"cell.n_inputs={r}", "mc.instances=0", "sweep.bias_a=[2e-5]"],
+        )
+        _print_summary(_sweep_with_progress(s, out / f"crossbar-rows{r}", jobs, False))
+        size_tables.append(crossbar_columns(read_results(out / f"crossbar-rows{r}")))
+    sizes_df = pd.concat(size_tables, ignore_index=True)
+    plot_crossbar(cols, sizes_df, out)
+    mc = cols[(cols["mc_index"] >= 0)]
+    mc27 = mc[mc["temp_c"] == min(mc["temp_c"].unique(), key=lambda t: abs(t - 27.0))]
+    nom64 = sizes_df[(sizes_df["temp_c"] == 27.0)].groupby("rows")["gain"].mean()
+    ir = float(1.0 - nom64.iloc[-1]) * 64.0 / float(nom64.index[-1])
+    doc: dict[str, Any] = {
+        "gain_sigma": float(mc27["gain"].std()),
+        "offset_sigma": float(mc27["offset_fs"].std()),
+        "ir_drop": max(ir, 0.0),
+        "nonlin_fs_max": float(mc27["nonlin_fs"].max()),
+        "gain_loss_by_rows": {str(int(k)): float(1 - v) for k, v in nom64.items()},
+        "chips": chips,
+        "source": "sactk aimc characterize: crossbar preset, 16 rows x 4 differential columns",
+    }
+    (out / "crossbar.json").write_text(json.dumps(doc, indent=1) + "\n")
+    cols.to_csv(out / "crossbar_columns.csv", index=False)
+    sizes_df.to_csv(out / "crossbar_sizes.csv", index=False)
+    typer.echo(
+        f"column gain sigma {100 * doc['gain_sigma']:.2f} %, offset sigma "
+        f"{100 * doc['offset_sigma']:.3f} % of full scale, IR-drop gain loss of a 64-row tile "
+        f"{100 * doc['ir_drop']:.2f} % at G_max = 100 uS, 27 C; nonlinearity <= "
+        f"{100 * doc['nonlin_fs_max']:.3f} % of full scale"
+    )
+    typer.echo(f"{out / 'crossbar.json'}, plot {out / 'crossbar.png'}")
+
+
 @aimc_app.command("eval")
 def aimc_eval(
     out: Annotated[Path, typer.Option(help="Folder for summary.json and the plot.")],
@@ -684,6 +745,12 @@ def aimc_eval(
     gain_sigma: Annotated[float, _GAIN] = 0.02,
     offset_sigma: Annotated[float, _OFFS] = 0.005,
     ir_drop: Annotated[float, _IR] = 0.01,
+    crossbar: Annotated[
+        Path | None,
+        typer.Option(
+            help="crossbar.json of `sactk aimc characterize`: measured column errors."
+        ),
+    ] = None,
 ) -> None:
     """Float-trained networks through AIMC tiles with FP32, FP16 and fixed-point NMPU
     post-processing: accuracy over chips and the fixed-point drop against FP16."""
@@ -700,6 +767,13 @@ def aimc_eval(
     fmt = NMPUFormat(
         parse_format(scale_format, "--scale-format"), parse_format(offset_format, "--offset-format")
     )
+    if crossbar is not None:
+        try:
+            meas = json.loads(crossbar.read_text())
+            gain_sigma, offset_sigma = float(meas["gain_sigma"]), float(meas["offset_sigma"])
+            ir_drop = float(meas["ir_drop"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise SpecError(f"--crossbar {crossbar}: not a crossbar.json ({exc})") from None
     spec = _tile(dac_bits, adc_bits, prog_sigma, read_sigma, gain_sigma, offset_sigma, ir_drop)
     runs = []
     for name in names:

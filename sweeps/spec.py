@@ -45,6 +45,14 @@ class CellSpec(BaseModel):
     """Exponent (segment) bits of the compressive law; 0 is a linear DAC."""
     ref_units: int | None = Field(None, ge=1, le=256)
     """Unit devices in the memory's reference: unit current = bias_a / ref_units."""
+    n_cols: int | None = Field(None, ge=1, le=64)
+    """Logical (differential) columns of a crossbar tile."""
+    r_wire_ohm: float | None = Field(None, ge=0, le=1e4)
+    """Crossbar wire resistance per cell segment."""
+    v_read_v: float | None = Field(None, gt=0, le=2)
+    """Crossbar read voltage at full input."""
+    weight_seed: int | None = Field(None, ge=0, le=2**31 - 1)
+    """Seed of the crossbar's programmed weights."""
 
 
 class TechSpec(BaseModel):
