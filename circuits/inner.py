@@ -149,9 +149,7 @@ def build(
     v_out = params.v_out_v if params.v_out_v is not None else tech.vdd_v / 2.0
     cs = params.casc_scale
     c_a = params.c_ratio * bias_a
-    els: list[Element] = [
-        VoltageSource("dd", "vdd", "0", tech.vdd_v)
-    ]
+    els: list[Element] = [VoltageSource("dd", "vdd", "0", tech.vdd_v)]
     els.extend(cascode_bias("cb", "vc", "vdd", bias_a, w_um, l_um))
     sources: list[str] = []
     for unit, out in (("p", "outp"), ("n", "outn")):

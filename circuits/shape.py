@@ -181,9 +181,7 @@ def build(
     v_out = params.v_out_v if params.v_out_v is not None else tech.vdd_v / 2.0
     cs = params.casc_scale
     s0 = _encode(params, np.zeros(1), bias_a)[0]
-    els: list[Element] = [
-        VoltageSource("dd", "vdd", "0", tech.vdd_v)
-    ]
+    els: list[Element] = [VoltageSource("dd", "vdd", "0", tech.vdd_v)]
     els.extend(cascode_bias("cb", "vc", "vdd", bias_a, w_um, l_um))
     els.append(CurrentSource("sp0", "vdd", "pa0", float(s0[0])))
     els.append(CurrentSource("sp1", "vdd", "pa1", float(s0[1])))

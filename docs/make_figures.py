@@ -154,6 +154,22 @@ def sc_figures() -> None:
         shutil.rmtree(tmp)
 
 
+def aimc_figures() -> None:
+    """Crossbar characterization, AIMC accuracy and the NMPU bit sweep (docs/aimc.md)."""
+    from sactk.cli import aimc_bits, aimc_characterize, aimc_eval
+
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        aimc_characterize(out=tmp / "xbar")
+        aimc_eval(out=tmp / "eval", crossbar=tmp / "xbar" / "crossbar.json")
+        aimc_bits(out=tmp / "bits")
+        shutil.copy(tmp / "xbar" / "crossbar.png", IMG / "aimc_crossbar.png")
+        shutil.copy(tmp / "eval" / "aimc_accuracy.png", IMG / "aimc_accuracy.png")
+        shutil.copy(tmp / "bits" / "aimc_bits.png", IMG / "aimc_bits.png")
+    finally:
+        shutil.rmtree(tmp)
+
+
 if __name__ == "__main__":
     IMG.mkdir(exist_ok=True)
     model_curves()
@@ -163,4 +179,5 @@ if __name__ == "__main__":
     lookup_figures()
     regression_figures()
     sc_figures()
+    aimc_figures()
     print("figures written to", IMG)

@@ -747,9 +747,7 @@ def aimc_eval(
     ir_drop: Annotated[float, _IR] = 0.01,
     crossbar: Annotated[
         Path | None,
-        typer.Option(
-            help="crossbar.json of `sactk aimc characterize`: measured column errors."
-        ),
+        typer.Option(help="crossbar.json of `sactk aimc characterize`: measured column errors."),
     ] = None,
 ) -> None:
     """Float-trained networks through AIMC tiles with FP32, FP16 and fixed-point NMPU
