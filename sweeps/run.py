@@ -105,6 +105,12 @@ def run_sweep(
     )
     done = store.done()
     todo = [j for j in jobs if j.job_id not in done]
+    # a damaged part is recomputed; one with no job in this plan is dropped with its entry
+    planned = {j.job_id for j in jobs}
+    for jid in store.damaged:
+        if jid not in planned:
+            (store.parts / f"part-{jid}.parquet").unlink(missing_ok=True)
+            store.manifest["jobs"].pop(jid, None)
     total_points = sum(j.n_points for j in todo)
     finished = failed = jobs_failed = 0
     failures: list[dict[str, Any]] = []
@@ -142,5 +148,7 @@ def run_sweep(
         workers=n_jobs,
         failures=failures,
     )
-    store.finish(summary.to_dict())
+    doc = summary.to_dict()
+    doc["damaged_parts_recomputed"] = sorted(store.damaged)
+    store.finish(doc)
     return summary

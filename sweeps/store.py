@@ -13,6 +13,7 @@ the jobs that were in flight.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -95,12 +96,20 @@ class ResultsStore:
         self._write_manifest()
 
     def done(self) -> set[str]:
-        """Job ids whose part file exists and is recorded in the manifest."""
-        return {
-            jid
-            for jid in self.manifest.get("jobs", {})
-            if (self.parts / f"part-{jid}.parquet").is_file()
-        }
+        """Job ids whose part file exists, is recorded in the manifest and matches its
+        recorded checksum. A damaged part (truncated, changed) is listed in ``damaged`` and
+        its job runs again."""
+        ok: set[str] = set()
+        self.damaged: list[str] = []
+        for jid, info in self.manifest.get("jobs", {}).items():
+            part = self.parts / f"part-{jid}.parquet"
+            if not part.is_file():
+                continue
+            if part_ok(part, info):
+                ok.add(jid)
+            else:
+                self.damaged.append(jid)
+        return ok
 
     def write_job(
         self, job_id: str, columns: dict[str, Any], info: dict[str, Any], netlist: str = ""
@@ -114,6 +123,7 @@ class ResultsStore:
         buf = df.to_parquet(index=False)
         assert isinstance(buf, bytes)
         _atomic_write_bytes(self.parts / f"part-{job_id}.parquet", buf)
+        digest = hashlib.sha256(buf).hexdigest()
         if netlist:
             nd = self.out / "netlists"
             nd.mkdir(exist_ok=True)
@@ -122,6 +132,7 @@ class ResultsStore:
         self.manifest["jobs"][job_id] = {
             **info,
             "points": len(df),
+            "sha256": digest,
             "failed": n_failed,
             "status": "ok" if n_failed == 0 else "failed",
         }
@@ -151,15 +162,43 @@ def read_manifest(out: str | os.PathLike[str]) -> dict[str, Any]:
     return data
 
 
+def part_ok(part: Path, info: dict[str, Any]) -> bool:
+    """Whether a part file matches the checksum its manifest entry recorded (entries written
+    before checksums were kept are trusted)."""
+    want = info.get("sha256")
+    if not want:
+        return True
+    try:
+        return hashlib.sha256(part.read_bytes()).hexdigest() == want
+    except OSError:
+        return False
+
+
 def read_results(out: str | os.PathLike[str]) -> Any:
-    """All rows of a results directory as one pandas DataFrame (sorted by job and point)."""
+    """All rows of a results directory as one pandas DataFrame (sorted by job and point).
+    A part that does not match the manifest's checksum is an error naming it and the fix."""
     import pandas as pd
 
-    read_manifest(out)
+    man = read_manifest(out)
     parts = sorted((Path(out) / RESULTS).glob("part-*.parquet"))
     if not parts:
         raise SpecError(f"{out}: no results yet; run `sactk sweep ... --out {out}` first")
-    df = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    jobs = man.get("jobs", {})
+    frames = []
+    for p in parts:
+        jid = p.stem.removeprefix("part-")
+        bad = jid in jobs and not part_ok(p, jobs[jid])
+        if not bad:
+            try:
+                frames.append(pd.read_parquet(p))
+            except Exception:
+                bad = True
+        if bad:
+            raise SpecError(
+                f"{p}: damaged (checksum or format does not match the manifest); rerun the "
+                f"same `sactk sweep` into {out} to recompute only the damaged jobs"
+            )
+    df = pd.concat(frames, ignore_index=True)
     keys = [
         c
         for c in (
