@@ -66,6 +66,8 @@ def _sweep_with_progress(
     keep: bool,
     executor: str = "local",
     scheduler: str | None = None,
+    timeout_s: float | None = None,
+    retries: int = 1,
 ) -> Any:
     from rich.console import Console
     from rich.progress import (
@@ -106,6 +108,8 @@ def _sweep_with_progress(
             keep_netlists=keep,
             progress=progress,
             prepared=prepared,
+            timeout_s=timeout_s,
+            retries=retries,
         )
     return summary
 
@@ -150,6 +154,13 @@ def sweep(
         str | None,
         typer.Option(help="dask scheduler address (tcp://host:8786); none: a LocalCluster."),
     ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(help="Seconds a job may run before its worker is killed and it is retried."),
+    ] = None,
+    retries: Annotated[
+        int, typer.Option(min=0, max=10, help="Retries of a job whose worker died or timed out.")
+    ] = 1,
 ) -> None:
     """Run a sweep with a progress bar; resumes into an existing DIR."""
     from sactk.errors import SpecError
@@ -158,7 +169,9 @@ def sweep(
     if executor not in EXECUTORS:
         raise SpecError(f"--executor: unknown {executor!r}; use one of {', '.join(EXECUTORS)}")
     s = _load(spec, preset, set_ or [])
-    summary = _sweep_with_progress(s, out, jobs, keep_netlists, executor, scheduler)
+    summary = _sweep_with_progress(
+        s, out, jobs, keep_netlists, executor, scheduler, timeout_s=timeout, retries=retries
+    )
     _print_summary(summary)
     if summary.failed_points:
         raise typer.Exit(3)

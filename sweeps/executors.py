@@ -10,15 +10,21 @@ LocalCluster of ``n_jobs`` single-threaded worker processes when no address is g
 is plain data and the simulator is deterministic, so results are identical to the local
 executor's, bit for bit (tests/test_sweep_engine.py).
 
-Both keep a bounded number of jobs in flight, so a killed sweep loses at most those.
+Both keep a bounded number of jobs in flight, so a killed sweep loses at most those. The
+local pool survives a dying worker and kills a job past ``timeout_s`` (:func:`_run_pool`);
+dask resubmits a task whose worker died once (``retries=1``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import time
+from collections import defaultdict, deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from sactk.sweeps.plan import Job
@@ -39,31 +45,142 @@ def run_one(job: Job, backend: str = "ngspice-shared") -> Result:
     """Run one job on this process's backend."""
     from sactk.sweeps.backends import get_backend
 
+    _injected_fault(job)
     b = get_backend(backend)
     cols = b.run_job(job)
     return job.job_id, cols, str(getattr(b, "version", ""))
 
 
+FAULT_ENV = "SACTK_FAULT_INJECT"
+"""Test-only fault injection in worker processes: ``hang:<job id prefix>`` sleeps for an
+hour in that job, ``exit:<job id prefix>`` kills the worker (os._exit) once, marked by a
+file ``<prefix>.done`` in ``SACTK_FAULT_DIR``. tests/faults/ uses it; nothing else does."""
+
+
+def _injected_fault(job: Job) -> None:
+    spec = os.environ.get(FAULT_ENV, "")
+    if not spec or ":" not in spec:
+        return
+    kind, prefix = spec.split(":", 1)
+    if not job.job_id.startswith(prefix):
+        return
+    if kind == "hang":
+        import time
+
+        time.sleep(3600)
+    elif kind == "exit":
+        from pathlib import Path
+
+        mark = Path(os.environ.get("SACTK_FAULT_DIR", ".")) / f"{prefix}.done"
+        if not mark.exists():
+            mark.write_text("killed once\n")
+            os._exit(17)
+
+
+def failed_result(job: Job, reason: str) -> Result:
+    """Every point of ``job`` recorded as failed with ``reason`` (no simulator needed)."""
+    from sactk.sweeps.backends.ngspice_shared import _Recorder
+
+    rec = _Recorder(job)
+    for inst in job.instances:
+        for v in range(1 if job.tran is not None else len(job.values)):
+            rec.add(inst.mc_index, v, reason)
+    return job.job_id, rec.columns(), ""
+
+
 def run_local(
-    jobs: Sequence[Job], n_jobs: int | None = None, backend: str = "ngspice-shared"
+    jobs: Sequence[Job],
+    n_jobs: int | None = None,
+    backend: str = "ngspice-shared",
+    timeout_s: float | None = None,
+    retries: int = 1,
 ) -> Iterator[Result]:
-    """Yield each job's result as it finishes."""
+    """Yield each job's result as it finishes. In-process for one worker and no timeout;
+    otherwise a spawned pool that survives faults (:func:`_run_pool`)."""
     n = n_jobs or default_jobs()
-    if n <= 1 or len(jobs) <= 1:
+    if (n <= 1 or len(jobs) <= 1) and timeout_s is None:
         for job in jobs:
             yield run_one(job, backend)
         return
+    yield from _run_pool(jobs, max(1, min(n, len(jobs))), backend, timeout_s, retries)
+
+
+def _kill(pool: ProcessPoolExecutor) -> None:
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            proc.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _run_pool(
+    jobs: Sequence[Job], n: int, backend: str, timeout_s: float | None, retries: int
+) -> Iterator[Result]:
+    """A pool of ``n`` spawned workers that survives faults.
+
+    * A worker that dies (crash, out of memory, killed) breaks the pool: every job then in
+      flight is charged one attempt and queued again on a fresh pool.
+    * A job running longer than ``timeout_s`` has its pool killed; it is charged an attempt,
+      the other jobs in flight are queued again free.
+    * A job out of attempts (``retries`` + 1) is recorded as failed points with the reason,
+      so the sweep completes and the summary names it. Finished jobs are never redone.
+    """
     ctx = multiprocessing.get_context("spawn")
-    # Each worker's backend limits ngspice to one thread before the library loads.
-    with ProcessPoolExecutor(max_workers=min(n, len(jobs)), mp_context=ctx) as pool:
-        pending: set[Future[Result]] = set()
-        queue = list(reversed(jobs))
-        while queue or pending:
-            while queue and len(pending) < 2 * n:
-                pending.add(pool.submit(run_one, queue.pop(), backend))
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                yield fut.result()
+    queue = deque(jobs)
+    attempts: dict[str, int] = defaultdict(int)
+    limit = n if timeout_s else 2 * n  # with a timeout, a submitted job is a running job
+    while queue:
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+        running: dict[Future[Result], tuple[Job, float]] = {}
+        charged: list[tuple[Job, str]] = []
+        try:
+            while queue or running:
+                broken = False
+                while queue and len(running) < limit:
+                    job = queue.popleft()
+                    try:
+                        running[pool.submit(run_one, job, backend)] = (job, time.monotonic())
+                    except BrokenProcessPool:  # a worker died since the last wait
+                        queue.appendleft(job)
+                        broken = True
+                        break
+                done, _ = (
+                    (set(), set())
+                    if broken
+                    else wait(
+                        running, timeout=0.5 if timeout_s else None, return_when=FIRST_COMPLETED
+                    )
+                )
+                for fut in done:
+                    job, _t0 = running.pop(fut)
+                    try:
+                        result = fut.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        charged.append((job, "worker died"))
+                        continue
+                    yield result
+                if broken:
+                    charged += [(j, "worker died") for j, _ in running.values()]
+                    running.clear()
+                    break
+                if timeout_s:
+                    now = time.monotonic()
+                    late = [f for f, (_j, t0) in running.items() if now - t0 > timeout_s]
+                    if late:
+                        for f in late:
+                            charged.append((running.pop(f)[0], f"timeout after {timeout_s:g} s"))
+                        queue.extendleft(j for j, _ in running.values())  # free retry
+                        running.clear()
+                        _kill(pool)
+                        break
+        finally:
+            _kill(pool)
+        for job, reason in charged:
+            attempts[job.job_id] += 1
+            if attempts[job.job_id] > retries:
+                yield failed_result(job, f"{reason} ({attempts[job.job_id]} attempts)")
+            else:
+                queue.appendleft(job)
 
 
 def run_dask(
@@ -105,13 +222,13 @@ def run_dask(
         in_flight = 0
         while queue and in_flight < 2 * n_workers:
             # pure=False: never let dask deduplicate or cache a simulation.
-            ac.add(client.submit(run_one, queue.pop(), backend, pure=False))
+            ac.add(client.submit(run_one, queue.pop(), backend, pure=False, retries=1))
             in_flight += 1
         for fut in ac:
             result: Result = fut.result()
             fut.release()
             if queue:
-                ac.add(client.submit(run_one, queue.pop(), backend, pure=False))
+                ac.add(client.submit(run_one, queue.pop(), backend, pure=False, retries=1))
             yield result
     finally:
         client.close()
@@ -124,11 +241,17 @@ def run_jobs(
     executor: str = "local",
     n_jobs: int | None = None,
     scheduler: str | None = None,
+    timeout_s: float | None = None,
+    retries: int = 1,
 ) -> Iterator[Result]:
+    if timeout_s is not None and not timeout_s > 0:
+        raise SpecError(f"--timeout {timeout_s}: give a positive number of seconds")
+    if retries < 0:
+        raise SpecError(f"--retries {retries}: give 0 or more")
     if executor == "local":
         if scheduler:
             raise SpecError("--scheduler: only with --executor dask")
-        return run_local(jobs, n_jobs)
+        return run_local(jobs, n_jobs, timeout_s=timeout_s, retries=retries)
     if executor == "dask":
         return run_dask(jobs, scheduler, n_jobs)
     raise SpecError(f"--executor: unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")

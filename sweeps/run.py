@@ -89,6 +89,8 @@ def run_sweep(
     keep_netlists: bool = False,
     progress: Progress | None = None,
     prepared: tuple[Technology, list[Job]] | None = None,
+    timeout_s: float | None = None,
+    retries: int = 1,
 ) -> SweepSummary:
     """Run (or resume) a sweep into ``out``; returns the summary also stored in the manifest."""
     t0 = time.perf_counter()
@@ -121,7 +123,9 @@ def run_sweep(
     if n_jobs is None:
         auto_serial = executor == "local" and total_points < AUTO_SERIAL_POINTS
         n_jobs = 1 if auto_serial else default_jobs()
-    for job_id, columns, job_version in run_jobs(todo, executor, n_jobs, scheduler):
+    for job_id, columns, job_version in run_jobs(
+        todo, executor, n_jobs, scheduler, timeout_s=timeout_s, retries=retries
+    ):
         version = job_version or version
         job = by_id.pop(job_id)
         info = {"netlist_hash": job.netlist_hash, "coords": job.coords}
