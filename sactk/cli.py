@@ -79,9 +79,14 @@ def _sweep_with_progress(
         TimeRemainingColumn,
     )
 
+    from sactk.errors import SpecError
     from sactk.sweeps.run import prepare, run_sweep
+    from sactk.sweeps.store import ResultsStore
 
     prepared = prepare(spec)  # bad input fails here, before any output or progress bar
+    ResultsStore(out).check(spec.to_dict())
+    if timeout_s is not None and not timeout_s > 0:
+        raise SpecError(f"--timeout {timeout_s:g}: give a positive number of seconds")
     console = Console(stderr=True)
     with Progress(
         TextColumn("[bold]sweep[/]"),
@@ -329,9 +334,12 @@ def export_cmd(
     out: Annotated[Path, typer.Option(help="Output file (folder for verilog-a).")],
 ) -> None:
     """Write a lookup model for other tools."""
-    from sactk.analysis.export import export
+    from sactk.analysis.export import FORMATS, export
     from sactk.analysis.lut import LookupModel
+    from sactk.errors import SpecError
 
+    if fmt not in FORMATS:
+        raise SpecError(f"export: --format {fmt!r} unknown; choose one of {', '.join(FORMATS)}")
     for p in export(LookupModel.load(model), fmt, out):
         typer.echo(str(p))
 

@@ -66,22 +66,30 @@ class ResultsStore:
         self.manifest_path = self.out / MANIFEST
         self.manifest: dict[str, Any] = {}
 
-    def open(self, spec: dict[str, Any], tech: dict[str, Any], seeds: dict[str, Any]) -> None:
-        """Create DIR or reopen it for a resume; a different spec in DIR is an error."""
+    def check(self, spec: dict[str, Any]) -> dict[str, Any] | None:
+        """Refuse an --out that cannot take this sweep (a file, an unreadable manifest, a
+        different spec) without writing anything; returns the manifest to resume, if any."""
         if self.out.exists() and not self.out.is_dir():
             raise SpecError(f"--out: {self.out} exists and is not a directory; choose another")
-        if self.manifest_path.exists():
-            try:
-                old = json.loads(self.manifest_path.read_text())
-            except (OSError, json.JSONDecodeError):
-                raise SpecError(
-                    f"--out: {self.manifest_path} is unreadable; move it away or use a new --out"
-                ) from None
-            if old.get("spec") != spec:
-                raise SpecError(
-                    f"--out: {self.out} holds results of a different spec; use a new --out "
-                    "directory (a rerun resumes only the same spec)"
-                )
+        if not self.manifest_path.exists():
+            return None
+        try:
+            old: dict[str, Any] = json.loads(self.manifest_path.read_text())
+        except (OSError, json.JSONDecodeError):
+            raise SpecError(
+                f"--out: {self.manifest_path} is unreadable; move it away or use a new --out"
+            ) from None
+        if old.get("spec") != spec:
+            raise SpecError(
+                f"--out: {self.out} holds results of a different spec; use a new --out "
+                "directory (a rerun resumes only the same spec)"
+            )
+        return old
+
+    def open(self, spec: dict[str, Any], tech: dict[str, Any], seeds: dict[str, Any]) -> None:
+        """Create DIR or reopen it for a resume; a different spec in DIR is an error."""
+        old = self.check(spec)
+        if old is not None:
             self.manifest = old
         else:
             self.manifest = {
