@@ -27,6 +27,12 @@ count = 2
 # (kind, files to write {name: text}, argv with {d} for the temp dir, expected substring)
 CASES = [
     (
+        "resume into an unreadable manifest",
+        {"o/manifest.json": "{oops"},
+        ["sweep", "--preset", "mp-dc", "--out", "{d}/o"],
+        "unreadable",
+    ),
+    (
         "spec: TOML syntax",
         {"s.toml": "[cell\nname='mp'"},
         ["sweep", "{d}/s.toml", "--out", "{d}/o"],
@@ -178,6 +184,7 @@ CASES = [
 @pytest.mark.parametrize("kind,files,argv,needle", CASES, ids=[c[0] for c in CASES])
 def test_malformed_input_is_one_line_and_exit_2(tmp_path: Path, kind, files, argv, needle) -> None:
     for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     r = run(*[a.replace("{d}", str(tmp_path)) for a in argv])
     assert r.returncode == 2, (kind, r.stdout, r.stderr)
