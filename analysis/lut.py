@@ -47,23 +47,6 @@ _ARRAYS_OPT = ("chip_mean", "chip_basis", "power_w")
 # -- interpolation core ------------------------------------------------------------------
 
 
-def _locate(grid: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cell index and fraction of ``x`` on a sorted grid (uniform grids by arithmetic)."""
-    n = len(grid)
-    if n == 1:
-        return np.zeros(x.shape, np.intp), np.zeros(x.shape)
-    d = np.diff(grid)
-    if np.allclose(d, d[0], rtol=1e-9, atol=0.0):
-        f = (x - grid[0]) * (1.0 / d[0])
-        i = np.floor(f)
-        np.clip(i, 0, n - 2, out=i)
-        f -= i
-        return i.astype(np.intp), f
-    j = np.searchsorted(grid, x, side="right") - 1
-    np.clip(j, 0, n - 2, out=j)
-    return j, (x - grid[j]) / d[j]
-
-
 def _row(flat: np.ndarray, fu: np.ndarray, nu: int, k: np.ndarray) -> np.ndarray:
     """Linear interpolation along u between table entries k and k + 1 (in place)."""
     a = flat.take(k)
@@ -238,13 +221,21 @@ def interp_planes(
 # -- fitting -------------------------------------------------------------------------------
 
 
+def ok_rows(df: Any, nominal: bool | None = None) -> Any:
+    """The DC rows that simulated (``status == "ok"``); ``nominal`` as metrics.op_rows."""
+    from sactk.analysis.metrics import op_rows
+
+    rows = op_rows(df, nominal=nominal)
+    return rows[rows["status"] == "ok"]
+
+
 def _hat_matrix(knots: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Rows: points; columns: linear B-spline (hat) basis on uniform ``knots``."""
     a = np.zeros((len(u), len(knots)))
     if len(knots) == 1:
         a[:, 0] = 1.0
         return a
-    i, f = _locate(knots, u)
+    i, f = _Axis(knots).locate(u)  # fit points lie inside the knots
     rows = np.arange(len(u))
     a[rows, i] = 1.0 - f
     a[rows, i + 1] += f
@@ -301,12 +292,11 @@ class LookupModel:
 
     def fit(self, df: Any) -> LookupModel:
         """Fit from a results DataFrame (``sactk.sweeps.store.read_results``)."""
-        from sactk.analysis.metrics import cell_of, input_cols, op_rows
+        from sactk.analysis.metrics import cell_of, input_cols
 
         if self.knots < 2:
             raise SpecError(f"fit: knots = {self.knots}; use at least 2")
-        rows = op_rows(df, nominal=None)
-        rows = rows[rows["status"] == "ok"]
+        rows = ok_rows(df)
         if rows.empty:
             raise SpecError("fit: no simulated DC points in these results; sweep a DC preset")
         for col in ("w_um", "l_um", "vdd_v", "tech"):
@@ -599,13 +589,19 @@ class LookupModel:
 
     # -- validation ------------------------------------------------------------------------
 
-    def errors(self, df: Any) -> Any:
-        """Per-row model error of a results DataFrame: ``pred`` and ``err_fs`` (fraction of
-        each point's full scale ``fs_a``; the output's own unit when it has none)."""
-        from sactk.analysis.metrics import op_rows
+    def inside(self, rows: Any) -> np.ndarray:
+        """Which rows lie inside the fitted range of the coordinate."""
+        u = self._u(rows)
+        return np.asarray((u >= self.u_knots_[0]) & (u <= self.u_knots_[-1]))
 
-        rows = op_rows(df, nominal=None)
-        rows = rows[rows["status"] == "ok"].copy()
+    def errors(self, df: Any) -> Any:
+        """Per-row model error of the simulated DC rows of a results DataFrame: ``pred``
+        and ``err_fs`` (fraction of each point's full scale ``fs_a``; the output's own unit
+        when it has none)."""
+        return self._errors_of(ok_rows(df))
+
+    def _errors_of(self, rows: Any) -> Any:
+        rows = rows.copy()
         rows["pred"] = self.predict_results(rows)
         fs = rows["fs_a"].to_numpy(float) if "fs_a" in rows.columns else 1.0
         rows["err_fs"] = (rows["pred"] - rows[self.output_]) / fs
@@ -614,15 +610,11 @@ class LookupModel:
     def validate(self, df: Any, how: str) -> dict[str, Any]:
         """Max and RMS |model - simulation| in fractions of full scale, for the nominal
         circuit and (when the model has chips) for each chip's own table; kept in meta_."""
-        from sactk.analysis.metrics import op_rows
-
-        rows = op_rows(df, nominal=None)
-        rows = rows[rows["status"] == "ok"]
-        u = self._u(rows)
-        inside = (u >= self.u_knots_[0]) & (u <= self.u_knots_[-1])
+        rows = ok_rows(df)
+        inside = self.inside(rows)
         if not inside.any():
             raise SpecError("validate: no validation points inside the fitted range")
-        rows = self.errors(rows[inside])
+        rows = self._errors_of(rows[inside])
         chip = rows["mc_index"].to_numpy() if "mc_index" in rows.columns else np.full(len(rows), -1)
         v: dict[str, Any] = {"how": how, "outside_points": int((~inside).sum())}
         for key, m in (("nominal", chip < 0), ("chips", chip >= 0)):

@@ -382,12 +382,10 @@ def plot_residuals(model: Any, df: Any, outdir: Path, name: str = "model_residua
     import matplotlib.pyplot as plt
 
     matplotlib.use("Agg")
-    from sactk.analysis.metrics import op_rows
+    from sactk.analysis.lut import ok_rows
 
-    rows = op_rows(df, nominal=True)
-    rows = rows[rows["status"] == "ok"]
-    u = model._u(rows)
-    rows = rows[(u >= model.u_knots_[0]) & (u <= model.u_knots_[-1])]
+    rows = ok_rows(df, nominal=True)
+    rows = rows[model.inside(rows)]
     if rows.empty:
         return []
     e = model.errors(rows)

@@ -170,7 +170,7 @@ def reference(params: Params, norm: np.ndarray, inputs: Any) -> dict[str, np.nda
 
 
 def mismatch_alters(
-    bench: Bench, params: Params, bias_a: float, seed: int, index: int
+    params: Params, bias_a: float, seed: int, index: int
 ) -> tuple[tuple[str, str], ...]:
     """Alters that make chip ``index`` of ``seed`` (index < 0: nominal): every device's
     conductance, every feedback resistor and every op-amp offset (see module docstring)."""

@@ -315,7 +315,7 @@ def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
     }
     # A chip's draws depend only on the seed and the device list (its sizes), not on the
     # corner, supply, temperature or bias: draw once per size.
-    draws: dict[Any, list[Instance]] = {}
+    draws: dict[tuple[float, float], list[Instance]] = {}
     jobs: list[Job] = []
     axes = itertools.product(spec.sweep.corner, vdds, sizes, spec.sweep.temp_c, spec.sweep.bias_a)
     for corner, vdd_v, (w_um, l_um), temp_c, bias_a in axes:
@@ -329,22 +329,13 @@ def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
             # resistors, op-amp offsets); its values scale with the bias, so per job
             if spec.mc.method == "pdk":
                 raise SpecError(f'mc.method: cell {spec.cell.name} supports "pelgrom" only')
-            insts = (
-                [Instance(NOMINAL, hook(bench, params, bias_a, spec.mc.seed, -1))]
-                if spec.mc.nominal
-                else []
-            )
-            insts += [
-                Instance(k, hook(bench, params, bias_a, spec.mc.seed, k))
-                for k in range(spec.mc.instances)
-            ]
-            draws[w_res, l_res, bias_a] = insts
-            key: Any = (w_res, l_res, bias_a)
+            indices = ([NOMINAL] if spec.mc.nominal else []) + list(range(spec.mc.instances))
+            instances = [Instance(k, hook(params, bias_a, spec.mc.seed, k)) for k in indices]
         else:
-            key = (w_res, l_res)
-            if key not in draws:
+            if (w_res, l_res) not in draws:
                 devices = [e for e in bench.netlist.elements if isinstance(e, Mosfet)]
-                draws[key] = _instances(spec, t, devices)
+                draws[w_res, l_res] = _instances(spec, t, devices)
+            instances = draws[w_res, l_res]
         coords: dict[str, Any] = {
             "cell": spec.cell.name,
             "tech": t.name,
@@ -356,5 +347,5 @@ def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
             "bias_a": float(bias_a),
             "mc_seed": mc_seed,
         }
-        jobs += _circuit_jobs(spec, bench, coords, norm, point_columns, draws[key])
+        jobs += _circuit_jobs(spec, bench, coords, norm, point_columns, instances)
     return jobs

@@ -14,6 +14,7 @@ the jobs that were in flight.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import platform
@@ -170,14 +171,14 @@ def read_manifest(out: str | os.PathLike[str]) -> dict[str, Any]:
     return data
 
 
-def part_ok(part: Path, info: dict[str, Any]) -> bool:
-    """Whether a part file matches the checksum its manifest entry recorded (entries written
-    before checksums were kept are trusted)."""
+def part_ok(part: Path, info: dict[str, Any], data: bytes | None = None) -> bool:
+    """Whether a part file (or its already read bytes) matches the checksum its manifest
+    entry recorded (entries written before checksums were kept are trusted)."""
     want = info.get("sha256")
     if not want:
         return True
     try:
-        return hashlib.sha256(part.read_bytes()).hexdigest() == want
+        return hashlib.sha256(part.read_bytes() if data is None else data).hexdigest() == want
     except OSError:
         return False
 
@@ -195,10 +196,11 @@ def read_results(out: str | os.PathLike[str]) -> Any:
     frames = []
     for p in parts:
         jid = p.stem.removeprefix("part-")
-        bad = jid in jobs and not part_ok(p, jobs[jid])
+        data = p.read_bytes()  # read once: checked, then parsed
+        bad = jid in jobs and not part_ok(p, jobs[jid], data)
         if not bad:
             try:
-                frames.append(pd.read_parquet(p))
+                frames.append(pd.read_parquet(io.BytesIO(data)))
             except Exception:
                 bad = True
         if bad:

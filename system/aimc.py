@@ -53,10 +53,10 @@ class Layer:
 
 
 def _patches(x: np.ndarray) -> np.ndarray:
-    n = x.shape[0]
-    s = x.strides
-    v = np.lib.stride_tricks.as_strided(x, (n, 6, 6, 3, 3), (s[0], s[1], s[2], s[1], s[2]))
-    return v.reshape(n * 36, 9)
+    """(N, 8, 8) -> (N * 36, 9): the conv layer's 3x3 patches as rows of a dense layer."""
+    from sactk.system.sc_train import _im2col
+
+    return _im2col(np.ascontiguousarray(x)).reshape(-1, 9)
 
 
 def _pool(h: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -186,23 +186,23 @@ def float_accuracy(net: list[Layer], x: np.ndarray, y: np.ndarray) -> float:
 def dataset(name: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """(x_train, y_train, x_test, y_test, classes); inputs scaled to [0, 1] (the DAC's
     range), on training statistics; a stratified 70/30 split."""
-    from sklearn.datasets import load_breast_cancer, load_digits
+    from sklearn.datasets import load_breast_cancer
     from sklearn.model_selection import train_test_split
 
     if name == "digits":
-        d = load_digits()
-        X, y = d.images / 16.0, d.target
-    elif name == "breast-cancer":
-        d = load_breast_cancer()
-        X, y = d.data, d.target
-    else:
+        from sactk.system.sc_train import digits_split
+
+        return (*digits_split(seed), 10)
+    if name != "breast-cancer":
         raise SpecError(f"--dataset {name!r}: choose digits or breast-cancer")
-    xtr, xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=seed, stratify=y)
-    if name == "breast-cancer":
-        lo, hi = xtr.min(0), xtr.max(0)
-        xtr = (xtr - lo) / (hi - lo)
-        xte = np.clip((xte - lo) / (hi - lo), 0.0, 1.0)
-    return xtr, np.asarray(ytr), xte, np.asarray(yte), int(y.max()) + 1
+    d = load_breast_cancer()
+    xtr, xte, ytr, yte = train_test_split(
+        d.data, d.target, test_size=0.3, random_state=seed, stratify=d.target
+    )
+    lo, hi = xtr.min(0), xtr.max(0)
+    xtr = (xtr - lo) / (hi - lo)
+    xte = np.clip((xte - lo) / (hi - lo), 0.0, 1.0)
+    return xtr, np.asarray(ytr), xte, np.asarray(yte), 2
 
 
 # -- the analog tile -----------------------------------------------------------------------
@@ -281,11 +281,6 @@ def tile_codes(
     return total
 
 
-def _ideal_codes(layer: ChipLayer, W: np.ndarray, xq: np.ndarray, spec: TileSpec) -> np.ndarray:
-    """What the codes would be without any non-ideality (W x scaled, no rounding)."""
-    return layer.code_gain * (xq @ W)
-
-
 # -- inference through tiles -----------------------------------------------------------------
 
 
@@ -323,27 +318,14 @@ def deploy(
     """Program one chip, set each layer's ADC range and code scales on the calibration
     inputs, calibrate per-column gain and offset from the chip's own codes, and build the
     NMPU of every path."""
-    n = x_cal.shape[0]
     dmax = 2**spec.dac_bits - 1
     q = 2 ** (spec.adc_bits - 1) - 1
     chip = [program(L.W, spec, rng) for L in net]
     # float activations on calibration data give each layer's input code scale
+    _, cache = forward(net, x_cal)
+    acts = [c["inp"] for c in cache]
     scales = [max(float(x_cal.max()), 1e-12) / dmax]
-    a = x_cal.reshape(n, -1)
-    acts = []
-    for L in net:
-        inp = _patches(a.reshape(n, 8, 8)) if L.conv else a
-        acts.append(inp)
-        z = inp @ L.W + L.b
-        if L.bn is not None:
-            g, beta, rm, rv = L.bn
-            z = g * (z - rm) / np.sqrt(rv + 1e-5) + beta
-        if L.relu:
-            z = np.maximum(z, 0.0)
-        if L.conv:
-            z = _pool(z, n)[0]
-        a = z
-        scales.append(max(float(np.percentile(z, 99.9)), 1e-12) / dmax)
+    scales += [max(float(np.percentile(a, 99.9)), 1e-12) / dmax for a in acts[1:]]
     nmpus: dict[str, list[NMPU]] = {p: [] for p in PATHS}
     for i, (L, cl) in enumerate(zip(net, chip, strict=True)):
         xq = np.clip(np.floor(acts[i] / scales[i] + 0.5), 0, dmax)
@@ -353,7 +335,7 @@ def deploy(
         cl.i_fs = max(float(np.percentile(i_col, 99.9)), 1e-15) * 1.2
         cl.code_gain = spec.g_max_s * spec.v_read_v * q / (cl.w_max * dmax * cl.i_fs)
         # calibration: fit the chip's codes against the ideal ones, per column
-        ideal = _ideal_codes(cl, L.W, xq, spec)
+        ideal = cl.code_gain * (xq @ L.W)  # the codes without any non-ideality
         meas = tile_codes(cl, xq, spec, rng).astype(float)
         mx, my = ideal.mean(0), meas.mean(0)
         cov = ((ideal - mx) * (meas - my)).mean(0)
@@ -362,8 +344,9 @@ def deploy(
         gain = np.where(np.abs(gain) > 1e-3, gain, 1.0)
         off = my - gain * mx
         last = i == len(net) - 1
-        out_scale = scales[i + 1]
-        if last:
+        if not last:
+            out_scale = scales[i + 1]
+        else:
             # logits: signed codes with the float logits' range over out_bits
             z = acts[i] @ L.W + L.b
             out_scale = max(float(np.max(np.abs(z))), 1e-12) / (2 ** (out_bits - 2))

@@ -208,7 +208,7 @@ class Updater:
     def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
         for name, g in grads.items():
             w = params[name]
-            if self.mode == "float" or (self.mode == "fixed"):
+            if self.mode in ("float", "fixed"):
                 params[name] = self.quantize(w - self.lr * g)
                 continue
             mag = np.abs(g)
