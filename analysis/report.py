@@ -119,7 +119,7 @@ def _model_section(model_path: Path, plot_dir: Path) -> list[str]:
     src = info.get("validated_on")
     if src and Path(src).is_dir():
         df = read_results(src)
-        if "holdout" in info.get("validation", {}).get("how", ""):
+        if "holdout" in info:  # plot the held-out vectors the validation used
             from sactk.analysis.lut import holdout_split
 
             _, df = holdout_split(
