@@ -30,9 +30,10 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 
-# mypy runs inside the editable link tree, where the package has its installed layout.
+# sactk/circuits, sactk/netlists, ... are links to the top-level folders, so the checkout has
+# the installed layout and mypy checks the package where it stands.
 typecheck: install
-	cd build/__editable__.sactk-*/ && $(CURDIR)/$(BIN)/mypy -p sactk --config-file $(CURDIR)/pyproject.toml
+	$(BIN)/mypy -p sactk
 
 pytest: install
 	$(BIN)/pytest --ngspice=required $(PYTEST_ARGS)

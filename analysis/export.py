@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sactk.analysis.lut import LookupModel
 
+from sactk.analysis.lut import LookupModel
 from sactk.errors import SpecError
 
 FORMATS = ("csv", "json", "verilog-a", "ngspice")

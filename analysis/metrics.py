@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
 from sactk.circuits.base import get_cell
 
 CONDITIONS = ["tech", "corner", "vdd_v", "w_um", "l_um", "temp_c", "bias_a"]

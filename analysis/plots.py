@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from sactk.analysis import metrics
 
 STYLE: Any = {
@@ -630,6 +631,7 @@ def plot_device_fit(
     model; and what devices with the model's spread encode against the target p."""
     import matplotlib
     import matplotlib.pyplot as plt
+
     from sactk.system.sc import encoding_spread
 
     matplotlib.use("Agg")

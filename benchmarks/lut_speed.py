@@ -20,9 +20,10 @@ import numpy as np
 
 
 def main(n: int = 10_000_000, repeat: int = 3) -> None:
-    from sactk.analysis.lut import LookupModel
     from scipy import __version__ as scipy_version
     from scipy.interpolate import RegularGridInterpolator
+
+    from sactk.analysis.lut import LookupModel
 
     rng = np.random.default_rng(0)
     m = LookupModel()

@@ -34,6 +34,7 @@ def _bare_ngspice(jobs: list[Any]) -> float:
     """The same loads, alters, op and vector reads through PySpice's NgSpiceShared alone:
     no planning, no result rows, no files. The floor sactk's overhead is measured against."""
     import numpy as np
+
     from sactk.netlists.render import fmt
     from sactk.sweeps.backends import compat
 

@@ -24,9 +24,9 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
-from sactk.netlists.render import Netlist
 
 from sactk.errors import SpecError
+from sactk.netlists.render import Netlist
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from sactk.circuits.base import (
     Bench,
     Probe,
@@ -41,10 +42,9 @@ from sactk.circuits.base import (
     params_from_fields,
 )
 from sactk.circuits.primitives import analog_l_um, cascode_bias, high_clamp, off_clamp
+from sactk.errors import SpecError
 from sactk.netlists.render import CurrentSource, Element, Mosfet, Netlist, VoltageSource
 from sactk.netlists.technology import Technology
-
-from sactk.errors import SpecError
 
 TITLE = "Compressive memory"
 OUTPUT = "out_i_a"

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from sactk.circuits.base import Bench, Probe, check_positive, params_from_fields, random_and_sweep
 from sactk.netlists.render import Netlist, Resistor, Vcvs, VoltageSource
 from sactk.netlists.technology import Technology

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from sactk.circuits import mp
 from sactk.circuits.base import (
     Bench,
@@ -40,10 +41,9 @@ from sactk.circuits.base import (
     random_and_sweep,
 )
 from sactk.circuits.primitives import cascode_bias, matched_sizes
+from sactk.errors import SpecError
 from sactk.netlists.render import CurrentSource, Element, Netlist, VoltageSource
 from sactk.netlists.technology import Technology
-
-from sactk.errors import SpecError
 
 TITLE = "MP inner product"
 OUTPUT = "out_y_a"

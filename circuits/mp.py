@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from sactk.circuits.base import (
     Bench,
     Probe,
@@ -40,10 +41,9 @@ from sactk.circuits.primitives import (
     matched_sizes,
     off_clamp,
 )
+from sactk.errors import SpecError
 from sactk.netlists.render import CurrentSource, Element, Mosfet, Netlist, VoltageSource
 from sactk.netlists.technology import Technology
-
-from sactk.errors import SpecError
 
 NAME = "mp"
 TITLE = "MP cell"

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
 from sactk.circuits import mp
 from sactk.circuits.base import (
     Bench,
@@ -43,10 +44,9 @@ from sactk.circuits.base import (
     random_and_sweep,
 )
 from sactk.circuits.primitives import cascode_bias, matched_sizes
+from sactk.errors import SpecError
 from sactk.netlists.render import CurrentSource, Element, Netlist, VoltageSource
 from sactk.netlists.technology import Technology
-
-from sactk.errors import SpecError
 
 SHAPES = ("relu", "sigmoid", "tanh")
 TITLE = "Shape cell"

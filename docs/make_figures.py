@@ -15,6 +15,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+
 from sactk.analysis.plots import STYLE, plot_all
 from sactk.netlists.curves import device_curves
 from sactk.netlists.technology import c180

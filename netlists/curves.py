@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
 from sactk.circuits.base import Probe
 from sactk.netlists.render import Mosfet, Netlist, VoltageSource, render, text_hash
 from sactk.netlists.technology import Technology
@@ -73,6 +74,7 @@ def device_curves(
     id_a (drain current magnitude, positive into the drain for NMOS).
     """
     import pandas as pd
+
     from sactk.sweeps.backends import get_backend
 
     backend = get_backend()

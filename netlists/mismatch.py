@@ -24,6 +24,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+
 from sactk.netlists.render import Mosfet, fmt
 from sactk.netlists.technology import Technology
 

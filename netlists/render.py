@@ -14,9 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from sactk.netlists.technology import Technology
-
 from sactk.errors import SpecError
+from sactk.netlists.technology import Technology
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 """Element, node, model and parameter names: lower case (ngspice's control language lowers

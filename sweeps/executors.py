@@ -27,9 +27,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from sactk.sweeps.plan import Job
-
 from sactk.errors import SpecError
+from sactk.sweeps.plan import Job
 
 Result = tuple[str, dict[str, Any], str]
 """(job_id, result columns, simulator version)."""

@@ -20,13 +20,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+
 from sactk.circuits.base import Bench, Probe, get_cell
+from sactk.errors import SpecError
 from sactk.netlists.mismatch import Alter, nominal_alters, pdk_seed, pelgrom_alters
 from sactk.netlists.render import CurrentSource, Mosfet, instance_name, render, text_hash
 from sactk.netlists.technology import Technology, get_technology
 from sactk.sweeps.spec import SweepSpec, TranSpec
-
-from sactk.errors import SpecError
 
 NOMINAL = -1
 """``mc_seed`` and ``mc_index`` of a nominal (mismatch-free) instance."""

@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sactk.system.nmpu import NMPU, PATHS, NMPUFormat, fold
 
 from sactk.errors import SpecError
+from sactk.system.nmpu import NMPU, PATHS, NMPUFormat, fold
 
 TILE = 64
 

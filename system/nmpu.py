@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sactk.system.fixed import QFormat, shift_round
 
 from sactk.errors import SpecError
+from sactk.system.fixed import QFormat, shift_round
 
 PATHS = ("fp32", "fp16", "fixed")
 

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sactk.system.datasets import Dataset
-from sactk.system.sac import Chips, SACHiddenLayer
 
 from sactk.errors import SpecError
+from sactk.system.datasets import Dataset
+from sactk.system.sac import Chips, SACHiddenLayer
 
 INPUT_RATIO = 0.4
 """Inputs and weights span +-0.4 gamma: |w| + |x| <= 0.8 < c = 1 gamma, the inner-product
@@ -48,6 +48,7 @@ def load_models(folder: str | Path, activation: str = "tanh") -> Models:
     """The models `sactk demo` fits: FOLDER/inner_product.*, FOLDER/<activation>.* and
     FOLDER/timing.csv (settling time against bias)."""
     import pandas as pd
+
     from sactk.analysis.lut import LookupModel
 
     f = Path(folder)

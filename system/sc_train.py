@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sactk.system.sc import Device, and_counts
 
 from sactk.errors import SpecError
+from sactk.system.sc import Device, and_counts
 
 W_MAX = 2.0
 """Fixed-point weight range +-W_MAX (He-initialized weights of these nets stay well inside)."""

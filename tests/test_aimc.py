@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from _cli import run
+
 from sactk.system import aimc
 from sactk.system.nmpu import NMPUFormat
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from _cli import run
+
 from sactk.analysis import metrics
 from sactk.sweeps.store import read_results
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from sactk.circuits import mp
 from sactk.netlists.render import render
 from sactk.netlists.technology import c180

@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _cli import run
+
 from sactk.analysis.metrics import crossbar_columns
 from sactk.circuits import crossbar
+from sactk.errors import SpecError
 from sactk.netlists.render import Resistor, render
 from sactk.netlists.technology import c180
 from sactk.sweeps.store import read_results
-
-from sactk.errors import SpecError
 
 
 def test_netlist_text() -> None:

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sactk.system.fixed import QFormat, convert, shift_round
-from sactk.system.nmpu import NMPU, NMPUFormat, fold
 
 from sactk.errors import SpecError
+from sactk.system.fixed import QFormat, convert, shift_round
+from sactk.system.nmpu import NMPU, NMPUFormat, fold
 
 formats = (
     st.tuples(st.integers(0, 12), st.integers(0, 12), st.booleans())

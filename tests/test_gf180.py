@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from sactk.analysis import metrics
 from sactk.circuits import mp
 from sactk.netlists.render import render

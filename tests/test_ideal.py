@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from sactk.circuits.mp import ideal
 from scipy.optimize import brentq
 
+from sactk.circuits.mp import ideal
 from sactk.errors import SpecError
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sactk.analysis.lut import LookupModel, holdout_split, interp_planes
 
+from sactk.analysis.lut import LookupModel, holdout_split, interp_planes
 from sactk.errors import ModelError
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _cli import run
+
 from sactk.analysis import export as ex
 from sactk.analysis.lut import LookupModel, holdout_split
 from sactk.sweeps.store import read_results

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from sactk.analysis import metrics
 from sactk.sweeps.run import run_sweep
 from sactk.sweeps.spec import load_spec

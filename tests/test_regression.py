@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from sactk.errors import SpecError
 from sactk.system import regression as R
 from sactk.system.datasets import load_csv, load_dataset, sinc
 from sactk.system.sac import quantize_to_law
-
-from sactk.errors import SpecError
 
 
 def test_ridge_matches_least_squares_per_chip() -> None:

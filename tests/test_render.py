@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from sactk.circuits import cmem, inner, mp, shape
+from sactk.errors import SpecError
 from sactk.netlists.render import (
     CurrentSource,
     Mosfet,
@@ -19,8 +21,6 @@ from sactk.netlists.render import (
     text_hash,
 )
 from sactk.netlists.technology import c180
-
-from sactk.errors import SpecError
 
 GOLDEN = Path(__file__).parent / "golden"
 FIXED_LIB = Path("/models/c180.lib")

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _cli import run
-from sactk.system import sc
 
 from sactk.errors import SpecError
+from sactk.system import sc
 
 rng0 = np.random.default_rng
 

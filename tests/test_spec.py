@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sactk.sweeps.plan import plan
-from sactk.sweeps.spec import load_spec, parse_override, preset_names
 
 from sactk.errors import SpecError
+from sactk.sweeps.plan import plan
+from sactk.sweeps.spec import load_spec, parse_override, preset_names
 
 MINIMAL = "[sweep]\nbias_a = [1e-7]\n"
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from _cli import SACTK, run
+
 from sactk.sweeps.run import run_sweep
 from sactk.sweeps.spec import SweepSpec, load_spec
 from sactk.sweeps.store import read_results

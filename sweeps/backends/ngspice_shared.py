@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from sactk.circuits.base import Probe
+from sactk.errors import SimulatorUnavailable
 from sactk.netlists.render import fmt
 from sactk.sweeps.backends import compat
 from sactk.sweeps.plan import Job
-
-from sactk.errors import SimulatorUnavailable
 
 # ngspice reports failed analyses in its output rather than through return codes.
 _FAIL = re.compile(

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sactk.sweeps.plan import plan
-from sactk.sweeps.spec import load_spec
 
 from sactk.errors import SactkError
+from sactk.sweeps.plan import plan
+from sactk.sweeps.spec import load_spec
 
 BASE = ["inputs.random.count=2", "inputs.sweep.points=0", "sweep.bias_a=[1e-7]"]
 FORBIDDEN = re.compile(r"^\s*(\.control|\.endc|shell|\.exec|\.system|!)", re.I | re.M)
