@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from sactk.files import write_text
+
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;
 max-width:1100px;color:#222;line-height:1.4;padding:0 1em}
@@ -49,10 +51,10 @@ def _kv(d: dict[str, Any]) -> str:
 def _results_section(results: Path, plot_dir: Path) -> list[str]:
     from sactk.analysis.metrics import summary_tables
     from sactk.analysis.plots import plot_all
-    from sactk.sweeps.store import read_manifest, read_results
+    from sactk.analysis.results import load_results
 
-    man = read_manifest(results)
-    df = read_results(results)
+    res = load_results(results)
+    man, df = res.manifest, res.frame
     spec = man.get("spec", {})
     tech = man.get("technology", {})
     cell = spec.get("cell", {}).get("name", "?")
@@ -88,9 +90,9 @@ def _results_section(results: Path, plot_dir: Path) -> list[str]:
 
 
 def _model_section(model_path: Path, plot_dir: Path) -> list[str]:
-    from sactk.analysis.lut import LookupModel, model_stem
+    from sactk.analysis.lut import LookupModel, holdout_split, model_stem
     from sactk.analysis.plots import plot_residuals
-    from sactk.sweeps.store import read_results
+    from sactk.analysis.results import load_results
 
     model = LookupModel.load(model_path)
     info = model.info_
@@ -118,10 +120,8 @@ def _model_section(model_path: Path, plot_dir: Path) -> list[str]:
     parts.append(_kv(shown))
     src = info.get("validated_on")
     if src and Path(src).is_dir():
-        df = read_results(src)
+        df = load_results(src).frame
         if "holdout" in info:  # plot the held-out vectors the validation used
-            from sactk.analysis.lut import holdout_split
-
             _, df = holdout_split(
                 df, float(info["holdout"]["fraction"]), int(info["holdout"]["seed"])
             )
@@ -173,8 +173,4 @@ def write_report(
         + "\n".join(body)
         + "\n</body></html>\n"
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    from sactk.sweeps.store import _atomic_write_bytes
-
-    _atomic_write_bytes(out, page.encode("utf-8"))
-    return out
+    return write_text(out, page)

@@ -32,6 +32,7 @@ import numpy as np
 from sactk.circuits.base import Bench, Probe, check_positive, params_from_fields, random_and_sweep
 from sactk.netlists.render import Netlist, Resistor, Vcvs, VoltageSource
 from sactk.netlists.technology import Technology
+from sactk.seeds import instance_rng
 
 TITLE = "Crossbar tile"
 OUTPUT = "out_y0_a"
@@ -186,7 +187,7 @@ def mismatch_alters(
         zr = np.zeros(2 * C)
         zo = np.zeros(2 * C)
     else:
-        rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(int(index),)))
+        rng = instance_rng(seed, index)
         zg = rng.standard_normal((R, 2 * C))
         zr = rng.standard_normal(2 * C)
         zo = rng.standard_normal(2 * C)

@@ -16,12 +16,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from sactk.analysis.plots import STYLE, plot_all
-from sactk.netlists.curves import device_curves
+from sactk import api
+from sactk.analysis.figures import STYLE
 from sactk.netlists.technology import c180
-from sactk.sweeps.run import run_sweep
-from sactk.sweeps.spec import load_spec
-from sactk.sweeps.store import read_results
+from sactk.sweeps.curves import device_curves
 
 IMG = Path(__file__).parent / "img"
 
@@ -57,9 +55,9 @@ def model_curves() -> None:
 def mp_figures() -> None:
     tmp = Path(tempfile.mkdtemp())
     try:
-        run_sweep(load_spec(preset="mp-temp"), tmp / "r")
+        api.sweep_preset("mp-temp", tmp / "r")
         plots = tmp / "p"
-        plot_all(read_results(tmp / "r"), plots)
+        api.plot(tmp / "r", plots)
         for name in ("transfer", "error_vs_bias", "scatter"):
             shutil.copy(plots / f"{name}.png", IMG / f"mp_{name}.png")
     finally:
@@ -75,8 +73,8 @@ def engine_figures() -> None:
             ("mp-area", ("area_cost",)),
             ("mp-tran", ("speed_power",)),
         ):
-            run_sweep(load_spec(preset=preset), tmp / preset)
-            plot_all(read_results(tmp / preset), tmp / f"{preset}-plots")
+            api.sweep_preset(preset, tmp / preset)
+            api.plot(tmp / preset, tmp / f"{preset}-plots")
             for name in names:
                 shutil.copy(tmp / f"{preset}-plots" / f"{name}.png", IMG / f"mp_{name}.png")
     finally:
@@ -94,8 +92,8 @@ def cell_figures() -> None:
             ("inner-product", ("scatter", "transfer")),
             ("compressive-memory", ("transfer", "inl_dnl")),
         ):
-            run_sweep(load_spec(preset=preset), tmp / preset)
-            plot_all(read_results(tmp / preset), tmp / f"{preset}-plots")
+            api.sweep_preset(preset, tmp / preset)
+            api.plot(tmp / preset, tmp / f"{preset}-plots")
             for name in names:
                 shutil.copy(
                     tmp / f"{preset}-plots" / f"{name}.png",
@@ -106,32 +104,24 @@ def cell_figures() -> None:
 
 
 def lookup_figures() -> None:
-    """Error heatmap of mp-temp and the residuals of its lookup model (docs/lookup.md)."""
-    from sactk.analysis.lut import LookupModel, holdout_split
-    from sactk.analysis.plots import plot_error_heatmap, plot_residuals
-
+    """Error heatmap of mp-temp and the residuals of its lookup model on the held-out
+    vectors (docs/lookup.md): what `sactk fit` and `sactk plot` make."""
     tmp = Path(tempfile.mkdtemp())
     try:
-        run_sweep(load_spec(preset="mp-temp"), tmp / "r")
-        df = read_results(tmp / "r")
-        train, test = holdout_split(df, 0.2, 0)
-        model = LookupModel().fit(train)
-        model.validate(test, "0.2 of the input vectors held out (seed 0)")
-        plot_error_heatmap(df, tmp)
-        plot_residuals(model, test, tmp)
-        for name in ("error_heatmap", "model_residuals"):
-            shutil.copy(tmp / f"{name}.png", IMG / f"mp_{name}.png")
+        api.sweep_preset("mp-temp", tmp / "r")
+        api.fit(tmp / "r", tmp / "m")
+        api.plot(tmp / "r", tmp / "p")
+        shutil.copy(tmp / "p" / "error_heatmap.png", IMG / "mp_error_heatmap.png")
+        shutil.copy(tmp / "m.residuals.png", IMG / "mp_model_residuals.png")
     finally:
         shutil.rmtree(tmp)
 
 
 def regression_figures() -> None:
     """The bias-scaling experiment as `sactk demo` runs it (README, docs/regression.md)."""
-    from sactk.cli import demo
-
     tmp = Path(tempfile.mkdtemp())
     try:
-        demo(out=tmp, jobs=None)
+        api.demo(tmp)
         for name in ("regression", "regression_fit"):
             shutil.copy(tmp / "regress" / f"{name}.png", IMG / f"sac_{name}.png")
     finally:
@@ -140,13 +130,11 @@ def regression_figures() -> None:
 
 def sc_figures() -> None:
     """Stochastic-computing training (CNN and MLP) and the device fit (docs/sc.md, README)."""
-    from sactk.cli import sc_device, sc_train
-
     tmp = Path(tempfile.mkdtemp())
     try:
-        sc_train(out=tmp / "cnn", net="cnn")
-        sc_train(out=tmp / "mlp", net="mlp")
-        sc_device(out=tmp / "dev")
+        api.sc.train(tmp / "cnn", net="cnn")
+        api.sc.train(tmp / "mlp", net="mlp")
+        api.sc.fit_device(tmp / "dev")
         for name in ("sc_accuracy_vs_length", "sc_accuracy_vs_bits", "sc_training_curves"):
             shutil.copy(tmp / "cnn" / f"{name}.png", IMG / f"{name}.png")
         shutil.copy(tmp / "mlp" / "sc_accuracy_vs_bits.png", IMG / "sc_mlp_accuracy_vs_bits.png")
@@ -157,13 +145,11 @@ def sc_figures() -> None:
 
 def aimc_figures() -> None:
     """Crossbar characterization, AIMC accuracy and the NMPU bit sweep (docs/aimc.md)."""
-    from sactk.cli import aimc_bits, aimc_characterize, aimc_eval
-
     tmp = Path(tempfile.mkdtemp())
     try:
-        aimc_characterize(out=tmp / "xbar")
-        aimc_eval(out=tmp / "eval", crossbar=tmp / "xbar" / "crossbar.json")
-        aimc_bits(out=tmp / "bits")
+        api.aimc.characterize(tmp / "xbar")
+        api.aimc.evaluate(tmp / "eval", spec=api.aimc.tile(crossbar=tmp / "xbar" / "crossbar.json"))
+        api.aimc.bits(tmp / "bits")
         shutil.copy(tmp / "xbar" / "crossbar.png", IMG / "aimc_crossbar.png")
         shutil.copy(tmp / "eval" / "aimc_accuracy.png", IMG / "aimc_accuracy.png")
         shutil.copy(tmp / "bits" / "aimc_bits.png", IMG / "aimc_bits.png")

@@ -27,6 +27,7 @@ import numpy as np
 
 from sactk.netlists.render import Mosfet, fmt
 from sactk.netlists.technology import Technology
+from sactk.seeds import instance_rng, instance_seed
 
 Alter = tuple[str, str]
 """(ngspice ``alter`` target, formatted value), e.g. ("@mmos[delvto]", "0.00213")."""
@@ -41,8 +42,7 @@ def device_target(m: Mosfet, tech: Technology, param: str) -> str:
 
 def normal_draws(seed: int, index: int, n_devices: int) -> np.ndarray:
     """(n_devices, 2) standard normals of mismatch instance ``index``: [z_vt, z_beta]."""
-    rng = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(int(index),)))
-    return rng.standard_normal((n_devices, 2))
+    return np.asarray(instance_rng(seed, index).standard_normal((n_devices, 2)))
 
 
 def pelgrom_alters(
@@ -77,5 +77,4 @@ def nominal_alters(devices: Sequence[Mosfet], tech: Technology) -> tuple[Alter, 
 def pdk_seed(seed: int, index: int) -> int:
     """The ngspice ``setseed`` value of instance ``index`` for a PDK's own statistical models
     (``mc.method = "pdk"``): derived from (seed, index) only, below 2**31."""
-    ss = np.random.SeedSequence(int(seed), spawn_key=(int(index),))
-    return int(ss.generate_state(1, dtype=np.uint32)[0] % (2**31 - 1)) + 1
+    return instance_seed(seed, index)

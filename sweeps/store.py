@@ -17,45 +17,15 @@ import hashlib
 import io
 import json
 import os
-import platform
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from sactk.errors import SpecError
+from sactk.files import write_bytes
+from sactk.versions import tool_versions
 
 MANIFEST = "manifest.json"
 RESULTS = "results.parquet"
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; results are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def tool_versions(ngspice_version: str = "") -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version()}
-    for pkg in ("sactk", "PySpice", "numpy", "pandas", "pyarrow"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = "not installed"
-    if ngspice_version:
-        out["ngspice"] = ngspice_version
-    return out
 
 
 class ResultsStore:
@@ -131,12 +101,12 @@ class ResultsStore:
         df = pd.DataFrame(columns)
         buf = df.to_parquet(index=False)
         assert isinstance(buf, bytes)
-        _atomic_write_bytes(self.parts / f"part-{job_id}.parquet", buf)
+        write_bytes(self.parts / f"part-{job_id}.parquet", buf)
         digest = hashlib.sha256(buf).hexdigest()
         if netlist:
             nd = self.out / "netlists"
             nd.mkdir(exist_ok=True)
-            _atomic_write_bytes(nd / f"{info['netlist_hash']}.cir", netlist.encode())
+            write_bytes(nd / f"{info['netlist_hash']}.cir", netlist.encode())
         n_failed = int((df["status"] != "ok").sum()) if len(df) else 0
         self.manifest["jobs"][job_id] = {
             **info,
@@ -157,7 +127,7 @@ class ResultsStore:
 
     def _write_manifest(self) -> None:
         data = json.dumps(self.manifest, indent=1, sort_keys=True, default=str)
-        _atomic_write_bytes(self.manifest_path, data.encode())
+        write_bytes(self.manifest_path, data.encode())
 
 
 def read_manifest(out: str | os.PathLike[str]) -> dict[str, Any]:
@@ -183,12 +153,13 @@ def part_ok(part: Path, info: dict[str, Any], data: bytes | None = None) -> bool
         return False
 
 
-def read_results(out: str | os.PathLike[str]) -> Any:
+def read_results(out: str | os.PathLike[str], manifest: dict[str, Any] | None = None) -> Any:
     """All rows of a results directory as one pandas DataFrame (sorted by job and point).
-    A part that does not match the manifest's checksum is an error naming it and the fix."""
+    A part that does not match the manifest's checksum is an error naming it and the fix.
+    ``manifest``: the folder's manifest when the caller has already read it."""
     import pandas as pd
 
-    man = read_manifest(out)
+    man = manifest if manifest is not None else read_manifest(out)
     parts = sorted((Path(out) / RESULTS).glob("part-*.parquet"))
     if not parts:
         raise SpecError(f"{out}: no results yet; run `sactk sweep ... --out {out}` first")

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from sactk.errors import SpecError
+from sactk.seeds import stream_rng
 from sactk.system.nmpu import NMPU, PATHS, NMPUFormat, fold
 
 TILE = 64
@@ -148,7 +149,7 @@ def backward(
 def train(
     net: list[Layer], x: np.ndarray, y: np.ndarray, seed: int, epochs: int = 30, lr: float = 0.05
 ) -> list[Layer]:
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0xA1]))
+    rng = stream_rng(seed, 0xA1)
     vel: list[dict[str, np.ndarray]] = [{} for _ in net]
     for _ in range(epochs):
         perm = rng.permutation(len(y))
@@ -380,11 +381,11 @@ def evaluate(
     for c in range(chips):
         for name, fmt in fmts.items():
             # the same chip (programming, column errors, calibration noise) for every format
-            crng = np.random.default_rng(np.random.SeedSequence([seed, 0xC41, c]))
+            crng = stream_rng(seed, 0xC41, c)
             dep = deploy(net, spec, xtr, crng, fmt)
             paths = PATHS if name == "default" else ("fixed",)
             for p in paths:
-                run_rng = np.random.default_rng(np.random.SeedSequence([seed, 0xE, c]))
+                run_rng = stream_rng(seed, 0xE, c)
                 acc = float(np.mean(np.argmax(dep.run(xte, p, run_rng), 1) == yte))
                 per.setdefault(p if name == "default" else f"fixed:{name}", []).append(100 * acc)
     out: dict[str, Any] = {"float_acc": 100 * float_acc, "chips": chips, "per_chip": per}

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from sactk.errors import SpecError
+from sactk.seeds import stream_rng
 from sactk.system.datasets import Dataset
 from sactk.system.sac import Chips, SACHiddenLayer
 
@@ -145,7 +146,7 @@ def run(
         raise SpecError("--hidden and --chips must be at least 1")
     # its own stream: the synthetic data sets draw x from default_rng(seed), and a split
     # from the same stream would select x by value
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5AC]))
+    rng = stream_rng(seed, 0x5AC)
     n = len(ds.y)
     test = rng.random(n) < test_fraction
     train = ~test

@@ -1,0 +1,67 @@
+"""What every sactk plot shares: one style, SI labels, condition labels, colours and an
+atomic save of each figure as PNG and PDF."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sactk.files import write_figure
+
+STYLE: Any = {
+    "figure.dpi": 110,
+    "savefig.dpi": 150,
+    "font.size": 9,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.fontsize": 7,
+    "legend.frameon": False,
+}
+
+
+def headless() -> None:
+    """Select matplotlib's file-only backend (no display needed); call before pyplot."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
+def si(x: float, unit: str) -> str:
+    for f, p in ((1e-12, "p"), (1e-9, "n"), (1e-6, "u"), (1e-3, "m"), (1.0, "")):
+        if abs(x) < f * 999.5:
+            return f"{x / f:.3g} {p}{unit}"
+    return f"{x:.3g} {unit}"
+
+
+def condition_label(column: str, value: Any) -> str:
+    """A legend entry for one condition value: ``27 C``, ``ff``, ``1.8 V``, ``w 4 um``."""
+    units = {"temp_c": " C", "vdd_v": " V"}
+    if column in units:
+        return f"{value:g}{units[column]}"
+    if column in ("w_um", "l_um"):
+        return f"{column[0].upper()} {value:g} um"
+    return str(value)
+
+
+def save(fig: Any, outdir: Path, name: str) -> list[Path]:
+    """Write ``fig`` as outdir/name.png and .pdf (atomically) and close it."""
+    paths = []
+    for ext in ("png", "pdf"):
+        paths.append(write_figure(Path(outdir) / f"{name}.{ext}", fig, bbox_inches="tight"))
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return paths
+
+
+def bias_colors(biases: np.ndarray) -> dict[float, Any]:
+    import matplotlib
+
+    cmap = matplotlib.colormaps["viridis"]
+    n = max(len(biases) - 1, 1)
+    return {b: cmap(i / n) for i, b in enumerate(sorted(biases))}
+

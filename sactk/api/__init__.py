@@ -1,0 +1,48 @@
+"""sactk's Python API: every workflow the ``sactk`` command runs, as plain functions.
+
+The CLI only parses arguments, calls these and prints what they return. Each function takes
+typed arguments and returns results or paths; none prints (pass a ``reporter`` to hear
+progress, see :mod:`sactk.api.reporter`). Heavy libraries load inside the functions.
+
+>>> from sactk import api
+>>> spec = api.load(preset="mp-dc", overrides=["sweep.bias_a=[1e-7]"])
+>>> summary = api.sweep(spec, "r1")                       # doctest: +SKIP
+>>> model, path = api.fit("r1", "r1-model")               # doctest: +SKIP
+
+| workflow | function |
+| --- | --- |
+| sweeps | :func:`load`, :func:`presets`, :func:`sweep`, :func:`sweep_preset` |
+| plots, tables, report | :func:`plot`, :func:`report` |
+| lookup models | :func:`fit`, :func:`export` |
+| S-AC regression | :func:`dataset`, :func:`regress` |
+| stochastic computing | ``sc.train``, ``sc.fit_device``, ``sc.mac_cost`` |
+| AIMC and the NMPU | ``aimc.characterize``, ``aimc.evaluate``, ``aimc.bits`` |
+| the demo | :func:`demo` |
+"""
+
+from sactk.api import aimc, sc
+from sactk.api.characterize import Characterization, plot, report
+from sactk.api.demo import demo
+from sactk.api.models import export, fit
+from sactk.api.regress import dataset, regress
+from sactk.api.reporter import Quiet, Reporter
+from sactk.api.sweeping import load, presets, sweep, sweep_preset
+
+__all__ = [
+    "Characterization",
+    "Quiet",
+    "Reporter",
+    "aimc",
+    "dataset",
+    "demo",
+    "export",
+    "fit",
+    "load",
+    "plot",
+    "presets",
+    "regress",
+    "report",
+    "sc",
+    "sweep",
+    "sweep_preset",
+]

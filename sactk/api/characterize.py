@@ -1,0 +1,91 @@
+"""Workflows on results folders: plots and metric tables, the HTML report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sactk.files import write_csv
+
+
+@dataclass
+class Characterization:
+    """What :func:`plot` made: the files and the metric tables (DataFrames by name)."""
+
+    paths: list[Path] = field(default_factory=list)
+    tables: dict[str, Any] = field(default_factory=dict)
+
+
+def plot(results: str | Path, out: str | Path, model: str | Path | None = None) -> Characterization:
+    """Characterization plots of a results folder (PNG and PDF) into ``out``, its metric
+    tables as CSV beside them, and with ``model`` that lookup model's residuals on it."""
+    from sactk.analysis.metrics import summary_tables
+    from sactk.analysis.plots import plot_all, plot_residuals
+    from sactk.analysis.results import load_results
+
+    out = Path(out)
+    df = load_results(results).frame
+    paths = plot_all(df, out)
+    if model is not None:
+        from sactk.analysis.lut import LookupModel
+
+        paths += plot_residuals(LookupModel.load(model), df, out)
+    tables = summary_tables(df)
+    for name, table in tables.items():
+        paths.append(write_csv(out / f"{name}.csv", table))
+    return Characterization(paths, tables)
+
+
+def accuracy_and_collapse(results: str | Path, plots_dir: str | Path) -> dict[str, Any]:
+    """Accuracy and bias-collapse tables of a results folder (records), plus its plots."""
+    from sactk.analysis import metrics
+    from sactk.analysis.plots import plot_all
+    from sactk.analysis.results import load_results
+
+    df = load_results(results).frame
+    acc = metrics.accuracy(df)
+    col = metrics.collapse(df)
+    col30 = metrics.collapse(df, bias_min_a=30e-9)
+    plot_all(df, Path(plots_dir))
+    return {
+        "accuracy": acc.to_dict(orient="records"),
+        "collapse": col.to_dict(orient="records"),
+        "collapse_from_30nA": col30.to_dict(orient="records"),
+    }
+
+
+def spread_and_speed(results: str | Path, plots_dir: str | Path) -> dict[str, Any]:
+    """Monte Carlo spread and speed/power tables of a results folder (records, the ones
+    that apply), plus their plots."""
+    from sactk.analysis import metrics
+    from sactk.analysis.plots import plot_monte_carlo, plot_speed_power
+    from sactk.analysis.results import load_results
+
+    df = load_results(results).frame
+    plots_dir = Path(plots_dir)
+    plot_monte_carlo(df, plots_dir)
+    plot_speed_power(df, plots_dir)
+    out: dict[str, Any] = {}
+    for name, table in (
+        ("mc_spread", metrics.mc_spread(df)),
+        ("speed_power", metrics.speed_power(df)),
+    ):
+        if not table.empty:
+            out[name] = table.to_dict(orient="records")
+    return out
+
+
+def report(
+    results: list[str | Path] | list[Path],
+    out: str | Path,
+    models: list[Path] | None = None,
+    *,
+    title: str = "",
+    extra: list[tuple[str, Path]] | None = None,
+) -> Path:
+    """One self-contained HTML page of results folders, lookup models and experiment
+    folders (``extra``: (title, folder) with summary.csv and PNG plots)."""
+    from sactk.analysis.report import write_report
+
+    return write_report([Path(r) for r in results], Path(out), models or [], title, extra)

@@ -1,0 +1,192 @@
+"""The main job end to end on c180: MP sweeps across bias, temperature and mismatch chips,
+the step response, plots, lookup models with exports, the S-AC regression experiment and an
+HTML report (``sactk demo``; README's "What the demo produces" lists every file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sactk.api.characterize import accuracy_and_collapse, report, spread_and_speed
+from sactk.api.models import export, fit
+from sactk.api.regress import regress
+from sactk.api.reporter import Quiet, Reporter
+from sactk.api.sweeping import sweep_preset
+from sactk.files import write_csv, write_json
+
+QUICK: dict[str, list[str]] = {
+    "mp-temp": [
+        "sweep.bias_a=[1e-8, 1e-7, 1e-6]",
+        "inputs.random.count=8",
+        "inputs.sweep.points=11",
+    ],
+    "mp-mc": ["mc.instances=4", "sweep.temp_c=[27]", "inputs.random.count=8"],
+    "mp-tran": ["sweep.bias_a=[1e-8, 1e-6]"],
+    "inner-product-mc": [
+        "mc.instances=3",
+        "sweep.bias_a=[1e-8, 1e-6]",
+        "sweep.temp_c=[27]",
+        "inputs.random.count=16",
+    ],
+    "shape-tanh-mc": [
+        "mc.instances=3",
+        "sweep.bias_a=[1e-8, 1e-6]",
+        "sweep.temp_c=[27]",
+        "inputs.sweep.points=21",
+    ],
+}
+"""``quick=True``: the same steps on small sweeps (seconds, for a smoke test); the figures
+are not the demo's."""
+
+FILES = (
+    "mp-sweep/manifest.json",
+    "mp-mc/manifest.json",
+    "mp-tran/manifest.json",
+    "inner-product-mc/manifest.json",
+    "shape-tanh-mc/manifest.json",
+    "plots/transfer.png",
+    "plots/transfer.pdf",
+    "plots/error_vs_bias.png",
+    "plots/mc_histogram.png",
+    "plots/speed_power.png",
+    "summary.json",
+    "summary.csv",
+    "mc_spread.csv",
+    "speed_power.csv",
+    "models/mp.npz",
+    "models/mp.json",
+    "models/mp.residuals.png",
+    "models/mp.sub",
+    "models/mp.csv",
+    "models/verilog-a",
+    "models/inner_product.npz",
+    "models/inner_product.json",
+    "models/tanh.npz",
+    "models/tanh.json",
+    "models/timing.csv",
+    "regress/summary.json",
+    "regress/summary.csv",
+    "report.html",
+)
+"""Files and folders the demo promises (README, "What the demo produces")."""
+
+
+def demo(
+    out: str | Path = "demo-out",
+    *,
+    jobs: int | None = None,
+    quick: bool = False,
+    reporter: Reporter | None = None,
+) -> dict[str, Any]:
+    """Run the demo into ``out``; returns its figures (what summary.json holds) with
+    ``failed_points``, the number of points that did not simulate."""
+    import pandas as pd
+
+    rep = reporter or Quiet()
+    out = Path(out)
+    failed = 0
+
+    def run(preset: str, folder: str) -> Any:
+        nonlocal failed
+        sets = QUICK[preset] if quick else []
+        s = sweep_preset(preset, out / folder, sets, jobs=jobs, reporter=rep)
+        failed += s.failed_points
+        return s
+
+    rep.message("1/7 sweeping the 4-input MP cell: 7 bias currents x 3 temperatures on c180 ...")
+    run("mp-temp", "mp-sweep")
+    rep.message("2/7 error against ideal(), bias collapse and plots ...")
+    figures = accuracy_and_collapse(out / "mp-sweep", out / "plots")
+    acc = pd.DataFrame(figures["accuracy"])
+    rep.message("\nmax |error| against ideal(), % of the largest input (RMS in summary.csv):")
+    piv = acc.pivot_table(index="bias_a", columns="temp_c", values="max_abs_err_pct")
+    rep.message(piv.map(lambda v: f"{v:.3f}").to_string())
+    rep.message("\nbias collapse across 10 nA..10 uA (% of full scale):")
+    rep.message("   temp   vectors  10 nA..10 uA  30 nA..10 uA")
+    for r, r30 in zip(figures["collapse"], figures["collapse_from_30nA"], strict=True):
+        rep.message(
+            f"  {r['temp_c']:>5g} C  {r['pattern']:<7} {r['collapse_pct_fs']:>12.3f}"
+            f"  {r30['collapse_pct_fs']:>12.3f}"
+        )
+
+    tables = {}
+    for title, preset, table, cols, head in (
+        (
+            "3/7 mismatch: 200 Pelgrom chips x 3 biases x 3 temperatures (mp-mc)",
+            "mp-mc",
+            "mc_spread",
+            ["temp_c", "bias_a", "sigma_pct", "chip_err_median_pct", "chip_err_p90_pct"],
+            "sigma of out_z_a / bias_a across chips (% of gamma); each chip's max |error| "
+            "(% of largest input), median and 90th percentile:",
+        ),
+        (
+            "4/7 step response: settling time, power, energy per operation (mp-tran)",
+            "mp-tran",
+            "speed_power",
+            ["bias_a", "settle_s", "power_w", "energy_j"],
+            "settle_s to 1 % of final, supply power_w, energy_j = power_w x settle_s:",
+        ),
+    ):
+        rep.message(f"\n{title} ...")
+        run(preset, preset)
+        df = pd.DataFrame(spread_and_speed(out / preset, out / "plots")[table])
+        rep.message(head)
+        rep.message(df[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+        tables[table] = df
+    spread, sp = tables["mc_spread"], tables["speed_power"]
+    figures["mc_spread"] = spread.to_dict(orient="records")
+    figures["speed_power"] = sp.to_dict(orient="records")
+    write_csv(out / "summary.csv", acc)
+    write_csv(out / "mc_spread.csv", spread)
+    write_csv(out / "speed_power.csv", sp)
+
+    rep.message("\n5/7 lookup models: the MP cell (20 % of the vectors held out), exports ...")
+    model, mpath = fit(out / "mp-sweep", out / "models" / "mp")
+    v = model.meta_["validation"]
+    rep.message(
+        f"{mpath}: held-out max |error| {100 * v['max_err_fs']:.3f} % of full scale "
+        f"(RMS {100 * v['rms_err_fs']:.4f} %) over {v['points']} points"
+    )
+    for fmt, dest in (("ngspice", "mp.sub"), ("verilog-a", "verilog-a"), ("csv", "mp.csv")):
+        export(model, fmt, out / "models" / dest)
+    figures["model_validation"] = v
+    models = [mpath]
+    for preset, name in (("inner-product-mc", "inner_product"), ("shape-tanh-mc", "tanh")):
+        rep.message(f"{preset}: an S-AC neuron's cells, nominal and 20 mismatch chips ...")
+        run(preset, preset)
+        m_, p_ = fit(out / preset, out / "models" / name)
+        vv = m_.meta_["validation"]
+        rep.message(
+            f"{p_}: held-out max |error| {100 * vv['max_err_fs']:.3f} % of full scale; "
+            f"per-chip tables RMS {100 * vv['chips']['rms_err_fs']:.2f} %"
+        )
+        figures[f"{name}_model_validation"] = vv
+        models.append(p_)
+    # settling time against bias (MP step response): the regression's energy and throughput
+    write_csv(out / "models" / "timing.csv", sp[["temp_c", "bias_a", "settle_s"]])
+
+    hidden, chips = (16, 2) if quick else (64, 5)
+    rep.message(
+        f"\n6/7 S-AC regression on sinc(3x): {hidden} neurons, {chips} chips, every bias "
+        "and temperature"
+    )
+    from sactk.api.regress import dataset
+
+    rows = regress(
+        dataset("sinc"), out / "models", out / "regress", hidden=hidden, chips=chips, reporter=rep
+    )
+    shown = ["bias_a", "temp_c", "r2_mean", "r2_std", "r2_float_mean", "energy_j", "throughput_hz"]
+    rep.message(rows[shown].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    figures["regression"] = rows.to_dict(orient="records")
+    write_json(out / "summary.json", figures)
+    rep.message("\n7/7 HTML report ...")
+    page = report(
+        [out / p for p in ("mp-sweep", "mp-mc", "mp-tran", "inner-product-mc", "shape-tanh-mc")],
+        out / "report.html",
+        models,
+        title="sactk demo: S-AC cells on c180, lookup models and the bias-scaling experiment",
+        extra=[("S-AC regression on sinc(3x)", out / "regress")],
+    )
+    rep.message(f"report: {page}")
+    rep.message(f"\nplots in {out / 'plots'}, figures in {out / 'summary.json'}")
+    return {**figures, "failed_points": failed}

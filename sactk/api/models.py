@@ -1,0 +1,73 @@
+"""Workflows on lookup models: fit one on a results folder (validated), export it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sactk.errors import SpecError
+
+
+def fit(
+    results: str | Path,
+    out: str | Path,
+    *,
+    validate: str | Path | None = None,
+    holdout: float = 0.2,
+    seed: int = 0,
+    output: str | None = None,
+    knots: int = 32,
+    smoothing: float = 1e-2,
+) -> tuple[Any, Path]:
+    """Fit a ``LookupModel`` on ``results``; validate it on a seeded ``holdout`` fraction of
+    the input vectors (or on a second results folder ``validate``); save OUT.npz, OUT.json
+    (with the validation, the spec, technology, seeds, versions and netlist hashes) and the
+    residual plot OUT.residuals.png. Returns the model and the JSON path."""
+    from sactk.analysis.lut import LookupModel
+    from sactk.analysis.lutfit import holdout_split
+    from sactk.analysis.modelio import model_stem
+    from sactk.analysis.plots import plot_residuals
+    from sactk.analysis.results import load_results
+    from sactk.versions import tool_versions
+
+    res = load_results(results)
+    df, man = res.frame, res.manifest
+    meta: dict[str, Any] = {"results": str(results)}
+    if validate is not None:
+        train, test = df, load_results(validate).frame
+        if set(test["cell"].unique()) != set(df["cell"].unique()):
+            raise SpecError(f"fit: --validate {validate} holds another cell; give the same cell")
+        how = f"separate results {validate}"
+        meta["validated_on"] = str(validate)
+    else:
+        train, test = holdout_split(df, holdout, seed)
+        how = f"{holdout:g} of the input vectors held out (seed {seed})"
+        meta["validated_on"] = str(results)
+        meta["holdout"] = {"fraction": holdout, "seed": seed}
+    model = LookupModel(output=output, knots=knots, smoothing=smoothing).fit(train)
+    model.validate(test, how)
+    meta.update(
+        technology=man.get("technology"),
+        spec=man.get("spec"),
+        seeds=man.get("seeds"),
+        versions={**man.get("versions", {}), **{"fit_" + k: v for k, v in tool_versions().items()}},
+        netlist_hashes=sorted({j.get("netlist_hash", "") for j in man.get("jobs", {}).values()}),
+    )
+    path = model.save(out, meta)
+    stem = model_stem(out)
+    plot_residuals(model, test, stem.parent, f"{stem.name}.residuals")
+    return model, path
+
+
+def export(model: Any, fmt: str, out: str | Path) -> list[Path]:
+    """Write a lookup model (a ``LookupModel`` or the path of one) for other tools:
+    ``csv``, ``json``, ``verilog-a`` (a folder) or ``ngspice``. Returns the files."""
+    from sactk.analysis.export import FORMATS
+    from sactk.analysis.export import export as _export
+    from sactk.analysis.lut import LookupModel
+
+    if fmt not in FORMATS:
+        raise SpecError(f"export: --format {fmt!r} unknown; choose one of {', '.join(FORMATS)}")
+    if not isinstance(model, LookupModel):
+        model = LookupModel.load(model)
+    return list(_export(model, fmt, Path(out)))

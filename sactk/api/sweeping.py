@@ -1,0 +1,103 @@
+"""Workflows on the simulator: load a spec, run a sweep into a results folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sactk.api.reporter import Quiet, Reporter
+from sactk.errors import SpecError
+
+
+def load(
+    spec: str | Path | None = None,
+    *,
+    preset: str | None = None,
+    overrides: list[str] | None = None,
+) -> Any:
+    """A validated ``SweepSpec`` from a TOML file or a built-in preset, with ``--set``-style
+    ``overrides`` (``["sweep.temp_c=[85]"]``)."""
+    from sactk.sweeps.spec import load_spec
+
+    if (spec is None) == (preset is None):
+        raise SpecError("spec: give a spec file or --preset NAME (not both)")
+    return load_spec(spec, preset=preset, overrides=overrides or [])
+
+
+def presets() -> dict[str, str]:
+    """Built-in spec names and their one-line descriptions."""
+    import tomllib
+
+    from sactk.sweeps.spec import preset_names, preset_text
+
+    return {n: tomllib.loads(preset_text(n)).get("description", "") for n in preset_names()}
+
+
+def describe(summary: Any) -> str:
+    """One line: points, speed, jobs and failures of a finished sweep."""
+    s = summary
+    return (
+        f"{s.points} points in {s.wall_s:.1f} s ({s.points_per_s:.0f} points/s, "
+        f"{s.executor} executor, {s.workers} worker{'s' if s.workers != 1 else ''}); "
+        f"jobs: {s.jobs_ok} ok, {s.jobs_failed} with failures, {s.jobs_skipped} already done; "
+        f"{s.failed_points} points failed -> {s.out}"
+    )
+
+
+def sweep(
+    spec: Any,
+    out: str | Path,
+    *,
+    jobs: int | None = None,
+    keep_netlists: bool = False,
+    executor: str = "local",
+    scheduler: str | None = None,
+    timeout_s: float | None = None,
+    retries: int = 1,
+    reporter: Reporter | None = None,
+) -> Any:
+    """Run ``spec`` (a ``SweepSpec``, see :func:`load`) into ``out``; resumes a folder that
+    holds the same spec. Returns the ``SweepSummary``; reports its line and the first failed
+    points. Bad input fails before anything is written."""
+    from sactk.sweeps.executors import EXECUTORS
+    from sactk.sweeps.run import prepare, run_sweep
+    from sactk.sweeps.store import ResultsStore
+
+    rep = reporter or Quiet()
+    out = Path(out)
+    if executor not in EXECUTORS:
+        raise SpecError(f"--executor: unknown {executor!r}; use one of {', '.join(EXECUTORS)}")
+    prepared = prepare(spec)  # bad input fails here, before any output or progress bar
+    ResultsStore(out).check(spec.to_dict())
+    if timeout_s is not None and not timeout_s > 0:
+        raise SpecError(f"--timeout {timeout_s:g}: give a positive number of seconds")
+    with rep.progress("sweep", "points") as progress:
+        summary = run_sweep(
+            spec,
+            out,
+            n_jobs=jobs,
+            executor=executor,
+            scheduler=scheduler,
+            keep_netlists=keep_netlists,
+            progress=progress,
+            prepared=prepared,
+            timeout_s=timeout_s,
+            retries=retries,
+        )
+    rep.message(describe(summary))
+    for f in summary.failures[:10]:
+        where = " ".join(f"{k}={v}" for k, v in f.items() if k != "status" and v is not None)
+        rep.error(f"  failed: {where}: {f['status']}")
+    return summary
+
+
+def sweep_preset(
+    preset: str,
+    out: str | Path,
+    overrides: list[str] | None = None,
+    *,
+    jobs: int | None = None,
+    reporter: Reporter | None = None,
+) -> Any:
+    """:func:`sweep` of a built-in preset with overrides."""
+    return sweep(load(preset=preset, overrides=overrides), out, jobs=jobs, reporter=reporter)

@@ -1,0 +1,209 @@
+"""Commands on cells: presets, sweep, plot, fit, export, report and the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sactk import api
+from sactk.cli.console import Console
+from sactk.cli.root import app
+
+TABLE_COLUMNS = {
+    "accuracy": ["temp_c", "bias_a", "points", "max_abs_err_pct", "rms_err_pct"],
+    "dot_tracking": ["temp_c", "bias_a", "vectors", "pearson_r", "pearson_r_ideal", "scale"],
+    "linearity": [
+        "temp_c",
+        "bias_a",
+        "max_abs_inl_lsb",
+        "min_dnl_lsb",
+        "max_dnl_lsb",
+        "monotonic",
+        "gain_err_pct",
+    ],
+    "mc_spread": [
+        "temp_c",
+        "bias_a",
+        "w_um",
+        "l_um",
+        "chips",
+        "sigma_pct",
+        "chip_err_median_pct",
+        "chip_err_p90_pct",
+    ],
+    "area_cost": ["w_um", "l_um", "area_um2", "chip_err_median_pct", "chip_err_p90_pct"],
+    "speed_power": ["temp_c", "bias_a", "settle_s", "power_w", "energy_j"],
+}
+"""Columns of each metric table that `sactk plot` prints (the CSV has them all)."""
+
+
+@app.command()
+def presets() -> None:
+    """List the built-in sweep specs."""
+    for name, desc in api.presets().items():
+        typer.echo(f"{name:<16} {desc}")
+
+
+@app.command()
+def sweep(
+    spec: Annotated[Path | None, typer.Argument(help="Sweep spec (TOML).")] = None,
+    preset: Annotated[str | None, typer.Option(help="Built-in spec (see `sactk presets`).")] = None,
+    out: Annotated[Path, typer.Option(help="Results directory (resumed if it exists).")] = Path(
+        "sweep-out"
+    ),
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a spec key: section.key=TOML value."),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Worker processes (default: all cores; small sweeps run in-process)."
+        ),
+    ] = None,
+    keep_netlists: Annotated[
+        bool, typer.Option(help="Save every netlist under DIR/netlists.")
+    ] = False,
+    executor: Annotated[
+        str, typer.Option(help="local (process pool) or dask (dask.distributed).")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="dask scheduler address (tcp://host:8786); none: a LocalCluster."),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(help="Seconds a job may run before its worker is killed and it is retried."),
+    ] = None,
+    retries: Annotated[
+        int, typer.Option(min=0, max=10, help="Retries of a job whose worker died or timed out.")
+    ] = 1,
+) -> None:
+    """Run a sweep with a progress bar; resumes into an existing DIR."""
+    summary = api.sweep(
+        api.load(spec, preset=preset, overrides=set_ or []),
+        out,
+        jobs=jobs,
+        keep_netlists=keep_netlists,
+        executor=executor,
+        scheduler=scheduler,
+        timeout_s=timeout,
+        retries=retries,
+        reporter=Console(),
+    )
+    if summary.failed_points:
+        raise typer.Exit(3)
+
+
+@app.command()
+def plot(
+    results: Annotated[Path, typer.Argument(help="Results directory of `sactk sweep`.")],
+    out: Annotated[Path, typer.Option(help="Folder for the plots (PNG and PDF).")] = Path("plots"),
+    model: Annotated[
+        Path | None, typer.Option(help="Also plot this lookup model's residuals on RESULTS.")
+    ] = None,
+) -> None:
+    """Characterization plots of a results directory, and its tables as CSV beside them."""
+    made = api.plot(results, out, model)
+    for p in made.paths:
+        typer.echo(str(p))
+    for name, table in made.tables.items():
+        if name in TABLE_COLUMNS:
+            text = table[TABLE_COLUMNS[name]].to_string(index=False, float_format="%.4g")
+            typer.echo(f"\n{name}:\n{text}")
+
+
+@app.command()
+def fit(
+    results: Annotated[Path, typer.Argument(help="Results directory of `sactk sweep`.")],
+    out: Annotated[Path, typer.Option(help="Model path stem: writes OUT.npz and OUT.json.")],
+    validate: Annotated[
+        Path | None,
+        typer.Option(help="Validate on this second results directory instead of a holdout."),
+    ] = None,
+    holdout: Annotated[
+        float, typer.Option(help="Fraction of input vectors held out for validation.")
+    ] = 0.2,
+    seed: Annotated[int, typer.Option(help="Seed of the holdout draw.")] = 0,
+    output: Annotated[
+        str | None, typer.Option(help="Result column to model (default: the cell's output).")
+    ] = None,
+    knots: Annotated[int, typer.Option(min=2, help="Knots in the input coordinate.")] = 32,
+    smoothing: Annotated[float, typer.Option(min=0.0, help="Curvature penalty.")] = 1e-2,
+) -> None:
+    """Fit a bias-normalized lookup model of a cell's output and validate it on held-out
+    points; the error goes into OUT.json as validation.max_err_fs and rms_err_fs."""
+    model, path = api.fit(
+        results,
+        out,
+        validate=validate,
+        holdout=holdout,
+        seed=seed,
+        output=output,
+        knots=knots,
+        smoothing=smoothing,
+    )
+    v = model.meta_["validation"]
+    r = model.ranges()
+    typer.echo(
+        f"{path}: {model.cell_}.{model.output_} against {model.coordinate_}, "
+        f"{len(model.u_knots_)} knots x {len(model.log_bias_)} biases "
+        f"({r['bias_a'][0]:.3g}..{r['bias_a'][1]:.3g} A) x {len(model.temp_c_)} temperatures "
+        f"x {len(model.corners_)} corners"
+        + (f", {len(model.chip_ids_)} chips" if len(model.chip_ids_) else "")
+    )
+    typer.echo(
+        f"validation ({v['how']}): {v['points']} points, max |error| "
+        f"{100 * v['max_err_fs']:.3f} % of full scale, RMS {100 * v['rms_err_fs']:.4f} %"
+    )
+    if "chips" in v:
+        c = v["chips"]
+        typer.echo(
+            f"  per-chip tables: {c['points']} points, max {100 * c['max_err_fs']:.2f} %, "
+            f"RMS {100 * c['rms_err_fs']:.3f} % of full scale"
+        )
+
+
+@app.command("export")
+def export_cmd(
+    model: Annotated[Path, typer.Argument(help="Model written by `sactk fit` (stem or .json).")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="csv, json, verilog-a (a folder) or ngspice.")
+    ],
+    out: Annotated[Path, typer.Option(help="Output file (folder for verilog-a).")],
+) -> None:
+    """Write a lookup model for other tools."""
+    for p in api.export(model, fmt, out):
+        typer.echo(str(p))
+
+
+@app.command()
+def report(
+    results: Annotated[list[Path], typer.Argument(help="Results directories.")],
+    out: Annotated[Path, typer.Option(help="The HTML file to write.")] = Path("report.html"),
+    model: Annotated[
+        list[Path] | None, typer.Option(help="Lookup models to include (repeatable).")
+    ] = None,
+) -> None:
+    """One self-contained HTML page: spec, technology, metrics and every plot."""
+    typer.echo(str(api.report(results, out, model or [])))
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for everything the demo makes.")] = Path(
+        "demo-out"
+    ),
+    jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
+    quick: Annotated[
+        bool, typer.Option(help="Small sweeps (seconds): checks the pipeline, not the figures.")
+    ] = False,
+) -> None:
+    """The main job end to end on c180: MP sweeps across bias, temperature and mismatch chips,
+    the step response, plots, lookup models with exports, the S-AC regression experiment
+    and an HTML report."""
+    figures = api.demo(out, jobs=jobs, quick=quick, reporter=Console())
+    if figures["failed_points"]:
+        raise typer.Exit(3)
