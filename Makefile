@@ -51,7 +51,7 @@ bench: install
 
 # Regenerate golden netlists after a deliberate builder change (review the diff).
 golden: install
-	SACTK_REGEN_GOLDEN=1 $(BIN)/pytest tests/test_render.py
+	SACTK_REGEN_GOLDEN=1 $(BIN)/pytest tests/test_golden.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo-out

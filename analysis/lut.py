@@ -94,18 +94,18 @@ class LookupModel:
                     "model covers one device size, supply and technology: fit each separately"
                 )
         cell = cell_of(rows)
-        output = self.output or cell.OUTPUT
+        output = self.output or cell.output
         if output not in rows.columns:
             raise SpecError(
                 f"fit: output {output!r} is not a results column; choose one of "
                 + ", ".join(c for c in rows.columns if c.startswith("out_"))
             )
         ins = input_cols(rows)
-        coord = ins[0] if len(ins) == 1 else cell.IDEAL
+        coord = ins[0] if len(ins) == 1 else cell.ideal_column
         self.cell_ = str(rows["cell"].iloc[0])
         self.output_ = output
         self.coordinate_ = coord
-        self.coord_per_bias_ = coord.endswith("_a") or coord == cell.IDEAL
+        self.coord_per_bias_ = coord.endswith("_a") or coord == cell.ideal_column
         self.out_per_bias_ = output.endswith("_a")
         self.corners_ = np.array(sorted(rows["corner"].unique()), dtype=str)
         self.temp_c_ = np.array(sorted(rows["temp_c"].unique()), dtype=float)

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from sactk.circuits.base import get_cell
+from sactk.circuits.registry import get_cell
+from sactk.errors import SpecError
 
 CONDITIONS = ["tech", "corner", "vdd_v", "w_um", "l_um", "temp_c", "bias_a"]
 """Columns that identify one circuit's operating condition (those present are used)."""
@@ -44,10 +45,10 @@ def op_rows(df: Any, nominal: bool | None = True) -> Any:
 
 
 def cell_of(df: Any) -> Any:
-    """The cell module of a results table (one cell per results directory)."""
+    """The cell of a results table (one cell per results directory)."""
     names = df["cell"].unique()
     if len(names) != 1:
-        raise ValueError(f"results mix cells {sorted(names)}; analyse one cell at a time")
+        raise SpecError(f"results mix cells {sorted(names)}; analyse one cell at a time")
     return get_cell(str(names[0]))
 
 
@@ -65,8 +66,8 @@ def with_ideal(df: Any) -> Any:
             df[c] = np.zeros(0)
         return df
     cell = cell_of(df)
-    df["out_a"] = df[cell.OUTPUT]
-    df["ideal_a"] = df[cell.IDEAL]
+    df["out_a"] = df[cell.output]
+    df["ideal_a"] = df[cell.ideal_column]
     df["err_a"] = df["out_a"] - df["ideal_a"]
     df["err_pct_fs"] = 100.0 * df["err_a"] / df["fs_a"]
     return df

@@ -36,7 +36,7 @@ def plot_transfer(df: Any, outdir: Path) -> list[Path]:
     if d.empty:
         return []
     cell = metrics.cell_of(d)
-    out = cell.OUTPUT
+    out = cell.output
     temps = sorted(d["temp_c"].unique())
     swept = _swept(d)
     xunit = "bias_a" if swept.endswith("_a") else ""
@@ -77,7 +77,7 @@ def plot_transfer(df: Any, outdir: Path) -> list[Path]:
                 title=f"deviation from ideal(), {t:g} C",
             )
             row[1].legend(title="bias_a (gamma)", ncol=2)
-        fig.suptitle(f"{cell.TITLE}, {d['tech'].iloc[0]} {d['corner'].iloc[0]}: transfer")
+        fig.suptitle(f"{cell.title}, {d['tech'].iloc[0]} {d['corner'].iloc[0]}: transfer")
         fig.tight_layout()
         return save(fig, outdir, "transfer")
 
@@ -104,7 +104,7 @@ def plot_error_vs_bias(df: Any, outdir: Path) -> list[Path]:
             a.axhline(lim, color="r", ls=":", lw=1, label=f"{lim:g} % bound")
             a.set(xlabel="bias_a, gamma (A)", ylabel=f"{what} (% of full scale)")
             a.legend()
-        fig.suptitle(f"{cell.TITLE} against ideal(), nominal circuit")
+        fig.suptitle(f"{cell.title} against ideal(), nominal circuit")
         fig.tight_layout()
         return save(fig, outdir, "error_vs_bias")
 
@@ -119,7 +119,7 @@ def plot_scatter(df: Any, outdir: Path) -> list[Path]:
         return []
     cell = metrics.cell_of(d)
     colors = bias_colors(d["bias_a"].unique())
-    refs = [("ideal_a", f"{cell.IDEAL} / bias_a")]
+    refs = [("ideal_a", f"{cell.ideal_column} / bias_a")]
     if "dot_xw" in d.columns:
         refs.append(("dot_xw", "dot_xw / bias_a (true w.x)"))
     with plt.rc_context(STYLE):
@@ -131,7 +131,7 @@ def plot_scatter(df: Any, outdir: Path) -> list[Path]:
             hi = float(max(d[col] / d["bias_a"]))
             if col == "ideal_a":
                 ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="y = x")
-            ax.set(xlabel=label, ylabel=f"{cell.OUTPUT} / bias_a", title="random input vectors")
+            ax.set(xlabel=label, ylabel=f"{cell.output} / bias_a", title="random input vectors")
             ax.legend(ncol=2)
         fig.tight_layout()
         return save(fig, outdir, "scatter")
@@ -201,7 +201,7 @@ def plot_monte_carlo(df: Any, outdir: Path) -> list[Path]:
             ax.axvline(ideal, color="k", ls="--", lw=1, label="ideal()")
             ax.set(xlabel=f"output / bias_a, vector {ref}", ylabel="chips", title=f"{t:g} C")
         axes[0][0].legend(title="bias_a")
-        title = metrics.cell_of(chips).TITLE
+        title = metrics.cell_of(chips).title
         fig.suptitle(f"{title} mismatch: {int(spread['chips'].max())} chips, {w0:g}/{l0:g} um")
         fig.tight_layout()
         paths += save(fig, outdir, "mc_histograms")
@@ -249,7 +249,7 @@ def plot_area(df: Any, outdir: Path) -> list[Path]:
         ax.set(
             xlabel="W L of each matched device (um2)",
             ylabel="chip max |error| (% of full scale)",
-            title=f"{metrics.cell_of(df).TITLE}: mismatch error against device area",
+            title=f"{metrics.cell_of(df).title}: mismatch error against device area",
         )
         ax.legend()
         fig.tight_layout()
@@ -278,7 +278,7 @@ def plot_speed_power(df: Any, outdir: Path) -> list[Path]:
         ax[2].set(xlabel="bias_a (A)", ylabel="energy_j = power_w x settle_s (J)")
         for a in ax:
             a.legend()
-        fig.suptitle(f"{metrics.cell_of(df).TITLE} step response: speed and energy against bias")
+        fig.suptitle(f"{metrics.cell_of(df).title} step response: speed and energy against bias")
         fig.tight_layout()
         return save(fig, outdir, "speed_power")
 
@@ -322,7 +322,7 @@ def plot_error_heatmap(df: Any, outdir: Path) -> list[Path]:
             ax.set(xlabel="bias_a", ylabel="temp_c", title=f"corner {corner}")
             fig.colorbar(im, ax=ax, label="max |error| (% of full scale)")
         fig.suptitle(
-            f"{metrics.cell_of(df).TITLE}: error against ideal() over bias and temperature"
+            f"{metrics.cell_of(df).title}: error against ideal() over bias and temperature"
         )
         fig.tight_layout()
         return save(fig, outdir, "error_heatmap")

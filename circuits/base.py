@@ -1,32 +1,33 @@
-"""What every cell builder returns, the contract a cell module follows, and the registry.
+"""The cell contract: what a cell is to sactk, the benches its builder returns, and shared
+helpers for cell modules.
 
-A cell module (``sactk.circuits.mp``, ``shape``, ``inner``, ``cmem``) provides:
+A cell is anything that satisfies :class:`Cell` (a Protocol): a name, its main output and
+ideal columns, and five functions. :class:`CellType` builds one from plain functions and a
+frozen dataclass of parameters; every built-in cell is a ``CellType`` (``mp.CELL``,
+``shape.CELLS``, ...). A new cell is one module plus one ``register_cell`` call
+(sactk.circuits.registry); the spec, the sweep planner, analysis and the golden-netlist
+tests then know it.
 
-* ``Params``: a frozen dataclass; ``params_from_spec(cell_spec, w_um, l_um)`` makes one from
-  the spec's ``[cell]`` table and refuses keys the cell does not have.
-* ``build(params, tech, *, bias_a, corner, temp_c) -> Bench``.
-* ``ideal(...)``: the function the circuit implements, in NumPy.
-* ``vectors(params, inputs) -> (patterns, norm)``: the input vectors to simulate, in units
-  of the bias current for columns ending in ``_a`` (so the same normalized vectors serve
-  every bias), as is for the others (``in_code``).
-* ``reference(params, norm, inputs) -> dict``: per-vector columns in units of the bias:
-  every ``ideal_*`` column, ``fs`` (the full scale errors are measured against) and the
-  boolean ``domain_ok`` (the circuit is meant to follow ideal() there).
-* ``OUTPUT`` / ``IDEAL``: the main output column and its ideal column; ``TITLE``.
+Each cell module also has its own ``ideal(...)``: the vectorized NumPy function the circuit
+is meant to compute, with the arguments that function needs (MP takes inputs and gamma, the
+memory a code). What sactk calls uniformly is ``reference``, which evaluates it on the
+sweep's normalized vectors.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from dataclasses import dataclass
-from types import ModuleType
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Protocol, runtime_checkable
 
 import numpy as np
+from pydantic import Field
 
 from sactk.errors import SpecError
+from sactk.netlists.mismatch import Alter
 from sactk.netlists.render import Netlist
+from sactk.netlists.technology import Technology
 
 
 @dataclass(frozen=True)
@@ -67,48 +68,151 @@ class Bench:
     """Branch-current vector of the supply source; power_w = -vdd_v * this."""
 
 
-CELLS = ("mp", "relu", "sigmoid", "tanh", "inner_product", "compressive_memory", "crossbar")
+@runtime_checkable
+class Cell(Protocol):
+    """What sactk needs of a cell. Currents in vectors and references are in units of the
+    bias (``_a`` columns); the sweep scales them to each bias."""
 
-_MODULES = {
-    "mp": "mp",
-    "relu": "shape",
-    "sigmoid": "shape",
-    "tanh": "shape",
-    "inner_product": "inner",
-    "compressive_memory": "cmem",
-    "crossbar": "crossbar",
-}
+    name: str
+    """The ``[cell] name`` of specs and the ``cell`` column of results (a lower-case name)."""
+    title: str
+    """For plot titles (``MP cell``)."""
+    output: str
+    """The main output column (``out_z_a``), what metrics and lookup models use."""
+    ideal_column: str
+    """Its ideal column (``ideal_z``), written by ``reference``."""
+
+    def params(
+        self, table: Mapping[str, Any], *, w_um: float | None = None, l_um: float | None = None
+    ) -> Any:
+        """The cell's parameters from the spec's ``[cell]`` table (without ``name``),
+        validated; ``w_um``/``l_um`` from ``sweep.wl_um`` override the table's. Bad input
+        raises SpecError naming ``cell.KEY``."""
+        ...
+
+    def sizes(self, params: Any, tech: Technology) -> tuple[float, float]:
+        """(W, L) in um of the matched devices: what Pelgrom mismatch scales with."""
+        ...
+
+    def build(
+        self, params: Any, tech: Technology, *, bias_a: float, corner: str, temp_c: float
+    ) -> Bench:
+        """The cell in its test bench."""
+        ...
+
+    def vectors(self, params: Any, inputs: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(patterns, norm): a label per vector (``random``, ``sweep``, ``code``) and the
+        (V, n_inputs) input vectors, in units of the bias for ``_a`` inputs."""
+        ...
+
+    def reference(self, params: Any, norm: np.ndarray, inputs: Any) -> dict[str, np.ndarray]:
+        """Per-vector columns in units of the bias: every ``ideal_*`` column, ``fs`` (the
+        full scale errors are quoted in) and the boolean ``domain_ok`` (the circuit is meant
+        to follow ideal() there)."""
+        ...
+
+    def mismatch(
+        self, params: Any, bias_a: float, seed: int, index: int
+    ) -> tuple[Alter, ...] | None:
+        """The alters that make chip ``index`` of ``seed`` for a cell with its own mismatch
+        model (the crossbar's conductances); None: sactk's Pelgrom draws per transistor."""
+        ...
 
 
-def get_cell(name: str) -> ModuleType:
-    """The module of a cell (see this module's docstring for what it provides)."""
-    if name not in _MODULES:
-        import difflib
+@dataclass(frozen=True)
+class CellType:
+    """A :class:`Cell` made of a parameter dataclass and plain functions."""
 
-        hint = difflib.get_close_matches(name, CELLS, n=1)
-        extra = f" (did you mean {hint[0]!r}?)" if hint else ""
-        raise SpecError(f"cell.name: unknown cell {name!r}{extra}; use one of {', '.join(CELLS)}")
-    import importlib
+    name: str
+    title: str
+    output: str
+    ideal_column: str
+    params_type: type
+    """Frozen dataclass of the parameters; fields may carry pydantic ``Field`` bounds in
+    ``Annotated`` types, which :func:`params_from_table` enforces."""
+    build: Callable[..., Bench]
+    """``build(params, tech, *, bias_a, corner, temp_c) -> Bench``."""
+    vectors: Callable[[Any, Any], tuple[np.ndarray, np.ndarray]]
+    reference: Callable[[Any, np.ndarray, Any], dict[str, np.ndarray]]
+    sizes: Callable[[Any, Technology], tuple[float, float]]
+    own_mismatch: Callable[[Any, float, int, int], tuple[Alter, ...]] | None = None
+    """``(params, bias_a, seed, index) -> alters`` of a cell with its own mismatch model."""
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    """Parameters set by the cell's name (a shape cell's ``shape``), not by the table."""
 
-    return importlib.import_module(f"sactk.circuits.{_MODULES[name]}")
+    def params(
+        self, table: Mapping[str, Any], *, w_um: float | None = None, l_um: float | None = None
+    ) -> Any:
+        return params_from_table(
+            self.params_type, table, self.name, self.fixed, w_um=w_um, l_um=l_um
+        )
+
+    def mismatch(
+        self, params: Any, bias_a: float, seed: int, index: int
+    ) -> tuple[Alter, ...] | None:
+        if self.own_mismatch is None:
+            return None
+        return self.own_mismatch(params, bias_a, seed, index)
 
 
-def params_from_fields(
-    params_cls: Any, cell_spec: Any, extra: dict[str, Any] | None = None, **sizes: Any
+# Parameter types shared by the built-in cells (the bounds every cell has always had).
+SizeUm = Annotated[float | None, Field(gt=0, le=1000)]
+"""A device width or length in um; None: the technology's default."""
+OutV = Annotated[float | None, Field(gt=0, le=10)]
+"""The voltage an output current is read at; None: half the supply."""
+CascScale = Annotated[float, Field(ge=1, le=16)]
+"""Cascode W and L relative to the matched devices'."""
+Ratio = Annotated[float, Field(gt=0, le=100)]
+"""A current in units of the bias."""
+Inputs = Annotated[int, Field(ge=1, le=64)]
+"""A number of inputs (rows)."""
+
+
+def params_from_table(
+    params_type: Any,
+    table: Mapping[str, Any],
+    cell: str,
+    fixed: Mapping[str, Any] | None = None,
+    **sizes: float | None,
 ) -> Any:
-    """``params_cls(**fields)`` from the spec's [cell] keys that were set (others keep the
-    cell's defaults); a key the cell does not have is an error naming the cell's keys."""
-    known = {f.name for f in dataclasses.fields(params_cls)}
-    given = {k: getattr(cell_spec, k) for k in cell_spec.model_fields_set if k != "name"}
-    given = {k: v for k, v in given.items() if v is not None}
-    given.update({k: v for k, v in sizes.items() if v is not None})
-    for key in sorted(given):
+    """``params_type(**table)`` for cell ``cell``, validated: a key the cell does not have is
+    refused with its parameters listed; values are checked strictly against the field types
+    and their ``Field`` bounds (an integer field refuses 4.5, a number field refuses "4");
+    ``fixed`` fields (set by the cell's name) cannot be given; ``sizes`` (w_um, l_um of a
+    ``sweep.wl_um`` entry) override the table. Errors are SpecError naming ``cell.KEY``."""
+    import difflib
+    import typing
+
+    from pydantic import ConfigDict, ValidationError, create_model
+
+    fixed = dict(fixed or {})
+    fields = [f for f in dataclasses.fields(params_type) if f.name not in fixed]
+    known = [f.name for f in fields]
+    for key in sorted(table):
         if key not in known:
-            keys = ", ".join(sorted(known - set(extra or {})))
+            hint = difflib.get_close_matches(key, known, n=1)
+            extra = f"did you mean {hint[0]!r}? " if hint else ""
             raise SpecError(
-                f"cell.{key}: not a parameter of cell {cell_spec.name}; its parameters are {keys}"
+                f"cell.{key}: unknown key, not a parameter of cell {cell}; {extra}its "
+                "parameters are "
+                + ", ".join(sorted(known))
             )
-    return params_cls(**given, **(extra or {}))
+    hints = typing.get_type_hints(params_type, include_extras=True)
+    definitions: dict[str, Any] = {f.name: (hints[f.name], None) for f in fields}
+    model = create_model(
+        f"{params_type.__name__}Table",
+        __config__=ConfigDict(strict=True, extra="forbid"),
+        **definitions,
+    )
+    given = {**table, **{k: v for k, v in sizes.items() if v is not None}}
+    try:
+        checked = model.model_validate(given)
+    except ValidationError as err:
+        e = err.errors()[0]
+        where = ".".join(str(p) for p in e["loc"] if not isinstance(p, int))
+        got = e.get("input")
+        raise SpecError(f"cell.{where}: {e['msg']} (got {got!r})") from None
+    return params_type(**{k: getattr(checked, k) for k in checked.model_fields_set}, **fixed)
 
 
 def random_and_sweep(

@@ -30,16 +30,20 @@ law, where an LSB is the local step of that law (analysis/metrics.linearity).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
 
 from sactk.circuits.base import (
     Bench,
+    CascScale,
+    CellType,
+    OutV,
     Probe,
+    SizeUm,
     check_positive,
     fixed_full_scale,
-    params_from_fields,
 )
 from sactk.circuits.primitives import analog_l_um, cascode_bias, high_clamp, off_clamp
 from sactk.errors import SpecError
@@ -53,17 +57,17 @@ IDEAL = "ideal_i"
 
 @dataclass(frozen=True)
 class Params:
-    bits: int = 6
+    bits: Annotated[int, Field(ge=1, le=10)] = 6
     """Code width n."""
-    exp_bits: int = 2
+    exp_bits: Annotated[int, Field(ge=0, le=4)] = 2
     """Segment (exponent) bits e of the compressive law; 0 is linear."""
-    ref_units: int = 32
+    ref_units: Annotated[int, Field(ge=1, le=256)] = 32
     """Unit devices in the reference: unit current = bias_a / ref_units, full scale =
     units(2^n - 1) / ref_units * bias_a (3.9 bias_a for the defaults)."""
-    w_um: float | None = None
-    l_um: float | None = None
-    v_out_v: float | None = None
-    casc_scale: float = 4.0
+    w_um: SizeUm = None
+    l_um: SizeUm = None
+    v_out_v: OutV = None
+    casc_scale: CascScale = 4.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.bits, int) or not 1 <= self.bits <= 10:
@@ -79,10 +83,6 @@ class Params:
     @property
     def branches(self) -> int:
         return int(law_units(2**self.bits - 1, self.bits, self.exp_bits)).bit_length()
-
-
-def params_from_spec(cell: Any, w_um: float | None, l_um: float | None) -> Params:
-    return params_from_fields(Params, cell, w_um=w_um, l_um=l_um)
 
 
 def sizes(params: Params, tech: Technology) -> tuple[float, float]:
@@ -192,3 +192,17 @@ def build(
         drive=drive,
         probes=(Probe("out_i_a", "vout#branch", -1.0), Probe("out_vg_v", "v(g)")),
     )
+
+
+CELL = CellType(
+    name="compressive_memory",
+    title=TITLE,
+    output=OUTPUT,
+    ideal_column=IDEAL,
+    params_type=Params,
+    build=build,
+    vectors=vectors,
+    reference=reference,
+    sizes=sizes,
+)
+CELLS = (CELL,)

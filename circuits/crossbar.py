@@ -25,11 +25,20 @@ full input, so G_max = bias_a / V_read. Sweeping bias_a sweeps the conductance r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
 
-from sactk.circuits.base import Bench, Probe, check_positive, params_from_fields, random_and_sweep
+from sactk.circuits.base import (
+    Bench,
+    CellType,
+    Inputs,
+    Probe,
+    SizeUm,
+    check_positive,
+    random_and_sweep,
+)
 from sactk.netlists.render import Netlist, Resistor, Vcvs, VoltageSource
 from sactk.netlists.technology import Technology
 from sactk.seeds import instance_rng
@@ -54,14 +63,18 @@ VOS_SIGMA = 1e-3
 
 @dataclass(frozen=True)
 class Params:
-    n_inputs: int = 16
+    n_inputs: Inputs = 16
     """Rows."""
-    n_cols: int = 4
-    r_wire_ohm: float = 2.0
-    v_read_v: float = 0.2
-    weight_seed: int = 1
-    w_um: float | None = None
-    l_um: float | None = None
+    n_cols: Annotated[int, Field(ge=1, le=64)] = 4
+    """Logical (differential) columns."""
+    r_wire_ohm: Annotated[float, Field(ge=0, le=1e4)] = 2.0
+    """Wire resistance per cell segment, ohm."""
+    v_read_v: Annotated[float, Field(gt=0, le=2)] = 0.2
+    """Read voltage at full input, V."""
+    weight_seed: Annotated[int, Field(ge=0, le=2**31 - 1)] = 1
+    """Seed of the programmed weights."""
+    w_um: SizeUm = None
+    l_um: SizeUm = None
 
     def __post_init__(self) -> None:
         check_positive(self, ("n_inputs", "n_cols", "v_read_v"))
@@ -72,10 +85,6 @@ class Params:
 
     def weights(self) -> np.ndarray:
         return np.random.default_rng(self.weight_seed).uniform(-1, 1, (self.n_inputs, self.n_cols))
-
-
-def params_from_spec(cell: Any, w_um: float | None, l_um: float | None) -> Params:
-    return params_from_fields(Params, cell, w_um=w_um, l_um=l_um)
 
 
 def sizes(params: Params, tech: Technology) -> tuple[float, float]:
@@ -201,3 +210,18 @@ def mismatch_alters(
         out.append((f"rrf{j}", fmt(rf * (1.0 + RF_SIGMA * zr[j]))))
         out.append((f"vos{j}", fmt(VOS_SIGMA * zo[j])))
     return tuple(out)
+
+
+CELL = CellType(
+    name="crossbar",
+    title=TITLE,
+    output=OUTPUT,
+    ideal_column=IDEAL,
+    params_type=Params,
+    build=build,
+    vectors=vectors,
+    reference=reference,
+    sizes=sizes,
+    own_mismatch=mismatch_alters,
+)
+CELLS = (CELL,)

@@ -34,10 +34,15 @@ import numpy as np
 from sactk.circuits import mp
 from sactk.circuits.base import (
     Bench,
+    CascScale,
+    CellType,
+    Inputs,
+    OutV,
+    Ratio,
+    SizeUm,
     check_positive,
     differential_probes,
     fixed_full_scale,
-    params_from_fields,
     random_and_sweep,
 )
 from sactk.circuits.primitives import cascode_bias, matched_sizes
@@ -53,23 +58,19 @@ MAX_N = 32
 
 @dataclass(frozen=True)
 class Params:
-    n_inputs: int = 8
+    n_inputs: Inputs = 8
     """Dimension N of w and x (each MP unit has 2N inputs)."""
-    c_ratio: float = 1.0
+    c_ratio: Ratio = 1.0
     """Common mode of every term, in gamma; inputs need |w_k| + |x_k| <= c."""
-    w_um: float | None = None
-    l_um: float | None = None
-    v_out_v: float | None = None
-    casc_scale: float = 4.0
+    w_um: SizeUm = None
+    l_um: SizeUm = None
+    v_out_v: OutV = None
+    casc_scale: CascScale = 4.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.n_inputs, int) or not 1 <= self.n_inputs <= MAX_N:
             raise SpecError(f"cell.n_inputs: must be an integer from 1 to {MAX_N}")
         check_positive(self, ("c_ratio", "w_um", "l_um", "v_out_v", "casc_scale"))
-
-
-def params_from_spec(cell: Any, w_um: float | None, l_um: float | None) -> Params:
-    return params_from_fields(Params, cell, w_um=w_um, l_um=l_um)
 
 
 def sizes(params: Params, tech: Technology) -> tuple[float, float]:
@@ -179,3 +180,17 @@ def build(
         drive=drive,
         probes=differential_probes(),
     )
+
+
+CELL = CellType(
+    name="inner_product",
+    title=TITLE,
+    output=OUTPUT,
+    ideal_column=IDEAL,
+    params_type=Params,
+    build=build,
+    vectors=vectors,
+    reference=reference,
+    sizes=sizes,
+)
+CELLS = (CELL,)

@@ -37,10 +37,14 @@ import numpy as np
 from sactk.circuits import mp
 from sactk.circuits.base import (
     Bench,
+    CascScale,
+    CellType,
+    OutV,
+    Ratio,
+    SizeUm,
     check_positive,
     differential_probes,
     fixed_full_scale,
-    params_from_fields,
     random_and_sweep,
 )
 from sactk.circuits.primitives import cascode_bias, matched_sizes
@@ -60,16 +64,16 @@ class Params:
 
     shape: str = "tanh"
     """relu, sigmoid or tanh (set from the cell name)."""
-    c_ratio: float = 4.0
+    c_ratio: Ratio = 4.0
     """Common mode of the differential input, in gamma. Inputs must stay within what it
     allows: |x| <= 2 (c - h) for sigmoid/tanh, -2c <= x <= 2 (c - 1) gamma for relu."""
-    h_ratio: float = 2.0
+    h_ratio: Ratio = 2.0
     """Shift h between the two MP units, in gamma: sets the output range (2 h) and the
     shape; 2 is close to the best fit to tanh/logistic (docs/cells.md)."""
-    w_um: float | None = None
-    l_um: float | None = None
-    v_out_v: float | None = None
-    casc_scale: float = 4.0
+    w_um: SizeUm = None
+    l_um: SizeUm = None
+    v_out_v: OutV = None
+    casc_scale: CascScale = 4.0
 
     def __post_init__(self) -> None:
         if self.shape not in SHAPES:
@@ -85,10 +89,6 @@ class Params:
         if self.shape == "relu":
             return -2.0 * self.c_ratio, 2.0 * (self.c_ratio - 1.0)
         return -2.0 * (self.c_ratio - self.h_ratio), 2.0 * (self.c_ratio - self.h_ratio)
-
-
-def params_from_spec(cell: Any, w_um: float | None, l_um: float | None) -> Params:
-    return params_from_fields(Params, cell, {"shape": cell.name}, w_um=w_um, l_um=l_um)
 
 
 def sizes(params: Params, tech: Technology) -> tuple[float, float]:
@@ -218,3 +218,20 @@ def build(
         drive=drive,
         probes=differential_probes(),
     )
+
+
+CELLS = tuple(
+    CellType(
+        name=shape,
+        title=TITLE,
+        output=OUTPUT,
+        ideal_column=IDEAL,
+        params_type=Params,
+        build=build,
+        vectors=vectors,
+        reference=reference,
+        sizes=sizes,
+        fixed={"shape": shape},
+    )
+    for shape in SHAPES
+)

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from sactk.circuits.base import Bench, Probe, get_cell
+from sactk.circuits.base import Bench, Probe
+from sactk.circuits.registry import get_cell
 from sactk.errors import SpecError
 from sactk.netlists.mismatch import Alter, nominal_alters, pdk_seed, pelgrom_alters
 from sactk.netlists.render import CurrentSource, Mosfet, instance_name, render, text_hash
@@ -144,7 +145,7 @@ def _logical(bench: Bench, norm: np.ndarray, bias_a: float) -> np.ndarray:
     return norm * unit
 
 
-def _tran_bench(bench: Bench, tr: TranSpec, bias_a: float) -> tuple[Bench, np.ndarray, TranSetup]:
+def tran_bench(bench: Bench, tr: TranSpec, bias_a: float) -> tuple[Bench, np.ndarray, TranSetup]:
     """The bench with input ``tr.input`` stepped (every source it drives becomes a PWL step),
     the final input values, and the setup."""
     cols = bench.inputs
@@ -265,7 +266,7 @@ def _circuit_jobs(
                     )
                 )
     if spec.tran is not None:
-        tb, final, setup = _tran_bench(bench, spec.tran, bias_a)
+        tb, final, setup = tran_bench(bench, spec.tran, bias_a)
         text = render(tb.netlist)
         pcols = {"point": np.zeros(1, dtype=int), "pattern": np.array(["step"])}
         pcols.update({c: final[k : k + 1] for k, c in enumerate(cols)})
@@ -297,7 +298,8 @@ def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
                 f'mc.method: technology {base_tech.name} has no statistical models; use "pelgrom"'
             )
         base_tech = base_tech.with_(params=base_tech.mismatch_params)
-    base_params = cell.params_from_spec(spec.cell, None, None)
+    table = spec.cell.table
+    base_params = cell.params(table)
     patterns, norm = cell.vectors(base_params, spec.inputs)
     if not len(norm) and spec.tran is None:
         raise SpecError(
@@ -320,17 +322,19 @@ def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
     axes = itertools.product(spec.sweep.corner, vdds, sizes, spec.sweep.temp_c, spec.sweep.bias_a)
     for corner, vdd_v, (w_um, l_um), temp_c, bias_a in axes:
         t = techs[vdd_v]
-        params = cell.params_from_spec(spec.cell, w_um, l_um)
+        params = cell.params(table, w_um=w_um, l_um=l_um)
         w_res, l_res = cell.sizes(params, t)
         bench = cell.build(params, t, bias_a=bias_a, corner=corner, temp_c=temp_c)
-        hook = getattr(cell, "mismatch_alters", None)
-        if hook is not None and spec.mc.instances:
+        own = cell.mismatch(params, bias_a, spec.mc.seed, 0) if spec.mc.instances else None
+        if own is not None:
             # a cell with its own mismatch model (the crossbar: conductances, feedback
             # resistors, op-amp offsets); its values scale with the bias, so per job
             if spec.mc.method == "pdk":
                 raise SpecError(f'mc.method: cell {spec.cell.name} supports "pelgrom" only')
             indices = ([NOMINAL] if spec.mc.nominal else []) + list(range(spec.mc.instances))
-            instances = [Instance(k, hook(params, bias_a, spec.mc.seed, k)) for k in indices]
+            instances = [
+                Instance(k, cell.mismatch(params, bias_a, spec.mc.seed, k) or ()) for k in indices
+            ]
         else:
             if (w_res, l_res) not in draws:
                 devices = [e for e in bench.netlist.elements if isinstance(e, Mosfet)]

@@ -25,34 +25,17 @@ NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 
 
 class CellSpec(BaseModel):
-    """[cell]: which cell and its parameters. Unset keys take the cell's defaults (its
-    Params, docs/cells.md); a key the cell does not have is refused when the sweep is planned."""
+    """[cell]: which cell (``name``) and its parameters. The other keys belong to the cell:
+    it validates them itself (sactk.circuits.base.Cell.params), when the spec is loaded.
+    Unset keys take the cell's defaults (docs/cells.md)."""
 
-    model_config = _CONFIG
+    model_config = ConfigDict(strict=True, extra="allow", frozen=True)
     name: str = Field("mp", pattern=NAME_PATTERN)
-    n_inputs: int | None = Field(None, ge=1, le=64)
-    w_um: float | None = Field(None, gt=0, le=1000)
-    l_um: float | None = Field(None, gt=0, le=1000)
-    v_out_v: float | None = Field(None, gt=0, le=10)
-    casc_scale: float | None = Field(None, ge=1, le=16)
-    c_ratio: float | None = Field(None, gt=0, le=100)
-    """Common-mode current of a differential encoding, in units of the bias."""
-    h_ratio: float | None = Field(None, gt=0, le=100)
-    """Shift between the MP units of a sigmoid/tanh cell, in units of the bias."""
-    bits: int | None = Field(None, ge=1, le=10)
-    """Code width of the compressive memory."""
-    exp_bits: int | None = Field(None, ge=0, le=4)
-    """Exponent (segment) bits of the compressive law; 0 is a linear DAC."""
-    ref_units: int | None = Field(None, ge=1, le=256)
-    """Unit devices in the memory's reference: unit current = bias_a / ref_units."""
-    n_cols: int | None = Field(None, ge=1, le=64)
-    """Logical (differential) columns of a crossbar tile."""
-    r_wire_ohm: float | None = Field(None, ge=0, le=1e4)
-    """Crossbar wire resistance per cell segment."""
-    v_read_v: float | None = Field(None, gt=0, le=2)
-    """Crossbar read voltage at full input."""
-    weight_seed: int | None = Field(None, ge=0, le=2**31 - 1)
-    """Seed of the crossbar's programmed weights."""
+
+    @property
+    def table(self) -> dict[str, Any]:
+        """The cell's parameters as given in the spec (every key but ``name``)."""
+        return dict(self.model_extra or {})
 
 
 class TechSpec(BaseModel):
@@ -273,6 +256,10 @@ def _model_of(ann: Any) -> type[BaseModel] | None:
 def _check_path(path: list[str], item: str) -> None:
     model: type[BaseModel] = SweepSpec
     for i, part in enumerate(path):
+        if model is CellSpec and part != "name":
+            if i != len(path) - 1:
+                raise SpecError(f"--set {item}: {'.'.join(path[: i + 1])} is not a table")
+            return  # the cell's own keys: the cell checks them when the spec is loaded
         fields = model.model_fields
         if part not in fields:
             where = ".".join(path[:i]) or "top level"
@@ -354,6 +341,25 @@ def load_spec(
         raise SpecError(f"{source}: malformed TOML ({exc}); fix the syntax") from None
     data = apply_overrides(data, overrides or [])
     try:
-        return SweepSpec.model_validate(data)
+        spec = SweepSpec.model_validate(data)
     except ValidationError as err:
         raise SpecError(_format_error(source, err, data)) from None
+    check_cell(spec, source)
+    return spec
+
+
+def check_cell(spec: SweepSpec, source: str = "spec") -> Any:
+    """The cell's parameters from ``spec.cell`` (and each ``sweep.wl_um`` size), checked by
+    the cell itself; a bad key or value is a SpecError naming the source and the key."""
+    from sactk.circuits.registry import get_cell
+
+    try:
+        cell = get_cell(spec.cell.name)
+        table = spec.cell.table
+        sizes: list[tuple[float | None, float | None]] = [(None, None)]
+        sizes += [(w, ll) for w, ll in spec.sweep.wl_um or []]
+        for w_um, l_um in sizes:
+            cell.params(table, w_um=w_um, l_um=l_um)
+        return cell
+    except SpecError as exc:
+        raise SpecError(f"{source}: {exc}") from None

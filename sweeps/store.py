@@ -50,7 +50,7 @@ class ResultsStore:
             raise SpecError(
                 f"--out: {self.manifest_path} is unreadable; move it away or use a new --out"
             ) from None
-        if old.get("spec") != spec:
+        if _canonical(old.get("spec")) != _canonical(spec):
             raise SpecError(
                 f"--out: {self.out} holds results of a different spec; use a new --out "
                 "directory (a rerun resumes only the same spec)"
@@ -128,6 +128,15 @@ class ResultsStore:
     def _write_manifest(self) -> None:
         data = json.dumps(self.manifest, indent=1, sort_keys=True, default=str)
         write_bytes(self.manifest_path, data.encode())
+
+
+def _canonical(spec: Any) -> Any:
+    """A spec dict as compared for a resume: the ``[cell]`` keys left unset are dropped
+    (manifests written before cells validated their own tables list every key of every
+    cell, unset ones as null), so those folders still resume."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("cell"), dict):
+        return spec
+    return {**spec, "cell": {k: v for k, v in spec["cell"].items() if v is not None}}
 
 
 def read_manifest(out: str | os.PathLike[str]) -> dict[str, Any]:

@@ -1,15 +1,15 @@
-"""Netlist text from data: names checked, numbers formatted, nothing injected; golden files."""
+"""Netlist text from data: names checked, numbers formatted, nothing injected (golden files:
+tests/test_golden.py)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sactk.circuits import cmem, inner, mp, shape
+from sactk.circuits import mp
 from sactk.errors import SpecError
 from sactk.netlists.render import (
     CurrentSource,
@@ -22,34 +22,11 @@ from sactk.netlists.render import (
 )
 from sactk.netlists.technology import c180
 
-GOLDEN = Path(__file__).parent / "golden"
 FIXED_LIB = Path("/models/c180.lib")
 
 
 def _tech():  # a fixed library path, so golden files do not depend on the install location
     return c180().with_(model_lib=FIXED_LIB)
-
-
-GOLDEN_CELLS = {
-    "mp2": lambda: mp.build(mp.Params(n_inputs=2), _tech(), bias_a=1e-7),
-    "mp4": lambda: mp.build(mp.Params(n_inputs=4), _tech(), bias_a=1e-7),
-    "relu": lambda: shape.build(shape.Params(shape="relu"), _tech(), bias_a=1e-7),
-    "sigmoid": lambda: shape.build(shape.Params(shape="sigmoid"), _tech(), bias_a=1e-7),
-    "tanh": lambda: shape.build(shape.Params(shape="tanh"), _tech(), bias_a=1e-7),
-    "inner2": lambda: inner.build(inner.Params(n_inputs=2), _tech(), bias_a=1e-7),
-    "cmem3": lambda: cmem.build(cmem.Params(bits=3, exp_bits=1, ref_units=4), _tech(), bias_a=1e-7),
-}
-
-
-@pytest.mark.parametrize("cell", sorted(GOLDEN_CELLS))
-def test_golden_netlist(cell: str) -> None:
-    """Each builder's text. After a deliberate builder change: `make golden`, review diff."""
-    text = render(GOLDEN_CELLS[cell]().netlist)
-    path = GOLDEN / f"{cell}_c180_tt.cir"
-    if os.environ.get("SACTK_REGEN_GOLDEN"):
-        path.write_text(text)
-    assert path.exists(), f"no golden file {path.name}; run `make golden` and review it"
-    assert text == path.read_text()
 
 
 def test_netlist_has_no_control_lines() -> None:

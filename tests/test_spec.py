@@ -35,7 +35,7 @@ def test_every_preset_loads_and_plans(name: str) -> None:
 
 def test_defaults_fill_in() -> None:
     spec = load_spec(text=MINIMAL)
-    assert spec.cell.name == "mp" and spec.cell.n_inputs is None  # the cell's default
+    assert spec.cell.name == "mp" and "n_inputs" not in spec.cell.table  # the cell's default
     assert spec.tech.name == "c180" and spec.sweep.temp_c == [27.0]
     assert len(plan(spec)[0].sources) == 4
 
@@ -44,7 +44,11 @@ def test_overrides() -> None:
     spec = load_spec(
         preset="mp-dc", overrides=["cell.n_inputs=6", "sweep.temp_c=[85]", 'sweep.corner=["ff"]']
     )
-    assert spec.cell.n_inputs == 6 and spec.sweep.temp_c == [85.0] and spec.sweep.corner == ["ff"]
+    assert (
+        spec.cell.table["n_inputs"] == 6
+        and spec.sweep.temp_c == [85.0]
+        and spec.sweep.corner == ["ff"]
+    )
     jobs = plan(spec)
     assert jobs[0].coords["corner"] == "ff"
     assert {c for c in jobs[0].point_columns if c.startswith("in_")} == {
