@@ -39,16 +39,30 @@ QUICK: dict[str, list[str]] = {
 are not the demo's."""
 
 FILES = (
+    "mp-sweep/results.parquet",
     "mp-sweep/manifest.json",
+    "mp-mc/results.parquet",
     "mp-mc/manifest.json",
+    "mp-tran/results.parquet",
     "mp-tran/manifest.json",
+    "inner-product-mc/results.parquet",
     "inner-product-mc/manifest.json",
+    "shape-tanh-mc/results.parquet",
     "shape-tanh-mc/manifest.json",
     "plots/transfer.png",
     "plots/transfer.pdf",
     "plots/error_vs_bias.png",
-    "plots/mc_histogram.png",
+    "plots/error_vs_bias.pdf",
+    "plots/error_heatmap.png",
+    "plots/error_heatmap.pdf",
+    "plots/scatter.png",
+    "plots/scatter.pdf",
+    "plots/mc_histograms.png",
+    "plots/mc_histograms.pdf",
+    "plots/mc_sigma_vs_bias.png",
+    "plots/mc_sigma_vs_bias.pdf",
     "plots/speed_power.png",
+    "plots/speed_power.pdf",
     "summary.json",
     "summary.csv",
     "mc_spread.csv",
@@ -56,19 +70,25 @@ FILES = (
     "models/mp.npz",
     "models/mp.json",
     "models/mp.residuals.png",
-    "models/mp.sub",
-    "models/mp.csv",
-    "models/verilog-a",
     "models/inner_product.npz",
     "models/inner_product.json",
+    "models/inner_product.residuals.png",
     "models/tanh.npz",
     "models/tanh.json",
+    "models/tanh.residuals.png",
+    "models/mp.sub",
+    "models/mp.csv",
+    "models/verilog-a/sactk_mp_tt.va",
+    "models/verilog-a/sactk_mp_tt_tm.va",
+    "models/verilog-a/sactk_mp_tt.tbl",
     "models/timing.csv",
     "regress/summary.json",
     "regress/summary.csv",
+    "regress/regression.png",
+    "regress/regression_fit.png",
     "report.html",
 )
-"""Files and folders the demo promises (README, "What the demo produces")."""
+"""Every file the demo writes (README, "What the demo produces"), relative to its folder."""
 
 
 def demo(
@@ -93,6 +113,8 @@ def demo(
         failed += s.failed_points
         return s
 
+    if quick:
+        rep.message("quick run: small sweeps that check the pipeline, not the demo's figures")
     rep.message("1/7 sweeping the 4-input MP cell: 7 bias currents x 3 temperatures on c180 ...")
     run("mp-temp", "mp-sweep")
     rep.message("2/7 error against ideal(), bias collapse and plots ...")

@@ -43,12 +43,10 @@ def regress(
 ) -> None:
     """S-AC regression across bias, temperature and chips on characterized lookup models:
     R2 and RMSE (mean and spread over chips), energy per inference and throughput."""
-    from sactk.system.regression import load_models
-
     ds = api.dataset(dataset, data, target, seed)
     summary = api.regress(
         ds,
-        load_models(model),
+        model,
         out,
         hidden=hidden,
         chips=chips,

@@ -1,0 +1,46 @@
+"""`sactk demo --quick`: the demo's whole pipeline on small sweeps, run as a user runs it,
+writes every file the README promises (sactk.api.demo.FILES)."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from pathlib import Path
+
+import pytest
+from _cli import run
+
+from sactk.api.demo import FILES
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_promises_only_files_the_demo_lists() -> None:
+    """Every `demo-out/...` path in the README's demo section is one the smoke test checks."""
+    text = README.read_text()
+    section = text.split("## What the demo produces", 1)[1].split("\n## ", 1)[0]
+    promised = re.findall(r"`demo-out/([^`]+)`", section)
+    assert len(promised) >= 6, promised
+    for p in promised:
+        pattern = p.rstrip("/") + ("/*" if p.endswith("/") else "")
+        assert any(fnmatch.fnmatch(f, pattern) for f in FILES), f"README promises {p}"
+
+
+@pytest.mark.ngspice
+def test_quick_demo_writes_every_promised_file(tmp_path: Path) -> None:
+    out = tmp_path / "demo-out"
+    r = run("demo", "--quick", "--out", str(out), timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    missing = [f for f in FILES if not (out / f).exists()]
+    assert not missing, missing
+    empty = [f for f in FILES if (out / f).is_file() and (out / f).stat().st_size == 0]
+    assert not empty, empty
+    figures = json.loads((out / "summary.json").read_text())
+    for key in ("accuracy", "collapse", "mc_spread", "speed_power", "model_validation"):
+        assert figures[key], key
+    assert len(figures["regression"]) == 2  # two biases at 27 C in the quick run
+    assert all(0.5 < row["r2_mean"] <= 1.0 for row in figures["regression"])
+    page = (out / "report.html").read_text()
+    assert "S-AC regression on sinc(3x)" in page and page.count("<img") >= 10
+    assert "7/7 HTML report" in r.stdout
