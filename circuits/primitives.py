@@ -73,7 +73,8 @@ def cascode_bias(
 def off_clamp(name: str, node: str, tech: Technology, l_um: float) -> Mosfet:
     """A normally-off NMOS (gate and drain at ground) that conducts only if ``node`` goes
     below ground by a threshold. It keeps Newton's method away from absurd negative operating
-    points on high-impedance nodes drained by an ideal current (NGSPICE_NOTES.md, GF180MCU).
+    points on high-impedance nodes drained by an ideal current (docs/ngspice.md, convergence
+    on GF180MCU).
     Minimum width and 4x length keep its leakage far below a 10 nA bias."""
     return Mosfet(name, "0", "0", node, "0", "n", tech.wmin_um, 4.0 * l_um)
 

@@ -6,11 +6,12 @@ MOS transistors", IEEE JSSC 24(5), 1989)::
     sigma(dVT)        = A_VT   / sqrt(W L)
     sigma(dbeta/beta) = A_beta / sqrt(W L)
 
-Here these are per-device sigmas (the issue's convention; a pair differs by sqrt(2) more).
+Here these are per-device sigmas (a pair of devices differs by sqrt(2) more).
 Each shift becomes an instance-parameter change applied with ``alter`` on the loaded circuit:
 ``delvto`` (threshold) and ``mulu0`` (mobility, so beta). Both are instance parameters of
-ngspice's BSIM3 and BSIM4 (NGSPICE_NOTES.md; checked in tests/test_mismatch.py), so the same
-draws work on the built-in c180 and, through the wrapper's inner MOSFET, on a PDK's subcircuits.
+ngspice's BSIM3 and BSIM4 (docs/ngspice.md, semantics; checked in tests/test_mismatch.py), so
+the same draws work on the built-in c180 and, through the wrapper's inner MOSFET, on a PDK's
+subcircuits.
 
 Reproducibility: instance ``k`` of seed ``s`` draws from ``SeedSequence(s, spawn_key=(k,))``,
 two standard normals per transistor in netlist order. The draw depends only on (s, k) and the

@@ -172,7 +172,7 @@ def _render_element(e: Element, tech: Technology) -> str:
             )
         model = tech.nmos if e.kind == "n" else tech.pmos
         # Drain/source diffusion geometry from the drawn width; PD/PS >= W keeps BSIM3's
-        # parameter check quiet (NGSPICE_NOTES.md).
+        # parameter check quiet (docs/ngspice.md, BSIM3 side effects).
         a_pm2 = e.w_um * tech.diff_ext_um
         p_um = 2.0 * (e.w_um + tech.diff_ext_um)
         geo = (

@@ -206,7 +206,7 @@ def run_dask(
                 "address (tcp://host:8786) or leave it out for a local cluster"
             ) from None
     else:
-        # One thread per worker process: one ngspice each (NGSPICE_NOTES.md).
+        # One thread per worker process: one ngspice each (docs/ngspice.md, threads).
         cluster = LocalCluster(
             n_workers=n_jobs or default_jobs(),
             threads_per_worker=1,

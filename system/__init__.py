@@ -1,1 +1,2 @@
-"""System-level models built on characterized cells (filled in by later issues)."""
+"""System-level models built on characterized cells: S-AC networks and regression,
+stochastic computing with switching devices, AIMC tiles with the fixed-point NMPU."""

@@ -55,7 +55,7 @@ def test_fixed_nmpu_within_half_a_point_of_fp16_on_digits(tmp_path: Path) -> Non
     assert s["chips"] == 5 and s["format"] == {"scale": "uQ1.7", "offset": "sQ7.1"}
     for run_ in s["runs"]:
         assert len(run_["per_chip"]["fixed"]) == 5
-        assert run_["fp16_acc_mean"] - run_["fixed_acc_mean"] <= 0.5, run_  # the bound
+        assert run_["fp16_acc_mean"] - run_["fixed_acc_mean"] <= 0.5, run_  # acceptance bound
     assert (out / "aimc_accuracy.png").stat().st_size > 1000
 
 

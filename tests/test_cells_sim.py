@@ -1,7 +1,7 @@
 """The S-AC cell library on real ngspice (c180): shapes, inner product, compressive memory.
 
 Each preset runs through the CLI as a user would (`sactk sweep --preset NAME --out DIR`),
-at 27 C only to keep `make test` fast; the bounds are the issue's acceptance bounds
+at 27 C only to keep `make test` fast; the bounds are acceptance bounds
 (nominal circuit within 2 % of full scale of ideal() at every bias from 10 nA to 10 uA,
 Pearson r >= 0.98 for N = 8, |INL| <= 0.5 LSB and monotonic). docs/cells.md reports the
 figures reached over three temperatures.

@@ -3,7 +3,7 @@
 A small MP sweep (3 biases x 3 temperatures on c180, real ngspice) is fitted with 20 % of
 its input vectors held out; the model must predict them within 1 % of full scale, and the
 ngspice and Verilog-A exports must reproduce the model within 1 % of full scale at those
-held-out points (the issue's bounds; measured figures are far smaller, docs/lookup.md).
+held-out points (acceptance bounds; measured figures are far smaller, docs/lookup.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The MP cell on real ngspice (c180): accuracy, bias collapse, temperature, valid region.
 
-Bounds are the issue's acceptance bounds; the figures reached are far inside them and are
+Bounds are acceptance bounds; the figures reached are far inside them and are
 reported by `make demo` and docs/cells.md, not hard-coded here.
 """
 

@@ -131,7 +131,7 @@ def test_sc_training_matches_float_and_rescues_low_precision(tmp_path: Path) -> 
     for key in ("length", "float_acc_mean", "sc_acc_mean", "float_acc_std", "sc_acc_std"):
         assert key in s
     assert s["length"] == 256 and s["float_acc_mean"] > 90
-    assert abs(s["sc_acc_mean"] - s["float_acc_mean"]) <= 1.0, s  # the bound
+    assert abs(s["sc_acc_mean"] - s["float_acc_mean"]) <= 1.0, s  # acceptance bound (docs/sc.md)
     six = s["precision"][0]
     assert six["bits"] == 6
     assert six["sc_acc_mean"] > six["fixed_acc_mean"] + 20  # rounding stalls, SC does not

@@ -1,7 +1,7 @@
 """Everything PySpice 1.5 needs to work with Debian's ngspice 39 and NumPy 2, in one place.
 
 PySpice 1.5 (2021) is the last release. Each workaround below has a test in
-tests/test_compat.py; NGSPICE_NOTES.md has the measurements behind them.
+tests/test_compat.py; docs/ngspice.md has the measurements behind them.
 
 1. Library lookup: PySpice loads ``libngspice.so``, which only Debian's ``libngspice0-dev``
    provides. :func:`ensure_library_path` points ``NGSPICE_LIBRARY_PATH`` at
