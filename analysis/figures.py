@@ -48,7 +48,8 @@ def condition_label(column: str, value: Any) -> str:
 
 
 def save(fig: Any, outdir: Path, name: str) -> list[Path]:
-    """Write ``fig`` as outdir/name.png and .pdf (atomically) and close it."""
+    """Lay ``fig`` out tightly, write it as outdir/name.png and .pdf (atomically), close it."""
+    fig.tight_layout()
     paths = []
     for ext in ("png", "pdf"):
         paths.append(write_figure(Path(outdir) / f"{name}.{ext}", fig, bbox_inches="tight"))

@@ -78,7 +78,6 @@ def plot_transfer(df: Any, outdir: Path) -> list[Path]:
             )
             row[1].legend(title="bias_a (gamma)", ncol=2)
         fig.suptitle(f"{cell.title}, {d['tech'].iloc[0]} {d['corner'].iloc[0]}: transfer")
-        fig.tight_layout()
         return save(fig, outdir, "transfer")
 
 
@@ -105,7 +104,6 @@ def plot_error_vs_bias(df: Any, outdir: Path) -> list[Path]:
             a.set(xlabel="bias_a, gamma (A)", ylabel=f"{what} (% of full scale)")
             a.legend()
         fig.suptitle(f"{cell.title} against ideal(), nominal circuit")
-        fig.tight_layout()
         return save(fig, outdir, "error_vs_bias")
 
 
@@ -133,7 +131,6 @@ def plot_scatter(df: Any, outdir: Path) -> list[Path]:
                 ax.plot([lo, hi], [lo, hi], "k--", lw=1, label="y = x")
             ax.set(xlabel=label, ylabel=f"{cell.output} / bias_a", title="random input vectors")
             ax.legend(ncol=2)
-        fig.tight_layout()
         return save(fig, outdir, "scatter")
 
 
@@ -162,7 +159,6 @@ def plot_linearity(df: Any, outdir: Path) -> list[Path]:
                 a.set(xlabel="in_code", ylabel=f"{what} (LSB of the law)", title=f"{temp:g} C")
             row[0].legend(title="bias_a", ncol=2)
         fig.suptitle("Compressive memory: end-point INL and DNL, local LSB of the law")
-        fig.tight_layout()
         paths = save(fig, outdir, "inl_dnl")
         fig, ax = plt.subplots(figsize=(4.6, 3.4))
         for temp, g in lin.groupby("temp_c"):
@@ -170,7 +166,6 @@ def plot_linearity(df: Any, outdir: Path) -> list[Path]:
         ax.axhline(0.5, color="r", ls=":", lw=1, label="0.5 LSB")
         ax.set(xlabel="bias_a (A)", ylabel="max |INL| (LSB)", title="worst INL against bias")
         ax.legend()
-        fig.tight_layout()
         return paths + save(fig, outdir, "inl_vs_bias")
 
 
@@ -203,7 +198,6 @@ def plot_monte_carlo(df: Any, outdir: Path) -> list[Path]:
         axes[0][0].legend(title="bias_a")
         title = metrics.cell_of(chips).title
         fig.suptitle(f"{title} mismatch: {int(spread['chips'].max())} chips, {w0:g}/{l0:g} um")
-        fig.tight_layout()
         paths += save(fig, outdir, "mc_histograms")
 
         fig, ax = plt.subplots(1, 2, figsize=(9, 3.4))
@@ -223,7 +217,6 @@ def plot_monte_carlo(df: Any, outdir: Path) -> list[Path]:
         for a in ax:
             a.set_ylim(bottom=0)
             a.legend()
-        fig.tight_layout()
         paths += save(fig, outdir, "mc_sigma_vs_bias")
     return paths
 
@@ -252,7 +245,6 @@ def plot_area(df: Any, outdir: Path) -> list[Path]:
             title=f"{metrics.cell_of(df).title}: mismatch error against device area",
         )
         ax.legend()
-        fig.tight_layout()
         return save(fig, outdir, "area_cost")
 
 
@@ -279,7 +271,6 @@ def plot_speed_power(df: Any, outdir: Path) -> list[Path]:
         for a in ax:
             a.legend()
         fig.suptitle(f"{metrics.cell_of(df).title} step response: speed and energy against bias")
-        fig.tight_layout()
         return save(fig, outdir, "speed_power")
 
 
@@ -324,7 +315,6 @@ def plot_error_heatmap(df: Any, outdir: Path) -> list[Path]:
         fig.suptitle(
             f"{metrics.cell_of(df).title}: error against ideal() over bias and temperature"
         )
-        fig.tight_layout()
         return save(fig, outdir, "error_heatmap")
 
 
@@ -370,7 +360,6 @@ def plot_residuals(model: Any, df: Any, outdir: Path, name: str = "model_residua
                 f" RMS {100 * v['rms_err_fs']:.3f} % of full scale"
             )
         fig.suptitle(f"Lookup model of {model.cell_}.{model.output_}, nominal{txt}", fontsize=9)
-        fig.tight_layout()
         return save(fig, outdir, name)
 
 
@@ -432,5 +421,4 @@ def plot_crossbar(columns: Any, sizes: Any, outdir: Path) -> list[Path]:
             title="IR drop against tile size (nominal)",
         )
         ax[2].legend(fontsize=7)
-        fig.tight_layout()
         return save(fig, outdir, "crossbar")

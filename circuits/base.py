@@ -155,6 +155,25 @@ class CellType:
         return self.own_mismatch(params, bias_a, seed, index)
 
 
+def module_cell(name: str, namespace: Mapping[str, Any], **extra: Any) -> CellType:
+    """The CellType of a cell module that follows the built-in layout: ``TITLE``, ``OUTPUT``,
+    ``IDEAL``, ``Params``, ``build``, ``vectors``, ``reference`` and ``sizes`` in
+    ``namespace`` (pass ``globals()``); ``extra`` sets ``own_mismatch`` or ``fixed``."""
+    ns = namespace
+    return CellType(
+        name=name,
+        title=ns["TITLE"],
+        output=ns["OUTPUT"],
+        ideal_column=ns["IDEAL"],
+        params_type=ns["Params"],
+        build=ns["build"],
+        vectors=ns["vectors"],
+        reference=ns["reference"],
+        sizes=ns["sizes"],
+        **extra,
+    )
+
+
 # Parameter types shared by the built-in cells (the bounds every cell has always had).
 SizeUm = Annotated[float | None, Field(gt=0, le=1000)]
 """A device width or length in um; None: the technology's default."""

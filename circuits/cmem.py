@@ -38,12 +38,12 @@ from pydantic import Field
 from sactk.circuits.base import (
     Bench,
     CascScale,
-    CellType,
     OutV,
     Probe,
     SizeUm,
     check_positive,
     fixed_full_scale,
+    module_cell,
 )
 from sactk.circuits.primitives import analog_l_um, cascode_bias, high_clamp, off_clamp
 from sactk.errors import SpecError
@@ -194,15 +194,5 @@ def build(
     )
 
 
-CELL = CellType(
-    name="compressive_memory",
-    title=TITLE,
-    output=OUTPUT,
-    ideal_column=IDEAL,
-    params_type=Params,
-    build=build,
-    vectors=vectors,
-    reference=reference,
-    sizes=sizes,
-)
+CELL = module_cell("compressive_memory", globals())
 CELLS = (CELL,)

@@ -32,11 +32,11 @@ from pydantic import Field
 
 from sactk.circuits.base import (
     Bench,
-    CellType,
     Inputs,
     Probe,
     SizeUm,
     check_positive,
+    module_cell,
     random_and_sweep,
 )
 from sactk.netlists.render import Netlist, Resistor, Vcvs, VoltageSource
@@ -212,16 +212,5 @@ def mismatch_alters(
     return tuple(out)
 
 
-CELL = CellType(
-    name="crossbar",
-    title=TITLE,
-    output=OUTPUT,
-    ideal_column=IDEAL,
-    params_type=Params,
-    build=build,
-    vectors=vectors,
-    reference=reference,
-    sizes=sizes,
-    own_mismatch=mismatch_alters,
-)
+CELL = module_cell("crossbar", globals(), own_mismatch=mismatch_alters)
 CELLS = (CELL,)

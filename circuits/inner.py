@@ -35,7 +35,6 @@ from sactk.circuits import mp
 from sactk.circuits.base import (
     Bench,
     CascScale,
-    CellType,
     Inputs,
     OutV,
     Ratio,
@@ -43,6 +42,7 @@ from sactk.circuits.base import (
     check_positive,
     differential_probes,
     fixed_full_scale,
+    module_cell,
     random_and_sweep,
 )
 from sactk.circuits.primitives import cascode_bias, matched_sizes
@@ -182,15 +182,5 @@ def build(
     )
 
 
-CELL = CellType(
-    name="inner_product",
-    title=TITLE,
-    output=OUTPUT,
-    ideal_column=IDEAL,
-    params_type=Params,
-    build=build,
-    vectors=vectors,
-    reference=reference,
-    sizes=sizes,
-)
+CELL = module_cell("inner_product", globals())
 CELLS = (CELL,)

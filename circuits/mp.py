@@ -31,12 +31,12 @@ import numpy as np
 from sactk.circuits.base import (
     Bench,
     CascScale,
-    CellType,
     Inputs,
     OutV,
     Probe,
     SizeUm,
     check_positive,
+    module_cell,
     random_and_sweep,
 )
 from sactk.circuits.primitives import (
@@ -232,15 +232,5 @@ def _michelot(x: np.ndarray, g: np.ndarray) -> np.ndarray:
     return z
 
 
-CELL = CellType(
-    name=NAME,
-    title=TITLE,
-    output=OUTPUT,
-    ideal_column=IDEAL,
-    params_type=Params,
-    build=build,
-    vectors=vectors,
-    reference=reference,
-    sizes=sizes,
-)
+CELL = module_cell(NAME, globals())
 CELLS = (CELL,)

@@ -38,13 +38,13 @@ from sactk.circuits import mp
 from sactk.circuits.base import (
     Bench,
     CascScale,
-    CellType,
     OutV,
     Ratio,
     SizeUm,
     check_positive,
     differential_probes,
     fixed_full_scale,
+    module_cell,
     random_and_sweep,
 )
 from sactk.circuits.primitives import cascode_bias, matched_sizes
@@ -220,18 +220,4 @@ def build(
     )
 
 
-CELLS = tuple(
-    CellType(
-        name=shape,
-        title=TITLE,
-        output=OUTPUT,
-        ideal_column=IDEAL,
-        params_type=Params,
-        build=build,
-        vectors=vectors,
-        reference=reference,
-        sizes=sizes,
-        fixed={"shape": shape},
-    )
-    for shape in SHAPES
-)
+CELLS = tuple(module_cell(shape, globals(), fixed={"shape": shape}) for shape in SHAPES)

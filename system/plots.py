@@ -75,7 +75,6 @@ def plot_regression(rows: Any, outdir: Path, title: str = "") -> list[Path]:
             a.xaxis.set_minor_formatter(NullFormatter())
         ax[2].yaxis.set_minor_formatter(NullFormatter())
         fig.suptitle(title or "S-AC regression against bias")
-        fig.tight_layout()
         return save(fig, outdir, "regression")
 
 
@@ -111,7 +110,6 @@ def plot_regression_fit(details: Any, rows: Any, outdir: Path, title: str = "") 
             ax.legend()
         axes[0].set_ylabel("y")
         fig.suptitle(title or "S-AC regression: hardware-in-the-loop readout")
-        fig.tight_layout()
         return save(fig, outdir, "regression_fit")
 
 
@@ -147,7 +145,6 @@ def plot_sc(summary: dict[str, Any], outdir: Path) -> list[Path]:
                 title=f"{net}: accuracy against L ({summary['seeds']} seeds)",
             )
             ax.legend()
-            fig.tight_layout()
             paths += save(fig, outdir, "sc_accuracy_vs_length")
         fig, ax = plt.subplots(1, 2, figsize=(9, 3.3))
         for name, style in (("float", "-"), ("sc", "--")):
@@ -162,7 +159,6 @@ def plot_sc(summary: dict[str, Any], outdir: Path) -> list[Path]:
         for a in ax:
             a.legend()
         fig.suptitle(f"{net}: training curves, one line per seed")
-        fig.tight_layout()
         paths += save(fig, outdir, "sc_training_curves")
         if summary["precision"]:
             fig, ax = plt.subplots(figsize=(5.5, 3.6))
@@ -186,7 +182,6 @@ def plot_sc(summary: dict[str, Any], outdir: Path) -> list[Path]:
                 title=f"{net}: accuracy against weight precision",
             )
             ax.legend()
-            fig.tight_layout()
             paths += save(fig, outdir, "sc_accuracy_vs_bits")
     return paths
 
@@ -237,7 +232,6 @@ def plot_device_fit(
             f"V0 {100 * device.sigma_v0:g} %)",
         )
         ax[1].legend(fontsize=7)
-        fig.tight_layout()
         return save(fig, outdir, "sc_device")
 
 
@@ -270,7 +264,6 @@ def plot_aimc(runs: list[dict[str, Any]], outdir: Path) -> list[Path]:
             title=f"AIMC inference, {runs[0]['chips']} chips",
         )
         ax.legend(fontsize=7, loc="lower right")
-        fig.tight_layout()
         return save(fig, outdir, "aimc_accuracy")
 
 
@@ -312,6 +305,5 @@ def plot_aimc_bits(doc: dict[str, Any], outdir: Path) -> list[Path]:
             title=f"{doc['case']}: NMPU formats, {doc['chips']} chips",
         )
         ax.legend(fontsize=6)
-        fig.tight_layout()
         return save(fig, outdir, "aimc_bits")
 

@@ -148,3 +148,16 @@ def test_one_package_from_a_checkout() -> None:
     )
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr + r.stdout
+
+
+def test_every_package_is_installed() -> None:
+    """pyproject.toml lists every folder with an __init__.py, so a wheel misses none."""
+    import tomllib
+
+    conf = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(conf["packages"])
+    found = {m for m, p in MODULES if p.name == "__init__.py"}
+    assert found == listed, (found - listed, listed - found)
+    for pkg in listed:
+        where = conf["package-dir"].get(pkg)
+        assert where is None or (ROOT / where / "__init__.py").is_file(), pkg
