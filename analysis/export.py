@@ -23,12 +23,9 @@ device to ground (the cell sinks it), as a current-mode cell output does.
 from __future__ import annotations
 
 import csv
-import json
+import io
 import os
 import re
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +33,7 @@ import numpy as np
 
 from sactk.analysis.lut import LookupModel
 from sactk.errors import SpecError
+from sactk.files import write_json, write_text
 
 FORMATS = ("csv", "json", "verilog-a", "ngspice")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
@@ -88,31 +86,29 @@ def _knot_rows(model: LookupModel) -> list[tuple[str, float, float, float, float
 def to_csv(model: LookupModel, path: Path) -> Path:
     """Tidy table: corner, temp_c, bias_a, the coordinate (its unit), the normalized and
     the physical output."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     scale_u = model.coord_per_bias_
     ucol = model.coordinate_ if not scale_u else model.coordinate_.removesuffix("_a") + "_a"
     norm = f"{model.output_}_per_bias" if model.out_per_bias_ else f"{model.output_}_table"
-    with path.open("w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["corner", "temp_c", "bias_a", ucol, "u_norm", norm, model.output_])
-        for corner, temp, bias, u, y in _knot_rows(model):
-            w.writerow(
-                [
-                    corner,
-                    _g(temp),
-                    _g(bias),
-                    _g(u * bias if scale_u else u),
-                    _g(u),
-                    _g(y),
-                    _g(y * bias if model.out_per_bias_ else y),
-                ]
-            )
-    return path
+    fh = io.StringIO(newline="")
+    w = csv.writer(fh)
+    w.writerow(["corner", "temp_c", "bias_a", ucol, "u_norm", norm, model.output_])
+    for corner, temp, bias, u, y in _knot_rows(model):
+        w.writerow(
+            [
+                corner,
+                _g(temp),
+                _g(bias),
+                _g(u * bias if scale_u else u),
+                _g(u),
+                _g(y),
+                _g(y * bias if model.out_per_bias_ else y),
+            ]
+        )
+    return write_text(path, fh.getvalue())
 
 
 def to_json(model: LookupModel, path: Path) -> Path:
     """Axes, the nested nominal table ``table[corner][temp][bias][u]`` and the description."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     info = dict(getattr(model, "info_", {}))
     doc = {
         "cell": model.cell_,
@@ -132,8 +128,7 @@ def to_json(model: LookupModel, path: Path) -> Path:
         "technology": info.get("technology"),
         "versions": info.get("versions"),
     }
-    path.write_text(json.dumps(doc, indent=1) + "\n")
-    return path
+    return write_json(path, doc)
 
 
 # -- shared pieces of the behavioural forms ------------------------------------------------
@@ -222,57 +217,42 @@ def ngspice_subckt(model: LookupModel, corner_index: int) -> str:
 
 def to_ngspice(model: LookupModel, path: Path) -> Path:
     """One subcircuit per corner in one include file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     subs = [ngspice_subckt(model, k) for k in range(len(model.corners_))]
-    path.write_text("* written by sactk export; .include this file\n" + "\n".join(subs))
-    return path
+    return write_text(path, "* written by sactk export; .include this file\n" + "\n".join(subs))
 
 
-def ngspice_roundtrip(
+def roundtrip_netlist(
     model: LookupModel,
     sub_path: Path,
     u: np.ndarray,
     bias_a: np.ndarray,
-    temp_c: np.ndarray,
+    temp_c: float,
     corner: str | None = None,
-) -> np.ndarray:
-    """Simulate the exported subcircuit in a fresh netlist with ``ngspice -b``: one instance
-    per point, one run per temperature. Returns the output current of every point (A)."""
-    exe = shutil.which("ngspice")
-    if exe is None:
-        raise SpecError("ngspice not found on PATH; run `make install` (apt package ngspice)")
-    corner = corner or str(model.corners_[0])
-    name = module_name(model, corner)
-    u, bias_a, temp_c = (np.asarray(a, float) for a in (u, bias_a, temp_c))
-    out = np.full(len(u), np.nan)
-    for temp in np.unique(temp_c):
-        idx = np.nonzero(temp_c == temp)[0]
-        lines = [f"* sactk round trip of {name}", f'.include "{sub_path.resolve()}"']
-        for n, i in enumerate(idx):
-            src = (
-                f"iin{n} 0 in{n} dc {_g(u[i])}"
-                if model.coord_per_bias_
-                else f"vin{n} in{n} 0 dc {_g(u[i])}"
-            )
-            lines += [
-                src,
-                f"x{n} in{n} o{n} {name} bias_a={_g(bias_a[i])}",
-                f"vo{n} o{n} 0 0",
-            ]
-        lines += [f".temp {_g(temp)}", ".op", ".end"]
-        with tempfile.TemporaryDirectory() as tmp:
-            cir = Path(tmp) / "roundtrip.cir"
-            cir.write_text("\n".join(lines) + "\n")
-            res = subprocess.run(
-                [exe, "-b", str(cir)], capture_output=True, text=True, timeout=300, cwd=tmp
-            )
-        found = dict(re.findall(r"^\s*vo(\d+)#branch\s+(\S+)", res.stdout, flags=re.M))
-        if len(found) != len(idx):
-            tail = (res.stdout + res.stderr).strip().splitlines()[-3:]
-            raise SpecError(f"ngspice round trip failed at {temp:g} C: {' | '.join(tail)}")
-        for n, i in enumerate(idx):
-            out[i] = -float(found[str(n)])  # vo supplies what the model sinks
-    return out
+) -> str:
+    """A netlist that instantiates the exported subcircuit once per point (coordinate ``u``
+    in its unit, ``bias_a``) at ``temp_c``; output n is read as ``vo<n>#branch``."""
+    name = module_name(model, corner or str(model.corners_[0]))
+    lines = [f"* sactk round trip of {name}", f'.include "{sub_path.resolve()}"']
+    for n, (ui, bi) in enumerate(zip(u, bias_a, strict=True)):
+        src = (
+            f"iin{n} 0 in{n} dc {_g(ui)}"
+            if model.coord_per_bias_
+            else f"vin{n} in{n} 0 dc {_g(ui)}"
+        )
+        lines += [src, f"x{n} in{n} o{n} {name} bias_a={_g(bi)}", f"vo{n} o{n} 0 0"]
+    lines += [f".temp {_g(temp_c)}", ".op", ".end"]
+    return "\n".join(lines) + "\n"
+
+
+def roundtrip_outputs(output: str, points: int) -> np.ndarray:
+    """The output current of each instance of :func:`roundtrip_netlist` (A) from the text
+    ``ngspice -b`` printed; a missing one is a SpecError with the simulator's last lines."""
+    found = dict(re.findall(r"^\s*vo(\d+)#branch\s+(\S+)", output, flags=re.M))
+    if len(found) != points:
+        tail = output.strip().splitlines()[-3:]
+        raise SpecError(f"ngspice round trip failed: {' | '.join(tail)}")
+    # vo supplies what the model sinks
+    return np.array([-float(found[str(n)]) for n in range(points)])
 
 
 # -- Verilog-A -----------------------------------------------------------------------------
@@ -398,9 +378,7 @@ def to_verilog_a(model: LookupModel, folder: Path) -> list[Path]:
             (tbl, table),
             (f"{name}.va", verilog_a_explicit(model, k)),
         ):
-            p = folder / fname
-            p.write_text(text)
-            written.append(p)
+            written.append(write_text(folder / fname, text))
     return written
 
 

@@ -119,11 +119,24 @@ def test_nothing_outside_the_cli_imports_it() -> None:
         assert not [t for _, t in _imports(path) if t.startswith("sactk.cli")], module
 
 
-def test_system_never_loads_the_simulator() -> None:
+def test_only_sweeps_run_the_simulator() -> None:
+    """analysis and system never start ngspice, in-process or as a subprocess."""
     for module, path in MODULES:
-        if _layer(module) == "system":
-            text = path.read_text()
-            assert "PySpice" not in text and "sactk.sweeps" not in text, module
+        if _layer(module) in ("analysis", "system"):
+            names = {m.split(".")[0] for _, m in _imports_any(path)}
+            assert not names & {"PySpice", "subprocess"}, module
+            if module != "sactk.analysis.results":
+                assert not [t for _, t in _imports(path) if t.startswith("sactk.sweeps")], module
+
+
+def _imports_any(path: Path) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.append((node.lineno, node.module))
+    return found
 
 
 @pytest.mark.parametrize(("module", "path"), MODULES, ids=[m for m, _ in MODULES])

@@ -71,3 +71,29 @@ def export(model: Any, fmt: str, out: str | Path) -> list[Path]:
     if not isinstance(model, LookupModel):
         model = LookupModel.load(model)
     return list(_export(model, fmt, Path(out)))
+
+
+def export_roundtrip(
+    model: Any,
+    sub_path: str | Path,
+    u: Any,
+    bias_a: Any,
+    temp_c: Any,
+    corner: str | None = None,
+) -> Any:
+    """Simulate an exported ngspice subcircuit (``export(model, "ngspice", sub_path)``) in a
+    fresh netlist with ``ngspice -b``: one instance per point (coordinate ``u`` in its unit,
+    ``bias_a``, ``temp_c``), one run per temperature. Returns each point's output current (A),
+    to compare with ``model.predict``."""
+    import numpy as np
+
+    from sactk.analysis.export import roundtrip_netlist, roundtrip_outputs
+    from sactk.sweeps.backends.batch import run_batch
+
+    u, bias_a, temp_c = (np.asarray(a, float) for a in (u, bias_a, temp_c))
+    out = np.full(len(u), np.nan)
+    for temp in np.unique(temp_c):
+        idx = np.nonzero(temp_c == temp)[0]
+        text = roundtrip_netlist(model, Path(sub_path), u[idx], bias_a[idx], float(temp), corner)
+        out[idx] = roundtrip_outputs(run_batch(text), len(idx))
+    return out
