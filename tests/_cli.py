@@ -13,6 +13,8 @@ if not Path(SACTK).exists():  # pragma: no cover - installed elsewhere
 
 
 def run(
-    *args: str, cwd: Path | None = None, timeout: float = 300
+    *args: str, cwd: Path | None = None, timeout: float = 300, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([SACTK, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    return subprocess.run(
+        [SACTK, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env
+    )

@@ -1,70 +1,20 @@
-"""A user's cell: one module's worth of code and one register_cell call, then the whole
-toolkit takes it (spec validation, sweep on ngspice, plots, metrics, lookup model), with no
-edit to sactk. The cell is a plain NMOS current mirror: out = in."""
+"""A user's cell (tests/usercells.py: an NMOS current mirror, out = in): one CellType and one
+register_cell call, or an installed entry point, and the whole toolkit takes it (spec
+validation, sweep on ngspice, plots, metrics, lookup model) with no edit to sactk."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import numpy as np
 import pytest
-from pydantic import Field
+from _cli import run
+from usercells import MIRROR
 
 from sactk import api
-from sactk.circuits import Bench, CellType, Probe, get_cell, register_cell, unregister_cell
-from sactk.circuits.base import fixed_full_scale, random_and_sweep
+from sactk.circuits import CellType, get_cell, register_cell, unregister_cell
 from sactk.errors import SpecError
-from sactk.netlists.render import CurrentSource, Mosfet, Netlist, VoltageSource
-from sactk.netlists.technology import Technology
-
-
-@dataclass(frozen=True)
-class MirrorParams:
-    w_um: Annotated[float, Field(gt=0, le=100)] = 8.0
-    """Width of both devices, um."""
-    l_um: Annotated[float, Field(gt=0, le=100)] = 4.0
-    """Length of both devices, um."""
-
-
-def build(
-    p: MirrorParams, tech: Technology, *, bias_a: float, corner: str = "tt", temp_c: float = 27.0
-) -> Bench:
-    els = (
-        VoltageSource("dd", "vdd", "0", tech.vdd_v),
-        CurrentSource("in0", "vdd", "a", bias_a),
-        Mosfet("m1", "a", "a", "0", "0", "n", p.w_um, p.l_um),
-        Mosfet("m2", "out", "a", "0", "0", "n", p.w_um, p.l_um),
-        VoltageSource("out", "out", "0", 0.7),  # near the diode's Vgs
-    )
-    return Bench(
-        netlist=Netlist("user mirror", tech, corner, temp_c, els),
-        inputs=("in_x_a",),
-        sources=("iin0",),
-        probes=(Probe("out_y_a", "vout#branch", -1.0),),
-    )
-
-
-def vectors(p: MirrorParams, inputs: Any) -> tuple[np.ndarray, np.ndarray]:
-    return random_and_sweep(1, inputs)
-
-
-def reference(p: MirrorParams, norm: np.ndarray, inputs: Any) -> dict[str, np.ndarray]:
-    return {"ideal_y": norm[:, 0].copy(), **fixed_full_scale(len(norm), 2.0)}
-
-
-MIRROR = CellType(
-    name="user_mirror",
-    title="NMOS mirror",
-    output="out_y_a",
-    ideal_column="ideal_y",
-    params_type=MirrorParams,
-    build=build,
-    vectors=vectors,
-    reference=reference,
-    sizes=lambda p, tech: (p.w_um, p.l_um),
-)
 
 SPEC = """
 [cell]
@@ -123,3 +73,26 @@ def test_a_user_cell_runs_through_the_toolkit(mirror: Any, tmp_path: Path) -> No
     assert len(acc) == 3 and (acc["max_abs_err_pct"] < 10).all()
     model, path = api.fit(tmp_path / "r", tmp_path / "m", knots=5)
     assert model.cell_ == "user_mirror" and path.is_file()
+
+
+@pytest.mark.ngspice
+def test_an_installed_cell_works_from_the_command_line(tmp_path: Path) -> None:
+    """A package that declares the cell as a ``sactk.cells`` entry point: the sactk command
+    sweeps, plots and fits it (the package is importable from PYTHONPATH, as pip would make
+    it)."""
+    dist = tmp_path / "site" / "usercells-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: usercells\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[sactk.cells]\nuser_mirror = usercells:MIRROR\n")
+    tests = Path(__file__).resolve().parent
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path / 'site'}{os.pathsep}{tests}"}
+    (tmp_path / "mirror.toml").write_text(SPEC)
+    r = run("sweep", str(tmp_path / "mirror.toml"), "--out", str(tmp_path / "r"), env=env)
+    assert r.returncode == 0, r.stderr
+    r = run("plot", str(tmp_path / "r"), "--out", str(tmp_path / "p"), env=env)
+    assert r.returncode == 0 and (tmp_path / "p" / "transfer.png").is_file(), r.stderr
+    r = run("fit", str(tmp_path / "r"), "--out", str(tmp_path / "m"), "--knots", "5", env=env)
+    assert r.returncode == 0 and "user_mirror.out_y_a" in r.stdout, r.stderr
+    # without the entry point the same spec is refused in one line
+    r = run("sweep", str(tmp_path / "mirror.toml"), "--out", str(tmp_path / "r2"))
+    assert r.returncode == 2 and "unknown cell 'user_mirror'" in r.stderr
