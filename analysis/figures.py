@@ -3,6 +3,9 @@ atomic save of each figure as PNG and PDF."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -47,11 +50,26 @@ def condition_label(column: str, value: Any) -> str:
     return str(value)
 
 
+FORMATS: ContextVar[tuple[str, ...]] = ContextVar("FORMATS", default=("png", "pdf"))
+"""The file formats :func:`save` writes; :func:`formats` changes them for a block."""
+
+
+@contextmanager
+def formats(*exts: str) -> Iterator[None]:
+    """Within the block, plots are written only in these formats (the HTML report embeds
+    PNG only, so it does not render PDFs it would throw away)."""
+    token = FORMATS.set(tuple(exts))
+    try:
+        yield
+    finally:
+        FORMATS.reset(token)
+
+
 def save(fig: Any, outdir: Path, name: str) -> list[Path]:
     """Lay ``fig`` out tightly, write it as outdir/name.png and .pdf (atomically), close it."""
     fig.tight_layout()
     paths = []
-    for ext in ("png", "pdf"):
+    for ext in FORMATS.get():
         paths.append(write_figure(Path(outdir) / f"{name}.{ext}", fig, bbox_inches="tight"))
     import matplotlib.pyplot as plt
 

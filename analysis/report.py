@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from sactk.analysis.figures import formats
 from sactk.files import write_text
 
 _CSS = """
@@ -160,7 +161,7 @@ def write_report(
         + html.escape(", ".join(str(r) for r in results))
         + "</p>"
     )
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, formats("png"):
         for r in results:
             body += _results_section(Path(r), Path(tmp))
         for m in models or []:
