@@ -133,10 +133,22 @@ balanced to the end and a kill loses little (docs/benchmarks.md (d): 7 jobs of 1
 left one of 2 workers idle at the end)."""
 
 
-def _row_slices(n_vectors: int, n_instances: int) -> list[slice]:
-    """Split a job's vectors so that vectors x instances stays under MAX_JOB_POINTS."""
+def _row_slices(patterns: np.ndarray, n_instances: int) -> list[slice]:
+    """Split a job's vectors so that vectors x instances stays under MAX_JOB_POINTS, without
+    cutting a swept-input curve (``pattern == "sweep"``): the backend solves a whole curve
+    with one dc analysis, which costs about as much as a few operating points."""
+    n_vectors = len(patterns)
     per = max(1, MAX_JOB_POINTS // max(1, n_instances))
-    return [slice(i, min(i + per, n_vectors)) for i in range(0, n_vectors, per)]
+    sweep = np.asarray(patterns) == "sweep"
+    out: list[slice] = []
+    i = 0
+    while i < n_vectors:
+        end = min(i + per, n_vectors)
+        while 0 < end < n_vectors and sweep[end - 1] and sweep[end]:
+            end += 1  # finish the curve
+        out.append(slice(i, end))
+        i = end
+    return out
 
 
 def _logical(bench: Bench, norm: np.ndarray, bias_a: float) -> np.ndarray:
@@ -253,7 +265,7 @@ def _circuit_jobs(
             else:
                 pcols[name] = col
         for chunk in _chunks(instances, spec.mc.per_job):
-            for rows in _row_slices(len(values), len(chunk)):
+            for rows in _row_slices(pcols["pattern"], len(chunk)):
                 jobs.append(
                     _make_job(
                         bench,

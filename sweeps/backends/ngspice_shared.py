@@ -1,7 +1,11 @@
 """The default backend: ngspice's shared library driven through PySpice's NgSpiceShared.
 
-One ngspice per process. A job's netlist is loaded once; each point alters the input sources
-and runs an operating point; the probes are read straight from ngspice's vectors. Every call
+One ngspice per process. A job's netlist is loaded once; each chip alters its devices, and
+each point alters the input sources and runs an operating point; the probes are read straight
+from ngspice's vectors. A run of points that sweeps one source linearly with the others held
+(a transfer curve) is solved by one ``dc`` analysis instead: 7-8x faster, within 1e-5 of the
+bias of the per-point result (docs/benchmarks.md); if the dc analysis fails, those points
+fall back to one operating point each. Every call
 runs inside the process's own empty run directory, so a user's ``.spiceinit`` cannot change
 the simulation and BSIM's check logs land there, not in the user's folder.
 """
@@ -31,6 +35,9 @@ _FAIL = re.compile(
 
 class NgspiceSharedBackend:
     name = "ngspice-shared"
+
+    use_dc = True
+    """Solve swept-input runs with one ``dc`` analysis (False: an operating point per point)."""
 
     def __init__(self) -> None:
         self._ng: Any = None
@@ -95,6 +102,7 @@ class NgspiceSharedBackend:
         with self._in_rundir():
             ng = self._ng
             load_err = self._load_checked(job.netlist, job.ngbehavior)
+            schedule = dc_schedule(job) if self.use_dc else [(0, len(job.values), -1)]
             # Formatted once per job, applied once per chip.
             vector_alters = [
                 tuple((src, fmt(float(x), src)) for src, x in zip(job.sources, row, strict=True))
@@ -110,11 +118,19 @@ class NgspiceSharedBackend:
                 if job.tran is not None:
                     rec.add(inst.mc_index, 0, inst_err if inst_err else self._tran(job))
                     continue
-                for v, alters in enumerate(vector_alters):
+                for start, stop, col in schedule:
                     if inst_err:
-                        rec.add(inst.mc_index, v, inst_err)
+                        for v in range(start, stop):
+                            rec.add(inst.mc_index, v, inst_err)
                         continue
-                    rec.add(inst.mc_index, v, self._alter(alters) or self._op(job))
+                    if col >= 0:
+                        swept = self._alter(vector_alters[start]) or self._dc(job, start, stop, col)
+                        if not isinstance(swept, str):
+                            for v, result in zip(range(start, stop), swept, strict=True):
+                                rec.add(inst.mc_index, v, result)
+                            continue
+                    for v in range(start, stop):  # per point; also when a dc analysis failed
+                        rec.add(inst.mc_index, v, self._alter(vector_alters[v]) or self._op(job))
             ng.exec_command("destroy all")
             ng.remove_circuit()
         return rec.columns()
@@ -155,6 +171,28 @@ class NgspiceSharedBackend:
             if vec is not None and len(vec) == 1:
                 out["power_w"] = -job.vdd_v * float(vec[0])
         return out
+
+    def _dc(self, job: Job, start: int, stop: int, col: int) -> list[dict[str, float]] | str:
+        """Points ``start:stop`` of ``job`` by one dc analysis of source ``col``, the others
+        already altered to their held values. Returns a result per point, or the reason the
+        analysis cannot be used (the caller then solves the points one by one)."""
+
+        ng = self._ng
+        x = job.values[start:stop, col]
+        step = (x[-1] - x[0]) / (len(x) - 1)
+        ng.exec_command("destroy all")
+        ng.exec_command(f"dc {job.sources[col]} {fmt(x[0])} {fmt(x[-1])} {fmt(step)}")
+        cols: dict[str, Any] = {}
+        for probe in job.probes:
+            vec = self._probe(probe)
+            if vec is None or len(vec) != len(x):
+                return self._failure("dc sweep", f"vector {probe.vector} has no {len(x)} points")
+            cols[probe.column] = vec
+        if job.supply:
+            idd = compat.read_vector(ng, job.supply)
+            if idd is not None and len(idd) == len(x):
+                cols["power_w"] = -job.vdd_v * idd
+        return [{c: float(v[k]) for c, v in cols.items()} for k in range(len(x))]
 
     def _probe(self, probe: Probe) -> Any:
         """The probe's values (``scale * (vector - minus)``), or None if a vector is missing."""
@@ -209,6 +247,47 @@ class NgspiceSharedBackend:
         if "power_w" in out:
             out["energy_j"] = out["power_w"] * settle
         return out
+
+
+def dc_schedule(job: Job, min_points: int = 3) -> list[tuple[int, int, int]]:
+    """The job's rows as consecutive (start, stop, column) runs: ``column`` is the one source
+    a ``dc`` analysis sweeps over rows start:stop (evenly spaced, every other source held),
+    -1 where the rows are solved one operating point each. A job's rows are instance-free,
+    so the schedule serves every chip."""
+    import numpy as np
+
+    values = np.asarray(job.values, dtype=float)
+    n = len(values)
+    pattern = job.point_columns.get("pattern")
+    if pattern is None or n == 0 or values.shape[1] == 0:
+        return [(0, n, -1)] if n else []
+    sweep = np.asarray(pattern) == "sweep"
+    out: list[tuple[int, int, int]] = []
+    i = 0
+    while i < n:
+        j = i + 1
+        while j < n and sweep[j] == sweep[i]:
+            j += 1
+        col = _swept_column(values[i:j]) if sweep[i] and j - i >= min_points else -1
+        if out and col < 0 and out[-1][2] < 0:
+            out[-1] = (out[-1][0], j, -1)  # merge neighbouring per-point runs
+        else:
+            out.append((i, j, col))
+        i = j
+    return out
+
+
+def _swept_column(block: Any) -> int:
+    """The one column of ``block`` that changes, if it changes by a constant step; else -1."""
+    import numpy as np
+
+    varying = np.nonzero(np.ptp(block, axis=0) > 0)[0]
+    if len(varying) != 1:
+        return -1
+    d = np.diff(block[:, varying[0]])
+    if not np.all(d > 0) or not np.allclose(d, d[0], rtol=1e-9, atol=0.0):
+        return -1
+    return int(varying[0])
 
 
 def settling_time(
