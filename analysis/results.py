@@ -31,10 +31,33 @@ class Results:
     def netlist_hashes(self) -> list[str]:
         return sorted({j.get("netlist_hash", "") for j in self.manifest.get("jobs", {}).values()})
 
+    @property
+    def failed_points(self) -> int:
+        return int((self.frame["status"] != "ok").sum())
+
+    def failure_note(self) -> str:
+        """'' when every point simulated; else one line: how many failed, the first reason
+        and the fix."""
+        n = self.failed_points
+        if not n:
+            return ""
+        first = str(self.frame.loc[self.frame["status"] != "ok", "status"].iloc[0])
+        what = "all" if n == len(self.frame) else f"{n} of"
+        left = "" if n == len(self.frame) else "; they are left out"
+        return (
+            f"{self.path}: {what} {len(self.frame)} points failed (first: {first}){left}. "
+            f"Rerun the same `sactk sweep` into {self.path}: failed jobs run again"
+        )
+
 
 def load_results(path: str | os.PathLike[str]) -> Results:
-    """Read a results folder; a missing, damaged or foreign folder raises SpecError (exit 2)."""
+    """Read a results folder; a missing, damaged or foreign folder, or one where no point
+    simulated, raises SpecError (exit 2)."""
+    from sactk.errors import SpecError
     from sactk.sweeps.store import read_manifest, read_results
 
     manifest = read_manifest(path)
-    return Results(Path(path), read_results(path, manifest), manifest)
+    res = Results(Path(path), read_results(path, manifest), manifest)
+    if res.failed_points == len(res.frame):
+        raise SpecError(f"no usable points: {res.failure_note()}")
+    return res

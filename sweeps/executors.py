@@ -76,6 +76,17 @@ def _injected_fault(job: Job) -> None:
             os._exit(17)
 
 
+def _warm_up(backend: str) -> str:
+    """Start this worker's simulator (what the first job would otherwise pay)."""
+    from sactk.sweeps.backends import get_backend
+
+    b = get_backend(backend)
+    start = getattr(b, "start", None)
+    if start is not None:
+        start()
+    return str(getattr(b, "version", ""))
+
+
 def failed_result(job: Job, reason: str) -> Result:
     """Every point of ``job`` recorded as failed with ``reason`` (no simulator needed)."""
     from sactk.sweeps.backends.ngspice_shared import _Recorder
@@ -119,7 +130,9 @@ def _run_pool(
     * A worker that dies (crash, out of memory, killed) breaks the pool: every job then in
       flight is charged one attempt and queued again on a fresh pool.
     * A job running longer than ``timeout_s`` has its pool killed; it is charged an attempt,
-      the other jobs in flight are queued again free.
+      the other jobs in flight are queued again free. With a timeout, every new pool first
+      starts its workers' simulators, so the clock counts a job's own run and not a worker's
+      start-up (seconds on a loaded machine).
     * A job out of attempts (``retries`` + 1) is recorded as failed points with the reason,
       so the sweep completes and the summary names it. Finished jobs are never redone.
     """
@@ -132,7 +145,17 @@ def _run_pool(
         running: dict[Future[Result], tuple[Job, float]] = {}
         charged: list[tuple[Job, str]] = []
         try:
-            while queue or running:
+            started = True
+            if timeout_s:
+                warm = [pool.submit(_warm_up, backend) for _ in range(n)]
+                _, not_done = wait(warm, timeout=max(120.0, 10 * timeout_s))
+                started = not not_done
+                if not started:  # workers that cannot start within minutes: report, no hang
+                    charged.append((queue.popleft(), "worker did not start"))
+                for w in warm:
+                    with contextlib.suppress(Exception):
+                        w.result(timeout=0)
+            while started and (queue or running):
                 broken = False
                 while queue and len(running) < limit:
                     job = queue.popleft()

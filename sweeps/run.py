@@ -36,6 +36,8 @@ class SweepSummary:
     executor: str = "local"
     workers: int = 1
     failures: list[dict[str, Any]] = field(default_factory=list)
+    jobs_retried: int = 0
+    """Jobs that had failed points in an earlier run and ran again in this one."""
 
     @property
     def points_per_s(self) -> float:
@@ -53,6 +55,7 @@ class SweepSummary:
             "points_per_s": round(self.points_per_s, 1),
             "executor": self.executor,
             "workers": self.workers,
+            "jobs_retried": self.jobs_retried,
             "failures": self.failures[:20],
         }
 
@@ -151,6 +154,7 @@ def run_sweep(
         executor=executor,
         workers=n_jobs,
         failures=failures,
+        jobs_retried=len(set(store.failed) & planned),
     )
     doc = summary.to_dict()
     doc["damaged_parts_recomputed"] = sorted(store.damaged)

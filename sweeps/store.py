@@ -4,11 +4,20 @@ Layout of a results directory::
 
     DIR/results.parquet/part-<job_id>.parquet   one part per finished job
     DIR/manifest.json                           spec, technology, versions, per-job status
+    DIR/jobs.jsonl                              while a sweep runs: one line per finished job
     DIR/netlists/<netlist_hash>.cir             with --keep-netlists
 
 A job is keyed by the hash of its netlist, coordinates and points, so a rerun into the same
-DIR skips every job whose part is present and recorded, and an interrupted run loses at most
-the jobs that were in flight.
+DIR skips every job whose part is present, recorded and free of failed points, and an
+interrupted run loses at most the jobs that were in flight. Jobs with failed points run again
+on a rerun (a timeout or a dead worker is often passing; a failure that is not comes back
+and is reported again).
+
+A finished job costs O(1) bookkeeping: its part is written atomically, then one line is
+appended to the journal ``jobs.jsonl`` and flushed to disk. ``manifest.json`` is rewritten
+only when a sweep opens and when it finishes (the journal folded in, then removed). Readers
+fold in a journal left by a killed sweep; a torn last line (a kill mid-append) is ignored, and
+that job, whose part may exist, simply runs again.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from sactk.versions import tool_versions
 
 MANIFEST = "manifest.json"
 RESULTS = "results.parquet"
+JOURNAL = "jobs.jsonl"
 
 
 class ResultsStore:
@@ -35,7 +45,9 @@ class ResultsStore:
         self.out = Path(out).resolve()
         self.parts = self.out / RESULTS
         self.manifest_path = self.out / MANIFEST
+        self.journal_path = self.out / JOURNAL
         self.manifest: dict[str, Any] = {}
+        self._journal: Any = None
 
     def check(self, spec: dict[str, Any]) -> dict[str, Any] | None:
         """Refuse an --out that cannot take this sweep (a file, an unreadable manifest, a
@@ -50,6 +62,7 @@ class ResultsStore:
             raise SpecError(
                 f"--out: {self.manifest_path} is unreadable; move it away or use a new --out"
             ) from None
+        _fold_journal(old, self.journal_path)
         if _canonical(old.get("spec")) != _canonical(spec):
             raise SpecError(
                 f"--out: {self.out} holds results of a different spec; use a new --out "
@@ -73,21 +86,25 @@ class ResultsStore:
             }
         self.parts.mkdir(parents=True, exist_ok=True)
         self._write_manifest()
+        self.journal_path.unlink(missing_ok=True)  # folded into the manifest just written
 
     def done(self) -> set[str]:
-        """Job ids whose part file exists, is recorded in the manifest and matches its
-        recorded checksum. A damaged part (truncated, changed) is listed in ``damaged`` and
-        its job runs again."""
+        """Job ids whose part file exists, is recorded in the manifest, matches its recorded
+        checksum and has no failed points. A damaged part (truncated, changed) is listed in
+        ``damaged`` and a job with failed points in ``failed``; both run again."""
         ok: set[str] = set()
         self.damaged: list[str] = []
+        self.failed: list[str] = []
         for jid, info in self.manifest.get("jobs", {}).items():
             part = self.parts / f"part-{jid}.parquet"
             if not part.is_file():
                 continue
-            if part_ok(part, info):
-                ok.add(jid)
-            else:
+            if not part_ok(part, info):
                 self.damaged.append(jid)
+            elif info.get("status") == "failed":
+                self.failed.append(jid)
+            else:
+                ok.add(jid)
         return ok
 
     def write_job(
@@ -108,22 +125,37 @@ class ResultsStore:
             nd.mkdir(exist_ok=True)
             write_bytes(nd / f"{info['netlist_hash']}.cir", netlist.encode())
         n_failed = int((df["status"] != "ok").sum()) if len(df) else 0
-        self.manifest["jobs"][job_id] = {
+        entry = {
             **info,
             "points": len(df),
             "sha256": digest,
             "failed": n_failed,
             "status": "ok" if n_failed == 0 else "failed",
         }
-        self._write_manifest()
+        self.manifest["jobs"][job_id] = entry
+        self._append_journal(job_id, entry)
         return n_failed
+
+    def _append_journal(self, job_id: str, entry: dict[str, Any]) -> None:
+        """One line per finished job, flushed to disk before the next job is recorded."""
+        if self._journal is None:
+            self._journal = self.journal_path.open("a", encoding="utf-8")
+        line = json.dumps({"job_id": job_id, **entry}, sort_keys=True, default=str)
+        self._journal.write(line + "\n")
+        self._journal.flush()
+        os.fsync(self._journal.fileno())
 
     def set_versions(self, ngspice_version: str) -> None:
         self.manifest["versions"] = tool_versions(ngspice_version)
 
     def finish(self, summary: dict[str, Any]) -> None:
+        """Write the manifest with every job and the summary, then drop the journal."""
         self.manifest["summary"] = summary
         self._write_manifest()
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+        self.journal_path.unlink(missing_ok=True)
 
     def _write_manifest(self) -> None:
         data = json.dumps(self.manifest, indent=1, sort_keys=True, default=str)
@@ -139,7 +171,24 @@ def _canonical(spec: Any) -> Any:
     return {**spec, "cell": {k: v for k, v in spec["cell"].items() if v is not None}}
 
 
+def _fold_journal(manifest: dict[str, Any], journal: Path) -> None:
+    """Add the jobs a running or killed sweep journaled to ``manifest["jobs"]`` (in place).
+    A line that does not parse (a kill mid-append) ends the journal."""
+    if not journal.is_file():
+        return
+    jobs = manifest.setdefault("jobs", {})
+    with journal.open(encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                entry = json.loads(line)
+                jobs[str(entry.pop("job_id"))] = entry
+            except (ValueError, KeyError, AttributeError):
+                break
+
+
 def read_manifest(out: str | os.PathLike[str]) -> dict[str, Any]:
+    """The manifest of a results directory, with the jobs a running or killed sweep has
+    journaled since it was last written."""
     path = Path(out) / MANIFEST
     if not path.is_file():
         raise SpecError(f"{out}: no {MANIFEST}; give a directory written by `sactk sweep`")
@@ -147,6 +196,7 @@ def read_manifest(out: str | os.PathLike[str]) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise SpecError(f"{path}: unreadable manifest ({exc}); rerun the sweep") from None
+    _fold_journal(data, Path(out) / JOURNAL)
     return data
 
 

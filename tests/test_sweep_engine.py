@@ -41,10 +41,13 @@ def _parts(out: Path) -> list[Path]:
 
 
 def _recorded(out: Path) -> int:
-    """Jobs recorded in the manifest (written atomically, so always whole)."""
+    """Jobs recorded so far: the manifest with its journal folded in."""
+    from sactk.errors import SpecError
+    from sactk.sweeps.store import read_manifest
+
     try:
-        return len(json.loads((out / "manifest.json").read_text())["jobs"])
-    except FileNotFoundError:
+        return len(read_manifest(out).get("jobs", {}))
+    except SpecError:  # not created yet
         return 0
 
 
@@ -65,7 +68,9 @@ def test_sigkill_midway_then_resume_equals_uninterrupted(tmp_path: Path) -> None
         time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    finished = json.loads((out / "manifest.json").read_text())["jobs"]
+    from sactk.sweeps.store import read_manifest
+
+    finished = read_manifest(out)["jobs"]
     assert 2 <= len(finished) < 6, "the kill should land midway"
     kept = {p.name: p.stat().st_mtime_ns for p in _parts(out) if p.stem[5:] in finished}
 

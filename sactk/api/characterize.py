@@ -6,7 +6,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sactk.api.reporter import Quiet, Reporter
 from sactk.files import write_csv
+
+
+def warn_failed(res: Any, reporter: Reporter | None) -> None:
+    """Say so when a results folder holds failed points (``res``: analysis Results)."""
+    note = res.failure_note()
+    if note:
+        (reporter or Quiet()).error(f"warning: {note}")
 
 
 @dataclass
@@ -17,15 +25,25 @@ class Characterization:
     tables: dict[str, Any] = field(default_factory=dict)
 
 
-def plot(results: str | Path, out: str | Path, model: str | Path | None = None) -> Characterization:
+def plot(
+    results: str | Path,
+    out: str | Path,
+    model: str | Path | None = None,
+    *,
+    reporter: Reporter | None = None,
+) -> Characterization:
     """Characterization plots of a results folder (PNG and PDF) into ``out``, its metric
-    tables as CSV beside them, and with ``model`` that lookup model's residuals on it."""
+    tables as CSV beside them, and with ``model`` that lookup model's residuals on it.
+    Failed points are left out, with a warning; a folder with none that simulated is a
+    SpecError."""
     from sactk.analysis.metrics import summary_tables
     from sactk.analysis.plots import plot_all, plot_residuals
     from sactk.analysis.results import load_results
 
     out = Path(out)
-    df = load_results(results).frame
+    res = load_results(results)
+    warn_failed(res, reporter)
+    df = res.frame
     paths = plot_all(df, out)
     if model is not None:
         from sactk.analysis.lut import LookupModel
@@ -83,9 +101,20 @@ def report(
     *,
     title: str = "",
     extra: list[tuple[str, Path]] | None = None,
+    reporter: Reporter | None = None,
 ) -> Path:
     """One self-contained HTML page of results folders, lookup models and experiment
-    folders (``extra``: (title, folder) with summary.csv and PNG plots)."""
+    folders (``extra``: (title, folder) with summary.csv and PNG plots). A folder with
+    failed points gets a warning (the page says how many); one with none that simulated is a
+    SpecError."""
     from sactk.analysis.report import write_report
+    from sactk.sweeps.store import read_manifest
 
+    for r in results:
+        failed = sum(int(j.get("failed", 0)) for j in read_manifest(r).get("jobs", {}).values())
+        if failed:
+            (reporter or Quiet()).error(
+                f"warning: {r}: {failed} points failed; the report leaves them out. Rerun the "
+                f"same `sactk sweep` into {r}: failed jobs run again"
+            )
     return write_report([Path(r) for r in results], Path(out), models or [], title, extra)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sactk.api.characterize import warn_failed
+from sactk.api.reporter import Reporter
 from sactk.errors import SpecError
 
 
@@ -18,6 +20,7 @@ def fit(
     output: str | None = None,
     knots: int = 32,
     smoothing: float = 1e-2,
+    reporter: Reporter | None = None,
 ) -> tuple[Any, Path]:
     """Fit a ``LookupModel`` on ``results``; validate it on a seeded ``holdout`` fraction of
     the input vectors (or on a second results folder ``validate``); save OUT.npz, OUT.json
@@ -31,6 +34,7 @@ def fit(
     from sactk.versions import tool_versions
 
     res = load_results(results)
+    warn_failed(res, reporter)
     df, man = res.frame, res.manifest
     meta: dict[str, Any] = {"results": str(results)}
     if validate is not None:

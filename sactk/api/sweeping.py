@@ -39,8 +39,9 @@ def describe(summary: Any) -> str:
     return (
         f"{s.points} points in {s.wall_s:.1f} s ({s.points_per_s:.0f} points/s, "
         f"{s.executor} executor, {s.workers} worker{'s' if s.workers != 1 else ''}); "
-        f"jobs: {s.jobs_ok} ok, {s.jobs_failed} with failures, {s.jobs_skipped} already done; "
-        f"{s.failed_points} points failed -> {s.out}"
+        f"jobs: {s.jobs_ok} ok, {s.jobs_failed} with failures, {s.jobs_skipped} already done"
+        + (f", {s.jobs_retried} failed before and run again" if s.jobs_retried else "")
+        + f"; {s.failed_points} points failed -> {s.out}"
     )
 
 

@@ -106,7 +106,7 @@ def plot(
     ] = None,
 ) -> None:
     """Characterization plots of a results directory, and its tables as CSV beside them."""
-    made = api.plot(results, out, model)
+    made = api.plot(results, out, model, reporter=Console())
     for p in made.paths:
         typer.echo(str(p))
     for name, table in made.tables.items():
@@ -144,6 +144,7 @@ def fit(
         output=output,
         knots=knots,
         smoothing=smoothing,
+        reporter=Console(),
     )
     v = model.meta_["validation"]
     r = model.ranges()
@@ -188,7 +189,7 @@ def report(
     ] = None,
 ) -> None:
     """One self-contained HTML page: spec, technology, metrics and every plot."""
-    typer.echo(str(api.report(results, out, model or [])))
+    typer.echo(str(api.report(results, out, model or [], reporter=Console())))
 
 
 @app.command()
