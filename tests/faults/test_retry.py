@@ -17,6 +17,8 @@ from _cli import run
 from sactk.sweeps.store import JOURNAL, read_manifest
 
 SMALL = ["--set", "sweep.bias_a=[1e-8, 1e-6]", "--set", "inputs.random.count=4"]
+# 10-point jobs run in about 20 ms once a worker's simulator is up, which is when the
+# --timeout clock starts: 2 s leaves a 100x margin on a loaded machine.
 SMALL += ["--set", "inputs.sweep.points=5"]
 
 
@@ -34,8 +36,8 @@ def test_failed_points_are_reported_then_retried(tmp_path: Path) -> None:
     out = tmp_path / "r"
     hang = {**os.environ, "SACTK_FAULT_INJECT": f"hang:{victim}"}
     args = ["sweep", "--preset", "mp-dc", *SMALL, "--out", str(out)]
-    r = run(*args, "--timeout", "5", "--retries", "0", env=hang)
-    assert r.returncode == 3 and "timeout after 5 s" in r.stderr
+    r = run(*args, "--timeout", "2", "--retries", "0", env=hang)
+    assert r.returncode == 3 and "timeout after 2 s" in r.stderr
     # plot and fit go on with what simulated, and say what is missing
     r = run("plot", str(out), "--out", str(tmp_path / "p"))
     assert r.returncode == 0 and "warning:" in r.stderr and "points failed" in r.stderr
@@ -55,7 +57,7 @@ def test_a_folder_where_nothing_simulated_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "r"
     hang = {**os.environ, "SACTK_FAULT_INJECT": f"hang:{victim}"}
     args = ["sweep", "--preset", "mp-dc", *SMALL, "--set", "sweep.bias_a=[1e-8]"]
-    r = run(*args, "--out", str(out), "--timeout", "5", "--retries", "0", env=hang)
+    r = run(*args, "--out", str(out), "--timeout", "2", "--retries", "0", env=hang)
     assert r.returncode == 3
     for cmd in (["plot", str(out), "--out", str(tmp_path / "p")], ["fit", str(out), "--out", "m"]):
         r = run(*cmd, cwd=tmp_path)
