@@ -1,8 +1,13 @@
-"""Regenerate the figures in docs/: `.venv/bin/python docs/make_figures.py`.
+"""Regenerate the figures in docs/: `PDK_ROOT=../shared/pdks .venv/bin/python docs/make_figures.py`.
 
 Model-card curves (docs/models.md), the MP characterization shown in README.md and
 docs/cells.md, and the Monte Carlo, area and speed/power figures of docs/sweeps.md, all
-simulated with ngspice on c180.
+simulated with ngspice on c180 (and GF180MCU from PDK_ROOT for the MP tables).
+
+Numbers in the text come from here too: a block between ``<!-- generated: NAME -->`` and
+``<!-- /generated: NAME -->`` in README.md or docs/*.md is rewritten by the function that
+makes NAME (see BLOCKS). tests/test_docs.py recomputes the c180 numbers of those blocks and
+fails when the code no longer produces what the docs say.
 """
 
 from __future__ import annotations
@@ -22,6 +27,106 @@ from sactk.netlists.technology import c180
 from sactk.sweeps.curves import device_curves
 
 IMG = Path(__file__).parent / "img"
+DOCS = Path(__file__).parent
+README = DOCS.parent / "README.md"
+TABLE_BIASES = (1e-8, 3e-8, 1e-7, 1e-6, 1e-5)
+
+
+def _pct(v: float) -> str:
+    return f"{v:.2g}"
+
+
+def _bias(b: float) -> str:
+    return {1e-8: "10 nA", 3e-8: "30 nA", 1e-7: "100 nA", 1e-6: "1 uA", 1e-5: "10 uA"}[b]
+
+
+def mp_results(tech: str = "c180") -> tuple[object, object]:
+    """The mp-temp preset on ``tech``: (accuracy table, collapse tables all / from 30 nA)."""
+    from sactk.analysis import metrics
+    from sactk.analysis.results import load_results
+
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        api.sweep_preset("mp-temp", tmp / "r", [f"tech.name={tech}"])
+        df = load_results(tmp / "r").frame
+        return metrics.accuracy(df), (
+            metrics.collapse(df),
+            metrics.collapse(df, bias_min_a=30e-9),
+        )
+    finally:
+        shutil.rmtree(tmp)
+
+
+def mp_accuracy_block(c180: object, gf: object | None) -> str:
+    """docs/cells.md: max / RMS error per bias and temperature, c180 and GF180MCU."""
+    cols = [("c180", -40.0), ("c180", 27.0), ("c180", 125.0)]
+    head = "| bias (gamma) | c180 -40 C max / RMS | c180 27 C | c180 125 C |"
+    sep = "| --- | --- | --- | --- |"
+    if gf is not None:
+        cols += [("gf", 27.0), ("gf", 125.0)]
+        head += " GF180MCU 27 C | GF180MCU 125 C |"
+        sep += " --- | --- |"
+    lines = [head, sep]
+    for b in TABLE_BIASES:
+        cells = []
+        for which, t in cols:
+            acc = c180 if which == "c180" else gf
+            r = acc[(acc["bias_a"] == b) & (acc["temp_c"] == t)].iloc[0]  # type: ignore[index]
+            cells.append(f"{_pct(r['max_abs_err_pct'])} / {_pct(r['rms_err_pct'])}")
+        lines.append(f"| {_bias(b)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def mp_collapse_block(c180: object, gf: object | None) -> str:
+    """docs/cells.md: bias collapse per temperature (all vectors), c180 and GF180MCU."""
+    full, from30 = c180  # type: ignore[misc]
+    worst = full.groupby("temp_c")["collapse_pct_fs"].max()
+    worst30 = from30.groupby("temp_c")["collapse_pct_fs"].max()
+    text = (
+        "Bias collapse (largest spread of out_z_a / bias_a across the 7 bias currents from "
+        f"10 nA to 10 uA, % of full scale): c180 {_pct(worst[-40.0])} % at -40 C, "
+        f"{_pct(worst[27.0])} % at 27 C, {_pct(worst[125.0])} % at 125 C "
+        f"({_pct(worst30[125.0])} % from 30 nA up)"
+    )
+    if gf is not None:
+        gfull, _ = gf  # type: ignore[misc]
+        text += f"; GF180MCU at most {_pct(gfull['collapse_pct_fs'].max())} % at any temperature"
+    return text + "."
+
+
+def mp_readme_block(c180: object, gf: object | None) -> str:
+    """README: the headline error figures of the MP cell."""
+    cold = c180[c180["temp_c"] < 100]["max_abs_err_pct"].max()  # type: ignore[index]
+    text = (
+        "Figures reached (error in % of the largest input, vectors with ideal output >= 0.1 "
+        f"gamma): at most {_pct(cold)} % from 10 nA to 10 uA at -40 and 27 C, on c180"
+    )
+    if gf is not None:
+        text += f"; on GF180MCU at most {_pct(gf['max_abs_err_pct'].max())} % at -40, 27 and 125 C"  # type: ignore[index]
+    return text + "."
+
+
+def write_block(path: Path, name: str, text: str) -> None:
+    """Replace the generated block ``name`` in ``path`` with ``text``."""
+    doc = path.read_text()
+    start, end = f"<!-- generated: {name} -->\n", f"\n<!-- /generated: {name} -->"
+    i, j = doc.index(start) + len(start), doc.index(end)
+    path.write_text(doc[:i] + text + doc[j:])
+
+
+def mp_numbers() -> None:
+    """The MP cell's tables and headline figures in docs/cells.md and README.md."""
+    import os
+
+    acc, col = mp_results("c180")
+    gf_acc = gf_col = None
+    if os.environ.get("PDK_ROOT"):
+        gf_acc, gf_col = mp_results("gf180mcu")
+    else:
+        print("PDK_ROOT not set: the GF180MCU columns are left out")
+    write_block(DOCS / "cells.md", "mp_accuracy", mp_accuracy_block(acc, gf_acc))
+    write_block(DOCS / "cells.md", "mp_collapse", mp_collapse_block(col, gf_col))
+    write_block(README, "mp_headline", mp_readme_block(acc, gf_acc))
 
 
 def model_curves() -> None:
@@ -159,6 +264,7 @@ def aimc_figures() -> None:
 
 if __name__ == "__main__":
     IMG.mkdir(exist_ok=True)
+    mp_numbers()
     model_curves()
     mp_figures()
     engine_figures()
