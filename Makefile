@@ -43,6 +43,7 @@ test: lint typecheck pytest
 bench: install
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/sweep_engine.py
+	$(BIN)/python benchmarks/sweep_engine.py e
 	OMP_NUM_THREADS=1 taskset -c 0 $(BIN)/python benchmarks/transfer_speed.py
 	OMP_NUM_THREADS=1 taskset -c 0 $(BIN)/python benchmarks/lut_speed.py
 	OMP_NUM_THREADS=1 taskset -c 0 $(BIN)/python benchmarks/sc_speed.py

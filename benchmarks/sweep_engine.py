@@ -3,9 +3,13 @@
 (a) sactk against bare NgSpiceShared on the same netlists and points, one core;
 (b) Monte Carlo per sample: alters in one loaded circuit against one netlist load per chip;
 (c) --jobs 2 against --jobs 1 on the mp-mc preset;
-(d) peak memory of the parent process for 25,000- and 100,000-point sweeps.
+(d) peak memory of the parent process for 25,000- and 100,000-point sweeps;
+(e) 100,000 and 1,000,000 points (mp-dc, random vectors at 7 biases and 2 temperatures) on
+    a dask LocalCluster of 2 workers: throughput, parent peak
+    RSS, and the share of wall time spent recording jobs (journal and manifest) and writing
+    result parts.
 
-Usage: python benchmarks/sweep_engine.py [a b c d]   (default: all)
+Usage: python benchmarks/sweep_engine.py [a b c d e]   (default: a b c d; e takes minutes)
 """
 
 from __future__ import annotations
@@ -14,38 +18,24 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
+
+from _common import bare_ngspice, read_outputs, run_child, tmp_dir
 
 from sactk.sweeps.plan import plan
 from sactk.sweeps.run import run_sweep
 from sactk.sweeps.spec import load_spec
 
 
-def _tmp() -> Path:
-    return Path(tempfile.mkdtemp(prefix="sactk-bench-"))
-
-
 def _bare_ngspice(jobs: list[Any]) -> float:
     """The same loads, alters, op and vector reads through PySpice's NgSpiceShared alone:
     no planning, no result rows, no files. The floor sactk's overhead is measured against."""
-    import numpy as np
 
     from sactk.netlists.render import fmt
-    from sactk.sweeps.backends import compat
 
-    compat.prepare_environment()
-    cls = compat.shared_class()
-    rundir = _tmp()
-    old = os.getcwd()
-    os.chdir(rundir)
-    try:
-        ng = cls.new_instance()
-        ng.exec_command("set num_threads=1")
+    with bare_ngspice() as ng:
         t0 = time.perf_counter()
         for job in jobs:
             ng.load_circuit(job.netlist)
@@ -54,15 +44,10 @@ def _bare_ngspice(jobs: list[Any]) -> float:
                     ng.exec_command(f"alter {src} = {fmt(float(x))}")
                 ng.exec_command("destroy all")
                 ng.exec_command("op")
-                for probe in job.probes:
-                    np.asarray(compat.read_vector(ng, probe.vector))
-                compat.read_vector(ng, job.supply)
+                read_outputs(ng, job)
             ng.exec_command("destroy all")
             ng.remove_circuit()
         return time.perf_counter() - t0
-    finally:
-        os.chdir(old)
-        shutil.rmtree(rundir, ignore_errors=True)
 
 
 def bench_a(repeat: int = 5) -> dict[str, Any]:
@@ -75,7 +60,7 @@ def bench_a(repeat: int = 5) -> dict[str, Any]:
     bare = best = float("inf")
     for _ in range(repeat):
         bare = min(bare, _bare_ngspice(jobs))
-        out = _tmp()
+        out = tmp_dir()
         t0 = time.perf_counter()
         run_sweep(spec, out / "r", n_jobs=1)
         best = min(best, time.perf_counter() - t0)
@@ -137,7 +122,7 @@ def bench_c(repeat: int = 2) -> dict[str, Any]:
     for n in (1, 2):
         best = float("inf")
         for _ in range(repeat):
-            out = _tmp()
+            out = tmp_dir()
             t0 = time.perf_counter()
             s = run_sweep(spec, out / "r", n_jobs=n)
             best = min(best, time.perf_counter() - t0)
@@ -169,20 +154,51 @@ print(json.dumps({"points": s.points, "wall_s": round(wall, 1), "parent_peak_mib
 
 
 def bench_d() -> list[dict[str, Any]]:
-    rows = []
-    for count in (3572, 14286):  # x 7 biases: 25,004 and 100,002 points
-        out = _tmp()
+    return run_child(_MEM_CHILD, (3572, 14286), "d")  # x 7 biases: 25,004 and 100,002 points
+
+
+_SCALE_CHILD = """
+import json, resource, sys, time
+from sactk.sweeps import store
+from sactk.sweeps.run import run_sweep
+from sactk.sweeps.spec import load_spec
+
+spent = {"record": 0.0, "parts": 0.0}
+
+def timed(fn, key):
+    def wrapper(*a, **k):
+        t = time.perf_counter()
         try:
-            r = subprocess.run(
-                [sys.executable, "-c", _MEM_CHILD, str(count), str(out / "r")],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            rows.append({"case": "d", **json.loads(r.stdout.strip().splitlines()[-1])})
+            return fn(*a, **k)
         finally:
-            shutil.rmtree(out)
-    return rows
+            spent[key] += time.perf_counter() - t
+    return wrapper
+
+S = store.ResultsStore
+write_job = S.write_job
+S._append_journal = timed(S._append_journal, "record")
+S._write_manifest = timed(S._write_manifest, "record")
+S.write_job = timed(write_job, "parts")  # includes the journal append, subtracted below
+count, out = int(sys.argv[1]), sys.argv[2]
+over = [f"inputs.random.count={count}", "inputs.sweep.points=0", "sweep.temp_c=[-40, 27]"]
+spec = load_spec(preset="mp-dc", overrides=over)
+t0 = time.perf_counter()
+s = run_sweep(spec, out, n_jobs=2, executor="dask")
+wall = time.perf_counter() - t0
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({
+    "points": s.points, "jobs": s.jobs_total, "failed": s.failed_points,
+    "wall_s": round(wall, 1), "points_per_s": round(s.points / wall),
+    "parent_peak_mib": round(rss, 1),
+    "record_pct": round(100 * spent["record"] / wall, 2),
+    "parts_pct": round(100 * (spent["parts"] - spent["record"]) / wall, 2),
+}))
+"""
+
+
+def bench_e() -> list[dict[str, Any]]:
+    # x 7 biases x 2 temperatures: 100,002 and 1,000,006 points
+    return run_child(_SCALE_CHILD, (7143, 71429), "e")
 
 
 def main(cases: list[str]) -> None:
@@ -192,7 +208,7 @@ def main(cases: list[str]) -> None:
         flush=True,
     )
     for c in cases or ["a", "b", "c", "d"]:
-        result = {"a": bench_a, "b": bench_b, "c": bench_c, "d": bench_d}[c]()
+        result = {"a": bench_a, "b": bench_b, "c": bench_c, "d": bench_d, "e": bench_e}[c]()
         for r in result if isinstance(result, list) else [result]:
             print(json.dumps(r), flush=True)
 

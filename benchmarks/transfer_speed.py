@@ -20,16 +20,14 @@ import argparse
 import os
 import platform
 import shutil
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _common import bare_ngspice, read_outputs, tmp_dir
 
 from sactk import api
 from sactk.netlists.render import fmt
-from sactk.sweeps.backends import compat
 from sactk.sweeps.backends.ngspice_shared import dc_schedule, instance
 from sactk.sweeps.plan import plan
 
@@ -56,13 +54,7 @@ seed = 1
 
 def bare(jobs: list[Any]) -> float:
     """The floor: the same loads, alters and dc analyses with nothing around them."""
-    compat.prepare_environment()
-    ng = compat.shared_class().new_instance()
-    rundir = Path(tempfile.mkdtemp(prefix="sactk-bench-"))
-    old = os.getcwd()
-    os.chdir(rundir)
-    try:
-        ng.exec_command("set num_threads=1")
+    with bare_ngspice() as ng:
         t0 = time.perf_counter()
         for job in jobs:
             ((_, _, col),) = dc_schedule(job)  # one curve per job: a dc analysis of `col`
@@ -76,15 +68,10 @@ def bare(jobs: list[Any]) -> float:
                     ng.exec_command(f"alter {target} = {value}")
                 ng.exec_command("destroy all")
                 ng.exec_command(dc)
-                for probe in job.probes:
-                    np.asarray(compat.read_vector(ng, probe.vector))
-                compat.read_vector(ng, job.supply)
+                read_outputs(ng, job)
             ng.exec_command("destroy all")
             ng.remove_circuit()
         return time.perf_counter() - t0
-    finally:
-        os.chdir(old)
-        shutil.rmtree(rundir, ignore_errors=True)
 
 
 def through_backend(jobs: list[Any], use_dc: bool) -> tuple[float, list[dict[str, Any]]]:
@@ -101,7 +88,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="sactk-bench-"))
+    tmp = tmp_dir()
     try:
         (tmp / "spec.toml").write_text(SPEC)
         spec = api.load(tmp / "spec.toml")
