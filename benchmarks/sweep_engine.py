@@ -158,10 +158,20 @@ def bench_d() -> list[dict[str, Any]]:
 
 
 _SCALE_CHILD = """
-import json, resource, sys, time
+import json, resource, sys, threading, time
 from sactk.sweeps import store
-from sactk.sweeps.run import run_sweep
+from sactk.sweeps.run import prepare, run_sweep
 from sactk.sweeps.spec import load_spec
+
+def rss_mib():
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * 4096 / 2**20
+
+samples = []
+def sample():
+    while True:
+        samples.append(rss_mib())
+        time.sleep(0.5)
 
 spent = {"record": 0.0, "parts": 0.0}
 
@@ -183,13 +193,20 @@ count, out = int(sys.argv[1]), sys.argv[2]
 over = [f"inputs.random.count={count}", "inputs.sweep.points=0", "sweep.temp_c=[-40, 27]"]
 spec = load_spec(preset="mp-dc", overrides=over)
 t0 = time.perf_counter()
-s = run_sweep(spec, out, n_jobs=2, executor="dask")
+prepared = prepare(spec)
+planned_mib = rss_mib()
+threading.Thread(target=sample, daemon=True).start()
+s = run_sweep(spec, out, n_jobs=2, executor="dask", prepared=prepared)
 wall = time.perf_counter() - t0
+half = samples[len(samples) // 2 :]
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({
     "points": s.points, "jobs": s.jobs_total, "failed": s.failed_points,
     "wall_s": round(wall, 1), "points_per_s": round(s.points / wall),
     "parent_peak_mib": round(rss, 1),
+    "rss_after_plan_mib": round(planned_mib, 1),
+    "rss_run_min_max_mib": [round(min(samples), 1), round(max(samples), 1)],
+    "rss_2nd_half_min_max_mib": [round(min(half), 1), round(max(half), 1)],
     "record_pct": round(100 * spent["record"] / wall, 2),
     "parts_pct": round(100 * (spent["parts"] - spent["record"]) / wall, 2),
 }))
