@@ -6,7 +6,8 @@ has run, so workers never inherit a loaded simulator. Each worker holds one ngsp
 to one thread.
 
 ``dask``: the same jobs on a ``dask.distributed`` cluster (``scheduler`` address), or on a
-LocalCluster of ``n_jobs`` single-threaded worker processes when no address is given. A job
+private cluster of ``n_jobs`` single-threaded worker processes when no address is given
+(scheduler and workers each in their own process: ``SubprocessCluster``). A job
 is plain data and the simulator is deterministic, so results are identical to the local
 executor's, bit for bit (tests/test_sweep_engine.py).
 
@@ -213,7 +214,7 @@ def run_dask(
 ) -> Iterator[Result]:
     """Yield each job's result as it finishes on a dask.distributed cluster."""
     try:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import Client, as_completed
     except ImportError:
         raise SpecError(
             "--executor dask: dask.distributed is not installed; pip install 'sactk[dask]' "
@@ -229,12 +230,15 @@ def run_dask(
                 "address (tcp://host:8786) or leave it out for a local cluster"
             ) from None
     else:
-        # One thread per worker process: one ngspice each (docs/ngspice.md, threads).
-        cluster = LocalCluster(
+        # One thread per worker process: one ngspice each (docs/ngspice.md, threads). The
+        # scheduler runs in its own process too: hosted in this one, its per-task traffic
+        # grew this process's memory by about 1 MiB per job (docs/benchmarks.md (e)).
+        from distributed.deploy.subprocess import SubprocessCluster
+
+        cluster = SubprocessCluster(
             n_workers=n_jobs or default_jobs(),
             threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
+            dashboard_address=None,  # type: ignore[arg-type]  # documented: None disables it
         )
         client = Client(cluster)
     try:
