@@ -3,11 +3,11 @@
 One ngspice per process. A job's netlist is loaded once; each chip alters its devices, and
 each point alters the input sources and runs an operating point; the probes are read straight
 from ngspice's vectors. A run of points that sweeps one source linearly with the others held
-(a transfer curve) is solved by one ``dc`` analysis instead: 7-8x faster, within 1e-5 of the
-bias of the per-point result (docs/benchmarks.md); if the dc analysis fails, those points
-fall back to one operating point each. Every call
-runs inside the process's own empty run directory, so a user's ``.spiceinit`` cannot change
-the simulation and BSIM's check logs land there, not in the user's folder.
+(a transfer curve) is solved by one ``dc`` analysis instead: about 4x faster per sweep, within
+2e-5 of the bias of the per-point result (docs/benchmarks.md); if the dc analysis fails, those
+points fall back to one operating point each. Every call runs inside the process's own empty
+run directory, so a user's ``.spiceinit`` cannot change the simulation and BSIM's check logs
+land there, not in the user's folder.
 """
 
 from __future__ import annotations
@@ -176,7 +176,6 @@ class NgspiceSharedBackend:
         """Points ``start:stop`` of ``job`` by one dc analysis of source ``col``, the others
         already altered to their held values. Returns a result per point, or the reason the
         analysis cannot be used (the caller then solves the points one by one)."""
-
         ng = self._ng
         x = job.values[start:stop, col]
         step = (x[-1] - x[0]) / (len(x) - 1)
