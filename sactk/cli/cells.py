@@ -71,7 +71,7 @@ def sweep(
     ] = "local",
     scheduler: Annotated[
         str | None,
-        typer.Option(help="dask scheduler address (tcp://host:8786); none: a LocalCluster."),
+        typer.Option(help="dask scheduler address (tcp://host:8786); none: a private cluster."),
     ] = None,
     timeout: Annotated[
         float | None,
