@@ -30,9 +30,10 @@ from typing import Any
 
 from sactk.errors import SpecError
 from sactk.sweeps.plan import Job
+from sactk.sweeps.store import Part, pack
 
-Result = tuple[str, dict[str, Any], str]
-"""(job_id, result columns, simulator version)."""
+Result = tuple[str, Part, str]
+"""(job_id, the job's encoded results, simulator version)."""
 
 EXECUTORS = ("local", "dask")
 
@@ -48,7 +49,7 @@ def run_one(job: Job, backend: str = "ngspice-shared") -> Result:
     _injected_fault(job)
     b = get_backend(backend)
     cols = b.run_job(job)
-    return job.job_id, cols, str(getattr(b, "version", ""))
+    return job.job_id, pack(cols), str(getattr(b, "version", ""))
 
 
 FAULT_ENV = "SACTK_FAULT_INJECT"
@@ -96,7 +97,7 @@ def failed_result(job: Job, reason: str) -> Result:
     for inst in job.instances:
         for v in range(1 if job.tran is not None else len(job.values)):
             rec.add(inst.mc_index, v, reason)
-    return job.job_id, rec.columns(), ""
+    return job.job_id, pack(rec.columns()), ""
 
 
 def run_local(
@@ -241,21 +242,44 @@ def run_dask(
             dashboard_address=None,  # type: ignore[arg-type]  # documented: None disables it
         )
         client = Client(cluster)
+    from distributed import KilledWorker
+    from distributed.client import FutureCancelledError
+
     try:
         n_workers = max(1, len(client.scheduler_info().get("workers", {})) or (n_jobs or 1))
         queue = list(reversed(jobs))
         ac = as_completed()
-        in_flight = 0
-        while queue and in_flight < 2 * n_workers:
-            # pure=False: never let dask deduplicate or cache a simulation.
-            ac.add(client.submit(run_one, queue.pop(), backend, pure=False, retries=1))
-            in_flight += 1
+        held: dict[Any, tuple[Job, Any]] = {}  # task key -> (job, its scattered data)
+        attempts: dict[str, int] = defaultdict(int)
+
+        def submit(job: Job) -> None:
+            # The job goes to the cluster by scatter, not as a task argument: large task
+            # arguments made the client process grow by about 0.2 MiB per task
+            # (docs/benchmarks.md (e)). pure=False: never let dask deduplicate a simulation.
+            data = client.scatter([job], hash=False)[0]
+            fut = client.submit(run_one, data, backend, pure=False, retries=1)
+            held[fut.key] = (job, data)
+            ac.add(fut)
+
+        for _ in range(min(len(queue), 2 * n_workers)):
+            submit(queue.pop())
         for fut in ac:
-            result: Result = fut.result()
+            job, data = held.pop(fut.key)
+            lost = ""
+            try:
+                result: Result = fut.result()
+            except (FutureCancelledError, KilledWorker) as exc:
+                # a worker died holding the job's data, or the job killed workers repeatedly
+                attempts[job.job_id] += 1
+                lost = f"dask: {type(exc).__name__} ({attempts[job.job_id]} attempts)"
             fut.release()
+            data.release()
+            if lost and attempts[job.job_id] <= 2:
+                submit(job)  # from the client's copy: any worker can take it
+                continue
             if queue:
-                ac.add(client.submit(run_one, queue.pop(), backend, pure=False, retries=1))
-            yield result
+                submit(queue.pop())
+            yield failed_result(job, lost) if lost else result
     finally:
         client.close()
         if cluster is not None:

@@ -66,22 +66,6 @@ def prepare(spec: SweepSpec) -> tuple[Technology, list[Job]]:
     return tech, plan(spec, tech)
 
 
-def _failures(columns: dict[str, Any], limit: int) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for i, status in enumerate(columns["status"]):
-        if len(out) >= limit:
-            break
-        if status != "ok":
-            out.append(
-                {
-                    k: (columns[k][i] if k in columns else None)
-                    for k in ("analysis", "corner", "temp_c", "bias_a", "mc_index", "point")
-                }
-                | {"status": status}
-            )
-    return out
-
-
 def run_sweep(
     spec: SweepSpec,
     out: str | Path,
@@ -126,18 +110,18 @@ def run_sweep(
     if n_jobs is None:
         auto_serial = executor == "local" and total_points < AUTO_SERIAL_POINTS
         n_jobs = 1 if auto_serial else default_jobs()
-    for job_id, columns, job_version in run_jobs(
+    for job_id, part, job_version in run_jobs(
         todo, executor, n_jobs, scheduler, timeout_s=timeout_s, retries=retries
     ):
         version = job_version or version
         job = by_id.pop(job_id)
         info = {"netlist_hash": job.netlist_hash, "coords": job.coords}
-        n_bad = store.write_job(job_id, columns, info, job.netlist if keep_netlists else "")
+        n_bad = store.write_job(job_id, part, info, job.netlist if keep_netlists else "")
         if n_bad:
             jobs_failed += 1
             failed += n_bad
-            failures += _failures(columns, 20 - len(failures))
-        finished += len(columns["status"])
+            failures += list(part.failures[: 20 - len(failures)])
+        finished += part.points
         if progress:
             progress(finished, total_points)
     if version:

@@ -26,12 +26,52 @@ import hashlib
 import io
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sactk.errors import SpecError
 from sactk.files import write_bytes
 from sactk.versions import tool_versions
+
+
+@dataclass(frozen=True)
+class Part:
+    """One job's results as stored: the Parquet bytes of its rows and what the summary needs.
+
+    Workers encode their own part (:func:`pack`), so a finished job travels to the process
+    that writes the folder as one buffer, not as columns of Python objects."""
+
+    data: bytes
+    points: int
+    failed: int
+    failures: tuple[dict[str, Any], ...] = ()
+    """The first failed points: coordinates and reason."""
+
+
+FAILURE_COORDS = ("analysis", "corner", "temp_c", "bias_a", "mc_index", "point")
+
+
+def pack(columns: dict[str, Any], keep_failures: int = 20) -> Part:
+    """Encode a job's result columns (one entry per point) as a stored part."""
+    import pandas as pd
+
+    df = pd.DataFrame(columns)
+    buf = df.to_parquet(index=False)
+    assert isinstance(buf, bytes)
+    bad = df[df["status"] != "ok"] if len(df) else df
+    failures = tuple(
+        {k: (_plain(r[k]) if k in bad.columns else None) for k in FAILURE_COORDS}
+        | {"status": str(r["status"])}
+        for _, r in bad.head(keep_failures).iterrows()
+    )
+    return Part(buf, len(df), len(bad), failures)
+
+
+def _plain(v: Any) -> Any:
+    """A NumPy scalar as the Python number the manifest's JSON takes."""
+    return v.item() if hasattr(v, "item") else v
+
 
 MANIFEST = "manifest.json"
 RESULTS = "results.parquet"
@@ -108,26 +148,22 @@ class ResultsStore:
         return ok
 
     def write_job(
-        self, job_id: str, columns: dict[str, Any], info: dict[str, Any], netlist: str = ""
+        self, job_id: str, part: Part, info: dict[str, Any], netlist: str = ""
     ) -> int:
-        """Write one job's result columns as a part (atomically), then record it in the
-        manifest. A part that is present but not recorded (killed between the two) is simply
-        rewritten on resume. Returns the number of failed points."""
-        import pandas as pd
-
-        df = pd.DataFrame(columns)
-        buf = df.to_parquet(index=False)
-        assert isinstance(buf, bytes)
+        """Write one job's encoded part (atomically), then record it in the manifest. A part
+        that is present but not recorded (killed between the two) is simply rewritten on
+        resume. Returns the number of failed points."""
+        buf = part.data
         write_bytes(self.parts / f"part-{job_id}.parquet", buf)
         digest = hashlib.sha256(buf).hexdigest()
         if netlist:
             nd = self.out / "netlists"
             nd.mkdir(exist_ok=True)
             write_bytes(nd / f"{info['netlist_hash']}.cir", netlist.encode())
-        n_failed = int((df["status"] != "ok").sum()) if len(df) else 0
+        n_failed = part.failed
         entry = {
             **info,
-            "points": len(df),
+            "points": part.points,
             "sha256": digest,
             "failed": n_failed,
             "status": "ok" if n_failed == 0 else "failed",
