@@ -11,9 +11,12 @@ private cluster of ``n_jobs`` single-threaded worker processes when no address i
 is plain data and the simulator is deterministic, so results are identical to the local
 executor's, bit for bit (tests/test_sweep_engine.py).
 
-Both keep a bounded number of jobs in flight, so a killed sweep loses at most those. The
-local pool survives a dying worker and kills a job past ``timeout_s`` (:func:`_run_pool`);
-dask resubmits a task whose worker died once (``retries=1``).
+Both keep a bounded number of jobs in flight, so a killed sweep loses at most those, and both
+return a job's results as one encoded Parquet part (``store.pack`` runs on the worker). The
+local pool survives a dying worker and kills a job past ``timeout_s`` (:func:`_run_pool`).
+On dask a job is scattered to the cluster and its task refers to it; a task whose worker
+died is rerun by dask (``retries=1``), and one whose scattered job died with its worker is
+submitted again from this process, up to twice, then recorded as failed points.
 """
 
 from __future__ import annotations
