@@ -255,11 +255,21 @@ def run_dask(
         held: dict[Any, tuple[Job, Any]] = {}  # task key -> (job, its scattered data)
         attempts: dict[str, int] = defaultdict(int)
 
+        def scatter(job: Job) -> Any:
+            """The job's copy on the cluster. A worker that just died can still be picked
+            (its connection then closes under us): wait for the scheduler to drop it."""
+            for wait_s in (0.5, 1.0, 2.0, 4.0, 8.0):
+                try:
+                    return client.scatter([job], hash=False, direct=False)[0]
+                except OSError:  # CommClosedError and other connection failures
+                    time.sleep(wait_s)
+            return client.scatter([job], hash=False, direct=False)[0]
+
         def submit(job: Job) -> None:
             # The job goes to the cluster by scatter, not as a task argument: large task
             # arguments made the client process grow by about 0.2 MiB per task
             # (docs/benchmarks.md (e)). pure=False: never let dask deduplicate a simulation.
-            data = client.scatter([job], hash=False)[0]
+            data = scatter(job)
             fut = client.submit(run_one, data, backend, pure=False, retries=1)
             held[fut.key] = (job, data)
             ac.add(fut)
