@@ -64,6 +64,10 @@ def test_a_folder_where_nothing_simulated_is_refused(tmp_path: Path) -> None:
         lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
         assert r.returncode == 2 and len(lines) == 1, r.stderr
         assert "no usable points" in lines[0] and "failed jobs run again" in lines[0]
+    # and a rerun (the hang gone) retries the failed job: the folder is whole again
+    r = run(*args, "--out", str(out))
+    assert r.returncode == 0 and "1 failed before and run again" in r.stdout, r.stderr
+    assert read_manifest(out)["summary"]["failed_points"] == 0
 
 
 @pytest.mark.ngspice
