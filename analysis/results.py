@@ -24,10 +24,6 @@ class Results:
     """spec, technology, seeds, tool versions and per-job status."""
 
     @property
-    def spec(self) -> dict[str, Any]:
-        return dict(self.manifest.get("spec", {}))
-
-    @property
     def netlist_hashes(self) -> list[str]:
         return sorted({j.get("netlist_hash", "") for j in self.manifest.get("jobs", {}).values()})
 

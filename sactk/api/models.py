@@ -55,7 +55,7 @@ def fit(
         spec=man.get("spec"),
         seeds=man.get("seeds"),
         versions={**man.get("versions", {}), **{"fit_" + k: v for k, v in tool_versions().items()}},
-        netlist_hashes=sorted({j.get("netlist_hash", "") for j in man.get("jobs", {}).values()}),
+        netlist_hashes=res.netlist_hashes,
     )
     path = model.save(out, meta)
     stem = model_stem(out)
