@@ -9,7 +9,7 @@ from typing import Any
 
 from sactk.api.characterize import accuracy_and_collapse, report, spread_and_speed
 from sactk.api.models import export, fit
-from sactk.api.regress import regress
+from sactk.api.regress import dataset, regress
 from sactk.api.reporter import Quiet, Reporter
 from sactk.api.sweeping import sweep_preset
 from sactk.files import write_csv, write_json
@@ -192,8 +192,6 @@ def demo(
         f"\n6/7 S-AC regression on sinc(3x): {hidden} neurons, {chips} chips, every bias "
         "and temperature"
     )
-    from sactk.api.regress import dataset
-
     rows = regress(
         dataset("sinc"), out / "models", out / "regress", hidden=hidden, chips=chips, reporter=rep
     )
