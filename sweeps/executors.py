@@ -127,6 +127,12 @@ def _kill(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
+def _dead_worker(pool: ProcessPoolExecutor) -> bool:
+    """Whether a process of ``pool`` has exited (workers only exit when the pool shuts down)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    return any(p.exitcode is not None for p in procs)
+
+
 def _run_pool(
     jobs: Sequence[Job], n: int, backend: str, timeout_s: float | None, retries: int
 ) -> Iterator[Result]:
@@ -173,9 +179,7 @@ def _run_pool(
                 done, _ = (
                     (set(), set())
                     if broken
-                    else wait(
-                        running, timeout=0.5 if timeout_s else None, return_when=FIRST_COMPLETED
-                    )
+                    else wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
                 )
                 for fut in done:
                     job, _t0 = running.pop(fut)
@@ -186,6 +190,10 @@ def _run_pool(
                         charged.append((job, "worker died"))
                         continue
                     yield result
+                # A worker killed while it held the pool's result-queue lock can leave the
+                # pool waiting forever without noticing (seen under `kill -9`): check the
+                # workers ourselves and restart the pool when one is gone.
+                broken = broken or _dead_worker(pool)
                 if broken:
                     charged += [(j, "worker died") for j, _ in running.values()]
                     running.clear()
