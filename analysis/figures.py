@@ -83,4 +83,3 @@ def bias_colors(biases: np.ndarray) -> dict[float, Any]:
     cmap = matplotlib.colormaps["viridis"]
     n = max(len(biases) - 1, 1)
     return {b: cmap(i / n) for i, b in enumerate(sorted(biases))}
-

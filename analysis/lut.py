@@ -36,14 +36,22 @@ from typing import Any
 import numpy as np
 
 from sactk.analysis.interp import _Axis, _interp, interp_planes
-from sactk.analysis.lutfit import _fit_plane, _pca, holdout_split, ok_rows
+from sactk.analysis.lutfit import (
+    _fit_plane,
+    _pca,
+    holdout_split,
+    model_errors,
+    ok_rows,
+    validation,
+)
 from sactk.analysis.modelio import load_model, model_stem, save_model
+from sactk.analysis.opgrid import OpGrid
 from sactk.errors import ModelError, SpecError
 
 __all__ = ["LookupModel", "holdout_split", "interp_planes", "model_stem", "ok_rows"]
 
 
-class LookupModel:
+class LookupModel(OpGrid):
     """Bias-normalized lookup table of one cell output (see the module docstring).
 
     Parameters
@@ -165,42 +173,6 @@ class LookupModel:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _power_table(self, rows: Any, chip: np.ndarray) -> np.ndarray | None:
-        """Mean supply power (W) per (corner, temp, bias) over the nominal (else all) rows."""
-        if "power_w" not in rows.columns:
-            return None
-        use = rows[chip < 0] if (chip < 0).any() else rows
-        mean = use.groupby(["corner", "temp_c", "bias_a"])["power_w"].mean()
-        out = np.full((len(self.corners_), len(self.temp_c_), len(self.log_bias_)), np.nan)
-        for (corner, temp, bias), v in mean.items():
-            out[
-                int(np.searchsorted(self.corners_, corner)),
-                int(np.searchsorted(self.temp_c_, temp)),
-                int(np.searchsorted(self.log_bias_, np.log10(bias))),
-            ] = v
-        return None if np.isnan(out).any() else out
-
-    def power_w(self, bias_a: Any, temp_c: Any, corner: str | None = None) -> np.ndarray:
-        """Mean static supply power of one cell (W) at operating points, interpolated like
-        the table (power / bias in log10 bias and temperature), clamped to the fitted range."""
-        self._check()
-        if self.power_w_ is None:
-            raise ModelError("power_w: the fitted results had no power_w column")
-        b, t = np.broadcast_arrays(np.asarray(bias_a, float), np.asarray(temp_c, float))
-        k = self._corner_index(corner)
-        per_bias = self.power_w_[k] / (10**self.log_bias_)[None, :]
-        y = interp_planes(
-            per_bias[None, :, :, None],
-            self.temp_c_,
-            self.log_bias_,
-            np.zeros(1),
-            0,
-            t.ravel(),
-            np.log10(b.ravel()),
-            np.zeros(b.size),
-        )
-        return (y * b.ravel()).reshape(b.shape)
-
     def _u(self, df: Any) -> np.ndarray:
         u = df[self.coordinate_].to_numpy(float)
         return u / df["bias_a"].to_numpy(float) if self.coord_per_bias_ else u
@@ -256,20 +228,6 @@ class LookupModel:
             f"predict: {name} {txt}; pass clamp=True to clamp to the fitted range, "
             "or fit on a wider sweep"
         )
-
-    def _corner_index(self, corner: str | None) -> int:
-        if corner is None:
-            if len(self.corners_) > 1:
-                raise ModelError(
-                    f"predict: the model has corners {list(self.corners_)}; pass corner="
-                )
-            return 0
-        hits = np.nonzero(self.corners_ == corner)[0]
-        if not len(hits):
-            raise ModelError(
-                f"predict: corner {corner!r} was not fitted; fitted: {list(self.corners_)}"
-            )
-        return int(hits[0])
 
     # -- prediction ------------------------------------------------------------------------
 
@@ -386,41 +344,13 @@ class LookupModel:
         """Per-row model error of the simulated DC rows of a results DataFrame: ``pred``
         and ``err_fs`` (fraction of each point's full scale ``fs_a``; the output's own unit
         when it has none)."""
-        return self._errors_of(ok_rows(df))
-
-    def _errors_of(self, rows: Any) -> Any:
-        rows = rows.copy()
-        rows["pred"] = self.predict_results(rows)
-        fs = rows["fs_a"].to_numpy(float) if "fs_a" in rows.columns else 1.0
-        rows["err_fs"] = (rows["pred"] - rows[self.output_]) / fs
-        return rows
+        return model_errors(self, ok_rows(df))
 
     def validate(self, df: Any, how: str) -> dict[str, Any]:
         """Max and RMS |model - simulation| in fractions of full scale, for the nominal
-        circuit and (when the model has chips) for each chip's own table; kept in meta_."""
-        rows = ok_rows(df)
-        inside = self.inside(rows)
-        if not inside.any():
-            raise SpecError("validate: no validation points inside the fitted range")
-        rows = self._errors_of(rows[inside])
-        chip = rows["mc_index"].to_numpy() if "mc_index" in rows.columns else np.full(len(rows), -1)
-        v: dict[str, Any] = {"how": how, "outside_points": int((~inside).sum())}
-        for key, m in (("nominal", chip < 0), ("chips", chip >= 0)):
-            e = rows["err_fs"].to_numpy()[m]
-            if not len(e):
-                continue
-            stats = {
-                "points": len(e),
-                "max_err_fs": float(np.max(np.abs(e))),
-                "rms_err_fs": float(np.sqrt(np.mean(e**2))),
-                "p99_err_fs": float(np.quantile(np.abs(e), 0.99)),
-            }
-            if key == "nominal":
-                v.update(stats)
-            else:
-                v["chips"] = stats
-        if "max_err_fs" not in v:  # chips only: their figures are the headline
-            v.update(v["chips"])
+        circuit and (when the model has chips) for each chip's own table; kept in meta_
+        (lutfit.validation has the fields)."""
+        v = validation(self, ok_rows(df), how)
         self.meta_["validation"] = v
         return v
 

@@ -72,3 +72,57 @@ def holdout_split(df: Any, fraction: float, seed: int) -> tuple[Any, Any]:
     held = df[keys].merge(test.assign(_held=True), on=keys, how="left")["_held"].notna()
     mask = held.to_numpy()
     return df[~mask], df[mask]
+
+
+def model_errors(model: Any, rows: Any) -> Any:
+    """``rows`` with the model's ``pred`` and ``err_fs`` = (pred - simulation) / fs_a (the
+    output's own unit when the results have no ``fs_a``)."""
+    rows = rows.copy()
+    rows["pred"] = model.predict_results(rows)
+    fs = rows["fs_a"].to_numpy(float) if "fs_a" in rows.columns else 1.0
+    rows["err_fs"] = (rows["pred"] - rows[model.output_]) / fs
+    return rows
+
+
+def _stats(e: np.ndarray) -> dict[str, Any]:
+    return {
+        "points": len(e),
+        "max_err_fs": float(np.max(np.abs(e))),
+        "rms_err_fs": float(np.sqrt(np.mean(e**2))),
+        "p99_err_fs": float(np.quantile(np.abs(e), 0.99)),
+    }
+
+
+def validation(model: Any, rows: Any, how: str) -> dict[str, Any]:
+    """Held-out errors of ``model`` on simulated ``rows`` inside its range, in fractions of
+    full scale: the nominal circuit's max / RMS / p99 at the top level; with chips,
+    ``chips`` holds the worst chip's max (``max_err_fs``), the worst RMS of any chip at any
+    operating point (``rms_err_fs``), the pooled RMS, and ``per_chip`` (max, RMS of each)."""
+    inside = model.inside(rows)
+    if not inside.any():
+        raise SpecError("validate: no validation points inside the fitted range")
+    rows = model_errors(model, rows[inside])
+    chip = rows["mc_index"].to_numpy() if "mc_index" in rows.columns else np.full(len(rows), -1)
+    err = rows["err_fs"].to_numpy()
+    v: dict[str, Any] = {"how": how, "outside_points": int((~inside).sum())}
+    if (chip < 0).any():
+        v.update(_stats(err[chip < 0]))
+    if (chip >= 0).any():
+        mc = rows[chip >= 0].assign(_e2=err[chip >= 0] ** 2, _ae=np.abs(err[chip >= 0]))
+        per_op = mc.groupby(["mc_index", "corner", "temp_c", "bias_a"])["_e2"].mean() ** 0.5
+        per_chip = mc.groupby("mc_index").agg(max_err_fs=("_ae", "max"), ms=("_e2", "mean"))
+        pooled = _stats(err[chip >= 0])
+        v["chips"] = {
+            "points": pooled["points"],
+            "max_err_fs": pooled["max_err_fs"],
+            "rms_err_fs": float(per_op.max()),
+            "rms_pooled_err_fs": pooled["rms_err_fs"],
+            "p99_err_fs": pooled["p99_err_fs"],
+            "per_chip": [
+                {"chip": int(c), "max_err_fs": float(r.max_err_fs), "rms_err_fs": float(r.ms**0.5)}
+                for c, r in per_chip.iterrows()
+            ],
+        }
+    if "max_err_fs" not in v:  # chips only: their figures are the headline
+        v.update({k: v["chips"][k] for k in ("points", "max_err_fs", "rms_err_fs", "p99_err_fs")})
+    return v

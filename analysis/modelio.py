@@ -39,12 +39,6 @@ def save_model(
     if model.chip_mean_ is not None:
         arrays["chip_mean"] = model.chip_mean_
         arrays["chip_basis"] = model.chip_basis_
-    import io
-
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    data = buf.getvalue()
-    write_bytes(stem.with_suffix(".npz"), data)
     info = {
         "format": FORMAT,
         "kind": "LookupModel",
@@ -88,15 +82,28 @@ def save_model(
         },
         **model.meta_,
         **(meta or {}),
-        "npz_sha256": hashlib.sha256(data).hexdigest(),
     }
+    return write_files(stem, arrays, info)
+
+
+def write_files(stem: Path, arrays: dict[str, np.ndarray], info: dict[str, Any]) -> Path:
+    """``STEM.npz`` (arrays, no pickle) and ``STEM.json`` (``info`` plus the npz's SHA-256),
+    both atomically; returns the json path."""
+    import io
+
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)  # type: ignore[arg-type]
+    data = buf.getvalue()
+    write_bytes(stem.with_suffix(".npz"), data)
+    info = {**info, "npz_sha256": hashlib.sha256(data).hexdigest()}
     out = stem.with_suffix(".json")
     write_bytes(out, (json.dumps(info, indent=1, default=_jsonable) + "\n").encode())
     return out
 
-def load_model(cls: Any, path: str | os.PathLike[str]) -> Any:
-    """A ``cls`` (LookupModel) read from the files :func:`save_model` wrote; a damaged file
-    raises ModelError."""
+
+def read_files(path: str | os.PathLike[str], kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(description, arrays) of the model files at ``path``, checked: both files exist, the
+    format and ``kind`` match, and the npz matches its checksum."""
     stem = model_stem(path)
     jpath, npath = stem.with_suffix(".json"), stem.with_suffix(".npz")
     for p in (jpath, npath):
@@ -108,6 +115,8 @@ def load_model(cls: Any, path: str | os.PathLike[str]) -> Any:
         raise ModelError(f"{jpath}: not a model description ({exc}); refit") from None
     if not isinstance(info, dict) or info.get("format") != FORMAT:
         raise ModelError(f"{jpath}: format is not {FORMAT}; refit with this sactk")
+    if info.get("kind", "LookupModel") != kind:
+        raise ModelError(f"{jpath}: a {info.get('kind')}, not a {kind}; load it with load_any")
     data = npath.read_bytes()
     if hashlib.sha256(data).hexdigest() != info.get("npz_sha256"):
         raise ModelError(
@@ -117,6 +126,40 @@ def load_model(cls: Any, path: str | os.PathLike[str]) -> Any:
 
     with np.load(io.BytesIO(data), allow_pickle=False) as z:
         arr = {k: z[k] for k in z.files}
+    return info, arr
+
+
+def model_kind(path: str | os.PathLike[str]) -> str:
+    """The ``kind`` a model's json names (``LookupModel`` or ``MPModel``)."""
+    jpath = model_stem(path).with_suffix(".json")
+    try:
+        info = json.loads(jpath.read_text())
+    except FileNotFoundError:
+        raise ModelError(f"{jpath}: no such model file; write one with `sactk fit`") from None
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{jpath}: not a model description ({exc}); refit") from None
+    kind = info.get("kind", "LookupModel") if isinstance(info, dict) else None
+    if kind not in ("LookupModel", "MPModel"):
+        raise ModelError(f"{jpath}: unknown model kind {kind!r}; refit with this sactk")
+    return str(kind)
+
+
+def load_any(path: str | os.PathLike[str]) -> Any:
+    """A saved model of either kind, by what its json says."""
+    if model_kind(path) == "MPModel":
+        from sactk.analysis.mpmodel import MPModel
+
+        return MPModel.load(path)
+    from sactk.analysis.lut import LookupModel
+
+    return LookupModel.load(path)
+
+
+def load_model(cls: Any, path: str | os.PathLike[str]) -> Any:
+    """A ``cls`` (LookupModel) read from the files :func:`save_model` wrote; a damaged file
+    raises ModelError."""
+    npath = model_stem(path).with_suffix(".npz")
+    info, arr = read_files(path, "LookupModel")
     for k in _ARRAYS:
         if k not in arr:
             raise ModelError(f"{npath}: array {k!r} missing; refit")

@@ -91,14 +91,16 @@ def _results_section(results: Path, plot_dir: Path) -> list[str]:
 
 
 def _model_section(model_path: Path, plot_dir: Path) -> list[str]:
-    from sactk.analysis.lut import LookupModel, holdout_split, model_stem
+    from sactk.analysis.lut import holdout_split, model_stem
+    from sactk.analysis.modelio import load_any
     from sactk.analysis.plots import plot_residuals
     from sactk.analysis.results import load_results
 
-    model = LookupModel.load(model_path)
+    model = load_any(model_path)
     info = model.info_
     stem = model_stem(model_path)
-    parts = [f"<h2>Lookup model {html.escape(stem.name)}</h2>"]
+    title = "Lookup model" if info.get("kind", "LookupModel") == "LookupModel" else "MP-unit model"
+    parts = [f"<h2>{title} {html.escape(stem.name)}</h2>"]
     parts.append(
         "<p>"
         + html.escape(str(info.get("form", "")))
@@ -115,7 +117,7 @@ def _model_section(model_path: Path, plot_dir: Path) -> list[str]:
         "chips": json.dumps(info.get("chips", {})),
     }
     if "chips" in v:
-        shown["chips: max / RMS error (fraction of full scale)"] = (
+        shown["chips: max / worst RMS error (fraction of full scale)"] = (
             f"{v['chips']['max_err_fs']:.4g} / {v['chips']['rms_err_fs']:.4g}"
         )
     parts.append(_kv(shown))

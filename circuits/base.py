@@ -139,6 +139,9 @@ class CellType:
     """``(params, bias_a, seed, index) -> alters`` of a cell with its own mismatch model."""
     fixed: Mapping[str, Any] = field(default_factory=dict)
     """Parameters set by the cell's name (a shape cell's ``shape``), not by the table."""
+    units: Callable[[Any], Any] | None = None
+    """``(params) -> mp.Units``: how the inputs feed the cell's MP units, for cells whose
+    behavioural model (analysis/mpmodel.py) is built from them; None: no such model."""
 
     def params(
         self, table: Mapping[str, Any], *, w_um: float | None = None, l_um: float | None = None
@@ -157,8 +160,9 @@ class CellType:
 
 def module_cell(name: str, namespace: Mapping[str, Any], **extra: Any) -> CellType:
     """The CellType of a cell module that follows the built-in layout: ``TITLE``, ``OUTPUT``,
-    ``IDEAL``, ``Params``, ``build``, ``vectors``, ``reference`` and ``sizes`` in
-    ``namespace`` (pass ``globals()``); ``extra`` sets ``own_mismatch`` or ``fixed``."""
+    ``IDEAL``, ``Params``, ``build``, ``vectors``, ``reference`` and ``sizes`` (and
+    ``units`` if it has MP units) in ``namespace`` (pass ``globals()``); ``extra`` sets
+    ``own_mismatch`` or ``fixed``."""
     ns = namespace
     return CellType(
         name=name,
@@ -170,6 +174,7 @@ def module_cell(name: str, namespace: Mapping[str, Any], **extra: Any) -> CellTy
         vectors=ns["vectors"],
         reference=ns["reference"],
         sizes=ns["sizes"],
+        **({"units": ns["units"]} if "units" in ns else {}),
         **extra,
     )
 
@@ -213,8 +218,7 @@ def params_from_table(
             extra = f"did you mean {hint[0]!r}? " if hint else ""
             raise SpecError(
                 f"cell.{key}: unknown key, not a parameter of cell {cell}; {extra}its "
-                "parameters are "
-                + ", ".join(sorted(known))
+                "parameters are " + ", ".join(sorted(known))
             )
     hints = typing.get_type_hints(params_type, include_extras=True)
     definitions: dict[str, Any] = {f.name: (hints[f.name], None) for f in fields}

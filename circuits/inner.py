@@ -106,6 +106,18 @@ def ideal(x: np.ndarray, w: np.ndarray, gamma: np.ndarray | float) -> np.ndarray
     return mp.ideal_first_axis(up, gamma) - mp.ideal_first_axis(un, gamma)
 
 
+def units(params: Params) -> mp.Units:
+    """The two 2N-term units of :func:`_terms` over the inputs (x, w), each term on the
+    common mode c_ratio; out_y_a = z+ - z-."""
+    n = params.n_inputs
+    eye = np.eye(n)
+    # rows: inputs x0..x{n-1}, w0..w{n-1}; columns: the unit's 2N terms
+    plus = np.block([[eye, -eye], [eye, -eye]])
+    minus = np.block([[-eye, eye], [eye, -eye]])
+    c = float(params.c_ratio)
+    return mp.Units((plus, minus), (c, c), (1.0, -1.0))
+
+
 def full_scale(params: Params) -> float:
     """Output full scale in gamma: y with every w_k = x_k = c / 2 (the largest aligned
     vectors the encoding allows)."""

@@ -170,6 +170,24 @@ def build(
     )
 
 
+@dataclass(frozen=True)
+class Units:
+    """How a cell's inputs feed its MP units, for behavioural models (analysis/mpmodel.py).
+
+    Unit u sees the terms ``x @ mix[u] + offset[u]`` (x: the cell's inputs in gamma, in
+    ``input_columns`` order; offset: a common-mode current in gamma) and sinks z_u; the
+    cell's output is ``sum_u sign[u] * z_u``."""
+
+    mix: tuple[np.ndarray, ...]
+    offset: tuple[float, ...]
+    sign: tuple[float, ...]
+
+
+def units(params: Params) -> Units:
+    """One unit whose terms are the inputs."""
+    return Units((np.eye(params.n_inputs),), (0.0,), (1.0,))
+
+
 def vectors(params: Params, inputs: Any) -> tuple[np.ndarray, np.ndarray]:
     """Random vectors whose ideal output is at least ``min_ideal_ratio`` gamma (where the
     cell is meant to work), then the swept-input curve."""

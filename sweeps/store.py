@@ -147,9 +147,7 @@ class ResultsStore:
                 ok.add(jid)
         return ok
 
-    def write_job(
-        self, job_id: str, part: Part, info: dict[str, Any], netlist: str = ""
-    ) -> int:
+    def write_job(self, job_id: str, part: Part, info: dict[str, Any], netlist: str = "") -> int:
         """Write one job's encoded part (atomically), then record it in the manifest. A part
         that is present but not recorded (killed between the two) is simply rewritten on
         resume. Returns the number of failed points."""

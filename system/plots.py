@@ -306,4 +306,3 @@ def plot_aimc_bits(doc: dict[str, Any], outdir: Path) -> list[Path]:
         )
         ax.legend(fontsize=6)
         return save(fig, outdir, "aimc_bits")
-

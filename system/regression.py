@@ -50,7 +50,7 @@ def load_models(folder: str | Path, activation: str = "tanh") -> Models:
     FOLDER/timing.csv (settling time against bias)."""
     import pandas as pd
 
-    from sactk.analysis.lut import LookupModel
+    from sactk.analysis.modelio import load_any
 
     f = Path(folder)
     out = {}
@@ -60,7 +60,7 @@ def load_models(folder: str | Path, activation: str = "tanh") -> Models:
                 f"--model {f}: no {name} model ({f / name}.json); run `sactk demo`, or "
                 f"`sactk fit RESULTS --out {f / name}` on a {name} sweep with Monte Carlo"
             )
-        out[name] = LookupModel.load(f / name)
+        out[name] = load_any(f / name)
     timing = None
     if (f / "timing.csv").is_file():
         timing = pd.read_csv(f / "timing.csv")
@@ -137,9 +137,14 @@ def run(
     lam: float = 1e-6,
     test_fraction: float = 0.3,
     quantize_bits: int = 0,
+    chip_source: str = "auto",
     progress: Any = None,
 ) -> tuple[Any, dict[str, Any]]:
-    """The experiment over operating points. Returns (rows DataFrame, details for plots)."""
+    """The experiment over operating points. Returns (rows DataFrame, details for plots).
+
+    ``chip_source``: ``simulated`` builds the chips from the fitted Monte Carlo instances
+    (SACHiddenLayer.simulated_chips), ``sampled`` draws them from the statistical mismatch
+    model with ``seed``, ``auto`` is simulated when the models hold enough instances."""
     import pandas as pd
 
     if hidden < 1 or chips < 1:
@@ -163,7 +168,16 @@ def run(
     h_ideal = layer.ideal(Xb)[None]
     beta_float = ridge(h_ideal[:, train], ds.y[train], lam)
     r2_ideal, rmse_ideal = r2_rmse(ds.y[test], predict(h_ideal[:, test], beta_float))
-    chip_set: Chips = layer.sample_chips(chips, seed)
+    if chip_source not in ("auto", "simulated", "sampled"):
+        raise SpecError(f"--chip-source {chip_source!r}: use auto, simulated or sampled")
+    n_ip, n_act = layer.instances_needed(chips)
+    enough = len(models.ip.chip_ids_) >= n_ip and len(models.act.chip_ids_) >= n_act
+    if chip_source == "simulated" or (chip_source == "auto" and enough):
+        chip_set: Chips = layer.simulated_chips(chips)
+        chip_source = "simulated"
+    else:
+        chip_set = layer.sample_chips(chips, seed)
+        chip_source = "sampled"
     biases = biases or [float(10**v) for v in models.ip.log_bias_]
     temps = temps or [float(t) for t in models.ip.temp_c_]
     rows = []
@@ -184,6 +198,7 @@ def run(
                 "bias_a": bias,
                 "temp_c": temp,
                 "chips": chips,
+                "chip_source": chip_source,
                 "r2_mean": float(r2.mean()),
                 "r2_std": float(r2.std()),
                 "r2_min": float(r2.min()),

@@ -11,10 +11,13 @@ mirror ratio between the two stages, and ``act`` is the tanh (or sigmoid, relu) 
 and weights are in units of the bias current gamma, within the inner product's encoding
 (|w| + |x| <= c). Outputs are normalized: h / bias_a.
 
-Every cell instance goes through its lookup model at the operating point (bias, temperature,
-corner); with chips, each instance of each chip has its own table, drawn from the models'
-statistical mismatch model. Evaluation is one NumPy pass over (chips, samples, neurons,
-blocks): no Python loop over any of them.
+Every cell instance goes through its model at the operating point (bias, temperature,
+corner): the inner product through its MP-unit model with its real inputs (x, w) when the
+model is an MPModel (else a lookup table against its ideal output), the
+activation through its lookup table against its input. With chips, each instance of each
+chip has its own parameters: a simulated Monte Carlo instance (``simulated_chips``) or a draw from
+the models' statistical mismatch model (``sample_chips``). Evaluation is one NumPy pass
+over (chips, samples, neurons, blocks): no Python loop over any of them.
 """
 
 from __future__ import annotations
@@ -97,6 +100,7 @@ class SACHiddenLayer:
         n_inputs: int | None = None,
         c_ratio: float = 1.0,
     ) -> None:
+        self.mp = hasattr(ip_model, "layout_")  # an MP-unit model: the cell's real inputs
         if ip_model.cell_ != "inner_product":
             raise SpecError(f"model: expected an inner_product model, got {ip_model.cell_!r}")
         if act_model.cell_ not in ("tanh", "sigmoid", "relu"):
@@ -107,6 +111,8 @@ class SACHiddenLayer:
         self.gain = float(gain)
         spec_n = (getattr(ip_model, "info_", {}) or {}).get("spec", {}) or {}
         self.n = int(n_inputs or spec_n.get("cell", {}).get("n_inputs") or 4)
+        if self.mp:
+            self.n = len(ip_model.inputs_) // 2
         self.c_ratio = c_ratio
         h, d = self.w.shape
         self.blocks = -(-d // self.n)
@@ -157,6 +163,26 @@ class SACHiddenLayer:
         act = self.act.sample_chips(n * self.hidden, seed + 1_000_003)
         return Chips(n, ip, act, seed)
 
+    def instances_needed(self, n: int) -> tuple[int, int]:
+        """(inner-product, activation) cell instances that ``n`` chips of this layer hold."""
+        return n * self.hidden * self.blocks, n * self.hidden
+
+    def simulated_chips(self, n: int) -> Chips:
+        """``n`` chips made of the simulated Monte Carlo instances themselves: inner-product
+        block i of chip c is fitted instance c * H * B + i of the inner-product results,
+        activation j of chip c is instance c * H + j of the activation results (their
+        fitted parameters or tables, every operating point)."""
+        n_ip, n_act = self.instances_needed(n)
+        have = (len(self.ip.chip_ids_), len(self.act.chip_ids_))
+        if have[0] < n_ip or have[1] < n_act:
+            raise SpecError(
+                f"chips: {n} simulated chips of {self.hidden} neurons x {self.blocks} blocks "
+                f"need {n_ip} inner-product and {n_act} activation instances; the models hold "
+                f"{have[0]} and {have[1]}: sweep more Monte Carlo instances, use fewer chips "
+                "or neurons, or sampled chips"
+            )
+        return Chips(n, self.ip.chips_[:n_ip], self.act.chips_[:n_act], None)
+
     def forward(
         self,
         X: np.ndarray,
@@ -169,17 +195,29 @@ class SACHiddenLayer:
         """(C, S, H) normalized activations h / bias_a, and the fraction of activation
         inputs clamped to the shape cell's characterized range. ``chips=None``: the nominal
         circuit (C = 1). ``ideal_ip`` reuses :meth:`ideal_ip` of the same X."""
-        u = self.ideal_ip(X) if ideal_ip is None else ideal_ip  # (S, H, B), gamma
-        s, h, b = u.shape
+        s, h, b = len(X), self.hidden, self.blocks
         c = 1 if chips is None else chips.n
-        uu = np.broadcast_to(u[None], (c, s, h, b))
         ip_plane = act_plane = None
         if chips is not None:  # instance index of every block and every activation cell
             act_plane = np.arange(c)[:, None, None] * h + np.arange(h)[None, None, :]
             ip_plane = act_plane[..., None] * b + np.arange(b)
-        y_ip = _cells(
-            self.ip, uu, bias_a, temp_c, corner, ip_plane, None if chips is None else chips.ip
-        )
+        if self.mp:  # the cell's own inputs (x, w) per block, in A
+            xb, wb = self._blocks(np.asarray(X, float))
+            xw = np.concatenate(np.broadcast_arrays(xb, wb), axis=-1) * bias_a
+            y_ip = self.ip.evaluate(
+                np.broadcast_to(xw[None], (c, s, h, b, 2 * self.n)),
+                bias_a,
+                temp_c,
+                corner=corner,
+                chip=None if ip_plane is None else np.broadcast_to(ip_plane, (c, s, h, b)),
+                chips=None if chips is None else chips.ip,
+            )
+        else:
+            u = self.ideal_ip(X) if ideal_ip is None else ideal_ip  # (S, H, B), gamma
+            uu = np.broadcast_to(u[None], (c, s, h, b))
+            y_ip = _cells(
+                self.ip, uu, bias_a, temp_c, corner, ip_plane, None if chips is None else chips.ip
+            )
         z = self.gain * y_ip.sum(axis=-1) / bias_a  # (C, S, H), gamma
         lo, hi = self.act.u_knots_[0], self.act.u_knots_[-1]
         clipped = float(np.mean((z < lo) | (z > hi)))

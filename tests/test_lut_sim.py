@@ -42,7 +42,7 @@ def fitted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         str(res),
     )
     assert r.returncode == 0, r.stderr
-    r = run("fit", str(res), "--out", str(tmp / "model" / "mp"), "--seed", "1")
+    r = run("fit", str(res), "--out", str(tmp / "model" / "mp"), "--seed", "1", "--kind", "lookup")
     assert r.returncode == 0, r.stderr
     assert "validation" in r.stdout
     return res, tmp / "model" / "mp"

@@ -46,9 +46,9 @@ def plot(
     df = res.frame
     paths = plot_all(df, out)
     if model is not None:
-        from sactk.analysis.lut import LookupModel
+        from sactk.analysis.modelio import load_any
 
-        paths += plot_residuals(LookupModel.load(model), df, out)
+        paths += plot_residuals(load_any(model), df, out)
     tables = summary_tables(df)
     for name, table in tables.items():
         paths.append(write_csv(out / f"{name}.csv", table))

@@ -20,15 +20,21 @@ def fit(
     output: str | None = None,
     knots: int = 32,
     smoothing: float = 1e-2,
+    kind: str = "auto",
     reporter: Reporter | None = None,
 ) -> tuple[Any, Path]:
-    """Fit a ``LookupModel`` on ``results``; validate it on a seeded ``holdout`` fraction of
-    the input vectors (or on a second results folder ``validate``); save OUT.npz, OUT.json
-    (with the validation, the spec, technology, seeds, versions and netlist hashes) and the
-    residual plot OUT.residuals.png. Returns the model and the JSON path."""
+    """Fit a cell model on ``results``: ``kind`` ``mp`` is the MP-unit model with the cell's
+    real inputs (analysis/mpmodel.py; cells with MP units: MP, inner product), ``lookup``
+    the bias-normalized table against one coordinate, ``auto`` the first that fits the cell.
+    Validate it on a seeded ``holdout`` fraction of the input vectors (or on a second results
+    folder ``validate``); save OUT.npz, OUT.json (with the validation, the spec, technology,
+    seeds, versions and netlist hashes) and the residual plot OUT.residuals.png. Returns the
+    model and the JSON path."""
     from sactk.analysis.lut import LookupModel
     from sactk.analysis.lutfit import holdout_split
+    from sactk.analysis.metrics import cell_of
     from sactk.analysis.modelio import model_stem
+    from sactk.analysis.mpmodel import MPModel
     from sactk.analysis.plots import plot_residuals
     from sactk.analysis.results import load_results
     from sactk.versions import tool_versions
@@ -48,7 +54,17 @@ def fit(
         how = f"{holdout:g} of the input vectors held out (seed {seed})"
         meta["validated_on"] = str(results)
         meta["holdout"] = {"fraction": holdout, "seed": seed}
-    model = LookupModel(output=output, knots=knots, smoothing=smoothing).fit(train)
+    if kind not in ("auto", "mp", "lookup"):
+        raise SpecError(f"fit: --kind {kind!r} unknown; choose auto, mp or lookup")
+    has_units = getattr(cell_of(df), "units", None) is not None
+    if kind == "mp" and not has_units:
+        raise SpecError(f"fit: --kind mp needs a cell with MP units; {df['cell'].iloc[0]} has none")
+    model: Any
+    if kind == "mp" or (kind == "auto" and has_units):
+        cell_table = (man.get("spec") or {}).get("cell")
+        model = MPModel(output=output, smoothing=smoothing).fit(train, cell_table)
+    else:
+        model = LookupModel(output=output, knots=knots, smoothing=smoothing).fit(train)
     model.validate(test, how)
     meta.update(
         technology=man.get("technology"),
@@ -63,17 +79,26 @@ def fit(
     return model, path
 
 
-def export(model: Any, fmt: str, out: str | Path) -> list[Path]:
-    """Write a lookup model (a ``LookupModel`` or the path of one) for other tools:
-    ``csv``, ``json``, ``verilog-a`` (a folder) or ``ngspice``. Returns the files."""
+def export(model: Any, fmt: str, out: str | Path, chip: int | None = None) -> list[Path]:
+    """Write a fitted model (a model or the path of one) for other tools: ``csv``, ``json``,
+    ``verilog-a`` (a folder) or ``ngspice``; an MP-unit model exports ``verilog-a`` and
+    ``ngspice`` with the cell's input pins, for the nominal circuit or chip ``chip``.
+    Returns the files."""
     from sactk.analysis.export import FORMATS
     from sactk.analysis.export import export as _export
-    from sactk.analysis.lut import LookupModel
+    from sactk.analysis.modelio import load_any
+    from sactk.analysis.mpmodel import MPModel
 
     if fmt not in FORMATS:
         raise SpecError(f"export: --format {fmt!r} unknown; choose one of {', '.join(FORMATS)}")
-    if not isinstance(model, LookupModel):
-        model = LookupModel.load(model)
+    if isinstance(model, (str, Path)):
+        model = load_any(model)
+    if isinstance(model, MPModel):
+        from sactk.analysis.mpexport import export_mp
+
+        return list(export_mp(model, fmt, Path(out), chip))
+    if chip is not None:
+        raise SpecError("export: --chip needs an MP-unit model (sactk fit --kind mp)")
     return list(_export(model, fmt, Path(out)))
 
 
@@ -100,4 +125,54 @@ def export_roundtrip(
         idx = np.nonzero(temp_c == temp)[0]
         text = roundtrip_netlist(model, Path(sub_path), u[idx], bias_a[idx], float(temp), corner)
         out[idx] = roundtrip_outputs(run_batch(text), len(idx))
+    return out
+
+
+def mp_roundtrip(
+    model: Any,
+    export_path: str | Path,
+    x: Any,
+    bias_a: Any,
+    temp_c: Any,
+    *,
+    simulator: str = "ngspice",
+    chip: int | None = None,
+    corner: str | None = None,
+) -> Any:
+    """Simulate an exported MP-unit model in a fresh netlist, one instance per row of input
+    currents ``x`` (A): ``simulator="ngspice"`` includes the subcircuit file
+    ``export_path``; ``"vacask"`` compiles the Verilog-A module in the folder
+    ``export_path`` with openvaf-r and runs it in VACASK. One run per temperature. Returns
+    each row's output current (A), to compare with ``model.evaluate``."""
+    import tempfile
+
+    import numpy as np
+
+    from sactk.analysis.export import roundtrip_outputs
+    from sactk.analysis.mpexport import mp_module_name, ngspice_roundtrip, vacask_roundtrip
+    from sactk.sweeps.backends import vacask
+    from sactk.sweeps.backends.batch import run_batch
+
+    x = np.atleast_2d(np.asarray(x, float))
+    bias_a, temp_c = (np.broadcast_to(np.asarray(a, float), len(x)) for a in (bias_a, temp_c))
+    name = mp_module_name(model, corner or str(model.corners_[0]), chip)
+    out = np.full(len(x), np.nan)
+    for temp in np.unique(temp_c):
+        idx = np.nonzero(temp_c == temp)[0]
+        if simulator == "ngspice":
+            text = ngspice_roundtrip(
+                model, Path(export_path), x[idx], bias_a[idx], float(temp), name
+            )
+            out[idx] = roundtrip_outputs(run_batch(text), len(idx))
+        elif simulator == "vacask":
+            with tempfile.TemporaryDirectory() as tmp:
+                osdi = vacask.compile_va(
+                    Path(export_path) / f"{name}.va", Path(tmp) / f"{name}.osdi"
+                )
+                text = vacask_roundtrip(model, osdi.name, x[idx], bias_a[idx], float(temp), name)
+                vec = vacask.run(text, {osdi.name: osdi}, ["op0"])["op0"]
+            # the source's flow is ngspice's i(vo): what vo supplies is minus the model's sink
+            out[idx] = [-float(vec[f"vo{n}:flow(br)"][0]) for n in range(len(idx))]
+        else:
+            raise SpecError(f"roundtrip: simulator {simulator!r} unknown; use ngspice or vacask")
     return out

@@ -43,6 +43,7 @@ def regress(
     gain: float = 4.0,
     ridge: float = 1e-4,
     quantize_bits: int = 0,
+    chip_source: str = "auto",
     reporter: Reporter | None = None,
 ) -> Any:
     """Run the S-AC regression of ``ds`` (see :func:`dataset`) on the lookup models in the
@@ -70,6 +71,7 @@ def regress(
         gain=gain,
         lam=ridge,
         quantize_bits=quantize_bits,
+        chip_source=chip_source,
     )
     model_info = {}
     for k, v in models.source.items():
@@ -93,6 +95,7 @@ def regress(
         "gain": gain,
         "ridge": ridge,
         "quantize_bits": quantize_bits,
+        "chip_source": str(rows["chip_source"].iloc[0]),
         "models": model_info,
         "versions": tool_versions(),
         "rows": rows.to_dict(orient="records"),

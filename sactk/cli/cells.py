@@ -130,11 +130,20 @@ def fit(
     output: Annotated[
         str | None, typer.Option(help="Result column to model (default: the cell's output).")
     ] = None,
-    knots: Annotated[int, typer.Option(min=2, help="Knots in the input coordinate.")] = 32,
+    knots: Annotated[
+        int, typer.Option(min=2, help="Lookup models: knots in the input coordinate.")
+    ] = 32,
     smoothing: Annotated[float, typer.Option(min=0.0, help="Curvature penalty.")] = 1e-2,
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="mp: MP units with the cell's real inputs (MP, inner product); lookup: a "
+            "table against one coordinate; auto: mp where the cell has MP units."
+        ),
+    ] = "auto",
 ) -> None:
-    """Fit a bias-normalized lookup model of a cell's output and validate it on held-out
-    points; the error goes into OUT.json as validation.max_err_fs and rms_err_fs."""
+    """Fit a model of a cell's output (per chip with Monte Carlo results) and validate it on
+    held-out points; the error goes into OUT.json as validation.max_err_fs and rms_err_fs."""
     model, path = api.fit(
         results,
         out,
@@ -144,13 +153,18 @@ def fit(
         output=output,
         knots=knots,
         smoothing=smoothing,
+        kind=kind,
         reporter=Console(),
     )
     v = model.meta_["validation"]
     r = model.ranges()
+    what = (
+        f"against {model.coordinate_}, {len(model.u_knots_)} knots"
+        if hasattr(model, "u_knots_")
+        else f"MP units on inputs {', '.join(model.inputs_)}"
+    )
     typer.echo(
-        f"{path}: {model.cell_}.{model.output_} against {model.coordinate_}, "
-        f"{len(model.u_knots_)} knots x {len(model.log_bias_)} biases "
+        f"{path}: {model.cell_}.{model.output_} {what} x {len(model.log_bias_)} biases "
         f"({r['bias_a'][0]:.3g}..{r['bias_a'][1]:.3g} A) x {len(model.temp_c_)} temperatures "
         f"x {len(model.corners_)} corners"
         + (f", {len(model.chip_ids_)} chips" if len(model.chip_ids_) else "")
@@ -162,8 +176,8 @@ def fit(
     if "chips" in v:
         c = v["chips"]
         typer.echo(
-            f"  per-chip tables: {c['points']} points, max {100 * c['max_err_fs']:.2f} %, "
-            f"RMS {100 * c['rms_err_fs']:.3f} % of full scale"
+            f"  per chip: {c['points']} points, max {100 * c['max_err_fs']:.2f} %, worst "
+            f"RMS of a chip at an operating point {100 * c['rms_err_fs']:.3f} % of full scale"
         )
 
 
@@ -174,9 +188,13 @@ def export_cmd(
         str, typer.Option("--format", help="csv, json, verilog-a (a folder) or ngspice.")
     ],
     out: Annotated[Path, typer.Option(help="Output file (folder for verilog-a).")],
+    chip: Annotated[
+        int | None,
+        typer.Option(min=0, help="MP-unit models: export this fitted chip (default nominal)."),
+    ] = None,
 ) -> None:
-    """Write a lookup model for other tools."""
-    for p in api.export(model, fmt, out):
+    """Write a fitted model for other tools."""
+    for p in api.export(model, fmt, out, chip):
         typer.echo(str(p))
 
 

@@ -40,6 +40,13 @@ def regress(
         int,
         typer.Option(help="Store weights through the compressive memory's law (bits; 0: off)."),
     ] = 0,
+    chip_source: Annotated[
+        str,
+        typer.Option(
+            help="simulated: chips made of the fitted Monte Carlo instances; sampled: drawn "
+            "from the statistical mismatch model; auto: simulated when there are enough."
+        ),
+    ] = "auto",
 ) -> None:
     """S-AC regression across bias, temperature and chips on characterized lookup models:
     R2 and RMSE (mean and spread over chips), energy per inference and throughput."""
@@ -54,10 +61,12 @@ def regress(
         gain=gain,
         ridge=ridge_lambda,
         quantize_bits=quantize_bits,
+        chip_source=chip_source,
         reporter=Console(),
     )
     cols = ["bias_a", "temp_c", "r2_mean", "r2_std", "r2_float_mean", "rmse_mean"]
     cols += ["energy_j", "throughput_hz"]
+    typer.echo(f"chips: {summary['chip_source'].iloc[0]}")
     typer.echo(summary[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     typer.echo(f"summary: {out / 'summary.json'}, plots: {out}")
 
@@ -156,9 +165,7 @@ def sc_device(
 ) -> None:
     """Fit tau0 and V0 to switching-probability data; plot data, fit and the encoding
     spread of devices with the fitted nominal values and the given variation."""
-    doc = api.sc.fit_device(
-        out, data, width=width, sigma_ln_tau0=sigma_ln_tau0, sigma_v0=sigma_v0
-    )
+    doc = api.sc.fit_device(out, data, width=width, sigma_ln_tau0=sigma_ln_tau0, sigma_v0=sigma_v0)
     typer.echo(
         f"tau0 = {doc['tau0_s']:.4g} s, V0 = {doc['v0_v'] * 1e3:.2f} mV from {doc['rows']} "
         f"rows of {doc['data']}"

@@ -1,0 +1,304 @@
+"""MP-unit models out to simulators, with the cell's own ports.
+
+Both forms are drop-in cells: one pin per input current, one output pin, and ``bias_a`` as an
+*instance* parameter; nothing needs the ideal output precomputed.
+
+* **Pins.** ``in0 .. in{n-1}`` take the cell's input currents in the results' input order
+  (MP: ``in_i0_a..``; inner product: ``in_x0_a.., in_w0_a..``, signed). The model holds
+  every input pin at 0 V and reads the current flowing into it. The output current flows
+  into ``out`` and through the model to ground (the cell sinks it), whatever ``out``'s
+  voltage.
+* **Equations.** Every MP unit's KCL, ``sum_k max(0, t_k - a_k s) = g``, is solved by the
+  simulator on an internal node whose voltage is s (normalized to the bias, so the node's
+  currents are of order 1 A in every bias range); a 1e12 ohm leak keeps the node defined when
+  no branch conducts. Parameters and the residual are interpolated in ``temp`` and
+  ``log10(bias_a)`` as in :class:`~sactk.analysis.mpmodel.MPModel`, with its range rule.
+* **Chips.** ``chip=K`` writes fitted chip K's parameters (module ``..._chipK``).
+
+ngspice reads the subcircuit (``.include``); the Verilog-A module compiles with OpenVAF
+(``openvaf-r``) and runs in VACASK (tests/test_mpexport.py does both).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sactk.analysis.export import _g, _hat_terms, _wrap
+from sactk.analysis.mpmodel import MPModel
+from sactk.errors import SpecError
+from sactk.files import write_text
+
+LEAK_OHM = 1e12
+
+
+def mp_module_name(model: MPModel, corner: str, chip: int | None) -> str:
+    import re
+
+    name = f"sactk_{model.cell_}_{corner}" + ("" if chip is None else f"_chip{chip}")
+    name = name.lower()
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,50}", name):
+        raise SpecError(f"export: module name {name!r} is not a plain identifier")
+    return name
+
+
+def _planes(model: MPModel, k: int, chip: int | None) -> np.ndarray:
+    """(T, B, P) parameter planes of corner k, nominal or fitted chip ``chip``."""
+    if chip is None:
+        return model.params_[k]
+    hits = np.nonzero(model.chip_ids_ == chip)[0]
+    if not len(hits):
+        raise SpecError(
+            f"export: --chip {chip} was not fitted; the model has chips "
+            f"{model.chip_ids_.tolist()[:10]}"
+        )
+    return model.chips_[int(hits[0]), k]
+
+
+def _blend(table: np.ndarray, wt: list[str], wb: list[str]) -> str:
+    """sum_t sum_b wt_t wb_b table[t, b] as an expression (terms with one value folded)."""
+    terms = []
+    for t in range(table.shape[0]):
+        inner = " + ".join(f"{wb[b]} * {_g(table[t, b])}" for b in range(table.shape[1]))
+        terms.append(f"({wt[t]}) * ({inner})")
+    return " + ".join(terms)
+
+
+def _unit_exprs(
+    model: MPModel, p: dict[int, str], x: list[str], s: list[str]
+) -> tuple[list[str], list[str]]:
+    """Per unit: the KCL current leaving node s (g - sum max(0, t_k - a_k s)) and the unit's
+    output z; ``p[j]`` is parameter j, ``x[i]`` input i, ``s[u]`` unit u's node voltage."""
+    lay = model.layout_
+    kcl, outs = [], []
+    for u, ((sa, ig, ib), mix, off) in enumerate(
+        zip(lay.slices(), lay.mix, lay.offset, strict=True)
+    ):
+        branches = []
+        for k in range(mix.shape[1]):
+            t = " ".join(
+                f"{'+' if mix[i, k] >= 0 else '-'} {_g(abs(mix[i, k]))} * {x[i]}"
+                for i in range(mix.shape[0])
+                if mix[i, k] != 0
+            )
+            branches.append(f"max(0, {_g(off)} {t} - {p[sa.start + k]} * {s[u]})")
+        kcl.append(f"{p[ig]} - ({' + '.join(branches)})")
+        c = f"min(max({s[u]}, 0), {_g(model.s_hi_)})"
+        outs.append(f"max(0, {s[u]} + {p[ib]} * {c} * {c})")
+    return kcl, outs
+
+
+def ngspice_subckt(model: MPModel, k: int, chip: int | None = None) -> str:
+    corner = str(model.corners_[k])
+    name = mp_module_name(model, corner, chip)
+    planes = _planes(model, k, chip)
+    n = len(model.inputs_)
+    pins = [f"in{i}" for i in range(n)]
+    bias0 = _g(10 ** float(np.median(model.log_bias_)))
+    lines = [
+        f"* sactk MP-unit model: cell {model.cell_}, output {model.output_}, corner {corner}"
+        + ("" if chip is None else f", chip {chip}"),
+        "* pins: " + ", ".join(f"{p} = {c}" for p, c in zip(pins, model.inputs_, strict=True)),
+        "*   input currents flow into the pins, held at 0 V; the output current flows into",
+        "*   out and through the model to ground",
+        f"* fitted: bias_a {_g(10 ** model.log_bias_[0])}..{_g(10 ** model.log_bias_[-1])} A,"
+        f" temp {_g(model.temp_c_[0])}..{_g(model.temp_c_[-1])} C; clamped outside",
+        f".subckt {name} {' '.join(pins)} out params: bias_a={bias0}",
+        ".param lb = {log10(bias_a)}",
+    ]
+    wb = _hat_terms("lb", model.log_bias_)
+    lines += [f".param wb{j} = {{{w}}}" for j, w in enumerate(wb)]
+    wbn = [f"{{wb{j}}}" for j in range(len(wb))]
+    wt = _hat_terms("temper", model.temp_c_)
+    for i in range(n):
+        lines += [f"vs{i} in{i} 0 0", f"bx{i} x{i} 0 v = i(vs{i}) / {{bias_a}}"]
+    for j in range(planes.shape[-1]):
+        lines += _wrap(f"bp{j} p{j} 0 v = {_blend(planes[..., j], wt, wbn)}")
+    units = range(len(model.layout_.mix))
+    kcl, outs = _unit_exprs(
+        model,
+        {j: f"v(p{j})" for j in range(planes.shape[-1])},
+        [f"v(x{i})" for i in range(n)],
+        [f"v(s{u})" for u in units],
+    )
+    for u in units:
+        lines += _wrap(f"bk{u} s{u} 0 i = {kcl[u]}")
+        lines.append(f"rk{u} s{u} 0 {_g(LEAK_OHM)}")
+    signed = " ".join(
+        f"{'+' if sg > 0 else '-'} {z}" for sg, z in zip(model.layout_.sign, outs, strict=True)
+    )
+    lines += _wrap(f"by yh 0 v = {signed}")
+    res = []
+    for t in range(len(model.temp_c_)):
+        inner = []
+        for b in range(len(model.log_bias_)):
+            pts = ", ".join(
+                f"{_g(u)}, {_g(r)}"
+                for u, r in zip(model.r_knots_, model.resid_[k, t, b], strict=True)
+            )
+            inner.append(f"{wbn[b]} * pwl(v(yh), {pts})")
+        res.append(f"({wt[t]}) * ({' + '.join(inner)})")
+    lines += _wrap(f"bout out 0 i = {{bias_a}} * (v(yh) + {' + '.join(res)})")
+    lines.append(f".ends {name}")
+    return "\n".join(lines) + "\n"
+
+
+def verilog_a(model: MPModel, k: int, chip: int | None = None) -> str:
+    corner = str(model.corners_[k])
+    name = mp_module_name(model, corner, chip)
+    planes = _planes(model, k, chip)
+    n = len(model.inputs_)
+    units = range(len(model.layout_.mix))
+    nt, nb, npar, nr = (
+        len(model.temp_c_),
+        len(model.log_bias_),
+        planes.shape[-1],
+        len(model.r_knots_),
+    )
+    pins = ", ".join([f"in{i}" for i in range(n)] + ["out"])
+    kcl, outs = _unit_exprs(
+        model,
+        {j: f"p{j}" for j in range(npar)},
+        [f"x{i}" for i in range(n)],
+        [f"V(s{u})" for u in units],
+    )
+    body = [
+        f"    tc = min(max($temperature - 273.15, {_g(model.temp_c_[0])}), "
+        f"{_g(model.temp_c_[-1])});",
+        f"    lb = min(max(log(bias_a), {_g(model.log_bias_[0])}), {_g(model.log_bias_[-1])});",
+    ]
+    body += [f"    wb{j} = {w};" for j, w in enumerate(_hat_terms("lb", model.log_bias_))]
+    body += [f"    wt{t} = {w};" for t, w in enumerate(_hat_terms("tc", model.temp_c_))]
+    wt, wb = [f"wt{t}" for t in range(nt)], [f"wb{b}" for b in range(nb)]
+    for i in range(n):
+        # 0 * I keeps the pin a node of its own (a bare 0 lets OpenVAF merge it into ground)
+        body += [f"    V(in{i}) <+ 0.0 * I(in{i});", f"    x{i} = I(in{i}) / bias_a;"]
+    body += [f"    p{j} = {_blend(planes[..., j], wt, wb)};" for j in range(npar)]
+    for u in units:
+        body += [
+            f"    I(s{u}) <+ {kcl[u]};",
+            f"    I(s{u}) <+ V(s{u}) / {_g(LEAK_OHM)};",
+            f"    z{u} = {outs[u]};",
+        ]
+    body.append(
+        "    yh = "
+        + " ".join(
+            f"{'+' if sg > 0 else '-'} z{u}"
+            for u, sg in zip(units, model.layout_.sign, strict=True)
+        )
+        + ";"
+    )
+    lo, hi = _g(model.r_knots_[0]), _g(model.r_knots_[-1])
+    body.append(f"    yc = min(max(yh, {lo}), {hi});")
+    body += [f"    h{i} = {w};" for i, w in enumerate(_hat_terms("yc", model.r_knots_))]
+    body.append("    r = 0.0;")
+    for t in range(nt):
+        for b in range(nb):
+            row = " + ".join(f"h{i} * {_g(v)}" for i, v in enumerate(model.resid_[k, t, b]))
+            body.append(f"    r = r + wt{t} * wb{b} * ({row});")
+    body += ["    iout = bias_a * (yh + r);", "    I(out) <+ iout;"]
+    reals = (
+        ["tc", "lb", "yh", "yc", "r"]
+        + [f"wt{t}" for t in range(nt)]
+        + [f"wb{b}" for b in range(nb)]
+        + [f"x{i}" for i in range(n)]
+        + [f"p{j}" for j in range(npar)]
+        + [f"z{u}" for u in units]
+        + [f"h{i}" for i in range(nr)]
+    )
+    text = [
+        f"// sactk MP-unit model: cell {model.cell_}, output {model.output_}, corner {corner}"
+        + ("" if chip is None else f", chip {chip}"),
+        "// pins: " + ", ".join(f"in{i} = {c}" for i, c in enumerate(model.inputs_)),
+        "// input currents flow into the pins, held at 0 V; the output current flows into out",
+        f"// fitted: bias_a {_g(10 ** model.log_bias_[0])}..{_g(10 ** model.log_bias_[-1])} A,"
+        f" temp {_g(model.temp_c_[0])}..{_g(model.temp_c_[-1])} C; clamped outside",
+        '`include "disciplines.vams"',
+        "",
+        f"module {name}({pins});",
+        f"  inout {pins};",
+        f"  electrical {pins};",
+        f"  electrical {', '.join(f's{u}' for u in units)};",
+        '  (*type="instance"*) parameter real bias_a = '
+        f"{_g(10 ** float(np.median(model.log_bias_)))} from (0:inf);",
+        f"  real {', '.join(reals)};",
+        "  (*retrieve*) real iout;",
+        "  analog begin",
+        *body,
+        "  end",
+        "endmodule",
+    ]
+    return "\n".join(text) + "\n"
+
+
+def export_mp(model: MPModel, fmt: str, out: Path, chip: int | None = None) -> list[Path]:
+    """``ngspice``: one include file with a subcircuit per corner; ``verilog-a``: a folder
+    with one module per corner. CSV and JSON are lookup-table formats."""
+    if fmt == "ngspice":
+        subs = [ngspice_subckt(model, k, chip) for k in range(len(model.corners_))]
+        return [
+            write_text(out, "* written by sactk export; .include this file\n" + "\n".join(subs))
+        ]
+    if fmt == "verilog-a":
+        out.mkdir(parents=True, exist_ok=True)
+        return [
+            write_text(out / f"{mp_module_name(model, str(c), chip)}.va", verilog_a(model, k, chip))
+            for k, c in enumerate(model.corners_)
+        ]
+    raise SpecError(
+        f"export: an MP-unit model exports ngspice or verilog-a, not {fmt!r}; its parameters "
+        "are in the model's .npz and .json"
+    )
+
+
+# -- round trips: the exports in fresh netlists, one instance per point ----------------------
+
+
+def ngspice_roundtrip(
+    model: MPModel, sub: Path, x: np.ndarray, bias_a: np.ndarray, temp_c: float, name: str
+) -> str:
+    """A netlist that instantiates subcircuit ``name`` from ``sub`` once per row of input
+    currents ``x`` (A) at ``bias_a``; output n is read as ``vo<n>#branch``."""
+    lines = [f"* sactk round trip of {name}", f'.include "{sub.resolve()}"']
+    for n, (row, b) in enumerate(zip(x, bias_a, strict=True)):
+        pins = [f"a{n}_{i}" for i in range(len(row))]
+        lines += [
+            f"iin{n}_{i} 0 {p} dc {_g(v)}" for i, (p, v) in enumerate(zip(pins, row, strict=True))
+        ]
+        lines += [f"x{n} {' '.join(pins)} o{n} {name} bias_a={_g(b)}", f"vo{n} o{n} 0 0"]
+    lines += [f".temp {_g(temp_c)}", ".op", ".end"]
+    return "\n".join(lines) + "\n"
+
+
+def vacask_roundtrip(
+    model: MPModel, osdi_name: str, x: np.ndarray, bias_a: np.ndarray, temp_c: float, name: str
+) -> str:
+    """The VACASK netlist of :func:`ngspice_roundtrip`: analysis ``op0``, output n is the
+    vector ``vo<n>:flow(br)``. Tight tolerances stop Newton exactly at the kinks of the
+    max() branches (VACASK notes: one step past a kink otherwise)."""
+    lines = [
+        f"sactk round trip of {name}",
+        "ground 0",
+        f'load "{osdi_name}"',
+        "model isource isource",
+        "model vsource vsource",
+        f"model cellmodel {name}",
+    ]
+    for n, (row, b) in enumerate(zip(x, bias_a, strict=True)):
+        pins = [f"a{n}_{i}" for i in range(len(row))]
+        lines += [
+            f"iin{n}_{i} (0 {p}) isource dc={_g(v)}"
+            for i, (p, v) in enumerate(zip(pins, row, strict=True))
+        ]
+        lines += [
+            f"x{n} ({' '.join(pins)} o{n}) cellmodel bias_a={_g(b)}",
+            f"vo{n} (o{n} 0) vsource dc=0",
+        ]
+    lines += [
+        "control",
+        f"  options temp={_g(temp_c)} reltol=1e-9 abstol=1e-20",
+        "  analysis op0 op",
+        "endc",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,159 @@
+"""The MP equation with per-branch gains: its solver and its least-squares fit.
+
+A unit of an MP circuit with K terms t_k (currents in units of the bias gamma) is modelled by
+
+    sum_k max(0, t_k - a_k s) = g          (KCL at the common gate node)
+    z = max(0, s + b c(s)^2),   c(s) = min(max(s, s_lo), s_hi)
+
+* ``a_k`` is the gain of sink k relative to the output replica. A threshold shift dVt of a
+  sink scales its current by exp(-dVt / (n U_T)) in weak inversion (Pelgrom mismatch as a
+  gain: Pelgrom et al., IEEE JSSC 24(5), 1989; EKV, Enz and Vittoz, 2006), so a_k carries
+  a chip's mismatch per branch.
+* ``g`` is the bias gamma as the rectifiers deliver it (normalized: 1 when ideal).
+* ``b`` bends the output toward strong inversion, where the replica's gain depends on its
+  current; ``c(s)`` holds that bend at its fitted range so the model stays monotone outside.
+
+Ideal MP is a_k = 1, g = 1, b = 0. One redundancy (scaling s against every a_k) is removed
+by z = s: the replica's own gain is folded into the a_k.
+
+``solve`` is reverse water-filling with weights (Michelot's active-set iteration; every step
+is a lower bound on s, so it converges from below in at most K + 1 rounds). ``fit_plane``
+is Levenberg-Marquardt on one operating point's vectors with the analytic Jacobian: with
+the active set A fixed, s = (sum_A t - g) / sum_A a, so ds/dg = -1 / sum_A a and ds/da_k =
+-s / sum_A a for k in A.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each unit's parameters sit in a cell's parameter vector, and its terms."""
+
+    mix: tuple[np.ndarray, ...]
+    """Per unit: (inputs, K) matrix from the cell's normalized inputs to its terms."""
+    offset: tuple[float, ...]
+    sign: tuple[float, ...]
+
+    @property
+    def sizes(self) -> list[int]:
+        return [m.shape[1] for m in self.mix]
+
+    @property
+    def n_params(self) -> int:
+        return sum(k + 2 for k in self.sizes)
+
+    def slices(self) -> list[tuple[slice, int, int]]:
+        """Per unit: (slice of its a_k, index of g, index of b) in the parameter vector."""
+        out, start = [], 0
+        for k in self.sizes:
+            out.append((slice(start, start + k), start + k, start + k + 1))
+            start += k + 2
+        return out
+
+    def ideal_params(self) -> np.ndarray:
+        return np.concatenate([np.r_[np.ones(k), 1.0, 0.0] for k in self.sizes])
+
+    def terms(self, x: np.ndarray) -> list[np.ndarray]:
+        """(M, K_u) terms of every unit from (M, inputs) normalized inputs."""
+        return [x @ m + o for m, o in zip(self.mix, self.offset, strict=True)]
+
+
+def solve(t: np.ndarray, a: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """s solving sum_k max(0, t_k - a_k s) = g for rows of t (M, K), gains a (M, K) or (K,),
+    g (M,) or scalar; returns s (M,) and the active set (M, K)."""
+    a = np.broadcast_to(a, t.shape)
+    act = np.ones(t.shape, dtype=bool)
+    s = (t.sum(axis=1) - g) / a.sum(axis=1)
+    for _ in range(t.shape[1] + 1):
+        now = t > a * s[:, None]
+        if np.array_equal(now, act):
+            break
+        act = now
+        # the largest t_k / a_k stays active: s is below it, so the sum is never empty
+        s = ((t * act).sum(axis=1) - g) / (a * act).sum(axis=1)
+    return s, act
+
+
+def bend(s: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    c = np.clip(s, lo, hi)
+    return c * c
+
+
+def unit_out(s: np.ndarray, b: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    return np.maximum(0.0, s + b * bend(s, lo, hi))
+
+
+def model(layout: Layout, x: np.ndarray, p: np.ndarray, s_range: tuple[float, float]) -> np.ndarray:
+    """Normalized cell output for normalized inputs x (M, inputs) and parameters p, either
+    one vector (P,) or one per row (M, P)."""
+    p2 = np.broadcast_to(p, (len(x), layout.n_params)) if p.ndim == 1 else p
+    out = np.zeros(len(x))
+    for t, (sa, ig, ib), sign in zip(layout.terms(x), layout.slices(), layout.sign, strict=True):
+        s, _ = solve(t, p2[:, sa], p2[:, ig])
+        out += sign * unit_out(s, p2[:, ib], *s_range)
+    return out
+
+
+def _model_jac(
+    layout: Layout, terms: list[np.ndarray], p: np.ndarray, s_range: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    lo, hi = s_range
+    out = np.zeros(len(terms[0]))
+    jac = np.zeros((len(out), len(p)))
+    for t, (sa, ig, ib), sign in zip(terms, layout.slices(), layout.sign, strict=True):
+        a, g, b = p[sa], p[ig], p[ib]
+        s, act = solve(t, a, g)
+        den = (act * a).sum(axis=1)
+        z = s + b * bend(s, lo, hi)
+        on = z > 0
+        inside = (s > lo) & (s < hi)
+        dz_ds = (1.0 + 2.0 * b * s * inside) * on
+        jac[:, sa] = sign * (-(act * s[:, None]) / den[:, None]) * dz_ds[:, None]
+        jac[:, ig] = sign * (-1.0 / den) * dz_ds
+        jac[:, ib] = sign * bend(s, lo, hi) * on
+        out += sign * np.maximum(z, 0.0)
+    return out, jac
+
+
+def fit_plane(
+    layout: Layout,
+    x: np.ndarray,
+    y: np.ndarray,
+    s_range: tuple[float, float],
+    start: np.ndarray | None = None,
+    iterations: int = 200,
+) -> np.ndarray:
+    """Least-squares parameters of one operating point: normalized inputs x (M, inputs),
+    normalized outputs y (M,). Gains stay above 0.05 (a step that leaves them is refused)."""
+    p = layout.ideal_params() if start is None else start.copy()
+    gains = np.concatenate([np.arange(P.start, P.stop) for P, _, _ in layout.slices()])
+    terms = layout.terms(x)
+    f, jac = _model_jac(layout, terms, p, s_range)
+    cost = float(((y - f) ** 2).sum())
+    lam = 1e-3
+    eye = np.eye(len(p))
+    for _ in range(iterations):
+        ata = jac.T @ jac
+        step = np.linalg.solve(ata + lam * np.diag(np.diag(ata)) + 1e-12 * eye, jac.T @ (y - f))
+        q = p + step
+        if np.all(q[gains] > 0.05):
+            f2, jac2 = _model_jac(layout, terms, q, s_range)
+            cost2 = float(((y - f2) ** 2).sum())
+        else:
+            cost2 = np.inf
+        if cost2 < cost:
+            done = cost - cost2 <= 1e-12 * cost or float(np.abs(step).max()) < 1e-10
+            p, f, jac, cost = q, f2, jac2, cost2
+            lam = max(lam / 3.0, 1e-9)
+            if done:
+                break
+        else:
+            lam *= 10.0
+            if lam > 1e8:
+                break
+    return p

@@ -1,0 +1,464 @@
+"""Behavioural models of MP cells with their real inputs, per chip.
+
+A lookup table of a multi-input cell against its ideal output cannot tell which inputs are
+active, and a chip's mismatch depends on exactly that (per-chip tables reached 7.5 % of full
+scale). :class:`MPModel` instead models the circuit the way it is built: every MP unit of the
+cell (``Cell.units``: one for the MP cell, two for the inner product) solves
+
+    sum_k max(0, t_k - a_k s) = g,   z = max(0, s + b c(s)^2)
+
+with per-branch gains a_k, a bias gain g and a strong-inversion bend b (analysis/mpfit.py has
+the equations and their sources). Everything is in units of the bias current, so one set of
+parameters describes a shape-based circuit over decades of bias.
+
+* **Per operating point.** The parameters are fitted for every (corner, temperature, bias)
+  plane and interpolated linearly in temperature and log10(bias_a).
+* **Per chip.** Monte Carlo results give every chip its own parameter planes (``chips_``):
+  chip k is the simulated chip k, at every operating point. A statistical model of the
+  chips (mean and leading principal components of their parameter deviations) samples new
+  chips from a seed (``sample_chips``).
+* **Residual.** What the equation misses on the nominal circuit (or on the chips' mean when
+  there is no nominal circuit) is a penalized linear spline of the model's output per plane,
+  added for every chip.
+
+Range rule, shared by this class and its ngspice and Verilog-A exports (analysis/mpexport.py):
+the MP equation holds for any input currents; the bend and the residual hold their end values
+outside the fitted output range; bias and temperature are clamped to the fitted range (the
+parameters hold their end values). ``strict=True`` raises ModelError for a bias or
+temperature outside instead.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sactk.analysis.lutfit import _fit_plane, _pca, ok_rows
+from sactk.analysis.modelio import FORMAT, model_stem, read_files, write_files
+from sactk.analysis.mpfit import Layout, fit_plane, model
+from sactk.analysis.opgrid import OpGrid
+from sactk.errors import ModelError, SpecError
+
+CHUNK = 65536
+"""Points per evaluation chunk: the working set stays small for millions of points."""
+
+
+def layout_of(cell: Any, inputs: list[str], table: dict[str, Any] | None) -> Layout:
+    """The unit layout of ``cell`` for a results table with input columns ``inputs``; the
+    cell parameters come from the spec's ``[cell]`` table, else from the column count."""
+    if getattr(cell, "units", None) is None:
+        raise SpecError(f"fit: cell {cell.name!r} has no MP units; fit it with --kind lookup")
+    tables = [table] if table else [{"n_inputs": len(inputs)}, {"n_inputs": len(inputs) // 2}]
+    for t in tables:
+        u = cell.units(cell.params({k: v for k, v in t.items() if k != "name"}))
+        if u.mix[0].shape[0] == len(inputs):
+            return Layout(tuple(u.mix), tuple(u.offset), tuple(u.sign))
+    raise SpecError(f"fit: the {cell.name} cell's parameters do not match {len(inputs)} inputs")
+
+
+def _hat(grid: np.ndarray, x: float) -> tuple[int, int, float]:
+    """Clamped linear interpolation on ``grid``: (i, j, weight of j)."""
+    n = len(grid)
+    if n == 1:
+        return 0, 0, 0.0
+    v = min(max(x, float(grid[0])), float(grid[-1]))
+    i = min(int(np.searchsorted(grid, v, side="right")) - 1, n - 2)
+    return i, i + 1, (v - float(grid[i])) / float(grid[i + 1] - grid[i])
+
+
+class MPModel(OpGrid):
+    """MP-unit model of a cell with its real inputs (see the module docstring).
+
+    Parameters
+    ----------
+    output:
+        Result column to model; default the cell's main output.
+    residual_knots:
+        Knots of the nominal residual spline (uniform in the model's normalized output).
+    smoothing:
+        Second-difference penalty of the residual spline, relative to the data term.
+    chip_variance:
+        Fraction of the chips' parameter variance the statistical mismatch model keeps.
+    """
+
+    def __init__(
+        self,
+        output: str | None = None,
+        residual_knots: int = 16,
+        smoothing: float = 1e-2,
+        chip_variance: float = 0.99,
+    ) -> None:
+        self.output = output
+        self.residual_knots = residual_knots
+        self.smoothing = smoothing
+        self.chip_variance = chip_variance
+
+    # fitted: cell_, output_, inputs_, layout_, corners_, temp_c_, log_bias_, s_hi_,
+    # params_, chips_, chip_ids_, chip_mean_, chip_basis_, r_knots_, resid_, power_w_, meta_
+
+    coordinate_ = property(lambda self: self._ideal)
+    coord_per_bias_ = True
+    out_per_bias_ = True
+
+    def fit(self, df: Any, cell_table: dict[str, Any] | None = None) -> MPModel:
+        """Fit from a results DataFrame; ``cell_table`` is the spec's ``[cell]`` table."""
+        from sactk.analysis.metrics import cell_of, input_cols
+
+        rows = ok_rows(df)
+        if rows.empty:
+            raise SpecError("fit: no simulated DC points in these results; sweep a DC preset")
+        for col in ("w_um", "l_um", "vdd_v", "tech"):
+            if col in rows.columns and rows[col].nunique() > 1:
+                raise SpecError(
+                    f"fit: the results vary {col} ({rows[col].nunique()} values); a model "
+                    "covers one device size, supply and technology: fit each separately"
+                )
+        cell = cell_of(rows)
+        self.cell_ = cell.name
+        self._ideal = cell.ideal_column
+        self.output_ = self.output or cell.output
+        if self.output_ not in rows.columns:
+            raise SpecError(f"fit: output {self.output_!r} is not a results column")
+        self.inputs_ = input_cols(rows)
+        self.layout_ = layout_of(cell, self.inputs_, cell_table)
+        self.corners_ = np.array(sorted(rows["corner"].unique()), dtype=str)
+        self.temp_c_ = np.array(sorted(rows["temp_c"].unique()), dtype=float)
+        self.log_bias_ = np.log10(np.array(sorted(rows["bias_a"].unique()), dtype=float))
+        chip = (
+            rows["mc_index"].to_numpy(int) if "mc_index" in rows.columns else np.full(len(rows), -1)
+        )
+        bias = rows["bias_a"].to_numpy(float)
+        x = rows[self.inputs_].to_numpy(float) / bias[:, None]
+        y = rows[self.output_].to_numpy(float) / bias
+        self.chip_ids_ = np.array(sorted(c for c in np.unique(chip) if c >= 0), dtype=int)
+        ids = ([-1] if (chip < 0).any() else []) + self.chip_ids_.tolist()
+        grid = (len(self.corners_), len(self.temp_c_), len(self.log_bias_))
+        stack = np.full((len(ids), *grid, self.layout_.n_params), np.nan)
+        self.s_hi_ = np.inf
+        groups = self._planes(rows, chip)
+        for (c, *op), m in groups.items():  # nominal first: chips start from it
+            start = stack[(0, *op)] if ids[0] == -1 and c != -1 else None
+            stack[(ids.index(c), *op)] = fit_plane(
+                self.layout_, x[m], y[m], (0.0, np.inf), None if start is None else start
+            )
+        missing = np.isnan(stack[..., 0])
+        if missing.any():
+            c, k, t, b = (int(v[0]) for v in np.nonzero(missing))
+            raise SpecError(
+                f"fit: no points for chip {ids[c]} at corner={self.corners_[k]}, temp_c="
+                f"{self.temp_c_[t]:g}, bias_a={10 ** self.log_bias_[b]:.3g}; a model needs "
+                "every combination of the swept corners, temperatures and biases"
+            )
+        self.s_hi_ = float(np.max(np.abs(y))) * 2.0 + 1.0  # bend held beyond the data
+        has_nominal = ids[0] == -1
+        self.chips_ = stack[1:] if has_nominal else stack
+        self.chip_mean_ = self.chip_basis_ = None
+        if len(self.chip_ids_) >= 2:
+            self.chip_mean_, self.chip_basis_ = _pca(self.chips_, self.chip_variance)
+        self.params_ = stack[0] if has_nominal else np.asarray(self.chip_mean_)
+        self._fit_residual(x, y, chip, groups, has_nominal)
+        self.power_w_ = self._power_table(rows, chip)
+        self.meta_: dict[str, Any] = {"fit_points": len(rows)}
+        self.info_: dict[str, Any] = {}
+        return self
+
+    def _planes(self, rows: Any, chip: np.ndarray) -> dict[tuple[int, int, int, int], np.ndarray]:
+        """Row masks per (chip, corner, temp, bias) index, nominal chip -1 first."""
+        k = np.searchsorted(self.corners_, rows["corner"].to_numpy(str))
+        t = np.searchsorted(self.temp_c_, rows["temp_c"].to_numpy(float))
+        b = np.searchsorted(self.log_bias_, np.log10(rows["bias_a"].to_numpy(float)))
+        keys = np.stack([chip, k, t, b], axis=1)
+        uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+        out: dict[tuple[int, int, int, int], np.ndarray] = {}
+        for i, u in enumerate(uniq):
+            out[(int(u[0]), int(u[1]), int(u[2]), int(u[3]))] = inv.ravel() == i
+        return out
+
+    def _fit_residual(
+        self, x: np.ndarray, y: np.ndarray, chip: np.ndarray, groups: dict, has_nominal: bool
+    ) -> None:
+        pos = {c: i for i, c in enumerate(self.chip_ids_.tolist())}
+        use = [key for key in groups if (key[0] == -1) == has_nominal]
+        preds = {}
+        for key in use:
+            c, *op = key
+            p = self.params_[tuple(op)] if c == -1 else self.chips_[(pos[c], *op)]
+            preds[key] = model(self.layout_, x[groups[key]], p, (0.0, self.s_hi_))
+        lo = min(float(v.min()) for v in preds.values())
+        hi = max(float(v.max()) for v in preds.values())
+        self.r_knots_ = (
+            np.linspace(lo, hi, max(2, self.residual_knots))
+            if hi > lo
+            else np.array([lo, lo + 1.0])
+        )
+        self.resid_ = np.zeros((*self.params_.shape[:3], len(self.r_knots_)))
+        for op in np.ndindex(*self.params_.shape[:3]):
+            keys = [k for k in use if tuple(k[1:]) == op]
+            u = np.concatenate([preds[k] for k in keys])
+            r = np.concatenate([y[groups[k]] - preds[k] for k in keys])
+            self.resid_[op] = _fit_plane(self.r_knots_, u, r, self.smoothing)
+
+    # -- evaluation ----------------------------------------------------------------------
+
+    def _at(self, table: np.ndarray, k: int, temp_c: float, log_bias: float) -> np.ndarray:
+        """``table[..., corner k, temp, bias, :]`` interpolated (clamped) at one point."""
+        t0, t1, ft = _hat(self.temp_c_, temp_c)
+        b0, b1, fb = _hat(self.log_bias_, log_bias)
+        tk = table[..., k, :, :, :]
+        return (1 - ft) * ((1 - fb) * tk[..., t0, b0, :] + fb * tk[..., t0, b1, :]) + ft * (
+            (1 - fb) * tk[..., t1, b0, :] + fb * tk[..., t1, b1, :]
+        )
+
+    def _strict(self, bias: np.ndarray, temp: np.ndarray) -> None:
+        for name, v, grid, unit in (
+            ("bias_a", np.log10(bias), self.log_bias_, "A"),
+            ("temp_c", temp, self.temp_c_, "C"),
+        ):
+            lo, hi = float(grid[0]) - 1e-9, float(grid[-1]) + 1e-9
+            bad = (v < lo) | (v > hi)
+            if bad.any():
+                show = (lambda z: 10**z) if name == "bias_a" else (lambda z: z)
+                raise ModelError(
+                    f"predict: {name} {show(float(v[bad][0])):.4g} outside the fitted "
+                    f"{show(lo):.4g}..{show(hi):.4g} {unit}; drop strict=True to clamp"
+                )
+
+    def evaluate(
+        self,
+        x: Any,
+        bias_a: Any,
+        temp_c: Any,
+        *,
+        corner: str | None = None,
+        chip: Any = None,
+        chips: np.ndarray | None = None,
+        strict: bool = False,
+        clamp: bool = True,
+    ) -> np.ndarray:
+        """Output (A) for input currents ``x`` (..., inputs) in A, in the results' input
+        order; ``bias_a``, ``temp_c`` and ``chip`` broadcast with ``x[..., 0]``. ``chip``
+        indexes ``chips`` (default the fitted ``chips_``); None is the nominal circuit.
+        ``clamp`` is accepted for LookupModel compatibility (bias and temperature are always
+        clamped unless ``strict``)."""
+        self._check()
+        xa = np.asarray(x, dtype=float)
+        if xa.shape[-1:] != (len(self.inputs_),):
+            raise ModelError(
+                f"predict: x needs {len(self.inputs_)} inputs ({', '.join(self.inputs_)}) on "
+                f"its last axis, not shape {xa.shape}"
+            )
+        shape = np.broadcast_shapes(xa.shape[:-1], np.shape(bias_a), np.shape(temp_c))
+        xf = np.broadcast_to(xa, (*shape, xa.shape[-1])).reshape(-1, xa.shape[-1])
+        b = np.broadcast_to(np.asarray(bias_a, float), shape).ravel()
+        t = np.broadcast_to(np.asarray(temp_c, float), shape).ravel()
+        if len(b) and not float(b.min()) > 0.0:
+            raise ModelError("predict: bias_a must be positive (A)")
+        if strict:
+            self._strict(b, t)
+        k = self._corner_index(corner)
+        if chip is None:
+            pool, idx = self.params_[None], np.zeros(len(b), np.intp)
+        else:
+            pool = self.chips_ if chips is None else chips
+            if pool is None or len(pool) == 0:
+                raise ModelError("predict: the model has no chips; fit on Monte Carlo results")
+            idx = np.broadcast_to(np.asarray(chip, dtype=np.intp), shape).ravel()
+            if idx.min() < 0 or idx.max() >= len(pool):
+                raise ModelError(f"predict: chip index outside 0..{len(pool) - 1}")
+        out = np.empty(len(b))
+        ops, inv = np.unique(np.stack([b, t], axis=1), axis=0, return_inverse=True)
+        inv = inv.ravel()
+        for i, (bi, ti) in enumerate(ops):
+            sel = np.nonzero(inv == i)[0] if len(ops) > 1 else np.arange(len(b))
+            lb = float(np.log10(bi))
+            theta = self._at(pool, k, ti, lb)  # (pool, P)
+            rk = self._at(self.resid_[None], k, ti, lb)[0]
+            for s in range(0, len(sel), CHUNK):
+                rows = sel[s : s + CHUNK]
+                yhat = model(self.layout_, xf[rows] / bi, theta[idx[rows]], (0.0, self.s_hi_))
+                out[rows] = (yhat + np.interp(yhat, self.r_knots_, rk)) * bi
+        return out.reshape(shape)
+
+    def predict(self, X: Any, **kwargs: Any) -> np.ndarray:
+        """``X``: (n, inputs + 2) rows of (inputs in A..., bias_a, temp_c)."""
+        x = np.asarray(X, dtype=float)
+        n = len(self.inputs_)
+        if x.ndim != 2 or x.shape[1] != n + 2:
+            raise ModelError(f"predict: X must have shape (n, {n + 2}) = (inputs, bias_a, temp_c)")
+        return self.evaluate(x[:, :n], x[:, n], x[:, n + 1], **kwargs)
+
+    def predict_results(self, df: Any, clamp: bool = True) -> np.ndarray:
+        """Predictions for the rows of a results DataFrame (chips by their mc_index)."""
+        self._check()
+        out = np.empty(len(df))
+        chip = df["mc_index"].to_numpy(int) if "mc_index" in df.columns else np.full(len(df), -1)
+        pos = {c: i for i, c in enumerate(self.chip_ids_.tolist())}
+        unknown = set(np.unique(chip[chip >= 0]).tolist()) - set(pos)
+        if unknown:
+            raise ModelError(f"predict: chips {sorted(unknown)[:5]} were not fitted")
+        corners = df["corner"].to_numpy(str)
+        for corner in np.unique(corners):
+            for nominal in (True, False):
+                m = (corners == corner) & ((chip < 0) == nominal)
+                if not m.any():
+                    continue
+                sub = df[m]
+                out[m] = self.evaluate(
+                    sub[self.inputs_].to_numpy(float),
+                    sub["bias_a"].to_numpy(float),
+                    sub["temp_c"].to_numpy(float),
+                    corner=corner,
+                    chip=None if nominal else np.array([pos[c] for c in chip[m]]),
+                )
+        return out
+
+    def sample_chips(self, n: int, seed: int) -> np.ndarray:
+        """``n`` new chips' parameter planes from the statistical mismatch model (seeded)."""
+        self._check()
+        if self.chip_mean_ is None or self.chip_basis_ is None:
+            raise ModelError("sample_chips: the model has fewer than 2 chips; fit on MC results")
+        z = np.random.default_rng(seed).standard_normal((n, len(self.chip_basis_)))
+        flat = self.chip_mean_.ravel() + z @ self.chip_basis_
+        return flat.reshape(n, *self.chip_mean_.shape)
+
+    # -- validation (shared with LookupModel) ----------------------------------------------
+
+    def _u(self, df: Any) -> np.ndarray:
+        """The ideal output / bias_a of rows: the axis residual plots use."""
+        return np.asarray(df[self._ideal].to_numpy(float) / df["bias_a"].to_numpy(float))
+
+    def inside(self, rows: Any) -> np.ndarray:
+        """Every row is inside: the MP equation holds for any inputs."""
+        return np.ones(len(rows), dtype=bool)
+
+    def errors(self, df: Any) -> Any:
+        from sactk.analysis.lutfit import model_errors
+
+        return model_errors(self, ok_rows(df))
+
+    def validate(self, df: Any, how: str) -> dict[str, Any]:
+        from sactk.analysis.lutfit import validation
+
+        v = validation(self, ok_rows(df), how)
+        self.meta_["validation"] = v
+        return v
+
+    @property
+    def full_scale_norm(self) -> float:
+        return float(np.max(np.abs(self.r_knots_)))
+
+    def ranges(self) -> dict[str, tuple[float, float]]:
+        self._check()
+        return {
+            "bias_a": (float(10 ** self.log_bias_[0]), float(10 ** self.log_bias_[-1])),
+            "temp_c": (float(self.temp_c_[0]), float(self.temp_c_[-1])),
+        }
+
+    # -- files -------------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str], meta: dict[str, Any] | None = None) -> Path:
+        """Write ``MODEL.npz`` and ``MODEL.json``; returns the json."""
+        self._check()
+        lay = self.layout_
+        arrays: dict[str, np.ndarray] = {
+            "params": self.params_,
+            "chips": self.chips_,
+            "chip_ids": self.chip_ids_,
+            "log_bias": self.log_bias_,
+            "temp_c": self.temp_c_,
+            "corners": self.corners_,
+            "r_knots": self.r_knots_,
+            "resid": self.resid_,
+        }
+        for u, m in enumerate(lay.mix):
+            arrays[f"mix{u}"] = m
+        if self.power_w_ is not None:
+            arrays["power_w"] = self.power_w_
+        if self.chip_mean_ is not None and self.chip_basis_ is not None:
+            arrays["chip_mean"] = self.chip_mean_
+            arrays["chip_basis"] = self.chip_basis_
+        info = {
+            "format": FORMAT,
+            "kind": "MPModel",
+            "cell": self.cell_,
+            "output": self.output_,
+            "ideal": self._ideal,
+            "inputs": self.inputs_,
+            "form": (
+                "per MP unit u: sum_k max(0, t_k - a_k s) = g, z_u = max(0, s + b c(s)^2), "
+                "c(s) = min(max(s, 0), s_hi), terms t = (inputs / bias_a) @ mix_u + offset_u; "
+                "out / bias_a = sum_u sign_u z_u + residual(that sum); parameters per corner, "
+                "linear in temp_c and log10(bias_a), clamped to the fitted range"
+            ),
+            "units": {"inputs": "A", "output": "A", "parameters": "1 (normalized to bias_a)"},
+            "layout": {
+                "offset": list(lay.offset),
+                "sign": list(lay.sign),
+                "terms": lay.sizes,
+                "parameters": "per unit: a_0..a_{K-1}, g, b",
+            },
+            "s_hi": self.s_hi_,
+            "axes": {
+                "corner": self.corners_.tolist(),
+                "temp_c": self.temp_c_.tolist(),
+                "bias_a": (10**self.log_bias_).tolist(),
+            },
+            "chips": {
+                "count": len(self.chip_ids_),
+                "components": 0 if self.chip_basis_ is None else len(self.chip_basis_),
+                "variance_kept": self.chip_variance,
+            },
+            "params": {
+                "output": self.output,
+                "residual_knots": self.residual_knots,
+                "smoothing": self.smoothing,
+                "chip_variance": self.chip_variance,
+            },
+            **self.meta_,
+            **(meta or {}),
+        }
+        return write_files(model_stem(path), arrays, info)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> MPModel:
+        """Read a model written by :meth:`save`; a damaged file raises ModelError."""
+        info, arr = read_files(path, "MPModel")
+        try:
+            p = info["params"]
+            m = cls(
+                output=p.get("output"),
+                residual_knots=int(p["residual_knots"]),
+                smoothing=float(p["smoothing"]),
+                chip_variance=float(p["chip_variance"]),
+            )
+            lay = info["layout"]
+            m.layout_ = Layout(
+                tuple(arr[f"mix{u}"] for u in range(len(lay["sign"]))),
+                tuple(float(v) for v in lay["offset"]),
+                tuple(float(v) for v in lay["sign"]),
+            )
+            m.cell_, m.output_, m._ideal = (
+                str(info["cell"]),
+                str(info["output"]),
+                str(info["ideal"]),
+            )
+            m.inputs_ = [str(c) for c in info["inputs"]]
+            m.s_hi_ = float(info["s_hi"])
+            m.params_, m.chips_, m.chip_ids_ = arr["params"], arr["chips"], arr["chip_ids"]
+            m.log_bias_, m.temp_c_ = arr["log_bias"], arr["temp_c"]
+            m.corners_ = arr["corners"].astype(str)
+            m.r_knots_, m.resid_ = arr["r_knots"], arr["resid"]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"{model_stem(path)}.json/.npz: missing or bad {exc}; refit") from None
+        m.chip_mean_ = arr.get("chip_mean")
+        m.chip_basis_ = arr.get("chip_basis")
+        m.power_w_ = arr.get("power_w")
+        want = (len(m.corners_), len(m.temp_c_), len(m.log_bias_), m.layout_.n_params)
+        if m.params_.shape != want or m.chips_.shape[1:] != want:
+            raise ModelError(f"{model_stem(path)}.npz: parameter shape does not match its axes")
+        m.meta_ = {k: v for k, v in info.items() if k in ("validation", "fit_points")}
+        m.info_ = info
+        return m

@@ -1,0 +1,76 @@
+"""What every fitted cell model shares: its operating-point grid (corners, temperatures,
+log10 bias), the supply power tabulated on it, and corner selection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from sactk.analysis.interp import interp_planes
+from sactk.errors import ModelError
+
+
+class OpGrid:
+    """Mixin: ``corners_``, ``temp_c_``, ``log_bias_`` and ``power_w_`` are set by fit."""
+
+    corners_: np.ndarray
+    temp_c_: np.ndarray
+    log_bias_: np.ndarray
+    power_w_: np.ndarray | None
+
+    def _check(self) -> None:
+        if not hasattr(self, "corners_"):
+            raise ModelError(
+                f"{type(self).__name__} is not fitted; call fit(results) or load(path)"
+            )
+
+    def _power_table(self, rows: Any, chip: np.ndarray) -> np.ndarray | None:
+        """Mean supply power (W) per (corner, temp, bias) over the nominal (else all) rows."""
+        if "power_w" not in rows.columns:
+            return None
+        use = rows[chip < 0] if (chip < 0).any() else rows
+        mean = use.groupby(["corner", "temp_c", "bias_a"])["power_w"].mean()
+        out = np.full((len(self.corners_), len(self.temp_c_), len(self.log_bias_)), np.nan)
+        for (corner, temp, bias), v in mean.items():
+            out[
+                int(np.searchsorted(self.corners_, corner)),
+                int(np.searchsorted(self.temp_c_, temp)),
+                int(np.searchsorted(self.log_bias_, np.log10(bias))),
+            ] = v
+        return None if np.isnan(out).any() else out
+
+    def power_w(self, bias_a: Any, temp_c: Any, corner: str | None = None) -> np.ndarray:
+        """Mean static supply power of one cell (W) at operating points, interpolated like
+        the table (power / bias in log10 bias and temperature), clamped to the fitted range."""
+        self._check()
+        if self.power_w_ is None:
+            raise ModelError("power_w: the fitted results had no power_w column")
+        b, t = np.broadcast_arrays(np.asarray(bias_a, float), np.asarray(temp_c, float))
+        k = self._corner_index(corner)
+        per_bias = self.power_w_[k] / (10**self.log_bias_)[None, :]
+        y = interp_planes(
+            per_bias[None, :, :, None],
+            self.temp_c_,
+            self.log_bias_,
+            np.zeros(1),
+            0,
+            t.ravel(),
+            np.log10(b.ravel()),
+            np.zeros(b.size),
+        )
+        return (y * b.ravel()).reshape(b.shape)
+
+    def _corner_index(self, corner: str | None) -> int:
+        if corner is None:
+            if len(self.corners_) > 1:
+                raise ModelError(
+                    f"predict: the model has corners {list(self.corners_)}; pass corner="
+                )
+            return 0
+        hits = np.nonzero(self.corners_ == corner)[0]
+        if not len(hits):
+            raise ModelError(
+                f"predict: corner {corner!r} was not fitted; fitted: {list(self.corners_)}"
+            )
+        return int(hits[0])
