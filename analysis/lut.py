@@ -134,8 +134,8 @@ class LookupModel(OpGrid):
                 "same normalized inputs at every bias and temperature"
             )
         sparsest = min(int(g["_u"].nunique()) for _, g in planes)
-        if (chip >= 0).any():  # a chip's output scatters about any 1-D curve: fewer knots
-            sparsest //= 2
+        if (chip >= 0).any() and len(ins) > 1:
+            sparsest //= 2  # a chip's output scatters about a curve of its ideal output
         self.u_knots_ = self._knots(u, lo, hi, max(2, sparsest))
         self.chip_ids_ = np.array(sorted(c for c in np.unique(chip) if c >= 0), dtype=int)
         grid = (len(self.corners_), len(self.temp_c_), len(self.log_bias_), len(self.u_knots_))

@@ -1,0 +1,141 @@
+"""MP-unit models without the simulator: the weighted MP solver, the fit recovering known
+gains, files, the range rule and the export text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sactk.analysis import mpexport
+from sactk.analysis.mpfit import Layout, fit_plane, model, solve
+from sactk.analysis.mpmodel import MPModel
+from sactk.circuits import inner, mp
+from sactk.errors import ModelError, SpecError
+
+
+def test_solver_with_unit_gains_is_margin_propagation() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 2, (500, 6))
+    s, _ = solve(x, np.ones(6), np.ones(500))
+    assert np.allclose(s, mp.ideal(x, 1.0), atol=1e-12)
+
+
+def test_solver_satisfies_the_weighted_kcl() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 2, (400, 5))
+    a = rng.uniform(0.7, 1.3, (400, 5))
+    g = rng.uniform(0.5, 1.5, 400)
+    s, _ = solve(x, a, g)
+    assert np.allclose(np.maximum(0, x - a * s[:, None]).sum(axis=1), g, atol=1e-12)
+
+
+def test_inner_product_units_reproduce_its_ideal() -> None:
+    p = inner.Params(n_inputs=3)
+    u = inner.units(p)
+    lay = Layout(u.mix, u.offset, u.sign)
+    rng = np.random.default_rng(2)
+    x, w = rng.uniform(-0.4, 0.4, (2, 200, 3))
+    y = model(lay, np.concatenate([x, w], axis=1), lay.ideal_params(), (0.0, np.inf))
+    assert np.allclose(y, inner.ideal(x, w, 1.0), atol=1e-12)
+
+
+def test_fit_recovers_known_gains() -> None:
+    lay = Layout((np.eye(4),), (0.0,), (1.0,))
+    true = np.r_[0.85, 1.1, 0.95, 1.02, 0.97, -0.01]
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0, 2, (200, 4))
+    x = x[mp.ideal(x, 1.0) > 0.1]
+    y = model(lay, x, true, (0.0, 10.0))
+    got = fit_plane(lay, x, y, (0.0, 10.0))
+    assert np.allclose(got, true, atol=1e-6), got
+
+
+def _synthetic(chips: int = 3) -> tuple[pd.DataFrame, np.ndarray]:
+    """An MP results table made by the model equation itself, with per-chip gains."""
+    rng = np.random.default_rng(4)
+    lay = Layout((np.eye(4),), (0.0,), (1.0,))
+    gains = 1 + 0.05 * rng.standard_normal((chips, 4))
+    rows = []
+    x = rng.uniform(0, 2, (60, 4))
+    for c in range(-1, chips):
+        p = np.r_[np.ones(4) if c < 0 else gains[c], 1.0, 0.0]
+        for temp in (-40.0, 27.0):
+            for bias in (1e-8, 1e-6):
+                y = model(lay, x, p, (0.0, 10.0))
+                for i in range(len(x)):
+                    rows.append(
+                        dict(
+                            cell="mp",
+                            tech="c180",
+                            corner="tt",
+                            temp_c=temp,
+                            bias_a=bias,
+                            mc_index=c,
+                            analysis="op",
+                            point=i,
+                            pattern="random",
+                            status="ok",
+                            **{f"in_i{k}_a": x[i, k] * bias for k in range(4)},
+                            ideal_z=mp.ideal(x[i], 1.0) * bias,
+                            fs_a=x[i].max() * bias,
+                            out_z_a=y[i] * bias,
+                            power_w=1e-6 * bias / 1e-7,
+                        )
+                    )
+    return pd.DataFrame(rows), gains
+
+
+def test_model_fits_chips_and_round_trips_its_files(tmp_path: Path) -> None:
+    df, gains = _synthetic()
+    m = MPModel().fit(df, {"n_inputs": 4})
+    assert np.allclose(m.chips_[:, 0, 0, 0, :4], gains, atol=1e-6)
+    v = m.validate(df, "training rows")
+    assert v["max_err_fs"] < 1e-6 and v["chips"]["max_err_fs"] < 1e-6
+    assert len(v["chips"]["per_chip"]) == 3
+    x = df[[f"in_i{k}_a" for k in range(4)]].to_numpy()[:50]
+    m.save(tmp_path / "m")
+    m2 = MPModel.load(tmp_path / "m.json")
+    for chip in (None, np.arange(50) % 3):
+        assert np.array_equal(
+            m.evaluate(x, 1e-7, 0.0, chip=chip), m2.evaluate(x, 1e-7, 0.0, chip=chip)
+        )
+    assert json.loads((tmp_path / "m.json").read_text())["kind"] == "MPModel"
+    # new chips from the statistical model: seeded, and spread like the fitted ones
+    s1, s2 = m.sample_chips(4, seed=5), m.sample_chips(4, seed=5)
+    assert np.array_equal(s1, s2) and s1.shape == (4, *m.chips_.shape[1:])
+    npz = (tmp_path / "m.npz").read_bytes()
+    (tmp_path / "m.npz").write_bytes(npz[:-10])
+    with pytest.raises(ModelError, match="checksum"):
+        MPModel.load(tmp_path / "m")
+
+
+def test_range_rule_clamps_bias_and_temperature_unless_strict() -> None:
+    df, _ = _synthetic(chips=2)
+    m = MPModel().fit(df, {"n_inputs": 4})
+    x = np.full((1, 4), 1e-8)
+    # clamped: the parameters of the nearest fitted point, scaled by the actual bias
+    assert np.isclose(m.evaluate(x * 0.1, 1e-9, 27.0)[0] * 10, m.evaluate(x, 1e-8, 27.0)[0])
+    assert np.isclose(m.evaluate(x, 1e-8, 200.0)[0], m.evaluate(x, 1e-8, 27.0)[0])
+    with pytest.raises(ModelError, match="bias_a .* outside the fitted"):
+        m.evaluate(x * 0.1, 1e-9, 27.0, strict=True)
+    with pytest.raises(ModelError, match="temp_c 200 outside"):
+        m.evaluate(x, 1e-8, 200.0, strict=True)
+    with pytest.raises(ModelError, match="needs 4 inputs"):
+        m.evaluate(np.ones((2, 3)), 1e-8, 27.0)
+
+
+def test_export_text_has_ports_and_instance_bias() -> None:
+    df, _ = _synthetic(chips=2)
+    m = MPModel().fit(df, {"n_inputs": 4})
+    sub = mpexport.ngspice_subckt(m, 0)
+    assert ".subckt sactk_mp_tt in0 in1 in2 in3 out params: bias_a=" in sub
+    va = mpexport.verilog_a(m, 0, chip=1)
+    assert "module sactk_mp_tt_chip1(in0, in1, in2, in3, out);" in va
+    assert '(*type="instance"*) parameter real bias_a' in va
+    assert "V(in0) <+ 0.0 * I(in0);" in va  # a bare 0 lets OpenVAF merge the pin into ground
+    with pytest.raises(SpecError, match="--chip 7 was not fitted"):
+        mpexport.verilog_a(m, 0, chip=7)
