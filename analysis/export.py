@@ -244,6 +244,45 @@ def roundtrip_netlist(
     return "\n".join(lines) + "\n"
 
 
+def vacask_roundtrip_netlist(
+    model: LookupModel,
+    osdi_name: str,
+    u: np.ndarray,
+    bias_a: np.ndarray,
+    temp_c: float,
+    corner: str | None = None,
+) -> str:
+    """:func:`roundtrip_netlist` for VACASK with the compiled explicit Verilog-A module:
+    analysis ``op0``; output n is the vector ``vo<n>:flow(br)``."""
+    name = module_name(model, corner or str(model.corners_[0]))
+    lines = [
+        f"sactk round trip of {name}",
+        "ground 0",
+        f'load "{osdi_name}"',
+        "model isource isource",
+        "model vsource vsource",
+        f"model cellmodel {name}",
+    ]
+    for n, (ui, bi) in enumerate(zip(u, bias_a, strict=True)):
+        src = (
+            f"iin{n} (0 in{n}) isource dc={_g(ui)}"
+            if model.coord_per_bias_
+            else f"vin{n} (in{n} 0) vsource dc={_g(ui)}"
+        )
+        lines += [
+            src,
+            f"x{n} (in{n} o{n}) cellmodel bias_a={_g(bi)}",
+            f"vo{n} (o{n} 0) vsource dc=0",
+        ]
+    lines += [
+        "control",
+        f"  options temp={_g(temp_c)} reltol=1e-9 abstol=1e-20",
+        "  analysis op0 op",
+        "endc",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def roundtrip_outputs(output: str, points: int) -> np.ndarray:
     """The output current of each instance of :func:`roundtrip_netlist` (A) from the text
     ``ngspice -b`` printed; a missing one is a SpecError with the simulator's last lines."""
@@ -273,13 +312,16 @@ def _va_header(model: LookupModel, name: str, corner: str, flavour: str) -> list
         f"module {name}(inp, out);",
         "  inout inp, out;",
         "  electrical inp, out;",
-        f"  parameter real bias_a = {_g(10 ** float(np.median(model.log_bias_)))} from (0:inf);",
+        # an instance parameter: each instance has its own bias (x1 (a z) m bias_a=1e-7)
+        '  (*type="instance"*) parameter real bias_a = '
+        f"{_g(10 ** float(np.median(model.log_bias_)))} from (0:inf);",
     ]
 
 
 def _va_input(model: LookupModel) -> list[str]:
     if model.coord_per_bias_:
-        return ["    V(inp) <+ 0.0;", "    u = I(inp) / bias_a;"]
+        # 0 * I keeps inp a node: a bare 0.0 lets OpenVAF merge it into ground (input reads 0)
+        return ["    V(inp) <+ 0.0 * I(inp);", "    u = I(inp) / bias_a;"]
     return ["    I(inp) <+ V(inp) * 1e-12;", "    u = V(inp);"]
 
 

@@ -88,26 +88,11 @@ class LookupModel(OpGrid):
 
     def fit(self, df: Any) -> LookupModel:
         """Fit from a results DataFrame (``sactk.sweeps.store.read_results``)."""
-        from sactk.analysis.metrics import cell_of, input_cols
+        from sactk.analysis.metrics import input_cols
 
         if self.knots < 2:
             raise SpecError(f"fit: knots = {self.knots}; use at least 2")
-        rows = ok_rows(df)
-        if rows.empty:
-            raise SpecError("fit: no simulated DC points in these results; sweep a DC preset")
-        for col in ("w_um", "l_um", "vdd_v", "tech"):
-            if col in rows.columns and rows[col].nunique() > 1:
-                raise SpecError(
-                    f"fit: the results vary {col} ({rows[col].nunique()} values); a lookup "
-                    "model covers one device size, supply and technology: fit each separately"
-                )
-        cell = cell_of(rows)
-        output = self.output or cell.output
-        if output not in rows.columns:
-            raise SpecError(
-                f"fit: output {output!r} is not a results column; choose one of "
-                + ", ".join(c for c in rows.columns if c.startswith("out_"))
-            )
+        rows, cell, output, chip = self._start_fit(df, self.output)
         ins = input_cols(rows)
         coord = ins[0] if len(ins) == 1 else cell.ideal_column
         self.cell_ = str(rows["cell"].iloc[0])
@@ -115,15 +100,11 @@ class LookupModel(OpGrid):
         self.coordinate_ = coord
         self.coord_per_bias_ = coord.endswith("_a") or coord == cell.ideal_column
         self.out_per_bias_ = output.endswith("_a")
-        self.corners_ = np.array(sorted(rows["corner"].unique()), dtype=str)
-        self.temp_c_ = np.array(sorted(rows["temp_c"].unique()), dtype=float)
-        self.log_bias_ = np.log10(np.array(sorted(rows["bias_a"].unique()), dtype=float))
 
         u = self._u(rows)
         y = rows[output].to_numpy(float) / (
             rows["bias_a"].to_numpy(float) if self.out_per_bias_ else 1.0
         )
-        chip = rows["mc_index"].to_numpy(int) if "mc_index" in rows.columns else np.full(len(u), -1)
         keys = ["corner", "temp_c", "bias_a"]
         planes = rows.assign(_u=u, _y=y, _chip=chip).groupby(["_chip", *keys], sort=True)
         lo = max(float(g["_u"].min()) for _, g in planes)
@@ -323,15 +304,6 @@ class LookupModel(OpGrid):
                     clamp=clamp,
                 )
         return out
-
-    def sample_chips(self, n: int, seed: int) -> np.ndarray:
-        """``n`` new chips' tables drawn from the statistical mismatch model (seeded)."""
-        self._check()
-        if self.chip_mean_ is None or self.chip_basis_ is None:
-            raise ModelError("sample_chips: the model has fewer than 2 chips; fit on MC results")
-        z = np.random.default_rng(seed).standard_normal((n, len(self.chip_basis_)))
-        flat = self.chip_mean_.ravel() + z @ self.chip_basis_
-        return flat.reshape(n, *self.chip_mean_.shape)
 
     # -- validation ------------------------------------------------------------------------
 

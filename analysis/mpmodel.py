@@ -105,31 +105,13 @@ class MPModel(OpGrid):
 
     def fit(self, df: Any, cell_table: dict[str, Any] | None = None) -> MPModel:
         """Fit from a results DataFrame; ``cell_table`` is the spec's ``[cell]`` table."""
-        from sactk.analysis.metrics import cell_of, input_cols
+        from sactk.analysis.metrics import input_cols
 
-        rows = ok_rows(df)
-        if rows.empty:
-            raise SpecError("fit: no simulated DC points in these results; sweep a DC preset")
-        for col in ("w_um", "l_um", "vdd_v", "tech"):
-            if col in rows.columns and rows[col].nunique() > 1:
-                raise SpecError(
-                    f"fit: the results vary {col} ({rows[col].nunique()} values); a model "
-                    "covers one device size, supply and technology: fit each separately"
-                )
-        cell = cell_of(rows)
+        rows, cell, self.output_, chip = self._start_fit(df, self.output)
         self.cell_ = cell.name
         self._ideal = cell.ideal_column
-        self.output_ = self.output or cell.output
-        if self.output_ not in rows.columns:
-            raise SpecError(f"fit: output {self.output_!r} is not a results column")
         self.inputs_ = input_cols(rows)
         self.layout_ = layout_of(cell, self.inputs_, cell_table)
-        self.corners_ = np.array(sorted(rows["corner"].unique()), dtype=str)
-        self.temp_c_ = np.array(sorted(rows["temp_c"].unique()), dtype=float)
-        self.log_bias_ = np.log10(np.array(sorted(rows["bias_a"].unique()), dtype=float))
-        chip = (
-            rows["mc_index"].to_numpy(int) if "mc_index" in rows.columns else np.full(len(rows), -1)
-        )
         bias = rows["bias_a"].to_numpy(float)
         x = rows[self.inputs_].to_numpy(float) / bias[:, None]
         y = rows[self.output_].to_numpy(float) / bias
@@ -314,15 +296,6 @@ class MPModel(OpGrid):
                     chip=None if nominal else np.array([pos[c] for c in chip[m]]),
                 )
         return out
-
-    def sample_chips(self, n: int, seed: int) -> np.ndarray:
-        """``n`` new chips' parameter planes from the statistical mismatch model (seeded)."""
-        self._check()
-        if self.chip_mean_ is None or self.chip_basis_ is None:
-            raise ModelError("sample_chips: the model has fewer than 2 chips; fit on MC results")
-        z = np.random.default_rng(seed).standard_normal((n, len(self.chip_basis_)))
-        flat = self.chip_mean_.ravel() + z @ self.chip_basis_
-        return flat.reshape(n, *self.chip_mean_.shape)
 
     # -- validation (shared with LookupModel) ----------------------------------------------
 

@@ -19,6 +19,51 @@ class OpGrid:
     log_bias_: np.ndarray
     power_w_: np.ndarray | None
 
+    chip_mean_: np.ndarray | None
+    chip_basis_: np.ndarray | None
+
+    def _start_fit(self, df: Any, output: str | None) -> tuple[Any, Any, str, np.ndarray]:
+        """The simulated rows of ``df`` to fit, refused if they vary what one model cannot
+        cover; sets the operating-point axes. Returns (rows, cell, output column, chip of
+        every row: mc_index, -1 for the nominal circuit)."""
+        from sactk.analysis.lutfit import ok_rows
+        from sactk.analysis.metrics import cell_of
+        from sactk.errors import SpecError
+
+        rows = ok_rows(df)
+        if rows.empty:
+            raise SpecError("fit: no simulated DC points in these results; sweep a DC preset")
+        for col in ("w_um", "l_um", "vdd_v", "tech"):
+            if col in rows.columns and rows[col].nunique() > 1:
+                raise SpecError(
+                    f"fit: the results vary {col} ({rows[col].nunique()} values); a model "
+                    "covers one device size, supply and technology: fit each separately"
+                )
+        cell = cell_of(rows)
+        out = output or cell.output
+        if out not in rows.columns:
+            raise SpecError(
+                f"fit: output {out!r} is not a results column; choose one of "
+                + ", ".join(c for c in rows.columns if c.startswith("out_"))
+            )
+        self.corners_ = np.array(sorted(rows["corner"].unique()), dtype=str)
+        self.temp_c_ = np.array(sorted(rows["temp_c"].unique()), dtype=float)
+        self.log_bias_ = np.log10(np.array(sorted(rows["bias_a"].unique()), dtype=float))
+        chip = (
+            rows["mc_index"].to_numpy(int) if "mc_index" in rows.columns else np.full(len(rows), -1)
+        )
+        return rows, cell, out, chip
+
+    def sample_chips(self, n: int, seed: int) -> np.ndarray:
+        """``n`` new chips drawn from the statistical mismatch model (seeded): the mean of
+        the fitted chips plus standard normal weights on their principal components."""
+        self._check()
+        if self.chip_mean_ is None or self.chip_basis_ is None:
+            raise ModelError("sample_chips: the model has fewer than 2 chips; fit on MC results")
+        z = np.random.default_rng(seed).standard_normal((n, len(self.chip_basis_)))
+        flat = self.chip_mean_.ravel() + z @ self.chip_basis_
+        return flat.reshape(n, *self.chip_mean_.shape)
+
     def _check(self) -> None:
         if not hasattr(self, "corners_"):
             raise ModelError(

@@ -93,7 +93,7 @@ def _results_section(results: Path, plot_dir: Path) -> list[str]:
 def _model_section(model_path: Path, plot_dir: Path) -> list[str]:
     from sactk.analysis.lut import holdout_split, model_stem
     from sactk.analysis.modelio import load_any
-    from sactk.analysis.plots import plot_residuals
+    from sactk.analysis.plots import plot_chip_errors, plot_residuals
     from sactk.analysis.results import load_results
 
     model = load_any(model_path)
@@ -104,7 +104,12 @@ def _model_section(model_path: Path, plot_dir: Path) -> list[str]:
     parts.append(
         "<p>"
         + html.escape(str(info.get("form", "")))
-        + f". Coordinate {html.escape(model.coordinate_)}, output {html.escape(model.output_)}."
+        + (
+            f". Coordinate {html.escape(model.coordinate_)}"
+            if hasattr(model, "u_knots_")
+            else f". Inputs {html.escape(', '.join(model.inputs_))}"
+        )
+        + f", output {html.escape(model.output_)}."
         + "</p>"
     )
     v = info.get("validation", {})
@@ -128,7 +133,10 @@ def _model_section(model_path: Path, plot_dir: Path) -> list[str]:
             _, df = holdout_split(
                 df, float(info["holdout"]["fraction"]), int(info["holdout"]["seed"])
             )
-        for p in plot_residuals(model, df, plot_dir, f"{stem.name}_residuals"):
+        for p in [
+            *plot_residuals(model, df, plot_dir, f"{stem.name}_residuals"),
+            *plot_chip_errors(model, df, plot_dir, f"{stem.name}_chips"),
+        ]:
             if p.suffix == ".png":
                 parts.append(_img(p))
     return parts

@@ -126,6 +126,11 @@ def test_verilog_a_exports(fitted, tmp_path: Path) -> None:
     )
     want = m.evaluate(test["ideal_z"], test["bias_a"], test["temp_c"])
     assert np.max(np.abs(got - want) / test["fs_a"]) <= 0.01
+    # ... and runs as a circuit element in VACASK, with bias_a per instance
+    va = export_roundtrip(
+        m, tmp_path / "va", test["ideal_z"], test["bias_a"], test["temp_c"], simulator="vacask"
+    )
+    assert np.max(np.abs(va - want) / test["fs_a"]) <= 1e-4
     # ... which is why there are two flavours: OpenVAF has no $table_model
     import verilogae
 

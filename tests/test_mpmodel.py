@@ -120,7 +120,7 @@ def test_range_rule_clamps_bias_and_temperature_unless_strict() -> None:
     # clamped: the parameters of the nearest fitted point, scaled by the actual bias
     assert np.isclose(m.evaluate(x * 0.1, 1e-9, 27.0)[0] * 10, m.evaluate(x, 1e-8, 27.0)[0])
     assert np.isclose(m.evaluate(x, 1e-8, 200.0)[0], m.evaluate(x, 1e-8, 27.0)[0])
-    with pytest.raises(ModelError, match="bias_a .* outside the fitted"):
+    with pytest.raises(ModelError, match=r"bias_a .* outside the fitted"):
         m.evaluate(x * 0.1, 1e-9, 27.0, strict=True)
     with pytest.raises(ModelError, match="temp_c 200 outside"):
         m.evaluate(x, 1e-8, 200.0, strict=True)

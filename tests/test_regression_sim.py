@@ -132,3 +132,31 @@ def test_user_csv_trains_and_bad_csvs_are_refused(models: Path, tmp_path: Path) 
         "target",
     )
     assert "column 'b' is not numeric (row 9: 'abc')" in r.stderr
+
+
+def test_regression_on_the_simulated_chips(models: Path, tmp_path: Path) -> None:
+    """Chips made of the simulated Monte Carlo instances: 6 per model are 2 chips of 3
+    neurons (sinc: one block each); 3 chips would need 9 and are refused in one line."""
+    args = ["regress", "--model", str(models), "--hidden", "3", "--chip-source", "simulated"]
+    r = run(*args, "--chips", "2", "--out", str(tmp_path / "a"))
+    assert r.returncode == 0, r.stderr
+    doc = json.loads((tmp_path / "a" / "summary.json").read_text())
+    assert doc["chip_source"] == "simulated" and "chips: simulated" in r.stdout
+    rows = pd.DataFrame(doc["rows"])
+    assert (rows["r2_mean"] > rows["r2_float_mean"]).all()
+    r = run(*args, "--chips", "3", "--out", str(tmp_path / "b"))
+    assert r.returncode == 2 and "need 9 inner-product" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    # auto picks sampled chips when the instances are too few, and says so
+    r = run(
+        "regress",
+        "--model",
+        str(models),
+        "--hidden",
+        "8",
+        "--chips",
+        "2",
+        "--out",
+        str(tmp_path / "c"),
+    )
+    assert r.returncode == 0 and "chips: sampled" in r.stdout, r.stderr

@@ -13,7 +13,7 @@ progress, see :mod:`sactk.api.reporter`). Heavy libraries load inside the functi
 | --- | --- |
 | sweeps | :func:`load`, :func:`presets`, :func:`sweep`, :func:`sweep_preset` |
 | plots, tables, report | :func:`plot`, :func:`report` |
-| lookup models | :func:`fit`, :func:`export`, :func:`export_roundtrip` |
+| cell models | :func:`fit`, :func:`export`, :func:`export_roundtrip`, :func:`mp_roundtrip` |
 | S-AC regression | :func:`dataset`, :func:`regress` |
 | stochastic computing | ``sc.train``, ``sc.fit_device``, ``sc.mac_cost`` |
 | AIMC and the NMPU | ``aimc.characterize``, ``aimc.evaluate``, ``aimc.bits`` |
@@ -23,7 +23,7 @@ progress, see :mod:`sactk.api.reporter`). Heavy libraries load inside the functi
 from sactk.api import aimc, sc
 from sactk.api.characterize import Characterization, plot, report
 from sactk.api.demo import demo
-from sactk.api.models import export, export_roundtrip, fit
+from sactk.api.models import export, export_roundtrip, fit, mp_roundtrip
 from sactk.api.regress import dataset, regress
 from sactk.api.reporter import Quiet, Reporter
 from sactk.api.sweeping import load, presets, sweep, sweep_preset
@@ -39,6 +39,7 @@ __all__ = [
     "export_roundtrip",
     "fit",
     "load",
+    "mp_roundtrip",
     "plot",
     "presets",
     "regress",

@@ -28,14 +28,14 @@ def fit(
     the bias-normalized table against one coordinate, ``auto`` the first that fits the cell.
     Validate it on a seeded ``holdout`` fraction of the input vectors (or on a second results
     folder ``validate``); save OUT.npz, OUT.json (with the validation, the spec, technology,
-    seeds, versions and netlist hashes) and the residual plot OUT.residuals.png. Returns the
-    model and the JSON path."""
+    seeds, versions and netlist hashes), the residual plot OUT.residuals.png and, with Monte
+    Carlo chips, their errors OUT.chips.png. Returns the model and the JSON path."""
     from sactk.analysis.lut import LookupModel
     from sactk.analysis.lutfit import holdout_split
     from sactk.analysis.metrics import cell_of
     from sactk.analysis.modelio import model_stem
     from sactk.analysis.mpmodel import MPModel
-    from sactk.analysis.plots import plot_residuals
+    from sactk.analysis.plots import plot_chip_errors, plot_residuals
     from sactk.analysis.results import load_results
     from sactk.versions import tool_versions
 
@@ -76,6 +76,7 @@ def fit(
     path = model.save(out, meta)
     stem = model_stem(out)
     plot_residuals(model, test, stem.parent, f"{stem.name}.residuals")
+    plot_chip_errors(model, test, stem.parent, f"{stem.name}.chips")
     return model, path
 
 
@@ -109,23 +110,55 @@ def export_roundtrip(
     bias_a: Any,
     temp_c: Any,
     corner: str | None = None,
+    simulator: str = "ngspice",
 ) -> Any:
-    """Simulate an exported ngspice subcircuit (``export(model, "ngspice", sub_path)``) in a
-    fresh netlist with ``ngspice -b``: one instance per point (coordinate ``u`` in its unit,
-    ``bias_a``, ``temp_c``), one run per temperature. Returns each point's output current (A),
-    to compare with ``model.predict``."""
+    """Simulate an exported lookup model in a fresh netlist, one instance per point
+    (coordinate ``u`` in its unit, ``bias_a``), one run per temperature: with
+    ``simulator="ngspice"`` the subcircuit file ``sub_path`` (``export(model, "ngspice",
+    sub_path)``) in ``ngspice -b``; with ``"vacask"`` the explicit Verilog-A module in the
+    folder ``sub_path`` compiled with openvaf-r, in VACASK. Returns each point's output
+    current (A), to compare with ``model.evaluate``."""
+    import tempfile
+
     import numpy as np
 
-    from sactk.analysis.export import roundtrip_netlist, roundtrip_outputs
+    from sactk.analysis.export import (
+        module_name,
+        roundtrip_netlist,
+        roundtrip_outputs,
+        vacask_roundtrip_netlist,
+    )
+    from sactk.sweeps.backends import vacask
     from sactk.sweeps.backends.batch import run_batch
 
+    if simulator not in ("ngspice", "vacask"):
+        raise SpecError(f"roundtrip: simulator {simulator!r} unknown; use ngspice or vacask")
     u, bias_a, temp_c = (np.asarray(a, float) for a in (u, bias_a, temp_c))
     out = np.full(len(u), np.nan)
     for temp in np.unique(temp_c):
         idx = np.nonzero(temp_c == temp)[0]
-        text = roundtrip_netlist(model, Path(sub_path), u[idx], bias_a[idx], float(temp), corner)
-        out[idx] = roundtrip_outputs(run_batch(text), len(idx))
+        if simulator == "ngspice":
+            text = roundtrip_netlist(
+                model, Path(sub_path), u[idx], bias_a[idx], float(temp), corner
+            )
+            out[idx] = roundtrip_outputs(run_batch(text), len(idx))
+            continue
+        name = module_name(model, corner or str(model.corners_[0]))
+        with tempfile.TemporaryDirectory() as tmp:
+            osdi = vacask.compile_va(Path(sub_path) / f"{name}.va", Path(tmp) / f"{name}.osdi")
+            text = vacask_roundtrip_netlist(
+                model, osdi.name, u[idx], bias_a[idx], float(temp), corner
+            )
+            out[idx] = _vacask_outputs(
+                vacask.run(text, {osdi.name: osdi}, ["op0"])["op0"], len(idx)
+            )
     return out
+
+
+def _vacask_outputs(vectors: dict[str, Any], points: int) -> list[float]:
+    """What each round-trip instance sinks: minus the flow of its output source ``vo<n>``
+    (VACASK's flow has ngspice's i(vo) sign)."""
+    return [-float(vectors[f"vo{n}:flow(br)"][0]) for n in range(points)]
 
 
 def mp_roundtrip(
@@ -171,8 +204,7 @@ def mp_roundtrip(
                 )
                 text = vacask_roundtrip(model, osdi.name, x[idx], bias_a[idx], float(temp), name)
                 vec = vacask.run(text, {osdi.name: osdi}, ["op0"])["op0"]
-            # the source's flow is ngspice's i(vo): what vo supplies is minus the model's sink
-            out[idx] = [-float(vec[f"vo{n}:flow(br)"][0]) for n in range(len(idx))]
+            out[idx] = _vacask_outputs(vec, len(idx))
         else:
             raise SpecError(f"roundtrip: simulator {simulator!r} unknown; use ngspice or vacask")
     return out
