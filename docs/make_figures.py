@@ -281,7 +281,7 @@ def model_chip_numbers() -> None:
 
 
 def _si_rate(v: float) -> str:
-    return f"{v / 1e6:.2g} M/s" if v >= 1e6 else f"{v / 1e3:.2g} k/s"
+    return f"{v / 1e6:.2g} M/s" if v >= 1e5 else f"{v / 1e3:.2g} k/s"
 
 
 def regression_figures() -> None:
