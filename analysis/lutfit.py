@@ -75,12 +75,17 @@ def holdout_split(df: Any, fraction: float, seed: int) -> tuple[Any, Any]:
 
 
 def model_errors(model: Any, rows: Any) -> Any:
-    """``rows`` with the model's ``pred`` and ``err_fs`` = (pred - simulation) / fs_a (the
-    output's own unit when the results have no ``fs_a``)."""
+    """``rows`` with the model's ``pred`` and ``err_fs`` = (pred - simulation) / fs_a for a
+    current output; for another output (a voltage, ...) or results without ``fs_a``, the
+    output's range over ``rows`` is the full scale."""
     rows = rows.copy()
     rows["pred"] = model.predict_results(rows)
-    fs = rows["fs_a"].to_numpy(float) if "fs_a" in rows.columns else 1.0
-    rows["err_fs"] = (rows["pred"] - rows[model.output_]) / fs
+    y = rows[model.output_].to_numpy(float)
+    if "fs_a" in rows.columns and model.output_.endswith("_a"):
+        fs: Any = rows["fs_a"].to_numpy(float)
+    else:
+        fs = max(float(np.ptp(y)) if len(y) else 0.0, 1e-30)
+    rows["err_fs"] = (rows["pred"] - y) / fs
     return rows
 
 

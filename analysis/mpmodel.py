@@ -108,6 +108,11 @@ class MPModel(OpGrid):
         from sactk.analysis.metrics import input_cols
 
         rows, cell, self.output_, chip = self._start_fit(df, self.output)
+        if not self.output_.endswith("_a"):
+            raise SpecError(
+                f"fit: an MP-unit model predicts output currents; {self.output_} is not one "
+                "(fit it with --kind lookup)"
+            )
         self.cell_ = cell.name
         self._ideal = cell.ideal_column
         self.inputs_ = input_cols(rows)

@@ -230,6 +230,39 @@ def _model_row(name: str, v: dict) -> str:
     )
 
 
+def model_nominal_numbers() -> None:
+    """Held-out error of the default model of every cell preset (docs/lookup.md, block
+    model_nominal)."""
+    tmp = Path(tempfile.mkdtemp())
+    presets = (
+        "mp-temp", "inner-product", "shape-relu", "shape-tanh", "shape-sigmoid",
+        "compressive-memory",
+    )  # fmt: skip
+    lines = [
+        "| results (preset) | model | held-out points | max error (% FS) | RMS (% FS) |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    try:
+        for preset in presets:
+            api.sweep_preset(preset, tmp / preset)
+            m, _ = api.fit(tmp / preset, tmp / "m" / preset)
+            v = m.meta_["validation"]
+            what = (
+                f"MP units on {len(m.inputs_)} inputs"
+                if hasattr(m, "layout_")
+                else f"table against {m.coordinate_}, {len(m.u_knots_)} knots"
+            )
+            nt = len(m.temp_c_)
+            what += f" x {len(m.log_bias_)} biases x {nt} temperature{'s' if nt > 1 else ''}"
+            lines.append(
+                f"| {preset} | {what} | {v['points']} | {_pct(100 * v['max_err_fs'])} | "
+                f"{_pct(100 * v['rms_err_fs'])} |"
+            )
+        write_block(DOCS / "lookup.md", "model_nominal", "\n".join(lines))
+    finally:
+        shutil.rmtree(tmp)
+
+
 def model_chip_numbers() -> None:
     """Per-chip held-out errors of the models (docs/lookup.md, block model_chips) and the
     regression on simulated chips (docs/regression.md, block regress_chips): three Monte
@@ -259,6 +292,7 @@ def model_chip_numbers() -> None:
             "| --- | ---: | ---: | ---: |\n"
         )
         write_block(DOCS / "lookup.md", "model_chips", head + "\n".join(rows))
+        shutil.copy(tmp / "models" / "mp.chips.png", IMG / "mp_model_chips.png")
         out = api.regress(
             api.dataset("sinc"), tmp / "models", tmp / "reg", hidden=8, chips=2,
             chip_source="simulated",
@@ -361,6 +395,7 @@ if __name__ == "__main__":
     engine_figures()
     cell_figures()
     lookup_figures()
+    model_nominal_numbers()
     model_chip_numbers()
     regression_figures()
     sc_figures()

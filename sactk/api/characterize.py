@@ -37,7 +37,7 @@ def plot(
     Failed points are left out, with a warning; a folder with none that simulated is a
     SpecError."""
     from sactk.analysis.metrics import summary_tables
-    from sactk.analysis.plots import plot_all, plot_residuals
+    from sactk.analysis.plots import plot_all, plot_chip_errors, plot_residuals
     from sactk.analysis.results import load_results
 
     out = Path(out)
@@ -48,7 +48,8 @@ def plot(
     if model is not None:
         from sactk.analysis.modelio import load_any
 
-        paths += plot_residuals(load_any(model), df, out)
+        m = load_any(model)
+        paths += plot_residuals(m, df, out) + plot_chip_errors(m, df, out, "model_chips")
     tables = summary_tables(df)
     for name, table in tables.items():
         paths.append(write_csv(out / f"{name}.csv", table))

@@ -60,7 +60,8 @@ def fit(
     if kind == "mp" and not has_units:
         raise SpecError(f"fit: --kind mp needs a cell with MP units; {df['cell'].iloc[0]} has none")
     model: Any
-    if kind == "mp" or (kind == "auto" and has_units):
+    current_out = output is None or output.endswith("_a")
+    if kind == "mp" or (kind == "auto" and has_units and current_out):
         cell_table = (man.get("spec") or {}).get("cell")
         model = MPModel(output=output, smoothing=smoothing).fit(train, cell_table)
     else:
