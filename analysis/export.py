@@ -244,6 +244,28 @@ def roundtrip_netlist(
     return "\n".join(lines) + "\n"
 
 
+def vacask_deck(name: str, osdi_name: str, body: list[str], temp_c: float) -> str:
+    """A VACASK round-trip netlist around ``body``: the compiled module ``osdi_name`` loaded
+    as model ``cellmodel`` (of module ``name``), one ``op0`` analysis at ``temp_c``. Tight
+    tolerances stop Newton exactly at a kink of a piecewise-linear model (the VACASK notes:
+    one step past it otherwise)."""
+    head = [
+        f"sactk round trip of {name}",
+        "ground 0",
+        f'load "{osdi_name}"',
+        "model isource isource",
+        "model vsource vsource",
+        f"model cellmodel {name}",
+    ]
+    tail = [
+        "control",
+        f"  options temp={_g(temp_c)} reltol=1e-9 abstol=1e-20",
+        "  analysis op0 op",
+        "endc",
+    ]
+    return "\n".join(head + body + tail) + "\n"
+
+
 def vacask_roundtrip_netlist(
     model: LookupModel,
     osdi_name: str,
@@ -252,35 +274,23 @@ def vacask_roundtrip_netlist(
     temp_c: float,
     corner: str | None = None,
 ) -> str:
-    """:func:`roundtrip_netlist` for VACASK with the compiled explicit Verilog-A module:
-    analysis ``op0``; output n is the vector ``vo<n>:flow(br)``."""
-    name = module_name(model, corner or str(model.corners_[0]))
-    lines = [
-        f"sactk round trip of {name}",
-        "ground 0",
-        f'load "{osdi_name}"',
-        "model isource isource",
-        "model vsource vsource",
-        f"model cellmodel {name}",
-    ]
+    """:func:`roundtrip_netlist` for VACASK with the compiled explicit Verilog-A module;
+    output n is the vector ``vo<n>:flow(br)`` of analysis ``op0``."""
+    body = []
     for n, (ui, bi) in enumerate(zip(u, bias_a, strict=True)):
         src = (
             f"iin{n} (0 in{n}) isource dc={_g(ui)}"
             if model.coord_per_bias_
             else f"vin{n} (in{n} 0) vsource dc={_g(ui)}"
         )
-        lines += [
+        body += [
             src,
             f"x{n} (in{n} o{n}) cellmodel bias_a={_g(bi)}",
             f"vo{n} (o{n} 0) vsource dc=0",
         ]
-    lines += [
-        "control",
-        f"  options temp={_g(temp_c)} reltol=1e-9 abstol=1e-20",
-        "  analysis op0 op",
-        "endc",
-    ]
-    return "\n".join(lines) + "\n"
+    return vacask_deck(
+        module_name(model, corner or str(model.corners_[0])), osdi_name, body, temp_c
+    )
 
 
 def roundtrip_outputs(output: str, points: int) -> np.ndarray:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sactk.analysis.export import _g, _hat_terms, _wrap
+from sactk.analysis.export import _g, _hat_terms, _wrap, vacask_deck
 from sactk.analysis.mpmodel import MPModel
 from sactk.errors import SpecError
 from sactk.files import write_text
@@ -274,31 +274,17 @@ def ngspice_roundtrip(
 def vacask_roundtrip(
     model: MPModel, osdi_name: str, x: np.ndarray, bias_a: np.ndarray, temp_c: float, name: str
 ) -> str:
-    """The VACASK netlist of :func:`ngspice_roundtrip`: analysis ``op0``, output n is the
-    vector ``vo<n>:flow(br)``. Tight tolerances stop Newton exactly at the kinks of the
-    max() branches (VACASK notes: one step past a kink otherwise)."""
-    lines = [
-        f"sactk round trip of {name}",
-        "ground 0",
-        f'load "{osdi_name}"',
-        "model isource isource",
-        "model vsource vsource",
-        f"model cellmodel {name}",
-    ]
+    """The VACASK netlist of :func:`ngspice_roundtrip` (export.vacask_deck): output n is the
+    vector ``vo<n>:flow(br)`` of analysis ``op0``."""
+    body = []
     for n, (row, b) in enumerate(zip(x, bias_a, strict=True)):
         pins = [f"a{n}_{i}" for i in range(len(row))]
-        lines += [
+        body += [
             f"iin{n}_{i} (0 {p}) isource dc={_g(v)}"
             for i, (p, v) in enumerate(zip(pins, row, strict=True))
         ]
-        lines += [
+        body += [
             f"x{n} ({' '.join(pins)} o{n}) cellmodel bias_a={_g(b)}",
             f"vo{n} (o{n} 0) vsource dc=0",
         ]
-    lines += [
-        "control",
-        f"  options temp={_g(temp_c)} reltol=1e-9 abstol=1e-20",
-        "  analysis op0 op",
-        "endc",
-    ]
-    return "\n".join(lines) + "\n"
+    return vacask_deck(name, osdi_name, body, temp_c)

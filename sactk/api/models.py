@@ -119,7 +119,6 @@ def export_roundtrip(
     sub_path)``) in ``ngspice -b``; with ``"vacask"`` the explicit Verilog-A module in the
     folder ``sub_path`` compiled with openvaf-r, in VACASK. Returns each point's output
     current (A), to compare with ``model.evaluate``."""
-    import tempfile
 
     import numpy as np
 
@@ -129,7 +128,6 @@ def export_roundtrip(
         roundtrip_outputs,
         vacask_roundtrip_netlist,
     )
-    from sactk.sweeps.backends import vacask
     from sactk.sweeps.backends.batch import run_batch
 
     if simulator not in ("ngspice", "vacask"):
@@ -145,21 +143,28 @@ def export_roundtrip(
             out[idx] = roundtrip_outputs(run_batch(text), len(idx))
             continue
         name = module_name(model, corner or str(model.corners_[0]))
-        with tempfile.TemporaryDirectory() as tmp:
-            osdi = vacask.compile_va(Path(sub_path) / f"{name}.va", Path(tmp) / f"{name}.osdi")
-            text = vacask_roundtrip_netlist(
-                model, osdi.name, u[idx], bias_a[idx], float(temp), corner
-            )
-            out[idx] = _vacask_outputs(
-                vacask.run(text, {osdi.name: osdi}, ["op0"])["op0"], len(idx)
-            )
+        out[idx] = _in_vacask(
+            Path(sub_path) / f"{name}.va",
+            lambda osdi, i=idx, t=float(temp): vacask_roundtrip_netlist(
+                model, osdi, u[i], bias_a[i], t, corner
+            ),
+            len(idx),
+        )
     return out
 
 
-def _vacask_outputs(vectors: dict[str, Any], points: int) -> list[float]:
-    """What each round-trip instance sinks: minus the flow of its output source ``vo<n>``
-    (VACASK's flow has ngspice's i(vo) sign)."""
-    return [-float(vectors[f"vo{n}:flow(br)"][0]) for n in range(points)]
+def _in_vacask(va: Path, deck: Any, points: int) -> list[float]:
+    """Compile ``va`` with openvaf-r, run the round-trip netlist ``deck(osdi_name)`` in
+    VACASK, and return what each instance sinks: minus the flow of its output source
+    ``vo<n>`` (VACASK's flow has ngspice's i(vo) sign)."""
+    import tempfile
+
+    from sactk.sweeps.backends import vacask
+
+    with tempfile.TemporaryDirectory() as tmp:
+        osdi = vacask.compile_va(va, Path(tmp) / va.with_suffix(".osdi").name)
+        vec = vacask.run(deck(osdi.name), {osdi.name: osdi}, ["op0"])["op0"]
+    return [-float(vec[f"vo{n}:flow(br)"][0]) for n in range(points)]
 
 
 def mp_roundtrip(
@@ -178,13 +183,11 @@ def mp_roundtrip(
     ``export_path``; ``"vacask"`` compiles the Verilog-A module in the folder
     ``export_path`` with openvaf-r and runs it in VACASK. One run per temperature. Returns
     each row's output current (A), to compare with ``model.evaluate``."""
-    import tempfile
 
     import numpy as np
 
     from sactk.analysis.export import roundtrip_outputs
     from sactk.analysis.mpexport import mp_module_name, ngspice_roundtrip, vacask_roundtrip
-    from sactk.sweeps.backends import vacask
     from sactk.sweeps.backends.batch import run_batch
 
     x = np.atleast_2d(np.asarray(x, float))
@@ -199,13 +202,13 @@ def mp_roundtrip(
             )
             out[idx] = roundtrip_outputs(run_batch(text), len(idx))
         elif simulator == "vacask":
-            with tempfile.TemporaryDirectory() as tmp:
-                osdi = vacask.compile_va(
-                    Path(export_path) / f"{name}.va", Path(tmp) / f"{name}.osdi"
-                )
-                text = vacask_roundtrip(model, osdi.name, x[idx], bias_a[idx], float(temp), name)
-                vec = vacask.run(text, {osdi.name: osdi}, ["op0"])["op0"]
-            out[idx] = _vacask_outputs(vec, len(idx))
+            out[idx] = _in_vacask(
+                Path(export_path) / f"{name}.va",
+                lambda osdi, i=idx, t=float(temp): vacask_roundtrip(
+                    model, osdi, x[i], bias_a[i], t, name
+                ),
+                len(idx),
+            )
         else:
             raise SpecError(f"roundtrip: simulator {simulator!r} unknown; use ngspice or vacask")
     return out
