@@ -146,7 +146,7 @@ def build(
     # Switches: minimum length, width scaled with the branch current like the sinks.
     sw_l = 2.0 * tech.lmin_um
     els: list[Element] = [VoltageSource("dd", "vdd", "0", vdd)]
-    els.extend(cascode_bias("cb", "vc", "vdd", unit_a, w_um, l_um))
+    els.extend(cascode_bias("cb", "vc", "vdd", unit_a, w_um, l_um, tech))
     # Reference: bias into g, a cascode, ref_units unit sinks in parallel.
     els.append(CurrentSource("ref", "vdd", "g", bias_a))
     els.append(Mosfet("rc", "g", "vc", "rm", "0", "n", params.ref_units * w_um * cs, l_um * cs))

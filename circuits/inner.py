@@ -163,7 +163,7 @@ def build(
     cs = params.casc_scale
     c_a = params.c_ratio * bias_a
     els: list[Element] = [VoltageSource("dd", "vdd", "0", tech.vdd_v)]
-    els.extend(cascode_bias("cb", "vc", "vdd", bias_a, w_um, l_um))
+    els.extend(cascode_bias("cb", "vc", "vdd", bias_a, w_um, l_um, tech))
     sources: list[str] = []
     for unit, out in (("p", "outp"), ("n", "outn")):
         nodes = [f"{unit}a{k}" for k in range(2 * n)]

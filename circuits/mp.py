@@ -149,7 +149,7 @@ def build(
             params.casc_scale,
             tech,
             feeds=[CurrentSource(f"in{k}", "vdd", f"a{k}", bias_a) for k in range(n)],
-            after_clamp=cascode_bias("cb", "vc", "vdd", bias_a, w_um, l_um),
+            after_clamp=cascode_bias("cb", "vc", "vdd", bias_a, w_um, l_um, tech),
         )
     )
     els.append(VoltageSource("out", "out", "0", v_out))

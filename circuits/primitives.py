@@ -55,18 +55,26 @@ def cascoded_sink(
 
 
 def cascode_bias(
-    name: str, node: str, vdd: str, bias_a: float, w_um: float, l_um: float
+    name: str,
+    node: str,
+    vdd: str,
+    bias_a: float,
+    w_um: float,
+    l_um: float,
+    tech: Technology | None = None,
 ) -> tuple[CurrentSource, Mosfet]:
     """Cascode gate voltage from a diode carrying ``bias_a`` with 1/16 of the sinks' W/L.
 
     A weaker diode sets the cascode gate about n U_T ln(16) (weak inversion) or 3 V_ov
     (strong inversion) above what the cascodes need, so the sinks under them keep
     V_DS > 4 U_T at every bias: a wide-swing cascode bias (Razavi ch. 5) that scales with the
-    bias current instead of a fixed voltage.
+    bias current instead of a fixed voltage. With ``tech``, the diode is never narrower than
+    the technology's minimum width (sky130's 0.42 um; the W/L ratio then rises above 1/16).
     """
+    w = w_um / 4.0 if tech is None else max(tech.wmin_um, w_um / 4.0)
     return (
         CurrentSource(f"{name}", vdd, node, bias_a),
-        Mosfet(f"{name}d", node, node, "0", "0", "n", w_um / 4.0, 4.0 * l_um),
+        Mosfet(f"{name}d", node, node, "0", "0", "n", w, 4.0 * l_um),
     )
 
 

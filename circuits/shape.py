@@ -182,7 +182,7 @@ def build(
     cs = params.casc_scale
     s0 = _encode(params, np.zeros(1), bias_a)[0]
     els: list[Element] = [VoltageSource("dd", "vdd", "0", tech.vdd_v)]
-    els.extend(cascode_bias("cb", "vc", "vdd", bias_a, w_um, l_um))
+    els.extend(cascode_bias("cb", "vc", "vdd", bias_a, w_um, l_um, tech))
     els.append(CurrentSource("sp0", "vdd", "pa0", float(s0[0])))
     els.append(CurrentSource("sp1", "vdd", "pa1", float(s0[1])))
     els.extend(mp.mp_unit("p", ["pa0", "pa1"], "outp", bias_a, w_um, l_um, cs, tech))

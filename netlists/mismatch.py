@@ -37,7 +37,8 @@ Alter = tuple[str, str]
 def device_target(m: Mosfet, tech: Technology, param: str) -> str:
     """The ``@device[param]`` reference of a transistor's instance parameter."""
     if tech.device_kind == "subckt":
-        return f"@m.x{m.name}.{tech.subckt_device}[{param}]"
+        model = tech.nmos if m.kind == "n" else tech.pmos
+        return f"@m.x{m.name}.{tech.subckt_device.format(model=model)}[{param}]"
     return f"@m{m.name}[{param}]"
 
 

@@ -170,15 +170,28 @@ def _render_element(e: Element, tech: Technology) -> str:
                 f"element {e.name}: W/L {e.w_um}/{e.l_um} um is below the {tech.name} minimum "
                 f"{tech.wmin_um}/{tech.lmin_um} um"
             )
+        if tech.lmax_um is not None and e.l_um > tech.lmax_um:
+            raise SpecError(
+                f"element {e.name}: L {e.l_um} um is above the {tech.name} models' longest "
+                f"{tech.lmax_um} um; use shorter devices (cell.l_um, cell.casc_scale, wl_um)"
+            )
         model = tech.nmos if e.kind == "n" else tech.pmos
+        # A device wider than the technology draws is m equal parallel devices.
+        m = 1 if tech.wmax_um is None else max(1, math.ceil(e.w_um / tech.wmax_um - 1e-9))
+        w_um = e.w_um / m
         # Drain/source diffusion geometry from the drawn width; PD/PS >= W keeps BSIM3's
         # parameter check quiet (docs/ngspice.md, BSIM3 side effects).
-        a_pm2 = e.w_um * tech.diff_ext_um
-        p_um = 2.0 * (e.w_um + tech.diff_ext_um)
+        a_pm2 = w_um * tech.diff_ext_um
+        p_um = 2.0 * (w_um + tech.diff_ext_um)
+        u, p = ("", "") if tech.scale_um else ("u", "p")  # .option scale=1u: plain um
         geo = (
-            f"w={fmt(e.w_um)}u l={fmt(e.l_um)}u ad={fmt(a_pm2)}p as={fmt(a_pm2)}p "
-            f"pd={fmt(p_um)}u ps={fmt(p_um)}u"
+            f"w={fmt(w_um)}{u} l={fmt(e.l_um)}{u} ad={fmt(a_pm2)}{p} as={fmt(a_pm2)}{p} "
+            f"pd={fmt(p_um)}{u} ps={fmt(p_um)}{u}"
         )
+        if m > 1:
+            geo += "".join(
+                f" {check_name(k, 'tech.multiplier_params')}={m}" for k in tech.multiplier_params
+            )
         return f"{name} {e.d} {e.g} {e.s} {e.b} {model} {geo}"
     check_node(e.p, f"node of {e.name}")
     check_node(e.n, f"node of {e.name}")
@@ -212,7 +225,13 @@ def write(netlist: Netlist, out: TextIO) -> None:
     for pname, pval in tech.params:
         out.write(f".param {check_name(pname, 'tech.params')}={fmt(pval, pname)}\n")
     section = check_name(tech.corner_section(netlist.corner), "tech.corner")
-    out.write(f".lib '{check_path(str(tech.model_lib), 'tech.model_lib')}' {section}\n")
+    if tech.scale_um:
+        out.write(".option scale=1e-6\n")
+    if tech.corner_includes:
+        for inc in tech.corner_includes[section]:
+            out.write(f".include '{check_path(str(inc), 'tech.corner_includes')}'\n")
+    else:
+        out.write(f".lib '{check_path(str(tech.model_lib), 'tech.model_lib')}' {section}\n")
     opts = " ".join(f"{check_name(k, 'option')}={fmt(v, k)}" for k, v in netlist.options)
     if netlist.method:
         if netlist.method not in ("gear", "trap"):

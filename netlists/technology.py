@@ -54,10 +54,26 @@ class Technology:
     """Source/drain diffusion extension used for AD/AS/PD/PS, um."""
     subckt_device: str = "m0"
     """For ``subckt`` devices: the MOSFET inside the PDK's wrapper, whose ``delvto`` and
-    ``mulu0`` carry Pelgrom mismatch (``@m.x<name>.m0[delvto]``)."""
+    ``mulu0`` carry Pelgrom mismatch (``@m.x<name>.m0[delvto]``); ``{model}`` stands for the
+    wrapper's name (sky130: ``m{model}``)."""
     mismatch_params: tuple[tuple[str, float], ...] = ()
     """``.param`` values that switch on the PDK's own mismatch models (``mc.method = "pdk"``);
     empty when the technology has none."""
+    corner_includes: dict[str, tuple[Path, ...]] = field(default_factory=dict)
+    """Per corner, the model files ``.include``d instead of ``.lib model_lib <section>``:
+    a PDK whose library section loads every device of the process (sky130's ``tt`` takes
+    13 s to parse) is loaded from only the device files the cells use."""
+    scale_um: bool = False
+    """Instance W, L, AD, ... in um without unit suffix under ``.option scale=1u`` (sky130's
+    convention), instead of ``w=4u``."""
+    wmax_um: float | None = None
+    """Widest single device drawn; a wider one becomes m equal parallel devices (``m=``),
+    because a binned PDK has no model beyond its largest bin (sky130: W < 100 um)."""
+    lmax_um: float | None = None
+    """Longest channel the PDK's models cover, um; longer is refused with the element named."""
+    multiplier_params: tuple[str, ...] = ("m",)
+    """Instance parameters that carry the parallel count m (sky130's wrapper also needs
+    ``mult``, which sizes its own mismatch by sqrt(W L mult))."""
     description: str = ""
     kind: Literal["builtin", "pdk"] = field(default="builtin")
     """``builtin`` for c180, ``pdk`` for a description made by :meth:`from_pdk`."""
@@ -77,6 +93,7 @@ class Technology:
         d["model_lib"] = str(self.model_lib)
         d["includes"] = [str(p) for p in self.includes]
         d["params"] = [list(p) for p in self.params]
+        d["corner_includes"] = {k: [str(p) for p in v] for k, v in self.corner_includes.items()}
         return d
 
     @classmethod
@@ -100,11 +117,17 @@ class Technology:
         subckt_device: str = "m0",
         mismatch_params: tuple[tuple[str, float], ...] = (),
         description: str = "",
+        corner_includes: dict[str, tuple[Path, ...]] | None = None,
+        scale_um: bool = False,
+        wmax_um: float | None = None,
+        lmax_um: float | None = None,
+        multiplier_params: tuple[str, ...] = ("m",),
     ) -> Technology:
         """Describe a user's own PDK. Every path must exist; nothing else is read."""
         lib = Path(model_lib)
         inc = tuple(Path(p) for p in includes)
-        for p in (lib, *inc):
+        per_corner = [p for files in (corner_includes or {}).values() for p in files]
+        for p in (lib, *inc, *per_corner):
             if not p.is_file():
                 raise SpecError(
                     f"tech.models_dir: model file {p} not found; point tech.models_dir "
@@ -128,6 +151,11 @@ class Technology:
             subckt_device=subckt_device,
             mismatch_params=mismatch_params,
             description=description,
+            corner_includes=dict(corner_includes or {}),
+            scale_um=scale_um,
+            wmax_um=wmax_um,
+            lmax_um=lmax_um,
+            multiplier_params=multiplier_params,
             kind="pdk",
         )
 
@@ -208,7 +236,71 @@ def gf180mcu(models_dir: str | os.PathLike[str] | None = None) -> Technology:
     )
 
 
-TECHNOLOGIES = ("c180", "gf180mcu")
+SKY130_SUBDIR = Path("sky130A")
+
+
+def sky130(models_dir: str | os.PathLike[str] | None = None) -> Technology:
+    """SkyWater sky130 1.8 V devices (``sky130_fd_pr__nfet_01v8``, ``pfet_01v8``; BSIM4
+    subcircuits binned in W and L) from the open PDK's ngspice models.
+
+    Found in ``models_dir`` (the PDK's ``sky130A`` folder) when given, else
+    ``$PDK_ROOT/sky130A``. Loaded the fast way the PDK notes give (../shared/pdks/README.md):
+    ``lod.spice`` and each device's ``<corner>.corner.spice`` and ``mismatch.corner.spice``
+    only (0.2 s), not ``sky130.lib.spice``'s corner section (13 s: every device of the
+    process). ``.option scale=1u``: geometry in um. ``mc_mm_switch=1`` turns on the models'
+    own per-instance mismatch (``mc.method = "pdk"``, seeded with ``setseed``).
+
+    Pelgrom coefficients from the PDK's mismatch files (``*_mismatch.corner.spice``,
+    sigma = slope / sqrt(W L) in um): nfet vth0 3.36 mV um and voff 7.0 mV um; in weak
+    inversion, where these cells work, both shift the threshold, so A_VT = sqrt(3.36^2 +
+    7.0^2) = 7.8 mV um. toxe 0.34 % um is the current-factor term (beta ~ 1 / toxe).
+    """
+    if models_dir is None:
+        root = os.environ.get("PDK_ROOT")
+        if not root:
+            raise SpecError(
+                "tech.models_dir: sky130 models not found; set PDK_ROOT (the folder holding "
+                "sky130A/) or tech.models_dir (the sky130A folder)"
+            )
+        base = Path(root) / SKY130_SUBDIR
+    else:
+        base = Path(models_dir)
+    spice = base / "libs.ref" / "sky130_fd_pr" / "spice"
+    dev = ("sky130_fd_pr__nfet_01v8", "sky130_fd_pr__pfet_01v8")
+    per_corner = {
+        c: tuple(spice / f"{d}__{c}.corner.spice" for d in dev)
+        + tuple(spice / f"{d}__mismatch.corner.spice" for d in dev)
+        for c in CORNERS
+    }
+    lod = base / "libs.tech" / "ngspice" / "parameters" / "lod.spice"
+    return Technology.from_pdk(
+        "sky130",
+        lod,  # never used with .lib: corner_includes replace the library section
+        nmos=dev[0],
+        pmos=dev[1],
+        corners={c: c for c in CORNERS},
+        vdd_v=1.8,
+        lmin_um=0.15,
+        wmin_um=0.42,
+        device_kind="subckt",
+        includes=(lod,),
+        params=(("mc_mm_switch", 0.0), ("mc_pr_switch", 0.0)),
+        ngbehavior="hsa",
+        avt_mv_um=7.8,
+        abeta_pct_um=0.34,
+        subckt_device="m{model}",
+        mismatch_params=(("mc_mm_switch", 1.0), ("mc_pr_switch", 0.0)),
+        description="SkyWater sky130 open PDK, 1.8 V devices (BSIM4 subcircuits)",
+        corner_includes=per_corner,
+        scale_um=True,
+        # the 01v8 bins end at W = 100 um and L = 100 um (exclusive); split wide devices
+        wmax_um=50.0,
+        lmax_um=99.0,
+        multiplier_params=("m", "mult"),
+    )
+
+
+TECHNOLOGIES = ("c180", "gf180mcu", "sky130")
 
 
 def get_technology(name: str, models_dir: str | None = None) -> Technology:
@@ -217,4 +309,6 @@ def get_technology(name: str, models_dir: str | None = None) -> Technology:
         return c180()
     if name == "gf180mcu":
         return gf180mcu(models_dir)
+    if name == "sky130":
+        return sky130(models_dir)
     raise SpecError(f"tech.name: unknown technology {name!r}; use one of {', '.join(TECHNOLOGIES)}")
