@@ -2,7 +2,8 @@
 
 ``--ngspice=required`` (what `make test` and CI pass) turns a missing simulator into a
 failure; without it, simulator tests are skipped where ngspice is absent. PDK tests run
-wherever ``PDK_ROOT`` holds the GF180MCU models and are skipped only where it does not.
+wherever ``PDK_ROOT`` holds the GF180MCU (marker ``pdk``) or sky130 (marker ``sky130``) models
+and are skipped only where it does not; CI sets PDK_ROOT to ../shared/pdks, which has both.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 GF180 = Path("gf180mcuD") / "libs.tech" / "ngspice" / "sm141064.ngspice"
+SKY130 = Path("sky130A") / "libs.tech" / "ngspice" / "parameters" / "lod.spice"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -40,6 +42,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip("ngspice not installed")
     if "pdk" in item.keywords and _pdk_root() is None:
         pytest.skip("no GF180MCU models under PDK_ROOT")
+    if "sky130" in item.keywords and _sky130_root() is None:
+        pytest.skip("no sky130 models under PDK_ROOT")
+
+
+def _sky130_root() -> Path | None:
+    root = os.environ.get("PDK_ROOT")
+    if root and (Path(root) / SKY130).is_file():
+        return Path(root)
+    return None
 
 
 @pytest.fixture
