@@ -26,13 +26,14 @@ from sactk.api.demo import demo
 from sactk.api.models import export, export_roundtrip, fit, mp_roundtrip
 from sactk.api.regress import dataset, regress
 from sactk.api.reporter import Quiet, Reporter
-from sactk.api.sweeping import load, presets, sweep, sweep_preset
+from sactk.api.sweeping import crosscheck, load, presets, sweep, sweep_preset
 
 __all__ = [
     "Characterization",
     "Quiet",
     "Reporter",
     "aimc",
+    "crosscheck",
     "dataset",
     "demo",
     "export",

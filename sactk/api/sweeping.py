@@ -102,3 +102,33 @@ def sweep_preset(
 ) -> Any:
     """:func:`sweep` of a built-in preset with overrides."""
     return sweep(load(preset=preset, overrides=overrides), out, jobs=jobs, reporter=reporter)
+
+
+def crosscheck(
+    results: str | Path,
+    points: int = 30,
+    *,
+    seed: int = 0,
+    out: str | Path | None = None,
+    reporter: Reporter | None = None,
+) -> Any:
+    """Re-run a seeded sample of ``points`` nominal DC points of a results folder in VACASK
+    (sactk.sweeps.crosscheck) and compare. Returns the per-point DataFrame (ngspice's and
+    VACASK's value of every output column, ``err_fs``); writes it to ``out`` (CSV) if given."""
+    from sactk.files import write_csv
+    from sactk.sweeps.crosscheck import crosscheck as _crosscheck
+
+    if points < 1:
+        raise SpecError(f"crosscheck: --points {points}; give at least 1")
+    rep = reporter or Quiet()
+    with rep.progress("VACASK", "jobs") as progress:
+        res = _crosscheck(results, points, seed, progress=progress)
+    worst = float(res["err_fs"].max())
+    rep.message(
+        f"{len(res)} points re-run in VACASK: largest |VACASK - ngspice| of an output current "
+        f"{100 * worst:.2g} % of full scale"
+        + ("" if res["netlist_same"].all() else "; some netlists differ from the recorded ones")
+    )
+    if out is not None:
+        write_csv(Path(out), res)
+    return res

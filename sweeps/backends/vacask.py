@@ -66,8 +66,19 @@ def run(
         for a in analyses:
             raw = d / f"{a}.raw"
             if not raw.is_file():
-                tail = (res.stdout + res.stderr).strip().splitlines()[-3:]
-                raise SpecError(f"VACASK run failed (no {a}.raw): {' | '.join(tail)}")
+                raise SpecError(
+                    f"VACASK run failed (no {a}.raw): {_reason(res.stdout + res.stderr)}"
+                )
             plot = rawread(str(raw)).get()
             out[a] = {str(n): plot[n] for n in plot.names}
     return out
+
+
+def _reason(text: str) -> str:
+    """The line of VACASK's output that says why (a missing model, a redefined parameter),
+    else its last lines; with a pointer to what VACASK accepts."""
+    lines = [x.strip() for x in text.splitlines() if x.strip()]
+    keys = ("not found", "redefinition", "error", "unsupported")
+    hits = [x for x in lines if any(k in x.lower() for k in keys)]
+    why = hits[0] if hits else " | ".join(lines[-3:])
+    return f"{why} (docs/ngspice.md: what VACASK reads)"
