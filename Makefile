@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/sweep_engine.py
 	$(BIN)/python benchmarks/sweep_engine.py e
+	@if [ -n "$$PDK_ROOT" ]; then $(BIN)/python benchmarks/process_load.py; else echo "PDK_ROOT not set: benchmarks/process_load.py skipped"; fi
 	OMP_NUM_THREADS=1 taskset -c 0 $(BIN)/python benchmarks/transfer_speed.py
 	OMP_NUM_THREADS=1 taskset -c 0 $(BIN)/python benchmarks/lut_speed.py
 	OMP_NUM_THREADS=1 taskset -c 0 $(BIN)/python benchmarks/sc_speed.py

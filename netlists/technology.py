@@ -74,6 +74,10 @@ class Technology:
     multiplier_params: tuple[str, ...] = ("m",)
     """Instance parameters that carry the parallel count m (sky130's wrapper also needs
     ``mult``, which sizes its own mismatch by sqrt(W L mult))."""
+    point_s: float = 2e-4
+    """Simulator time of one DC point, s (the sweep's serial-or-parallel choice)."""
+    load_s: float = 0.01
+    """Time to load one job's circuit, s (its models parsed once per job)."""
     description: str = ""
     kind: Literal["builtin", "pdk"] = field(default="builtin")
     """``builtin`` for c180, ``pdk`` for a description made by :meth:`from_pdk`."""
@@ -122,6 +126,8 @@ class Technology:
         wmax_um: float | None = None,
         lmax_um: float | None = None,
         multiplier_params: tuple[str, ...] = ("m",),
+        point_s: float = 1e-3,
+        load_s: float = 0.1,
     ) -> Technology:
         """Describe a user's own PDK. Every path must exist; nothing else is read."""
         lib = Path(model_lib)
@@ -156,6 +162,8 @@ class Technology:
             wmax_um=wmax_um,
             lmax_um=lmax_um,
             multiplier_params=multiplier_params,
+            point_s=point_s,
+            load_s=load_s,
             kind="pdk",
         )
 
@@ -233,6 +241,8 @@ def gf180mcu(models_dir: str | os.PathLike[str] | None = None) -> Technology:
         subckt_device="m0",
         mismatch_params=(("sw_stat_global", 0.0), ("sw_stat_mismatch", 1.0)),
         description="GlobalFoundries GF180MCU open PDK, 3.3 V devices (BSIM4 subcircuits)",
+        point_s=1e-3,
+        load_s=0.05,
     )
 
 
@@ -297,6 +307,9 @@ def sky130(models_dir: str | os.PathLike[str] | None = None) -> Technology:
         wmax_um=50.0,
         lmax_um=99.0,
         multiplier_params=("m", "mult"),
+        # measured on mp-dc (benchmarks/process_load.py): 0.12 s per load, 2 ms per point
+        point_s=2e-3,
+        load_s=0.12,
     )
 
 

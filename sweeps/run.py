@@ -14,10 +14,12 @@ from sactk.sweeps.plan import Job, plan
 from sactk.sweeps.spec import SweepSpec
 from sactk.sweeps.store import ResultsStore
 
-# Below this many points a sweep runs in-process when --jobs is not given: spawning workers
-# (about 0.5 s each, PySpice import and ngspice start) costs more than it saves
-# (docs/benchmarks.md: 1365 points took 0.62 s serial and 1.01 s on 2 workers).
-AUTO_SERIAL_POINTS = 5000
+# Below this much estimated simulator time a sweep runs in-process when --jobs is not given:
+# spawning workers (about 0.5 s each, PySpice import and ngspice start) costs more than it
+# saves (docs/benchmarks.md: 1365 c180 points took 0.62 s serial and 1.01 s on 2 workers).
+# The estimate is points x tech.point_s + jobs x tech.load_s: 5000 c180 points; with 2
+# workers a sweep takes about 0.5 s + half, so from 1 s of work on they win.
+AUTO_SERIAL_S = 1.0
 
 Progress = Callable[[int, int], None]
 """Called with (points finished, points total) after each job."""
@@ -108,7 +110,8 @@ def run_sweep(
         progress(0, total_points)
     version = ""
     if n_jobs is None:
-        auto_serial = executor == "local" and total_points < AUTO_SERIAL_POINTS
+        est_s = total_points * tech.point_s + len(todo) * tech.load_s
+        auto_serial = executor == "local" and est_s < AUTO_SERIAL_S
         n_jobs = 1 if auto_serial else default_jobs()
     for job_id, part, job_version in run_jobs(
         todo, executor, n_jobs, scheduler, timeout_s=timeout_s, retries=retries
