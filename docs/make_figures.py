@@ -37,7 +37,10 @@ def _pct(v: float) -> str:
 
 
 def _bias(b: float) -> str:
-    return {1e-8: "10 nA", 3e-8: "30 nA", 1e-7: "100 nA", 1e-6: "1 uA", 1e-5: "10 uA"}[b]
+    for scale, unit in ((1e-6, "uA"), (1e-9, "nA")):
+        if b >= scale:
+            return f"{b / scale:.3g} {unit}"
+    return f"{b:.3g} A"
 
 
 def mp_results(tech: str = "c180") -> tuple[object, object]:
@@ -316,6 +319,80 @@ def model_chip_numbers() -> None:
 
 def _si_rate(v: float) -> str:
     return f"{v / 1e6:.2g} M/s" if v >= 1e5 else f"{v / 1e3:.2g} k/s"
+
+
+def process_comparison() -> None:
+    """docs/process.md: the MP cell's presets mp-temp, mp-area and mp-tran on c180, GF180MCU
+    and sky130 (needs PDK_ROOT with gf180mcuD/ and sky130A/); tables in block process_tables,
+    figure img/process_comparison.png."""
+    import os
+
+    from sactk.analysis import process
+    from sactk.sweeps.store import read_results
+
+    if not os.environ.get("PDK_ROOT"):
+        raise SystemExit("process_comparison: set PDK_ROOT to the folder holding the PDKs")
+    tmp = Path(tempfile.mkdtemp())
+    techs = ("c180", "gf180mcu", "sky130")
+    try:
+        res: dict[str, dict[str, object]] = {}
+        for tech in techs:
+            res[tech] = {}
+            for preset in ("mp-temp", "mp-area", "mp-tran"):
+                api.sweep_preset(preset, tmp / tech / preset, [f'tech.name="{tech}"'])
+                res[tech][preset] = read_results(tmp / tech / preset)
+        t = process.tables(res)
+        process.plot(t, IMG)
+        (IMG / "process_comparison.pdf").unlink(missing_ok=True)
+        acc = t["accuracy"]
+        lines = ["Max error against ideal(), % of full scale (mp-temp; 27 C / worst of -40, 27, "
+                 "125 C):", "", "| bias | " + " | ".join(techs) + " |",
+                 "| --- |" + " ---: |" * len(techs)]  # fmt: skip
+        for b in sorted(acc["bias_a"].unique()):
+            cells = []
+            for tech in techs:
+                r = acc[(acc["tech"] == tech) & (acc["bias_a"] == b)].iloc[0]
+                cells.append(f"{_pct(r.max_err_27c_pct)} / {_pct(r.max_err_all_temps_pct)}")
+            lines.append(f"| {_bias(b)} | " + " | ".join(cells) + " |")
+        col = t["collapse"]
+        lines += ["", "Bias collapse, % of full scale (largest spread of the bias-normalized "
+                  "output over 10 nA..10 uA):", "", "| temperature | " + " | ".join(techs) + " |",
+                  "| --- |" + " ---: |" * len(techs)]  # fmt: skip
+        for temp in sorted(col["temp_c"].unique()):
+            v = [col[(col["tech"] == x) & (col["temp_c"] == temp)]["collapse_pct_fs"].iloc[0]
+                 for x in techs]  # fmt: skip
+            lines.append(f"| {temp:g} C | " + " | ".join(_pct(x) for x in v) + " |")
+        mm = t["mismatch"].set_index("tech")
+        lines += ["", "Mismatch (mp-area: 100 Pelgrom chips, 100 nA, 27 C; sigma of the chips' "
+                  "error, % of full scale):", "",
+                  "| | " + " | ".join(techs) + " |", "| --- |" + " ---: |" * len(techs),
+                  "| A_VT of sactk's Pelgrom draws (mV um) | " + " | ".join(
+                      f"{_avt(x):g}" for x in techs) + " |",
+                  "| sigma at W/L = 4/1 um | " + " | ".join(
+                      _pct(mm.loc[x, "sigma_pct_at_4x1um"]) for x in techs) + " |",
+                  "| k in sigma = k / sqrt(W L) (% um) | " + " | ".join(
+                      f"{mm.loc[x, 'k_pct_um']:.3g}" for x in techs) + " |",
+                  "| area of one device for 1 % (um2) | " + " | ".join(
+                      f"{mm.loc[x, 'area_1pct_um2']:.3g}" for x in techs) + " |"]  # fmt: skip
+        sp = t["speed"]
+        lines += ["", "Step response, 27 C (mp-tran): settling time / energy per operation:", "",
+                  "| bias | " + " | ".join(techs) + " |",
+                  "| --- |" + " ---: |" * len(techs)]  # fmt: skip
+        for b in sorted(sp["bias_a"].unique()):
+            cells = []
+            for tech in techs:
+                r = sp[(sp["tech"] == tech) & (sp["bias_a"] == b)].iloc[0]
+                cells.append(f"{r.settle_s * 1e6:.3g} us / {r.energy_j * 1e12:.3g} pJ")
+            lines.append(f"| {_bias(b)} | " + " | ".join(cells) + " |")
+        write_block(DOCS / "process.md", "process_tables", "\n".join(lines))
+    finally:
+        shutil.rmtree(tmp)
+
+
+def _avt(tech: str) -> float:
+    from sactk.netlists.technology import get_technology
+
+    return get_technology(tech).avt_mv_um
 
 
 def regression_figures() -> None:
