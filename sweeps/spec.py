@@ -3,7 +3,7 @@
 pydantic does the validating (strict types, ranges, unknown keys); this module turns its
 errors into one line that names the file, the field and the fix. ``--set a.b=value``
 overrides take TOML value syntax (``--set sweep.temp_c=[85]``); a bare word is a string
-(``--set tech.name=gf180mcu``).
+(``--set tech.name=gf180mcu`` or ``sky130``).
 """
 
 from __future__ import annotations
