@@ -105,3 +105,30 @@ def test_pdk_mismatch_and_pelgrom_agree_within_2x(tmp_path: Path) -> None:
     assert sigma["pdk"] > 0 and sigma["pelgrom"] > 0
     ratio = sigma["pelgrom"] / sigma["pdk"]
     assert 0.5 <= ratio <= 2.0, sigma
+
+
+@pytest.mark.parametrize(
+    ("preset", "sets"),
+    [
+        ("shape-tanh", ["sweep.bias_a=[1e-8, 1e-6]", "inputs.sweep.points=21"]),
+        (
+            "inner-product",
+            ["sweep.bias_a=[1e-8, 1e-6]", "inputs.random.count=16", "inputs.sweep.points=5"],
+        ),
+        ("compressive-memory", ["sweep.bias_a=[1e-8, 1e-6]"]),
+        ("crossbar", ["sweep.bias_a=[2e-6]", "mc.instances=2"]),
+        ("mp-tran", ["sweep.bias_a=[1e-8, 1e-6]"]),
+    ],
+)
+def test_presets_run_on_sky130(tmp_path: Path, preset: str, sets: list[str]) -> None:
+    """Every cell family simulates on sky130 at 27 C without a failed point and (where the
+    cell has an ideal) within 2 % of full scale."""
+    spec = load_spec(preset=preset, overrides=['tech.name="sky130"', "sweep.temp_c=[27]", *sets])
+    assert run_sweep(spec, tmp_path / "r", n_jobs=2).failed_points == 0
+    df = read_results(tmp_path / "r")
+    if preset in ("shape-tanh", "inner-product", "compressive-memory"):
+        acc = metrics.accuracy(df)
+        assert acc["max_abs_err_pct"].max() <= 2.0, acc.to_string()
+    if preset == "mp-tran":
+        sp = metrics.speed_power(df).sort_values("bias_a")
+        assert sp["settle_s"].iloc[0] > 10 * sp["settle_s"].iloc[1]  # 100x bias, faster
