@@ -30,9 +30,10 @@ ideal sources fed the same value, as a mirror with several outputs would provide
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
 
 from sactk.circuits import mp
 from sactk.circuits.base import (
@@ -49,7 +50,7 @@ from sactk.circuits.base import (
 )
 from sactk.circuits.primitives import cascode_bias, matched_sizes
 from sactk.errors import SpecError
-from sactk.netlists.render import CurrentSource, Element, Netlist, VoltageSource
+from sactk.netlists.render import CurrentSource, Element, Mosfet, Netlist, VoltageSource
 from sactk.netlists.technology import Technology
 
 SHAPES = ("relu", "sigmoid", "tanh")
@@ -74,6 +75,13 @@ class Params:
     l_um: SizeUm = None
     v_out_v: OutV = None
     casc_scale: CascScale = 4.0
+    comp_scale: Annotated[float, Field(ge=0, le=16)] = 4.0
+    """A MOS capacitor on each MP unit's gate node, W and L this many times the sinks' (0:
+    none). Without it the units oscillate in transient from about 1 uA: with two inputs,
+    one sits at the kink of MP for much of the input range, where its rectifier is off and
+    its node is driven by two current sources; the loop through the gate node then rings
+    (61 MHz at 3 uA on c180). 2 (4x a sink's gate area) damps it at every bias; DC is
+    unchanged (docs/cells.md)."""
 
     def __post_init__(self) -> None:
         if self.shape not in SHAPES:
@@ -200,6 +208,12 @@ def build(
             els.append(CurrentSource("href", "vdd", "outn", params.h_ratio * bias_a))
     els.append(VoltageSource("outp", "outp", "0", v_out))
     els.append(VoltageSource("outn", "outn", "0", v_out))
+    if params.comp_scale > 0:
+        # last in the netlist: the Pelgrom draws of every other transistor keep their order,
+        # so chip k of earlier results is still chip k
+        k = params.comp_scale
+        units = ("p",) if params.shape == "relu" else ("p", "n")
+        els.extend(Mosfet(f"{u}cc", "0", f"{u}g", "0", "0", "n", k * w_um, k * l_um) for u in units)
     netlist = Netlist(
         title=f"sactk {params.shape} shape cell",
         tech=tech,

@@ -236,3 +236,6 @@ def test_settling_time_on_synthetic_waveforms() -> None:
     assert settling_time(t, 0.001 * y, 1.0, 0.01, 1.0) is None
     # Without a known final value, the last sample stands in for it.
     assert settling_time(t, y, 1.0, 0.01) == pytest.approx(tau * np.log(100), rel=2e-2)
+    # A step to zero (a differential output's midpoint): the band is 1 % of the step.
+    down = np.where(t < 1.0, 2.0, 2.0 * np.exp(-(t - 1.0) / tau))
+    assert settling_time(t, down, 1.0, 0.01, 0.0) == pytest.approx(tau * np.log(100), rel=1e-3)

@@ -292,13 +292,18 @@ def _swept_column(block: Any) -> int:
 def settling_time(
     t: Any, y: Any, t_step_s: float, tolerance: float, final: float | None = None
 ) -> float | None:
-    """Time from ``t_step_s`` until ``y`` stays within ``tolerance`` * |final| of ``final``
-    (the DC value at the final inputs; default: the last sample). None when the waveform
-    is outside the band anywhere in the last tenth of the window: it has not settled."""
+    """Time from ``t_step_s`` until ``y`` stays within ``tolerance`` times the larger of
+    |final| and the step |final - initial| of ``final`` (the DC value at the final inputs;
+    default: the last sample; initial: the last sample before the step). The step keeps
+    the band open when the output steps to zero (a differential cell's midpoint). None when
+    the waveform is outside the band anywhere in the last tenth of the window: it has not
+    settled."""
     import numpy as np
 
     final = float(y[-1]) if final is None else float(final)
-    band = tolerance * abs(final)
+    before = np.nonzero(np.asarray(t) <= t_step_s)[0]
+    initial = float(y[before[-1]]) if len(before) else final
+    band = tolerance * max(abs(final), abs(final - initial))
     outside = np.nonzero(np.abs(y - final) > band)[0]
     if len(outside) == 0:
         return 0.0
