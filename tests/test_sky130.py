@@ -132,3 +132,19 @@ def test_presets_run_on_sky130(tmp_path: Path, preset: str, sets: list[str]) -> 
     if preset == "mp-tran":
         sp = metrics.speed_power(df).sort_values("bias_a")
         assert sp["settle_s"].iloc[0] > 10 * sp["settle_s"].iloc[1]  # 100x bias, faster
+
+
+def test_a_sky130_job_leaves_no_scale_behind() -> None:
+    """`.option scale=1e-6` becomes an ngspice shell variable that outlived its circuit: a c180
+    job run after a sky130 job in the same worker had L = 1e-12 m and failed."""
+    from sactk.sweeps.backends.ngspice_shared import NgspiceSharedBackend
+
+    small = ["sweep.bias_a=[1e-7]", "inputs.random.count=2", "inputs.sweep.points=2"]
+    sky = plan(load_spec(preset="mp-dc", overrides=['tech.name="sky130"', *small]))[0]
+    c180 = plan(load_spec(preset="mp-dc", overrides=small))[0]
+    b = NgspiceSharedBackend()
+    before = b.run_job(c180)
+    assert set(b.run_job(sky)["status"]) == {"ok"}
+    after = b.run_job(c180)
+    assert set(after["status"]) == {"ok"}
+    assert list(after["out_z_a"]) == list(before["out_z_a"])

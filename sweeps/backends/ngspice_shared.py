@@ -91,6 +91,11 @@ class NgspiceSharedBackend:
         ng = self._ng
         # The compatibility mode is read when a circuit is parsed; set it for every job.
         ng.exec_command(f"set ngbehavior={ngbehavior}" if ngbehavior else "unset ngbehavior")
+        # `.option`s become shell variables that outlive their circuit: a sky130 netlist's
+        # scale=1e-6 shrank the next c180 circuit to L = 1e-12 m (docs/ngspice.md). Every
+        # netlist sets temp and gmin; clear the ones only some set.
+        ng.exec_command("unset scale")
+        ng.exec_command("unset method")
         ng.load_circuit(netlist)
         return "\n".join([*ng._stdout, *ng._stderr])
 
