@@ -230,13 +230,47 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
+        spice = _SPICE_NUMBER.sub(_spice_to_float, raw)
+        try:  # SPICE suffixes: 10n, [1u, 2.5u], 3meg
+            value = tomllib.loads(f"v = {spice}")["v"] if spice != raw else None
+        except tomllib.TOMLDecodeError:
+            value = None
+        if value is not None:
+            return path, value
         if _BARE_WORD.match(raw):
             value = raw
         else:
             raise SpecError(
-                f"--set {key}: {raw!r} is not a TOML value; quote strings, write lists as [a, b]"
+                f"--set {key}: {raw!r} is not a TOML value; quote strings, write lists as "
+                "[a, b], numbers as 1e-8 or with a SPICE suffix (10n)"
             ) from None
     return path, value
+
+
+# A number with a SPICE scale suffix (ngspice manual, "scale factors"), outside quotes.
+_SPICE_SCALE = {"f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3,
+                "meg": 1e6, "g": 1e9, "t": 1e12}  # fmt: skip
+_SPICE_NUMBER = re.compile(
+    r"(?<![\w.\"'])([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)(meg|[fpnumkgt])(?![\w\"'])",
+    re.IGNORECASE,
+)
+
+
+def _spice_to_float(m: re.Match[str]) -> str:
+    return repr(float(m.group(1)) * _SPICE_SCALE[m.group(2).lower()])
+
+
+def overridden(overrides: list[str] | None) -> list[str]:
+    """The dotted key paths that ``--set`` items set."""
+    return [item.partition("=")[0].strip() for item in overrides or [] if "=" in item]
+
+
+def _blame(source: str, field: str, overrides: list[str] | None) -> str:
+    """``--set KEY`` when an override set ``field`` (or a table above it), else ``source``."""
+    for key in overridden(overrides):
+        if field == key or field.startswith(key + ".") or key.startswith(field + "."):
+            return f"--set {key}"
+    return source
 
 
 def _known_keys(model: type[BaseModel]) -> list[str]:
@@ -286,10 +320,13 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     return data
 
 
-def _format_error(source: str, err: ValidationError, data: dict[str, Any]) -> str:
+def _format_error(
+    source: str, err: ValidationError, data: dict[str, Any], overrides: list[str] | None = None
+) -> str:
     e = err.errors()[0]
     loc = [str(p) for p in e["loc"]]
     field = ".".join(p for p in loc if not p.isdigit()) or "spec"
+    source = _blame(source, field, overrides)
     idx = [p for p in loc if p.isdigit()]
     at = f"[{idx[0]}]" if idx else ""
     kind = e["type"]
@@ -304,11 +341,12 @@ def _format_error(source: str, err: ValidationError, data: dict[str, Any]) -> st
         fix = f"did you mean {hint[0]!r}?" if hint else f"known keys: {known}"
         return f"{source}: {field}: unknown key; {fix}"
     if kind == "missing":
-        return f"{source}: {field}: required key is missing; add it (see `sactk presets`)"
+        return f"{source}: {field}: required key is missing; add it (`sactk presets --show NAME` prints a complete spec)"
     msg = e["msg"]
     got = e.get("input")
     shown = repr(got) if not isinstance(got, dict | list) else ""
-    return f"{source}: {field}{at}: {msg}{' (got ' + shown + ')' if shown else ''}"
+    where = f"{source}{at}" if source == f"--set {field}" else f"{source}: {field}{at}"
+    return f"{where}: {msg}{' (got ' + shown + ')' if shown else ''}"
 
 
 def load_spec(
@@ -338,17 +376,20 @@ def load_spec(
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{source}: malformed TOML ({exc}); fix the syntax") from None
+        hint = ""
+        if _SPICE_NUMBER.search(text):
+            hint = " (numbers in a spec file take no SPICE suffix: write 1e-08 for 10n)"
+        raise SpecError(f"{source}: malformed TOML ({exc}){hint}; fix the syntax") from None
     data = apply_overrides(data, overrides or [])
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:
-        raise SpecError(_format_error(source, err, data)) from None
-    check_cell(spec, source)
+        raise SpecError(_format_error(source, err, data, overrides)) from None
+    check_cell(spec, source, overrides)
     return spec
 
 
-def check_cell(spec: SweepSpec, source: str = "spec") -> Any:
+def check_cell(spec: SweepSpec, source: str = "spec", overrides: list[str] | None = None) -> Any:
     """The cell's parameters from ``spec.cell`` (and each ``sweep.wl_um`` size), checked by
     the cell itself; a bad key or value is a SpecError naming the source and the key."""
     from sactk.circuits.registry import get_cell
@@ -362,4 +403,6 @@ def check_cell(spec: SweepSpec, source: str = "spec") -> Any:
             cell.params(table, w_um=w_um, l_um=l_um)
         return cell
     except SpecError as exc:
-        raise SpecError(f"{source}: {exc}") from None
+        field, _, rest = str(exc).partition(":")  # cell errors name their key: cell.KEY: ...
+        who = _blame(source, field, overrides)
+        raise SpecError(f"{who}:{rest}" if who == f"--set {field}" else f"{who}: {exc}") from None

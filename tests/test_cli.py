@@ -98,3 +98,34 @@ def test_sweep_resume_and_plot(tmp_path: Path) -> None:
 def test_plot_of_missing_dir_is_exit_2(tmp_path: Path) -> None:
     r = run("plot", str(tmp_path / "nothing"), "--out", str(tmp_path / "p"))
     assert r.returncode == 2 and "manifest.json" in r.stderr
+
+
+def test_version_and_preset_text() -> None:
+    r = run("--version")
+    assert r.returncode == 0 and r.stdout.startswith("sactk 0.")
+    r = run("presets", "--show", "mp-dc")
+    assert r.returncode == 0
+    import tomllib
+
+    assert tomllib.loads(r.stdout)["cell"]["name"] == "mp"
+    r = run("presets", "--show", "mp-d")
+    assert r.returncode == 2 and "did you mean 'mp-dc'" in r.stderr
+
+
+def test_overrides_take_spice_suffixes_and_errors_blame_them() -> None:
+    from sactk.errors import SpecError
+    from sactk.sweeps.spec import load_spec
+
+    spec = load_spec(preset="mp-dc", overrides=["sweep.bias_a=[10n, 2.5u, 1m]"])
+    assert spec.sweep.bias_a == pytest.approx([1e-8, 2.5e-6, 1e-3])
+    from sactk.sweeps.spec import parse_override
+
+    assert parse_override("a.b=[1k, 3meg, -2p]")[1] == pytest.approx([1e3, 3e6, -2e-12])
+    # inside quotes a suffix stays text
+    assert load_spec(preset="mp-dc", overrides=['tech.models_dir="10n"']).tech.models_dir == "10n"
+    with pytest.raises(SpecError, match=r"^--set cell\.n_inputs: Input should be a valid integer"):
+        load_spec(preset="mp-dc", overrides=["cell.n_inputs=[2, 4, 8]"])
+    with pytest.raises(SpecError, match=r"^--set cell\.n_inputs: .*less than or equal to 64"):
+        load_spec(preset="mp-dc", overrides=["cell.n_inputs=99"])
+    with pytest.raises(SpecError, match=r"^spec: .*write 1e-08 for 10n"):
+        load_spec(text="[sweep]\nbias_a = [10n]\n")

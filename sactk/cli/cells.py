@@ -40,10 +40,20 @@ TABLE_COLUMNS = {
 
 
 @app.command()
-def presets() -> None:
-    """List the built-in sweep specs."""
+def presets(
+    show: Annotated[
+        str | None,
+        typer.Option(help="Print this preset's TOML (a starting point for your own spec)."),
+    ] = None,
+) -> None:
+    """List the built-in sweep specs, or print one with --show NAME."""
+    if show is not None:
+        from sactk.sweeps.spec import preset_text
+
+        typer.echo(preset_text(show), nl=False)
+        return
     for name, desc in api.presets().items():
-        typer.echo(f"{name:<16} {desc}")
+        typer.echo(f"{name:<20} {desc}")
 
 
 @app.command()
