@@ -341,7 +341,10 @@ def _format_error(
         fix = f"did you mean {hint[0]!r}?" if hint else f"known keys: {known}"
         return f"{source}: {field}: unknown key; {fix}"
     if kind == "missing":
-        return f"{source}: {field}: required key is missing; add it (`sactk presets --show NAME` prints a complete spec)"
+        return (
+            f"{source}: {field}: required key is missing; add it "
+            "(`sactk presets --show NAME` prints a complete spec)"
+        )
     msg = e["msg"]
     got = e.get("input")
     shown = repr(got) if not isinstance(got, dict | list) else ""

@@ -42,16 +42,27 @@ class Console:
             yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
-def int_list(text: str, name: str) -> list[int]:
-    """``"8,16,32"`` -> [8, 16, 32]; empty text -> []; else SpecError naming the option."""
-    if not text.strip():
+def _items(values: str | list[str] | None) -> list[str]:
+    """The convention of every list option: comma-separated, repeatable, or both
+    (``--bits 4,8 --bits 12`` is [4, 8, 12]); an empty value gives nothing."""
+    if values is None:
         return []
+    texts = [values] if isinstance(values, str) else values
+    return [t.strip() for text in texts for t in text.split(",") if t.strip()]
+
+
+def int_list(values: str | list[str] | None, name: str) -> list[int]:
+    """Integers of a list option; a non-integer is a SpecError naming the option."""
+    items = _items(values)
     try:
-        return [int(v) for v in text.split(",")]
+        return [int(v) for v in items]
     except ValueError:
-        raise SpecError(f"{name}: {text!r} is not a comma-separated list of integers") from None
+        bad = next(v for v in items if not v.lstrip("+-").isdigit())
+        raise SpecError(
+            f"{name}: {bad!r} is not an integer; give integers, comma-separated"
+        ) from None
 
 
-def str_list(text: str) -> list[str]:
-    """``"a, b,"`` -> ["a", "b"]."""
-    return [t.strip() for t in text.split(",") if t.strip()]
+def str_list(values: str | list[str] | None) -> list[str]:
+    """``["a, b,", "c"]`` -> ["a", "b", "c"]."""
+    return _items(values)

@@ -77,6 +77,7 @@ sc_app = typer.Typer(
 )
 app.add_typer(sc_app, name="sc")
 
+LISTS = "Lists: repeat the option or separate values with commas."
 _TAU0 = typer.Option("--tau0", help="Device tau0 (s); default Jo et al. 2009.")
 _V0 = typer.Option("--v0", help="Device V0 (V).")
 _WIDTH = typer.Option("--width", help="Pulse width used for encoding (s).")
@@ -93,11 +94,13 @@ def sc_train(
     epochs: Annotated[int, typer.Option(min=1, max=1000)] = 20,
     lr: Annotated[float, typer.Option(min=1e-6, max=10.0, help="Learning rate.")] = 0.1,
     lengths: Annotated[
-        str, typer.Option(help="Stream lengths of the accuracy-vs-L sweep ('' skips it).")
-    ] = "16,32,64,128,256,512,1024",
+        list[str],
+        typer.Option(help="Stream lengths of the accuracy-vs-L sweep; '' skips it. " + LISTS),
+    ] = ["16,32,64,128,256,512,1024"],
     bits: Annotated[
-        str, typer.Option(help="Weight precisions of the fixed-point sweep ('' skips it).")
-    ] = "4,5,6,7,8,9,10,11,12,13,14,15,16",
+        list[str],
+        typer.Option(help="Weight precisions of the fixed-point sweep; '' skips it. " + LISTS),
+    ] = ["4,5,6,7,8,9,10,11,12,13,14,15,16"],
     packed: Annotated[
         bool, typer.Option(help="Generate real packed bit streams (slow reference path).")
     ] = False,
@@ -137,13 +140,16 @@ def sc_train(
 
 @sc_app.command("mac-cost")
 def sc_mac_cost(
-    length: Annotated[list[int] | None, typer.Option(help="Stream lengths (repeatable).")] = None,
+    lengths: Annotated[
+        list[str] | None,
+        typer.Option("--lengths", "--length", help="Stream lengths. " + LISTS),
+    ] = None,
 ) -> None:
     """Gate equivalents of an SC multiply-accumulate against a fixed-point MAC of the same
     effective precision (log2 L bits); gate model in docs/sc.md."""
     typer.echo("| L | bits | SC MAC (GE) | fixed-point MAC (GE) | ratio | SC cycles |")
     typer.echo("| --- | --- | --- | --- | --- | --- |")
-    for c in api.sc.mac_cost(length):
+    for c in api.sc.mac_cost(int_list(lengths, "--lengths") or None):
         typer.echo(
             f"| {c['length']} | {c['bits']} | {c['sc_ge']:.1f} | {c['fixed_ge']:.1f} | "
             f"{c['ratio']:.1f}x | {c['sc_cycles']} |"
@@ -192,8 +198,8 @@ _IR = typer.Option("--ir-drop", help="Gain loss of a full 64-row tile from wire 
 def aimc_characterize(
     out: Annotated[Path, typer.Option(help="Folder for results, crossbar.json and plots.")],
     rows: Annotated[
-        str, typer.Option(help="Tile sizes (rows) of the IR-drop sweep.")
-    ] = "8,16,32,64",
+        list[str], typer.Option(help="Tile sizes (rows) of the IR-drop sweep. " + LISTS)
+    ] = ["8,16,32,64"],
     chips: Annotated[int, typer.Option(min=2, max=1000, help="Monte Carlo chips.")] = 20,
     jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
 ) -> None:
@@ -218,8 +224,9 @@ def aimc_eval(
     chips: Annotated[int, typer.Option(min=1, max=1000, help="Chips (tile instances).")] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the split, training and chips.")] = 0,
     cases: Annotated[
-        str, typer.Option(help="Comma list of digits-cnn, digits-mlp, breast-cancer-mlp.")
-    ] = "digits-cnn,digits-mlp,breast-cancer-mlp",
+        list[str],
+        typer.Option(help="Any of digits-cnn, digits-mlp, breast-cancer-mlp. " + LISTS),
+    ] = ["digits-cnn,digits-mlp,breast-cancer-mlp"],
     scale_format: Annotated[str, typer.Option(help="NMPU scale format.")] = "u1.7",
     offset_format: Annotated[str, typer.Option(help="NMPU offset format.")] = "s7.1",
     dac_bits: Annotated[int, _DAC] = 8,
@@ -259,11 +266,11 @@ def aimc_bits(
         str, typer.Option(help="digits-cnn, digits-mlp or breast-cancer-mlp.")
     ] = "digits-mlp",
     scale_frac: Annotated[
-        str, typer.Option(help="Scale fraction bits to sweep.")
-    ] = "1,2,3,4,5,6,7,8,10",
-    offset_formats: Annotated[
-        str, typer.Option(help="Offset formats to sweep.")
-    ] = "s7.0,s7.1,s7.2,s5.1,s3.1",
+        list[str], typer.Option(help="Scale fraction bits to sweep. " + LISTS)
+    ] = ["1,2,3,4,5,6,7,8,10"],
+    offset_formats: Annotated[list[str], typer.Option(help="Offset formats to sweep. " + LISTS)] = [
+        "s7.0,s7.1,s7.2,s5.1,s3.1"
+    ],
 ) -> None:
     """Sweep the NMPU's scale and offset bit widths: accuracy drop against FP16 and the
     post-processing cost per format (Pareto plot; cost model in docs/aimc.md)."""
