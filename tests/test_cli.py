@@ -129,3 +129,28 @@ def test_overrides_take_spice_suffixes_and_errors_blame_them() -> None:
         load_spec(preset="mp-dc", overrides=["cell.n_inputs=99"])
     with pytest.raises(SpecError, match=r"^spec: .*write 1e-08 for 10n"):
         load_spec(text="[sweep]\nbias_a = [10n]\n")
+
+
+def _leaf_commands(cmd, path=()):
+    if hasattr(cmd, "commands"):  # a group (typer ships its own click classes)
+        for name, sub in cmd.commands.items():
+            yield from _leaf_commands(sub, (*path, name))
+    else:
+        yield path, cmd
+
+
+def test_every_option_and_argument_has_help() -> None:
+    from typer.main import get_command
+
+    import sactk.cli  # noqa: F401  (registers the commands)
+    from sactk.cli.root import app
+
+    leaves = list(_leaf_commands(get_command(app)))
+    assert len(leaves) >= 15  # the walk reaches sc, aimc and the cell commands
+    missing = [
+        (" ".join(path), p.name)
+        for path, cmd in leaves
+        for p in cmd.params
+        if p.name != "help" and not getattr(p, "help", None)
+    ]
+    assert not missing, missing

@@ -91,7 +91,7 @@ def sc_train(
     length: Annotated[int, typer.Option(min=1, max=65536, help="Stream length L.")] = 256,
     seeds: Annotated[int, typer.Option(min=1, max=100, help="Seeds (runs) per setting.")] = 3,
     net: Annotated[str, typer.Option(help="cnn (conv 3x3x8, pool, dense) or mlp.")] = "cnn",
-    epochs: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+    epochs: Annotated[int, typer.Option(min=1, max=1000, help="Training epochs.")] = 20,
     lr: Annotated[float, typer.Option(min=1e-6, max=10.0, help="Learning rate.")] = 0.1,
     lengths: Annotated[
         list[str],
