@@ -26,7 +26,7 @@ from sactk.api.demo import demo
 from sactk.api.models import export, export_roundtrip, fit, mp_roundtrip
 from sactk.api.regress import dataset, regress
 from sactk.api.reporter import Quiet, Reporter
-from sactk.api.sweeping import crosscheck, load, presets, sweep, sweep_preset
+from sactk.api.sweeping import crosscheck, load, preset_text, presets, sweep, sweep_preset
 
 __all__ = [
     "Characterization",
@@ -42,6 +42,7 @@ __all__ = [
     "load",
     "mp_roundtrip",
     "plot",
+    "preset_text",
     "presets",
     "regress",
     "report",

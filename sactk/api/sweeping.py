@@ -33,6 +33,13 @@ def presets() -> dict[str, str]:
     return {n: tomllib.loads(preset_text(n)).get("description", "") for n in preset_names()}
 
 
+def preset_text(name: str) -> str:
+    """The TOML text of built-in preset ``name`` (a start for one's own spec)."""
+    from sactk.sweeps.spec import preset_text as _text
+
+    return _text(name)
+
+
 def describe(summary: Any) -> str:
     """One line: points, speed, jobs and failures of a finished sweep."""
     s = summary

@@ -48,9 +48,7 @@ def presets(
 ) -> None:
     """List the built-in sweep specs, or print one with --show NAME."""
     if show is not None:
-        from sactk.sweeps.spec import preset_text
-
-        typer.echo(preset_text(show), nl=False)
+        typer.echo(api.preset_text(show), nl=False)
         return
     for name, desc in api.presets().items():
         typer.echo(f"{name:<20} {desc}")
