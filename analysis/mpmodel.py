@@ -148,7 +148,8 @@ class MPModel(OpGrid):
         self.params_ = stack[0] if has_nominal else np.asarray(self.chip_mean_)
         self._fit_residual(x, y, chip, groups, has_nominal)
         self.power_w_ = self._power_table(rows, chip)
-        self.meta_: dict[str, Any] = {"fit_points": len(rows)}
+        fewest = min(int(m.sum()) for m in groups.values())
+        self.meta_: dict[str, Any] = {"fit_points": len(rows), "fewest_vectors": fewest}
         self.info_: dict[str, Any] = {}
         return self
 
@@ -437,6 +438,8 @@ class MPModel(OpGrid):
         want = (len(m.corners_), len(m.temp_c_), len(m.log_bias_), m.layout_.n_params)
         if m.params_.shape != want or m.chips_.shape[1:] != want:
             raise ModelError(f"{model_stem(path)}.npz: parameter shape does not match its axes")
-        m.meta_ = {k: v for k, v in info.items() if k in ("validation", "fit_points")}
+        m.meta_ = {
+            k: v for k, v in info.items() if k in ("validation", "fit_points", "fewest_vectors")
+        }
         m.info_ = info
         return m

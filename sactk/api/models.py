@@ -64,6 +64,13 @@ def fit(
     if kind == "mp" or (kind == "auto" and has_units and current_out):
         cell_table = (man.get("spec") or {}).get("cell")
         model = MPModel(output=output, smoothing=smoothing).fit(train, cell_table)
+        fewest = int(model.meta_["fewest_vectors"])
+        if fewest < 3 * model.layout_.n_params and reporter is not None:
+            reporter.error(
+                f"fit: warning: {fewest} vectors fit the {model.layout_.n_params} parameters of "
+                "some chip and operating point; with fewer than 3x as many the per-chip fit may "
+                "not generalize (sweep more vectors: inputs.random.count)"
+            )
     else:
         model = LookupModel(output=output, knots=knots, smoothing=smoothing).fit(train)
     model.validate(test, how)
