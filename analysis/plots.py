@@ -47,17 +47,36 @@ def plot_transfer(df: Any, outdir: Path) -> list[Path]:
         fig, axes = plt.subplots(len(temps), 3, figsize=(11, 3.2 * len(temps)), squeeze=False)
         for row, t in zip(axes, temps, strict=True):
             dt = d[d["temp_c"] == t]
-            for b, g in dt.groupby("bias_a"):
-                g = g.sort_values(swept)
-                lab = si(float(b), "A")
-                if positive:
-                    pos = g[g[swept] > 0]
-                    row[0].loglog(pos[swept], pos["out_a"], color=colors[b], label=lab)
-                else:
-                    row[0].plot(g[swept], g["out_a"], color=colors[b], label=lab)
-                row[1].plot(_norm(g, swept), g["out_a"] / b, color=colors[b], label=lab)
-                row[2].plot(_norm(g, swept), g["err_pct_fs"], color=colors[b], label=lab)
-            g0 = dt[dt["bias_a"] == dt["bias_a"].min()].sort_values(swept)
+            # one series per bias and per combination of every other coordinate that
+            # varies (corner, supply, size, cell parameters): colour = bias, line = the rest
+            other = [
+                k for k in metrics.conditions(d, drop=("temp_c", "bias_a")) if d[k].nunique() > 1
+            ]
+            combos = [()] if not other else list(dt.groupby(other).groups)
+            for b, g_b in dt.groupby("bias_a"):
+                for ci, combo in enumerate(combos):
+                    vals = combo if isinstance(combo, tuple) else (combo,)
+                    g = g_b
+                    for k, v in zip(other, vals, strict=False):
+                        g = g[g[k] == v]
+                    if g.empty:
+                        continue
+                    g = g.sort_values(swept)
+                    ls = ("-", "--", ":", "-.")[ci % 4]
+                    lab = si(float(b), "A") + "".join(
+                        f", {condition_label(k, v)}" for k, v in zip(other, vals, strict=False)
+                    )
+                    if positive:
+                        pos = g[g[swept] > 0]
+                        row[0].loglog(pos[swept], pos["out_a"], ls, color=colors[b], label=lab)
+                    else:
+                        row[0].plot(g[swept], g["out_a"], ls, color=colors[b], label=lab)
+                    row[1].plot(_norm(g, swept), g["out_a"] / b, ls, color=colors[b], label=lab)
+                    row[2].plot(_norm(g, swept), g["err_pct_fs"], ls, color=colors[b], label=lab)
+            g0 = dt[dt["bias_a"] == dt["bias_a"].min()]
+            for k in other:  # ideal() of one combination: they share it unless a parameter varies
+                g0 = g0[g0[k] == g0[k].iloc[0]]
+            g0 = g0.sort_values(swept)
             row[1].plot(
                 _norm(g0, swept), g0["ideal_a"] / g0["bias_a"], "k--", lw=1, label="ideal()"
             )
@@ -77,7 +96,12 @@ def plot_transfer(df: Any, outdir: Path) -> list[Path]:
                 title=f"deviation from ideal(), {t:g} C",
             )
             row[1].legend(title="bias_a (gamma)", ncol=2)
-        fig.suptitle(f"{cell.title}, {d['tech'].iloc[0]} {d['corner'].iloc[0]}: transfer")
+        fixed = [k for k in ("tech", "corner") if d[k].nunique() == 1]
+        fig.suptitle(
+            f"{cell.title}: transfer"
+            + "".join(f", {condition_label(k, d[k].iloc[0])}" for k in fixed)
+            + (f" (line style: {', '.join(other)})" if other else "")
+        )
         return save(fig, outdir, "transfer")
 
 
@@ -316,104 +340,6 @@ def plot_error_heatmap(df: Any, outdir: Path) -> list[Path]:
             f"{metrics.cell_of(df).title}: error against ideal() over bias and temperature"
         )
         return save(fig, outdir, "error_heatmap")
-
-
-def plot_residuals(model: Any, df: Any, outdir: Path, name: str = "model_residuals") -> list[Path]:
-    """Lookup-model residuals (model - simulation, % of full scale) against the model's
-    coordinate, one panel per temperature, one colour per bias."""
-    import matplotlib
-    import matplotlib.pyplot as plt
-
-    matplotlib.use("Agg")
-    from sactk.analysis.lutfit import ok_rows
-
-    rows = ok_rows(df, nominal=True)
-    rows = rows[model.inside(rows)]
-    if rows.empty:
-        return []
-    e = model.errors(rows)
-    e["u_norm"] = model._u(e)
-    temps = sorted(e["temp_c"].unique())
-    colors = bias_colors(e["bias_a"].unique())
-    v = model.meta_.get("validation", {})
-    outdir.mkdir(parents=True, exist_ok=True)
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(
-            1, len(temps), figsize=(1.5 + 3.6 * len(temps), 3.3), squeeze=False, sharey=True
-        )
-        for ax, t in zip(axes[0], temps, strict=True):
-            g = e[e["temp_c"] == t]
-            for b, gb in g.groupby("bias_a"):
-                ax.plot(
-                    gb["u_norm"], 100 * gb["err_fs"], ".", ms=3, color=colors[b], label=si(b, "A")
-                )
-            ax.axhline(1.0, color="r", ls=":", lw=1, label="+-1 % of full scale")
-            ax.axhline(-1.0, color="r", ls=":", lw=1)
-            unit = "/ bias_a" if model.coord_per_bias_ else ""
-            ax.set(xlabel=f"{model.coordinate_} {unit}".strip(), title=f"{t:g} C")
-        axes[0][0].set_ylabel("model - simulation (% of full scale)")
-        axes[0][-1].legend(title="bias_a", loc="best")
-        txt = ""
-        if "max_err_fs" in v:
-            txt = (
-                f"; held-out max {100 * v['max_err_fs']:.2f} %,"
-                f" RMS {100 * v['rms_err_fs']:.3f} % of full scale"
-            )
-        kind = "MP-unit model" if hasattr(model, "layout_") else "Lookup model"
-        fig.suptitle(f"{kind} of {model.cell_}.{model.output_}, nominal{txt}", fontsize=9)
-        return save(fig, outdir, name)
-
-
-def plot_chip_errors(model: Any, df: Any, outdir: Path, name: str = "chip_errors") -> list[Path]:
-    """Per-chip model error on the Monte Carlo rows of ``df``: the largest |model -
-    simulation| (left) and the RMS (right) of every chip at every operating point, against
-    bias, one colour per temperature; [] without chips."""
-    import matplotlib
-    import matplotlib.pyplot as plt
-
-    matplotlib.use("Agg")
-    from sactk.analysis.lutfit import ok_rows
-
-    rows = ok_rows(df)
-    if "mc_index" not in rows.columns or not len(model.chip_ids_):
-        return []
-    rows = rows[(rows["mc_index"] >= 0) & rows["mc_index"].isin(model.chip_ids_)]
-    rows = rows[model.inside(rows)]
-    if rows.empty:
-        return []
-    e = model.errors(rows).assign(_a=lambda d: 100 * d["err_fs"].abs())
-    per = e.groupby(["mc_index", "temp_c", "bias_a"]).agg(
-        max_pct=("_a", "max"), rms_pct=("_a", lambda a: float(np.sqrt(np.mean(a**2))))
-    )
-    per = per.reset_index()
-    temps = sorted(per["temp_c"].unique())
-    palette = ["tab:blue", "tab:green", "tab:red", "tab:purple", "tab:orange", "tab:brown"]
-    outdir.mkdir(parents=True, exist_ok=True)
-    with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.3))
-        for ax, col, what in zip(axes, ("max_pct", "rms_pct"), ("max", "RMS"), strict=True):
-            for i, t in enumerate(temps):
-                g = per[per["temp_c"] == t]
-                jitter = 1.0 + 0.04 * (i - (len(temps) - 1) / 2)
-                ax.semilogx(
-                    g["bias_a"] * jitter, g[col], "o", ms=3, alpha=0.6,
-                    color=palette[i % len(palette)], label=f"{t:g} C",
-                )  # fmt: skip
-            worst = per.groupby("bias_a")[col].max()
-            ax.semilogx(worst.index, worst.to_numpy(), "k-", lw=1, label="worst chip")
-            ax.set(
-                xlabel="bias current bias_a (A)",
-                ylabel=f"{what} |model - simulation| (% of full scale)",
-                ylim=(0, None),
-            )
-        axes[0].legend(loc="best", title="one point: a chip at an operating point")
-        kind = "MP-unit model" if hasattr(model, "layout_") else "lookup model"
-        fig.suptitle(
-            f"{kind} of {model.cell_}.{model.output_}: held-out error of "
-            f"{per['mc_index'].nunique()} Monte Carlo chips",
-            fontsize=9,
-        )
-        return save(fig, outdir, name)
 
 
 def plot_all(df: Any, outdir: str | Path) -> list[Path]:

@@ -93,7 +93,7 @@ def _results_section(results: Path, plot_dir: Path) -> list[str]:
 def _model_section(model_path: Path, plot_dir: Path) -> list[str]:
     from sactk.analysis.lut import holdout_split, model_stem
     from sactk.analysis.modelio import load_any
-    from sactk.analysis.plots import plot_chip_errors, plot_residuals
+    from sactk.analysis.modelplots import plot_chip_errors, plot_residuals
     from sactk.analysis.results import load_results
 
     model = load_any(model_path)

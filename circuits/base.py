@@ -112,10 +112,11 @@ class Cell(Protocol):
         ...
 
     def mismatch(
-        self, params: Any, bias_a: float, seed: int, index: int
+        self, params: Any, bias_a: float, seed: int, index: int, tech: Technology | None = None
     ) -> tuple[Alter, ...] | None:
         """The alters that make chip ``index`` of ``seed`` for a cell with its own mismatch
-        model (the crossbar's conductances); None: sactk's Pelgrom draws per transistor."""
+        model (the crossbar's conductances, a user subcircuit's devices on ``tech``); None:
+        sactk's Pelgrom draws per transistor."""
         ...
 
 
@@ -135,8 +136,12 @@ class CellType:
     vectors: Callable[[Any, Any], tuple[np.ndarray, np.ndarray]]
     reference: Callable[[Any, np.ndarray, Any], dict[str, np.ndarray]]
     sizes: Callable[[Any, Technology], tuple[float, float]]
-    own_mismatch: Callable[[Any, float, int, int], tuple[Alter, ...]] | None = None
-    """``(params, bias_a, seed, index) -> alters`` of a cell with its own mismatch model."""
+    own_mismatch: Callable[..., tuple[Alter, ...]] | None = None
+    """``(params, bias_a, seed, index[, tech]) -> alters`` of a cell with its own mismatch
+    model (``tech`` is passed to a function that takes it)."""
+    pdk_mismatch: bool = False
+    """With its own mismatch model: whether ``mc.method = "pdk"`` may still use the PDK's
+    statistical models instead (a user subcircuit's devices are the PDK's)."""
     fixed: Mapping[str, Any] = field(default_factory=dict)
     """Parameters set by the cell's name (a shape cell's ``shape``), not by the table."""
     units: Callable[[Any], Any] | None = None
@@ -151,10 +156,14 @@ class CellType:
         )
 
     def mismatch(
-        self, params: Any, bias_a: float, seed: int, index: int
+        self, params: Any, bias_a: float, seed: int, index: int, tech: Technology | None = None
     ) -> tuple[Alter, ...] | None:
         if self.own_mismatch is None:
             return None
+        import inspect
+
+        if tech is not None and "tech" in inspect.signature(self.own_mismatch).parameters:
+            return self.own_mismatch(params, bias_a, seed, index, tech=tech)
         return self.own_mismatch(params, bias_a, seed, index)
 
 

@@ -32,6 +32,7 @@ _BUILTIN = {
     "inner_product": "inner",
     "compressive_memory": "cmem",
     "crossbar": "crossbar",
+    "subckt": "subckt",
 }
 """Built-in cell name -> module under sactk.circuits (which lists its cells in ``CELLS``)."""
 

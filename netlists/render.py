@@ -115,7 +115,41 @@ class Vcvs:
     gain: float
 
 
-Element = Mosfet | CurrentSource | VoltageSource | Resistor | Vcvs
+@dataclass(frozen=True)
+class Capacitor:
+    """A capacitor of ``c_f`` farads between ``p`` and ``n``."""
+
+    name: str
+    p: str
+    n: str
+    c_f: float
+
+
+@dataclass(frozen=True)
+class Diode:
+    """A diode from anode ``p`` to cathode ``n`` with model ``model`` (defined in a file the
+    netlist includes)."""
+
+    name: str
+    p: str
+    n: str
+    model: str
+
+
+@dataclass(frozen=True)
+class SubcktInstance:
+    """An instance of subcircuit ``subckt`` (from a file the netlist includes): ``nodes`` in
+    the subcircuit's port order, ``params`` as ``name=value`` numbers."""
+
+    name: str
+    nodes: tuple[str, ...]
+    subckt: str
+    params: tuple[tuple[str, float], ...] = ()
+
+
+Element = (
+    Mosfet | CurrentSource | VoltageSource | Resistor | Vcvs | Capacitor | Diode | SubcktInstance
+)
 
 
 @dataclass(frozen=True)
@@ -128,6 +162,8 @@ class Netlist:
     temp_c: float
     elements: tuple[Element, ...]
     options: tuple[tuple[str, float], ...] = field(default=(("gmin", 1e-15),))
+    includes: tuple[str, ...] = ()
+    """Files ``.include``d after the technology's models (a user cell's subcircuits)."""
     method: str = ""
     """Transient integration method (``gear`` or ``trap``); empty: ngspice's default (trap).
     Gear damps the point-to-point ringing trapezoidal integration puts on source branch
@@ -149,6 +185,12 @@ def _prefix(e: Element, tech: Technology) -> str:
         return "r"
     if isinstance(e, Vcvs):
         return "e"
+    if isinstance(e, Capacitor):
+        return "c"
+    if isinstance(e, Diode):
+        return "d"
+    if isinstance(e, SubcktInstance):
+        return "x"
     return "v"
 
 
@@ -193,8 +235,23 @@ def _render_element(e: Element, tech: Technology) -> str:
                 f" {check_name(k, 'tech.multiplier_params')}={m}" for k in tech.multiplier_params
             )
         return f"{name} {e.d} {e.g} {e.s} {e.b} {model} {geo}"
+    if isinstance(e, SubcktInstance):
+        for n in e.nodes:
+            check_node(n, f"node of {e.name}")
+        sub = check_name(e.subckt, f"subcircuit of {e.name}")
+        pars = "".join(
+            f" {check_name(k, f'parameter of {e.name}')}={fmt(v, f'{e.name}.{k}')}"
+            for k, v in e.params
+        )
+        return f"{name} {' '.join(e.nodes)} {sub}{pars}"
     check_node(e.p, f"node of {e.name}")
     check_node(e.n, f"node of {e.name}")
+    if isinstance(e, Capacitor):
+        if not (isinstance(e.c_f, int | float) and e.c_f > 0):
+            raise SpecError(f"element {e.name}: capacitance {e.c_f!r} must be a positive number")
+        return f"{name} {e.p} {e.n} {fmt(e.c_f, e.name + '.c_f')}"
+    if isinstance(e, Diode):
+        return f"{name} {e.p} {e.n} {check_name(e.model, f'model of {e.name}')}"
     if isinstance(e, Resistor):
         if not e.r_ohm > 0:
             raise SpecError(f"element {e.name}: resistance {e.r_ohm!r} must be positive")
@@ -232,6 +289,8 @@ def write(netlist: Netlist, out: TextIO) -> None:
             out.write(f".include '{check_path(str(inc), 'tech.corner_includes')}'\n")
     else:
         out.write(f".lib '{check_path(str(tech.model_lib), 'tech.model_lib')}' {section}\n")
+    for user_file in netlist.includes:
+        out.write(f".include '{check_path(str(user_file), 'cell.file')}'\n")
     opts = " ".join(f"{check_name(k, 'option')}={fmt(v, k)}" for k, v in netlist.options)
     if netlist.method:
         if netlist.method not in ("gear", "trap"):

@@ -337,7 +337,10 @@ def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
         params = cell.params(table, w_um=w_um, l_um=l_um)
         w_res, l_res = cell.sizes(params, t)
         bench = cell.build(params, t, bias_a=bias_a, corner=corner, temp_c=temp_c)
-        own = cell.mismatch(params, bias_a, spec.mc.seed, 0) if spec.mc.instances else None
+        use_own = spec.mc.instances and not (
+            spec.mc.method == "pdk" and getattr(cell, "pdk_mismatch", False)
+        )
+        own = cell.mismatch(params, bias_a, spec.mc.seed, 0, t) if use_own else None
         if own is not None:
             # a cell with its own mismatch model (the crossbar: conductances, feedback
             # resistors, op-amp offsets); its values scale with the bias, so per job
@@ -345,7 +348,8 @@ def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
                 raise SpecError(f'mc.method: cell {spec.cell.name} supports "pelgrom" only')
             indices = ([NOMINAL] if spec.mc.nominal else []) + list(range(spec.mc.instances))
             instances = [
-                Instance(k, cell.mismatch(params, bias_a, spec.mc.seed, k) or ()) for k in indices
+                Instance(k, cell.mismatch(params, bias_a, spec.mc.seed, k, t) or ())
+                for k in indices
             ]
         else:
             if (w_res, l_res) not in draws:

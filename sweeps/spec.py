@@ -384,6 +384,11 @@ def load_spec(
             hint = " (numbers in a spec file take no SPICE suffix: write 1e-08 for 10n)"
         raise SpecError(f"{source}: malformed TOML ({exc}){hint}; fix the syntax") from None
     data = apply_overrides(data, overrides or [])
+    cell = data.get("cell")
+    if isinstance(cell, dict) and isinstance(cell.get("file"), str) and cell["file"]:
+        # a cell's file (a user subcircuit) is relative to the spec file, else to the cwd
+        base = Path(path).parent if path is not None else Path.cwd()
+        cell["file"] = str(base / cell["file"])
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:

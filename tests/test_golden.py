@@ -9,6 +9,7 @@ up here with no edit. After a deliberate change: `make golden`, then review the 
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,6 +32,23 @@ from sactk.sweeps.spec import TranSpec, load_spec, preset_names, preset_text
 GOLDEN = Path(__file__).parent / "golden"
 FIXED_LIB = Path("/models/c180.lib")
 CELLS = cell_names()
+DATA = (Path(__file__).parent / "data").resolve()
+CELL_TOML = {
+    "subckt": f"""[cell]
+name = "subckt"
+file = "{DATA / "wta.sp"}"
+subckt = "wta2"
+ideal = "usercells:wta_ideal"
+[cell.ports]
+in = ["a", "b"]
+out = ["oa", "ob"]
+vdd = "vdd"
+gnd = "gnd"
+bias = "ib"
+"""
+}
+TABLES = {k: tomllib.loads(v)["cell"] for k, v in CELL_TOML.items()}
+"""Cell tables of cells that have no defaults (a user subcircuit: tests/data/wta.sp)."""
 
 
 def _tech():  # a fixed library path, so golden files do not depend on the install location
@@ -38,6 +56,7 @@ def _tech():  # a fixed library path, so golden files do not depend on the insta
 
 
 def _check(text: str, name: str) -> None:
+    text = text.replace(str(DATA), "/data")  # a user cell's include, wherever the clone is
     path = GOLDEN / name
     if os.environ.get("SACTK_REGEN_GOLDEN"):
         path.write_text(text)
@@ -47,7 +66,8 @@ def _check(text: str, name: str) -> None:
 
 def _bench(name: str):
     cell = get_cell(name)
-    return cell.build(cell.params({}), _tech(), bias_a=1e-7, corner="tt", temp_c=27.0)
+    table = {k: v for k, v in TABLES.get(name, {}).items() if k != "name"}
+    return cell.build(cell.params(table), _tech(), bias_a=1e-7, corner="tt", temp_c=27.0)
 
 
 VARIANTS: dict[str, Callable[[], object]] = {
@@ -106,6 +126,8 @@ def _ideal_rows(name: str) -> pd.DataFrame:
         text = {p: preset_text(p) for p in presets}
         best = min(presets, key=lambda p: ("wl_um" in text[p] or "[tran]" in text[p], len(p), p))
         spec = load_spec(preset=best, overrides=sets)
+    elif name in CELL_TOML:
+        spec = load_spec(text=CELL_TOML[name] + "[sweep]\nbias_a = [1e-8, 1e-6]\n")
     else:
         spec = load_spec(text=f'[cell]\nname = "{name}"\n[sweep]\nbias_a = [1e-8, 1e-6]\n')
     frames = []

@@ -61,3 +61,12 @@ MIRROR = CellType(
     reference=reference,
     sizes=lambda p, tech: (p.w_um, p.l_um),
 )
+
+
+def wta_ideal(norm, params):
+    """ideal() of the 2-input winner-take-all of tests/data/wta.sp: input a's share of the
+    bias current: all of it when a wins, none when b wins, half at a tie."""
+    import numpy as np
+
+    a, b = norm[:, 0], norm[:, 1]
+    return np.where(a > b, 1.0, np.where(a < b, 0.0, 0.5))

@@ -37,7 +37,8 @@ def plot(
     Failed points are left out, with a warning; a folder with none that simulated is a
     SpecError."""
     from sactk.analysis.metrics import summary_tables
-    from sactk.analysis.plots import plot_all, plot_chip_errors, plot_residuals
+    from sactk.analysis.modelplots import plot_chip_errors, plot_residuals
+    from sactk.analysis.plots import plot_all
     from sactk.analysis.results import load_results
 
     out = Path(out)

@@ -34,8 +34,8 @@ def fit(
     from sactk.analysis.lutfit import holdout_split
     from sactk.analysis.metrics import cell_of
     from sactk.analysis.modelio import model_stem
+    from sactk.analysis.modelplots import plot_chip_errors, plot_residuals
     from sactk.analysis.mpmodel import MPModel
-    from sactk.analysis.plots import plot_chip_errors, plot_residuals
     from sactk.analysis.results import load_results
     from sactk.versions import tool_versions
 
