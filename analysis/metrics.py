@@ -29,8 +29,29 @@ CONDITIONS = ["tech", "corner", "vdd_v", "w_um", "l_um", "temp_c", "bias_a"]
 
 
 def conditions(df: Any, drop: tuple[str, ...] = ()) -> list[str]:
-    """The condition columns present in ``df``."""
-    return [c for c in CONDITIONS if c in df.columns and c not in drop]
+    """The condition columns present in ``df``: :data:`CONDITIONS`, then the cell's
+    parameters swept as axes ([sweep.cell]: a column named like the parameter)."""
+    return [c for c in CONDITIONS + cell_axes(df) if c in df.columns and c not in drop]
+
+
+def cell_axes(df: Any) -> list[str]:
+    """Result columns that are parameters of the results' cell (``n_inputs``, ...)."""
+    import dataclasses
+
+    if "cell" not in df.columns or df.empty:
+        return []
+    try:
+        cell = cell_of(df)
+    except SpecError:
+        return []
+    ptype = getattr(cell, "params_type", None)
+    if ptype is None or not dataclasses.is_dataclass(ptype):
+        return []
+    return [
+        f.name
+        for f in dataclasses.fields(ptype)
+        if f.name in df.columns and f.name not in CONDITIONS
+    ]
 
 
 def op_rows(df: Any, nominal: bool | None = True) -> Any:

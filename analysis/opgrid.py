@@ -33,11 +33,14 @@ class OpGrid:
         rows = ok_rows(df)
         if rows.empty:
             raise SpecError("fit: no simulated DC points in these results; sweep a DC preset")
-        for col in ("w_um", "l_um", "vdd_v", "tech"):
+        from sactk.analysis.metrics import cell_axes
+
+        for col in ("w_um", "l_um", "vdd_v", "tech", *cell_axes(rows)):
             if col in rows.columns and rows[col].nunique() > 1:
                 raise SpecError(
                     f"fit: the results vary {col} ({rows[col].nunique()} values); a model "
-                    "covers one device size, supply and technology: fit each separately"
+                    "covers one device size, supply, technology and cell parameter set: fit "
+                    "each separately"
                 )
         cell = cell_of(rows)
         out = output or cell.output

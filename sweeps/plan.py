@@ -27,7 +27,7 @@ from sactk.errors import SpecError
 from sactk.netlists.mismatch import Alter, nominal_alters, pdk_seed, pelgrom_alters
 from sactk.netlists.render import CurrentSource, Mosfet, instance_name, render, text_hash
 from sactk.netlists.technology import Technology, get_technology
-from sactk.sweeps.spec import SweepSpec, TranSpec
+from sactk.sweeps.spec import SweepSpec, TranSpec, cell_tables
 
 NOMINAL = -1
 """``mc_seed`` and ``mc_index`` of a nominal (mismatch-free) instance."""
@@ -298,19 +298,10 @@ def _circuit_jobs(
     return jobs
 
 
-def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
-    """All jobs of a sweep in a stable order: corner, supply, size, temperature, bias, chunk."""
-    cell = get_cell(spec.cell.name)
-    base_tech = tech or get_technology(spec.tech.name, spec.tech.models_dir)
-    for corner in spec.sweep.corner:
-        base_tech.corner_section(corner)  # validates every corner name before any work
-    if spec.mc.instances and spec.mc.method == "pdk":
-        if not base_tech.mismatch_params:
-            raise SpecError(
-                f'mc.method: technology {base_tech.name} has no statistical models; use "pelgrom"'
-            )
-        base_tech = base_tech.with_(params=base_tech.mismatch_params)
-    table = spec.cell.table
+def _table_jobs(
+    spec: SweepSpec, cell: Any, table: dict[str, Any], axis_keys: list[str], base_tech: Technology
+) -> list[Job]:
+    """The jobs of one combination of the [sweep.cell] axes (the whole sweep without them)."""
     base_params = cell.params(table)
     patterns, norm = cell.vectors(base_params, spec.inputs)
     if not len(norm) and spec.tran is None:
@@ -366,6 +357,26 @@ def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
             "temp_c": float(temp_c),
             "bias_a": float(bias_a),
             "mc_seed": mc_seed,
+            **{k: table[k] for k in axis_keys},
         }
         jobs += _circuit_jobs(spec, bench, coords, norm, point_columns, instances)
+    return jobs
+
+
+def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
+    """All jobs of a sweep in a stable order: corner, supply, size, temperature, bias, chunk."""
+    cell = get_cell(spec.cell.name)
+    base_tech = tech or get_technology(spec.tech.name, spec.tech.models_dir)
+    for corner in spec.sweep.corner:
+        base_tech.corner_section(corner)  # validates every corner name before any work
+    if spec.mc.instances and spec.mc.method == "pdk":
+        if not base_tech.mismatch_params:
+            raise SpecError(
+                f'mc.method: technology {base_tech.name} has no statistical models; use "pelgrom"'
+            )
+        base_tech = base_tech.with_(params=base_tech.mismatch_params)
+    jobs: list[Job] = []
+    axis_keys = sorted(spec.sweep.cell or {})
+    for table in cell_tables(spec):
+        jobs += _table_jobs(spec, cell, table, axis_keys, base_tech)
     return jobs

@@ -65,6 +65,21 @@ class SweepAxes(BaseModel):
     """Supply voltages, V; none means the technology's nominal supply."""
     wl_um: list[list[float]] | None = Field(None, min_length=1, max_length=100)
     """(W, L) of the cell's matched devices in um, one circuit each; none means cell.w_um/l_um."""
+    cell: dict[str, list[Any]] | None = None
+    """[sweep.cell]: cell parameters as axes (``n_inputs = [2, 4, 8]``), each value a circuit
+    of its own and a results column; checked by the cell like [cell]."""
+
+    @field_validator("cell")
+    @classmethod
+    def _cell_axes(cls, v: dict[str, list[Any]] | None) -> dict[str, list[Any]] | None:
+        for k, vals in (v or {}).items():
+            if not re.match(NAME_PATTERN, k):
+                raise ValueError(f"{k!r} is not a parameter name")
+            if not isinstance(vals, list) or not 1 <= len(vals) <= 100:
+                raise ValueError(f"{k}: give a list of 1 to 100 values")
+            if k in ("name", "w_um", "l_um"):
+                raise ValueError(f"{k}: not a cell axis (sizes are sweep.wl_um)")
+        return v
 
     @field_validator("corner")
     @classmethod
@@ -291,9 +306,7 @@ def _check_path(path: list[str], item: str) -> None:
     model: type[BaseModel] = SweepSpec
     for i, part in enumerate(path):
         if model is CellSpec and part != "name":
-            if i != len(path) - 1:
-                raise SpecError(f"--set {item}: {'.'.join(path[: i + 1])} is not a table")
-            return  # the cell's own keys: the cell checks them when the spec is loaded
+            return  # the cell's own keys (tables too): the cell checks them when loaded
         fields = model.model_fields
         if part not in fields:
             where = ".".join(path[:i]) or "top level"
@@ -303,6 +316,8 @@ def _check_path(path: list[str], item: str) -> None:
         if i < len(path) - 1:
             sub = _model_of(fields[part].annotation)
             if sub is None:
+                if i == len(path) - 2 and "dict" in str(fields[part].annotation):
+                    return  # a table of free keys (sweep.cell): checked when loaded
                 raise SpecError(f"--set {item}: {'.'.join(path[: i + 1])} is not a table")
             model = sub
 
@@ -397,6 +412,18 @@ def load_spec(
     return spec
 
 
+def cell_tables(spec: SweepSpec) -> list[dict[str, Any]]:
+    """The [cell] table once per combination of the [sweep.cell] axes, in a stable order."""
+    import itertools
+
+    axes = spec.sweep.cell or {}
+    keys = sorted(axes)
+    return [
+        {**spec.cell.table, **dict(zip(keys, combo, strict=True))}
+        for combo in itertools.product(*(axes[k] for k in keys))
+    ]
+
+
 def check_cell(spec: SweepSpec, source: str = "spec", overrides: list[str] | None = None) -> Any:
     """The cell's parameters from ``spec.cell`` (and each ``sweep.wl_um`` size), checked by
     the cell itself; a bad key or value is a SpecError naming the source and the key."""
@@ -404,13 +431,20 @@ def check_cell(spec: SweepSpec, source: str = "spec", overrides: list[str] | Non
 
     try:
         cell = get_cell(spec.cell.name)
-        table = spec.cell.table
         sizes: list[tuple[float | None, float | None]] = [(None, None)]
         sizes += [(w, ll) for w, ll in spec.sweep.wl_um or []]
-        for w_um, l_um in sizes:
-            cell.params(table, w_um=w_um, l_um=l_um)
+        for table in cell_tables(spec):
+            for w_um, l_um in sizes:
+                cell.params(table, w_um=w_um, l_um=l_um)
         return cell
     except SpecError as exc:
         field, _, rest = str(exc).partition(":")  # cell errors name their key: cell.KEY: ...
+        key = field.removeprefix("cell.")
+        if isinstance(spec.cell.table.get(key), list):
+            rest += f"; to sweep a cell parameter, write sweep.cell.{key} = [...]"
+        if key in (spec.sweep.cell or {}):
+            field = f"sweep.cell.{key}"
         who = _blame(source, field, overrides)
-        raise SpecError(f"{who}:{rest}" if who == f"--set {field}" else f"{who}: {exc}") from None
+        if who == f"--set {field}":
+            raise SpecError(f"{who}:{rest}") from None
+        raise SpecError(f"{who}: {field}:{rest}") from None

@@ -23,6 +23,8 @@ class Characterization:
 
     paths: list[Path] = field(default_factory=list)
     tables: dict[str, Any] = field(default_factory=dict)
+    coordinates: list[str] = field(default_factory=list)
+    """The results' condition columns (corner, supply, size, swept cell parameters, ...)."""
 
 
 def plot(
@@ -54,7 +56,9 @@ def plot(
     tables = summary_tables(df)
     for name, table in tables.items():
         paths.append(write_csv(out / f"{name}.csv", table))
-    return Characterization(paths, tables)
+    from sactk.analysis.metrics import conditions
+
+    return Characterization(paths, tables, conditions(df))
 
 
 def accuracy_and_collapse(results: str | Path, plots_dir: str | Path) -> dict[str, Any]:

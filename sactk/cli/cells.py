@@ -11,8 +11,6 @@ from sactk import api
 from sactk.cli.console import Console
 from sactk.cli.root import app
 
-COORDINATES = ("tech", "corner", "vdd_v", "w_um", "l_um")
-"""Result coordinates a console table shows whenever they vary."""
 TABLE_COLUMNS = {
     "accuracy": ["temp_c", "bias_a", "points", "max_abs_err_pct", "rms_err_pct"],
     "dot_tracking": ["temp_c", "bias_a", "vectors", "pearson_r", "pearson_r_ideal", "scale"],
@@ -124,7 +122,7 @@ def plot(
             # every coordinate that varies stays in the table, or its rows look like repeats
             varying = [
                 c
-                for c in COORDINATES
+                for c in made.coordinates
                 if c in table.columns and c not in TABLE_COLUMNS[name] and table[c].nunique() > 1
             ]
             cols = varying + TABLE_COLUMNS[name]
