@@ -8,6 +8,7 @@ subckt = "wta2"          # the .subckt to instantiate
 ideal = "mypkg.cells:wta_ideal"   # optional: f(norm inputs (V, N), params) -> ideal main output
 [cell.ports]
 in = ["a", "b"]          # current-driven inputs: columns in_a_a, in_b_a (units of bias_a)
+vin = ["s"]              # optional voltage-driven inputs: in_s_v (inputs.* ratios in volts)
 out = ["oa", "ob"]       # output currents into pins held at out_v: out_oa_a, out_ob_a
 out_v = 0.9              # optional; default VDD/2
 vout = ["x"]             # optional: pins whose voltage is read (out_x_v)
@@ -60,7 +61,7 @@ from sactk.netlists.technology import Technology
 TITLE = "User subcircuit"
 OUTPUT = "out_y_a"  # the instance's is out_<first out pin>_a (Params.output)
 IDEAL = "ideal_y"
-ROLES = ("in", "out", "vout", "vdd", "gnd", "bias")
+ROLES = ("in", "vin", "out", "vout", "vdd", "gnd", "bias")
 _SCALE = {"f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "meg": 1e6, "g": 1e9}
 
 
@@ -262,7 +263,7 @@ class Params:
                 raise SpecError(f"cell.ports.{k}: unknown role; use {', '.join(known)}")
         out: dict[str, list[str]] = {}
         for role in ROLES:
-            v = self.ports.get(role, [] if role in ("out", "vout", "in") else None)
+            v = self.ports.get(role, [] if role in ("out", "vout", "in", "vin") else None)
             if v is None:
                 if role in ("vdd", "gnd"):
                     raise SpecError(f"cell.ports.{role}: missing; name the {role} pin")
@@ -274,15 +275,18 @@ class Params:
                 if not NAME_RE.match(p):
                     raise SpecError(f"cell.ports.{role}: {p!r} is not a valid pin name")
             out[role] = pins
-        if not out.get("in"):
-            raise SpecError("cell.ports.in: give at least one input pin")
+        if not out.get("in") and not out.get("vin"):
+            raise SpecError("cell.ports.in: give at least one input pin (in or vin)")
         if not out.get("out"):
             raise SpecError("cell.ports.out: give at least one output pin")
         return out
 
 
 def input_columns(params: Params) -> list[str]:
-    return [f"in_{p}_a" for p in params._roles()["in"]]
+    """Current inputs (A), then voltage inputs (V): ``inputs.*`` ratios are units of the
+    bias for the first and volts for the second."""
+    roles = params._roles()
+    return [f"in_{p}_a" for p in roles["in"]] + [f"in_{p}_v" for p in roles["vin"]]
 
 
 def output_column(params: Params) -> str:
@@ -308,7 +312,7 @@ def build(
     out_v = params.ports.get("out_v", tech.vdd_v / 2.0)
     if isinstance(out_v, bool) or not isinstance(out_v, int | float):
         raise SpecError(f"cell.ports.out_v: {out_v!r} is not a number (V)")
-    node = {p: f"in_{p}" for p in roles["in"]}
+    node = {p: f"in_{p}" for p in roles["in"] + roles["vin"]}
     node |= {p: f"out_{p}" for p in roles["out"]}
     node |= {p: f"vo_{p}" for p in roles.get("vout", [])}
     node |= {roles["vdd"][0]: "vdd", roles["gnd"][0]: "0"}
@@ -316,6 +320,7 @@ def build(
         node[roles["bias"][0]] = "bias"
     els: list[Element] = [VoltageSource("dd", "vdd", "0", tech.vdd_v)]
     els += [CurrentSource(f"in_{p}", "vdd", f"in_{p}", bias_a) for p in roles["in"]]
+    els += [VoltageSource(f"in_{p}", f"in_{p}", "0", 0.0) for p in roles["vin"]]
     if roles.get("bias"):
         els.append(CurrentSource("bias", "bias", "0", bias_a))
     els.append(
@@ -342,13 +347,13 @@ def build(
     return Bench(
         netlist=netlist,
         inputs=tuple(input_columns(params)),
-        sources=tuple(f"iin_{p}" for p in roles["in"]),
+        sources=tuple(f"iin_{p}" for p in roles["in"]) + tuple(f"vin_{p}" for p in roles["vin"]),
         probes=tuple(probes),
     )
 
 
 def vectors(params: Params, inputs: Any) -> tuple[np.ndarray, np.ndarray]:
-    return random_and_sweep(len(params._roles()["in"]), inputs)
+    return random_and_sweep(len(input_columns(params)), inputs)
 
 
 def ideal_function(params: Params) -> Any:

@@ -194,3 +194,28 @@ def test_new_elements_render_and_validate() -> None:
             render(Netlist("e", c180(), "tt", 27.0, (bad,)))
     with pytest.raises(SpecError, match=r"cell\.file"):
         render(Netlist("e", c180(), "tt", 27.0, (), includes=("/tmp/a'.sp",)))
+
+
+def test_voltage_inputs_and_a_step_response(tmp_path: Path) -> None:
+    """A voltage-driven gate (``vin``) and a [tran] step of the winner-take-all."""
+    (tmp_path / "gate.sp").write_text(
+        ".subckt gate g d vdd gnd\nm1 d g gnd gnd nch w=4u l=1u\n.ends gate\n"
+    )
+    (tmp_path / "gate.toml").write_text(
+        '[cell]\nname = "subckt"\nfile = "gate.sp"\nsubckt = "gate"\n'
+        '[cell.ports]\nvin = ["g"]\nout = ["d"]\nvdd = "vdd"\ngnd = "gnd"\n'
+        "[sweep]\nbias_a = [1e-7]\n[inputs.random]\ncount = 0\n"
+        "[inputs.sweep]\npoints = 5\nmin_ratio = 0.3\nmax_ratio = 0.7\n"
+    )
+    r = run("sweep", str(tmp_path / "gate.toml"), "--out", str(tmp_path / "g"))
+    assert r.returncode == 0, r.stderr
+    g = pd.read_parquet(tmp_path / "g" / "results.parquet").sort_values("in_g_v")
+    assert np.allclose(g["in_g_v"], [0.3, 0.4, 0.5, 0.6, 0.7])
+    assert np.all(np.diff(g["out_y_a"]) > 0) and g["out_y_a"].iloc[-1] > 100 * g["out_y_a"].iloc[0]
+    text = SPEC.replace('corner = ["tt", "ff"]', 'corner = ["tt"]').replace("[27, 85]", "[27]")
+    text += "[tran]\ninput = 0\nfrom_ratio = 0.5\nto_ratio = 1.5\nwindow_as = 3e-12\n"
+    r = run("sweep", str(_spec_dir(tmp_path, text)), "--out", str(tmp_path / "t"), env=_env())
+    assert r.returncode == 0, r.stderr
+    t = pd.read_parquet(tmp_path / "t" / "results.parquet")
+    t = t[t["analysis"] == "tran"].sort_values("bias_a")
+    assert (t["status"] == "ok").all() and t["settle_s"].iloc[0] > 10 * t["settle_s"].iloc[-1]

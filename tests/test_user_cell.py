@@ -89,6 +89,8 @@ def test_an_installed_cell_works_from_the_command_line(tmp_path: Path) -> None:
     (tmp_path / "mirror.toml").write_text(SPEC)
     r = run("sweep", str(tmp_path / "mirror.toml"), "--out", str(tmp_path / "r"), env=env)
     assert r.returncode == 0, r.stderr
+    r = run("plot", str(tmp_path / "r"), "--out", str(tmp_path / "p"), env=env)
+    assert r.returncode == 0 and (tmp_path / "p" / "transfer.png").is_file(), r.stderr
     r = run("fit", str(tmp_path / "r"), "--out", str(tmp_path / "m"), "--knots", "5", env=env)
     assert r.returncode == 0 and "user_mirror.out_y_a" in r.stdout, r.stderr
     # without the entry point the same spec is refused in one line

@@ -13,15 +13,16 @@ def load(
     spec: str | Path | None = None,
     *,
     preset: str | None = None,
+    text: str | None = None,
     overrides: list[str] | None = None,
 ) -> Any:
-    """A validated ``SweepSpec`` from a TOML file or a built-in preset, with ``--set``-style
-    ``overrides`` (``["sweep.temp_c=[85]"]``)."""
+    """A validated ``SweepSpec`` from a TOML file, a built-in preset or TOML ``text``, with
+    ``--set``-style ``overrides`` (``["sweep.temp_c=[85]"]``)."""
     from sactk.sweeps.spec import load_spec
 
-    if (spec is None) == (preset is None):
-        raise SpecError("spec: give a spec file or --preset NAME (not both)")
-    return load_spec(spec, preset=preset, overrides=overrides or [])
+    if sum(x is not None for x in (spec, preset, text)) != 1:
+        raise SpecError("spec: give one of a spec file, --preset NAME or TOML text")
+    return load_spec(spec, preset=preset, text=text, overrides=overrides or [])
 
 
 def presets() -> dict[str, str]:
