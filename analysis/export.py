@@ -87,7 +87,7 @@ def to_csv(model: LookupModel, path: Path) -> Path:
     """Tidy table: corner, temp_c, bias_a, the coordinate (its unit), the normalized and
     the physical output."""
     scale_u = model.coord_per_bias_
-    ucol = model.coordinate_ if not scale_u else model.coordinate_.removesuffix("_a") + "_a"
+    ucol = model.coordinate_  # the results' own column name (ideal_z, in_x_a, in_code)
     norm = f"{model.output_}_per_bias" if model.out_per_bias_ else f"{model.output_}_table"
     fh = io.StringIO(newline="")
     w = csv.writer(fh)

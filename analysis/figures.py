@@ -40,6 +40,33 @@ def si(x: float, unit: str) -> str:
     return f"{x:.3g} {unit}"
 
 
+_UNITS = {"_a": ("current", "A"), "_v": ("voltage", "V"), "_w": ("power", "W"),
+          "_s": ("time", "s"), "_j": ("energy", "J"), "_c": ("temperature", "C")}  # fmt: skip
+_NAMES = {
+    "bias_a": "bias current gamma (A)",
+    "power_w": "supply power (W)",
+    "settle_s": "settling time (s)",
+    "energy_j": "energy per operation (J)",
+    "temp_c": "temperature (C)",
+    "vdd_v": "supply (V)",
+}
+
+
+def axis_label(column: str, per_bias: bool = False) -> str:
+    """A physical axis name with its unit from a result column: ``out_z_a`` -> ``output
+    current z (A)``, ``in_i0_a`` -> ``input current i0 (A)``; ``per_bias``: ``... / gamma``."""
+    if column in _NAMES and not per_bias:
+        return _NAMES[column]
+    for suffix, (what, unit) in _UNITS.items():
+        if column.endswith(suffix):
+            stem = column[: -len(suffix)]
+            role = {"out": "output", "in": "input", "ideal": "ideal"}.get(stem.split("_")[0], "")
+            name = stem.split("_", 1)[1] if role and "_" in stem else stem
+            text = f"{role} {what} {name}".strip() if role else f"{stem} {what}"
+            return f"{text} / gamma" if per_bias else f"{text} ({unit})"
+    return column
+
+
 def condition_label(column: str, value: Any) -> str:
     """A legend entry for one condition value: ``27 C``, ``ff``, ``1.8 V``, ``w 4 um``."""
     units = {"temp_c": " C", "vdd_v": " V"}

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from sactk.analysis import metrics
-from sactk.analysis.figures import STYLE, bias_colors, condition_label, save, si
+from sactk.analysis.figures import STYLE, axis_label, bias_colors, condition_label, save, si
 
 
 def _swept(d: Any) -> str:
@@ -87,9 +87,14 @@ def plot_transfer(df: Any, outdir: Path) -> list[Path]:
                 row[0].set_yscale("symlog", linthresh=lin)
                 if xunit:
                     row[0].set_xscale("symlog", linthresh=lin)
-            xraw = f"{swept} (A)" if xunit else swept
-            row[0].set(xlabel=xraw, ylabel=f"{out} (A)", title=f"raw, {t:g} C")
-            row[1].set(xlabel=xlab, ylabel=f"{out} / bias_a", title=f"bias-normalized, {t:g} C")
+            xraw = axis_label(swept)
+            xlab = axis_label(swept, per_bias=bool(xunit))
+            row[0].set(xlabel=xraw, ylabel=axis_label(out), title=f"raw, {t:g} C")
+            row[1].set(
+                xlabel=xlab,
+                ylabel=axis_label(out, per_bias=True),
+                title=f"bias-normalized, {t:g} C",
+            )
             row[2].set(
                 xlabel=xlab,
                 ylabel="circuit - ideal (% of full scale)",
@@ -218,10 +223,13 @@ def plot_monte_carlo(df: Any, outdir: Path) -> list[Path]:
                 ax.hist(z, bins=25, histtype="step", color=colors[b], label=si(float(b), "A"))
             ideal = float((d["ideal_a"] / d["bias_a"]).iloc[0])
             ax.axvline(ideal, color="k", ls="--", lw=1, label="ideal()")
-            ax.set(xlabel=f"output / bias_a, vector {ref}", ylabel="chips", title=f"{t:g} C")
+            ax.set(xlabel="output / gamma", ylabel="chips", title=f"{t:g} C, input vector {ref}")
         axes[0][0].legend(title="bias_a")
         title = metrics.cell_of(chips).title
-        fig.suptitle(f"{title} mismatch: {int(spread['chips'].max())} chips, {w0:g}/{l0:g} um")
+        fig.suptitle(
+            f"{title} mismatch: {int(spread['chips'].max())} chips, {w0:g}/{l0:g} um; each "
+            f"panel: the spread of one input vector (point {ref}, the first simulated) over chips"
+        )
         paths += save(fig, outdir, "mc_histograms")
 
         fig, ax = plt.subplots(1, 2, figsize=(9, 3.4))

@@ -64,9 +64,9 @@ def plot_regression(rows: Any, outdir: Path, title: str = "") -> list[Path]:
         ideal = 1.0 - float(rows["r2_ideal"].iloc[0])
         ax[0].axhline(ideal, color="k", ls="--", lw=1, label="ideal cells (float)")
         ax[0].axhline(0.05, color="r", ls=":", lw=1, label="R2 = 0.95")
-        ax[0].set(xlabel="bias_a (A)", ylabel="1 - R2 on test data (mean over chips)")
-        ax[1].set(xlabel="energy_j per inference (J)", ylabel="1 - R2, readout fitted on chip")
-        ax[2].set(xlabel="power_w of the hidden layer (W)", ylabel="throughput_hz (inferences/s)")
+        ax[0].set(xlabel="bias current gamma (A)", ylabel="1 - R2 on test data (mean over chips)")
+        ax[1].set(xlabel="energy per inference (J)", ylabel="1 - R2, readout fitted on chip")
+        ax[2].set(xlabel="supply power of the hidden layer (W)", ylabel="throughput (inferences/s)")
         from matplotlib.ticker import NullFormatter
 
         ax[0].legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2)
