@@ -47,11 +47,9 @@ def cell_axes(df: Any) -> list[str]:
     ptype = getattr(cell, "params_type", None)
     if ptype is None or not dataclasses.is_dataclass(ptype):
         return []
-    return [
-        f.name
-        for f in dataclasses.fields(ptype)
-        if f.name in df.columns and f.name not in CONDITIONS
-    ]
+    names = [f.name for f in dataclasses.fields(ptype)]
+    names += [c for c in df.columns if c.startswith("param_")]  # a subcircuit's parameters
+    return [c for c in names if c in df.columns and c not in CONDITIONS]
 
 
 def op_rows(df: Any, nominal: bool | None = True) -> Any:

@@ -182,10 +182,12 @@ def plot_linearity(df: Any, outdir: Path) -> list[Path]:
                 row[0].plot(g["in_code"], g["inl_lsb"], ".-", color=colors[b], label=lab)
                 row[1].plot(g["in_code"], g["dnl_lsb"], ".-", color=colors[b], label=lab)
             for a, what in ((row[0], "INL"), (row[1], "DNL")):
-                a.axhline(0.5 if what == "INL" else -1.0, color="r", ls=":", lw=1)
+                bound = "+-0.5 LSB" if what == "INL" else "-1 LSB: a missing code"
+                a.axhline(0.5 if what == "INL" else -1.0, color="r", ls=":", lw=1, label=bound)
                 if what == "INL":
                     a.axhline(-0.5, color="r", ls=":", lw=1)
-                a.set(xlabel="in_code", ylabel=f"{what} (LSB of the law)", title=f"{temp:g} C")
+                a.set(xlabel="input code", ylabel=f"{what} (LSB of the law)", title=f"{temp:g} C")
+            row[1].legend(loc="best")
             row[0].legend(title="bias_a", ncol=2)
         fig.suptitle("Compressive memory: end-point INL and DNL, local LSB of the law")
         paths = save(fig, outdir, "inl_dnl")

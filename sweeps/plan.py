@@ -27,7 +27,7 @@ from sactk.errors import SpecError
 from sactk.netlists.mismatch import Alter, nominal_alters, pdk_seed, pelgrom_alters
 from sactk.netlists.render import CurrentSource, Mosfet, instance_name, render, text_hash
 from sactk.netlists.technology import Technology, get_technology
-from sactk.sweeps.spec import SweepSpec, TranSpec, cell_tables
+from sactk.sweeps.spec import SweepSpec, TranSpec, axis_column, cell_tables
 
 NOMINAL = -1
 """``mc_seed`` and ``mc_index`` of a nominal (mismatch-free) instance."""
@@ -357,7 +357,10 @@ def _table_jobs(
             "temp_c": float(temp_c),
             "bias_a": float(bias_a),
             "mc_seed": mc_seed,
-            **{k: table[k] for k in axis_keys},
+            **{
+                axis_column(spec, k): (table["params"][k] if k not in table else table[k])
+                for k in axis_keys
+            },
         }
         jobs += _circuit_jobs(spec, bench, coords, norm, point_columns, instances)
     return jobs

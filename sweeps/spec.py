@@ -418,10 +418,25 @@ def cell_tables(spec: SweepSpec) -> list[dict[str, Any]]:
 
     axes = spec.sweep.cell or {}
     keys = sorted(axes)
-    return [
-        {**spec.cell.table, **dict(zip(keys, combo, strict=True))}
-        for combo in itertools.product(*(axes[k] for k in keys))
-    ]
+    base = spec.cell.table
+    nested = base.get("params") if isinstance(base.get("params"), dict) else None
+    out = []
+    for combo in itertools.product(*(axes[k] for k in keys)):
+        table = dict(base)
+        for k, v in zip(keys, combo, strict=True):
+            if nested is not None and k in nested:  # a user subcircuit's own parameter
+                table["params"] = {**table.get("params", {}), k: v}
+            else:
+                table[k] = v
+        out.append(table)
+    return out
+
+
+def axis_column(spec: SweepSpec, key: str) -> str:
+    """The results column of a [sweep.cell] axis: the parameter's name, ``param_<name>`` for
+    a user subcircuit's own parameter."""
+    nested = spec.cell.table.get("params")
+    return f"param_{key}" if isinstance(nested, dict) and key in nested else key
 
 
 def check_cell(spec: SweepSpec, source: str = "spec", overrides: list[str] | None = None) -> Any:

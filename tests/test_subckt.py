@@ -219,3 +219,15 @@ def test_voltage_inputs_and_a_step_response(tmp_path: Path) -> None:
     t = pd.read_parquet(tmp_path / "t" / "results.parquet")
     t = t[t["analysis"] == "tran"].sort_values("bias_a")
     assert (t["status"] == "ok").all() and t["settle_s"].iloc[0] > 10 * t["settle_s"].iloc[-1]
+
+
+def test_a_subcircuit_parameter_is_a_sweep_axis(tmp_path: Path) -> None:
+    spec = load_spec(_spec_dir(tmp_path), overrides=["sweep.cell.w=[2, 8]"])
+    jobs = plan(spec)
+    assert {j.coords["param_w"] for j in jobs} == {2, 8}
+    lines = {ln for j in jobs for ln in j.netlist.splitlines() if ln.startswith("xcell")}
+    assert any(ln.endswith("wta2 w=2") for ln in lines) and any(
+        ln.endswith("wta2 w=8") for ln in lines
+    )
+    # the Pelgrom area follows the swept width (w = 2 um -> 2e-6 m in the file's {w*1e-6})
+    assert {j.coords["w_um"] for j in jobs} == {2.0, 8.0}
