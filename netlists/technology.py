@@ -197,6 +197,22 @@ def c180() -> Technology:
     )
 
 
+def pdk_folder(
+    models_dir: str | os.PathLike[str] | None, subdir: Path, pdk: str, holds: str, given: str
+) -> Path:
+    """``models_dir`` when given, else ``$PDK_ROOT/<subdir>`` (the open-PDK convention);
+    neither is a one-line SpecError saying what to set."""
+    if models_dir is not None:
+        return Path(models_dir)
+    root = os.environ.get("PDK_ROOT")
+    if not root:
+        raise SpecError(
+            f"tech.models_dir: {pdk} models not found; set PDK_ROOT (the folder holding "
+            f"{holds}) or tech.models_dir ({given})"
+        )
+    return Path(root) / subdir
+
+
 GF180_SUBDIR = Path("gf180mcuD") / "libs.tech" / "ngspice"
 
 
@@ -212,16 +228,9 @@ def gf180mcu(models_dir: str | os.PathLike[str] | None = None) -> Technology:
     nmos_3p3: sigma = 0.7071 par_vth / sqrt(W L) with par_vth = 7.148 mV um, so A_VT = 5.05 mV
     um; par_k = 0.70 % um gives A_beta = 0.50 % um; pmos_3p3 has 4.7 mV um).
     """
-    if models_dir is None:
-        root = os.environ.get("PDK_ROOT")
-        if not root:
-            raise SpecError(
-                "tech.models_dir: GF180MCU models not found; set PDK_ROOT (the folder holding "
-                "gf180mcuD/) or tech.models_dir (the folder holding sm141064.ngspice)"
-            )
-        folder = Path(root) / GF180_SUBDIR
-    else:
-        folder = Path(models_dir)
+    folder = pdk_folder(
+        models_dir, GF180_SUBDIR, "GF180MCU", "gf180mcuD/", "the folder holding sm141064.ngspice"
+    )
     corners = {"tt": "typical", "ff": "ff", "ss": "ss", "fs": "fs", "sf": "sf"}
     return Technology.from_pdk(
         "gf180mcu",
@@ -265,16 +274,7 @@ def sky130(models_dir: str | os.PathLike[str] | None = None) -> Technology:
     inversion, where these cells work, both shift the threshold, so A_VT = sqrt(3.36^2 +
     7.0^2) = 7.8 mV um. toxe 0.34 % um is the current-factor term (beta ~ 1 / toxe).
     """
-    if models_dir is None:
-        root = os.environ.get("PDK_ROOT")
-        if not root:
-            raise SpecError(
-                "tech.models_dir: sky130 models not found; set PDK_ROOT (the folder holding "
-                "sky130A/) or tech.models_dir (the sky130A folder)"
-            )
-        base = Path(root) / SKY130_SUBDIR
-    else:
-        base = Path(models_dir)
+    base = pdk_folder(models_dir, SKY130_SUBDIR, "sky130", "sky130A/", "the sky130A folder")
     spice = base / "libs.ref" / "sky130_fd_pr" / "spice"
     dev = ("sky130_fd_pr__nfet_01v8", "sky130_fd_pr__pfet_01v8")
     per_corner = {
