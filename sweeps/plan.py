@@ -382,4 +382,28 @@ def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
     axis_keys = sorted(spec.sweep.cell or {})
     for table in cell_tables(spec):
         jobs += _table_jobs(spec, cell, table, axis_keys, base_tech)
-    return jobs
+    return _same_columns(jobs) if axis_keys else jobs
+
+
+def _same_columns(jobs: list[Job]) -> list[Job]:
+    """Jobs of different cell-parameter values can have different input columns (2 or 8
+    inputs); every job gets them all (NaN where its circuit has none), so every Parquet part
+    has one schema and a plain ``pandas.read_parquet`` of the folder loses nothing."""
+    import dataclasses
+
+    names: dict[str, np.dtype] = {}
+    for j in jobs:
+        for k, v in j.point_columns.items():
+            names.setdefault(k, np.asarray(v).dtype)
+    out = []
+    for j in jobs:
+        missing = [k for k in names if k not in j.point_columns]
+        if not missing:
+            out.append(j)
+            continue
+        n = len(next(iter(j.point_columns.values())))
+        cols = dict(j.point_columns)
+        for k in missing:
+            cols[k] = np.full(n, np.nan) if names[k].kind in "fiu" else np.full(n, None, object)
+        out.append(dataclasses.replace(j, point_columns=cols))
+    return out

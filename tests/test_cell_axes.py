@@ -26,6 +26,9 @@ def test_n_inputs_swept_in_one_sweep(tmp_path: Path) -> None:
         "--out", str(tmp_path / "r"),
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
+    # every part has one schema, so a plain read of the folder loses no column
+    parts = sorted((tmp_path / "r" / "results.parquet").glob("part-*.parquet"))
+    assert len({frozenset(pd.read_parquet(p).columns) for p in parts}) == 1
     df = pd.read_parquet(tmp_path / "r" / "results.parquet")
     assert sorted(df["n_inputs"].unique()) == [2, 4, 8]
     # each circuit has its own inputs: no in_i4_a on the 4-input rows
