@@ -22,6 +22,7 @@ QUICK: dict[str, list[str]] = {
     ],
     "mp-mc": ["mc.instances=4", "sweep.temp_c=[27]", "inputs.random.count=8"],
     "mp-tran": ["sweep.bias_a=[1e-8, 1e-6]"],
+    "shape-tanh-tran": ["sweep.bias_a=[1e-8, 1e-6]"],
     "inner-product-mc": [
         "mc.instances=3",
         "sweep.bias_a=[1e-8, 1e-6]",
@@ -45,6 +46,7 @@ FILES = (
     "mp-mc/manifest.json",
     "mp-tran/results.parquet",
     "mp-tran/manifest.json",
+    "shape-tanh-tran/results.parquet",
     "inner-product-mc/results.parquet",
     "inner-product-mc/manifest.json",
     "shape-tanh-mc/results.parquet",
@@ -182,8 +184,15 @@ def demo(
         )
         figures[f"{name}_model_validation"] = vv
         models.append(p_)
-    # settling time against bias (MP step response): the regression's energy and throughput
-    write_csv(out / "models" / "timing.csv", sp[["temp_c", "bias_a", "settle_s"]])
+    # settling times against bias, the regression's energy and throughput: the MP step for
+    # the inner product, the tanh cell's own step for the activation
+    rep.message("shape-tanh-tran: the activation cell's step response ...")
+    run("shape-tanh-tran", "shape-tanh-tran")
+    act = pd.DataFrame(spread_and_speed(out / "shape-tanh-tran", out / "plots-tanh")["speed_power"])
+    timing = sp[["temp_c", "bias_a", "settle_s"]].merge(
+        act[["bias_a", "settle_s"]].rename(columns={"settle_s": "settle_act_s"}), on="bias_a"
+    )
+    write_csv(out / "models" / "timing.csv", timing)
 
     hidden, chips = (16, 2) if quick else (64, 5)
     rep.message(
