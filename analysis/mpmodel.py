@@ -124,7 +124,6 @@ class MPModel(OpGrid):
         ids = ([-1] if (chip < 0).any() else []) + self.chip_ids_.tolist()
         grid = (len(self.corners_), len(self.temp_c_), len(self.log_bias_))
         stack = np.full((len(ids), *grid, self.layout_.n_params), np.nan)
-        self.s_hi_ = np.inf
         groups = self._planes(rows, chip)
         for (c, *op), m in groups.items():  # nominal first: chips start from it
             start = stack[(0, *op)] if ids[0] == -1 and c != -1 else None

@@ -29,6 +29,7 @@ def tables(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     import pandas as pd
 
     acc_rows, col_rows, mm_rows, sp_rows = [], [], [], []
+    spreads = {t: metrics.mc_spread(r["mp-area"]) for t, r in results.items()}
     for tech, res in results.items():
         acc = metrics.accuracy(res["mp-temp"])
         for b, g in acc.groupby("bias_a"):
@@ -42,7 +43,7 @@ def tables(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
             col_rows.append(
                 {"tech": tech, "temp_c": t, "collapse_pct_fs": float(g["collapse_pct_fs"].max())}
             )
-        spread = metrics.mc_spread(res["mp-area"]).sort_values("area_um2")
+        spread = spreads[tech].sort_values("area_um2")
         area, sigma = spread["area_um2"].to_numpy(float), spread["sigma_pct"].to_numpy(float)
         # log sigma = log k - 0.5 log area: fit log k with the slope fixed by Pelgrom
         k = float(np.exp(np.mean(np.log(sigma) + 0.5 * np.log(area))))
@@ -63,7 +64,7 @@ def tables(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "collapse": pd.DataFrame(col_rows),
         "mismatch": pd.DataFrame(mm_rows),
         "speed": pd.DataFrame(sp_rows),
-        "spread": {t: metrics.mc_spread(r["mp-area"]) for t, r in results.items()},
+        "spread": spreads,
     }
 
 

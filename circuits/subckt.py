@@ -38,6 +38,7 @@ import importlib
 import math
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,7 @@ from sactk.netlists.render import (
     VoltageSource,
     check_path,
     fmt,
+    spice_number,
 )
 from sactk.netlists.technology import Technology
 
@@ -62,17 +64,6 @@ TITLE = "User subcircuit"
 OUTPUT = "out_y_a"  # the instance's is out_<first out pin>_a (Params.output)
 IDEAL = "ideal_y"
 ROLES = ("in", "vin", "out", "vout", "vdd", "gnd", "bias")
-_SCALE = {"f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "meg": 1e6, "g": 1e9}
-
-
-def spice_number(text: str) -> float | None:
-    """``4u`` -> 4e-06, ``1.5`` -> 1.5, ``2meg`` -> 2e6; None if it is not a plain number."""
-    m = re.fullmatch(
-        r"([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)(meg|[fpnumkg])?[a-z]*", text.lower()
-    )
-    if not m:
-        return None
-    return float(m.group(1)) * (_SCALE[m.group(2)] if m.group(2) else 1.0)
 
 
 @dataclass(frozen=True)
@@ -220,8 +211,10 @@ class Params:
     def __post_init__(self) -> None:
         self.info  # noqa: B018  (reads and checks the file, the block and the ports)
 
-    @property
+    @cached_property
     def info(self) -> Subckt:
+        """The subcircuit as read from the file, checked against the ports and parameters;
+        read once per Params (build, sizes and mismatch all ask for it)."""
         if not self.file:
             raise SpecError("cell.file: missing; give the SPICE file of the subcircuit")
         check_path(self.file, "cell.file")

@@ -48,6 +48,22 @@ def fmt(value: float, what: str = "value") -> str:
     return f"{v:.9g}"
 
 
+SPICE_SCALE = {"f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3,
+               "meg": 1e6, "g": 1e9, "t": 1e12}  # fmt: skip
+"""SPICE scale suffixes (ngspice manual, "scale factors"); ``meg`` before ``m``."""
+
+
+def spice_number(text: str) -> float | None:
+    """``4u`` -> 4e-06, ``1.5`` -> 1.5, ``2meg`` -> 2e6 (letters after the suffix, a unit,
+    are ignored); None if ``text`` is not a plain number."""
+    m = re.fullmatch(
+        r"([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)(meg|[fpnumkgt])?[a-z]*", text.lower()
+    )
+    if not m:
+        return None
+    return float(m.group(1)) * (SPICE_SCALE[m.group(2)] if m.group(2) else 1.0)
+
+
 def check_path(path: str, what: str = "path") -> str:
     if any(c in path for c in "'\"\n\r\0"):
         raise SpecError(f"{what}: path {path!r} contains a quote or line break; rename it")

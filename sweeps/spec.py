@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sactk.errors import SpecError
+from sactk.netlists.render import SPICE_SCALE
 
 _CONFIG = ConfigDict(strict=True, extra="forbid", frozen=True)
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
@@ -263,8 +264,6 @@ def parse_override(item: str) -> tuple[list[str], Any]:
 
 
 # A number with a SPICE scale suffix (ngspice manual, "scale factors"), outside quotes.
-_SPICE_SCALE = {"f": 1e-15, "p": 1e-12, "n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3,
-                "meg": 1e6, "g": 1e9, "t": 1e12}  # fmt: skip
 _SPICE_NUMBER = re.compile(
     r"(?<![\w.\"'])([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)(meg|[fpnumkgt])(?![\w\"'])",
     re.IGNORECASE,
@@ -272,7 +271,7 @@ _SPICE_NUMBER = re.compile(
 
 
 def _spice_to_float(m: re.Match[str]) -> str:
-    return repr(float(m.group(1)) * _SPICE_SCALE[m.group(2).lower()])
+    return repr(float(m.group(1)) * SPICE_SCALE[m.group(2).lower()])
 
 
 def overridden(overrides: list[str] | None) -> list[str]:
