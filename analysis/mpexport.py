@@ -82,7 +82,8 @@ def _unit_exprs(
                 for i in range(mix.shape[0])
                 if mix[i, k] != 0
             )
-            branches.append(f"max(0, {_g(off)} {t} - {p[sa.start + k]} * {s[u]})")
+            off_k = float(np.broadcast_to(np.asarray(off, float), (mix.shape[1],))[k])
+            branches.append(f"max(0, {_g(off_k)} {t} - {p[sa.start + k]} * {s[u]})")
         kcl.append(f"{p[ig]} - ({' + '.join(branches)})")
         c = f"min(max({s[u]}, 0), {_g(model.s_hi_)})"
         outs.append(f"max(0, {s[u]} + {p[ib]} * {c} * {c})")

@@ -36,7 +36,8 @@ class Layout:
 
     mix: tuple[np.ndarray, ...]
     """Per unit: (inputs, K) matrix from the cell's normalized inputs to its terms."""
-    offset: tuple[float, ...]
+    offset: tuple[float | np.ndarray, ...]
+    """Per unit: the common-mode current of its terms, one for all or one per term (K_u,)."""
     sign: tuple[float, ...]
 
     @property
@@ -91,11 +92,27 @@ def unit_out(s: np.ndarray, b: np.ndarray, lo: float, hi: float) -> np.ndarray:
 def model(layout: Layout, x: np.ndarray, p: np.ndarray, s_range: tuple[float, float]) -> np.ndarray:
     """Normalized cell output for normalized inputs x (M, inputs) and parameters p, either
     one vector (P,) or one per row (M, P)."""
-    p2 = np.broadcast_to(p, (len(x), layout.n_params)) if p.ndim == 1 else p
-    out = np.zeros(len(x))
-    for t, (sa, ig, ib), sign in zip(layout.terms(x), layout.slices(), layout.sign, strict=True):
-        s, _ = solve(t, p2[:, sa], p2[:, ig])
-        out += sign * unit_out(s, p2[:, ib], *s_range)
+    zs = unit_outputs(layout, layout.terms(x), p, s_range)
+    return np.sum([sign * z for sign, z in zip(layout.sign, zs, strict=True)], axis=0)
+
+
+def unit_outputs(
+    layout: Layout,
+    terms: list[np.ndarray],
+    p: np.ndarray,
+    s_range: tuple[float, float],
+    g_scale: list[np.ndarray] | None = None,
+) -> list[np.ndarray]:
+    """Every unit's output z (M,) for its terms (M, K_u) given directly, normalized; the
+    unit's bias is its fitted g times ``g_scale[u]`` (a bias current that reaches the unit
+    through a mismatched mirror, circuits/layer.py)."""
+    m = len(terms[0])
+    p2 = np.broadcast_to(p, (m, layout.n_params)) if p.ndim == 1 else p
+    out = []
+    for u, (t, (sa, ig, ib)) in enumerate(zip(terms, layout.slices(), strict=True)):
+        g = p2[:, ig] if g_scale is None else p2[:, ig] * g_scale[u]
+        s, _ = solve(t, p2[:, sa], g)
+        out.append(unit_out(s, p2[:, ib], *s_range))
     return out
 
 

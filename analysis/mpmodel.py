@@ -38,7 +38,7 @@ import numpy as np
 
 from sactk.analysis.lutfit import _fit_plane, _pca, ok_rows
 from sactk.analysis.modelio import FORMAT, model_stem, read_files, write_files
-from sactk.analysis.mpfit import Layout, fit_plane, model
+from sactk.analysis.mpfit import Layout, fit_plane, model, unit_outputs
 from sactk.analysis.opgrid import OpGrid
 from sactk.errors import ModelError, SpecError
 
@@ -269,6 +269,39 @@ class MPModel(OpGrid):
                 out[rows] = (yhat + np.interp(yhat, self.r_knots_, rk)) * bi
         return out.reshape(shape)
 
+    def evaluate_units(
+        self,
+        terms: list[np.ndarray],
+        bias_a: float,
+        temp_c: float,
+        *,
+        corner: str | None = None,
+        chip: np.ndarray | None = None,
+        chips: np.ndarray | None = None,
+        g_scale: list[np.ndarray] | None = None,
+    ) -> list[np.ndarray]:
+        """Each unit's output for its term currents given directly (the unit's real ports
+        inside a network, where mirrors copy the inputs with their own errors): ``terms[u]``
+        (M, K_u) and the result in units of ``bias_a``, at one operating point. ``chip``
+        (M,) indexes ``chips`` (default ``chips_``); ``g_scale[u]`` (M,) scales unit u's
+        bias. The nominal residual is shared out so that sum_u sign_u z_u is the cell's
+        output (:meth:`evaluate` on the same terms)."""
+        self._check()
+        m = len(terms[0])
+        k = self._corner_index(corner)
+        lb = float(np.log10(bias_a))
+        if chip is None:
+            theta, idx = self._at(self.params_[None], k, temp_c, lb), np.zeros(m, np.intp)
+        else:
+            pool = self.chips_ if chips is None else chips
+            theta, idx = self._at(pool, k, temp_c, lb), np.asarray(chip, np.intp)
+        rk = self._at(self.resid_[None], k, temp_c, lb)[0]
+        zs = unit_outputs(self.layout_, terms, theta[idx], (0.0, self.s_hi_), g_scale)
+        lay = self.layout_
+        yhat = np.sum([s * z for s, z in zip(lay.sign, zs, strict=True)], axis=0)
+        r = np.interp(yhat, self.r_knots_, rk) / len(zs)
+        return [z + s * r for s, z in zip(lay.sign, zs, strict=True)]
+
     def predict(self, X: Any, **kwargs: Any) -> np.ndarray:
         """``X``: (n, inputs + 2) rows of (inputs in A..., bias_a, temp_c)."""
         x = np.asarray(X, dtype=float)
@@ -373,7 +406,7 @@ class MPModel(OpGrid):
             ),
             "units": {"inputs": "A", "output": "A", "parameters": "1 (normalized to bias_a)"},
             "layout": {
-                "offset": list(lay.offset),
+                "offset": [np.asarray(o, float).tolist() for o in lay.offset],
                 "sign": list(lay.sign),
                 "terms": lay.sizes,
                 "parameters": "per unit: a_0..a_{K-1}, g, b",
@@ -415,7 +448,9 @@ class MPModel(OpGrid):
             lay = info["layout"]
             m.layout_ = Layout(
                 tuple(arr[f"mix{u}"] for u in range(len(lay["sign"]))),
-                tuple(float(v) for v in lay["offset"]),
+                tuple(
+                    float(v) if np.ndim(v) == 0 else np.asarray(v, float) for v in lay["offset"]
+                ),
                 tuple(float(v) for v in lay["sign"]),
             )
             m.cell_, m.output_, m._ideal = (

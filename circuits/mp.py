@@ -179,7 +179,8 @@ class Units:
     cell's output is ``sum_u sign[u] * z_u``."""
 
     mix: tuple[np.ndarray, ...]
-    offset: tuple[float, ...]
+    offset: tuple[float | np.ndarray, ...]
+    """Per unit: one common mode for all its terms, or one per term."""
     sign: tuple[float, ...]
 
 

@@ -156,6 +156,23 @@ def full_scale(params: Params) -> float:
     return 2.0 * params.h_ratio
 
 
+def units(params: Params) -> mp.Units:
+    """The tanh cell's two MP units over its input x (gamma): the P unit sees c + x/2 and
+    c - h - x/2, the N unit c - x/2 and c - h + x/2 (the order of :func:`_encode`);
+    y = z_P - z_N. Sigmoid and relu add an ideal reference to an output and have no unit
+    layout (fit them with lookup tables)."""
+    if params.shape != "tanh":
+        raise SpecError(
+            f"fit: the {params.shape} cell has no MP-unit layout (only tanh); fit it with "
+            "--kind lookup"
+        )
+    c, h = params.c_ratio, params.h_ratio
+    off = np.array([c, c - h])
+    return mp.Units(
+        (np.array([[0.5, -0.5]]), np.array([[-0.5, 0.5]])), (off, off.copy()), (1.0, -1.0)
+    )
+
+
 def vectors(params: Params, inputs: Any) -> tuple[np.ndarray, np.ndarray]:
     patterns, norm = random_and_sweep(1, inputs)
     lo, hi = params.x_range()

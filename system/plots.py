@@ -306,3 +306,46 @@ def plot_aimc_bits(doc: dict[str, Any], outdir: Path) -> list[Path]:
         )
         ax.legend(fontsize=6)
         return save(fig, outdir, "aimc_bits")
+
+
+def plot_layer_check(frame: Any, outdir: Path, stem: str = "layer") -> list[Path]:
+    """``sactk verify layer``: the runner's activations against ngspice's on the same layer,
+    samples and chips, one panel per bias (nominal in black, chips in colours, the
+    identity dashed), and the error with and without the mirrors' measured gains."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.use("Agg")
+    outdir.mkdir(parents=True, exist_ok=True)
+    biases = sorted(frame["bias_a"].unique())
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(1, len(biases) + 1, figsize=(3.4 * (len(biases) + 1), 3.4))
+        for a, b in zip(ax, biases, strict=False):
+            g = frame[frame["bias_a"] == b]
+            for chip, gc in g.groupby("chip"):
+                a.plot(
+                    gc["h_spice"], gc["h_runner"], ".", ms=3,
+                    color="k" if chip < 0 else None,
+                    label="nominal" if chip < 0 else f"chip {chip}",
+                )  # fmt: skip
+            lim = [g["h_spice"].min(), g["h_spice"].max()]
+            a.plot(lim, lim, "--", color="0.5", lw=0.8)
+            a.set_title(f"bias {si(b, 'A')}")
+            a.set_xlabel("h, ngspice (gamma)")
+        ax[0].set_ylabel("h, runner (gamma)")
+        ax[0].legend(fontsize=7)
+        last = ax[-1]
+        for col, label in (
+            ("err_pct", "runner with measured mirror gains"),
+            ("err_ideal_mirrors_pct", "runner with ideal mirrors"),
+        ):
+            rms = frame.groupby("bias_a")[col].apply(lambda e: float(np.sqrt(np.mean(e**2))))
+            worst = frame.groupby("bias_a")[col].apply(lambda e: float(np.abs(e).max()))
+            (line,) = last.loglog(rms.index, rms.to_numpy(), "o-", label=f"RMS, {label}")
+            last.loglog(worst.index, worst.to_numpy(), "s--", color=line.get_color(),
+                        label=f"max, {label}")  # fmt: skip
+        last.set_xlabel("bias (A)")
+        last.set_ylabel("error, % of the activation range")
+        last.legend(fontsize=6)
+        fig.tight_layout()
+        return save(fig, outdir, stem)

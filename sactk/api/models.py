@@ -57,11 +57,14 @@ def fit(
     if kind not in ("auto", "mp", "lookup"):
         raise SpecError(f"fit: --kind {kind!r} unknown; choose auto, mp or lookup")
     has_units = getattr(cell_of(df), "units", None) is not None
+    # auto: MP units for cells of several inputs; a single-input cell's per-chip table is
+    # already a model at its port (the tanh cell's units are for networks: --kind mp)
+    several = len([c for c in df.columns if c.startswith("in_") and c.endswith("_a")]) > 1
     if kind == "mp" and not has_units:
         raise SpecError(f"fit: --kind mp needs a cell with MP units; {df['cell'].iloc[0]} has none")
     model: Any
     current_out = output is None or output.endswith("_a")
-    if kind == "mp" or (kind == "auto" and has_units and current_out):
+    if kind == "mp" or (kind == "auto" and has_units and several and current_out):
         cell_table = (man.get("spec") or {}).get("cell")
         model = MPModel(output=output, smoothing=smoothing).fit(train, cell_table)
         fewest = int(model.meta_["fewest_vectors"])

@@ -1,0 +1,293 @@
+"""A whole S-AC layer in SPICE against the vectorized runner (``sactk verify layer``).
+
+1. The cells' Monte Carlo sweeps: the inner product (N inputs) and the tanh cell, with as
+   many instances as ``chips`` chips of the layer hold (H B and H per chip), and their
+   MP-unit models (``--kind mp``).
+2. Per bias: the layer netlist (circuits/layer.py) with seeded weights; the term-node
+   voltages of the nominal cell benches; every mirror output's gain on every chip, measured
+   on the mirrors alone at those voltages.
+3. The same S samples through the layer netlist in ngspice (nominal and every chip; one
+   loaded circuit per chip and bias) and through the runner (system/network.py) with that
+   chip's per-instance models and mirror gains.
+
+Errors are in % of the activation's range (2 h gamma).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sactk.api.reporter import Quiet, Reporter
+from sactk.errors import SpecError
+
+MIRROR_SEED_TAG = 0x4D49
+"""The mirrors' Pelgrom stream: instance ``chip`` of ``stream(seed, MIRROR_SEED_TAG)``."""
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What a layer verification runs; every field is recorded with its results."""
+
+    features: int = 4
+    hidden: int = 8
+    n_block: int = 4
+    samples: int = 100
+    biases: tuple[float, ...] = (1e-8, 1e-6, 1e-5)
+    temp_c: float = 27.0
+    chips: int = 3
+    seed: int = 0
+    gain: float = 4.0
+    input_ratio: float = 0.4
+    ip_vectors: int = 120
+
+    def check(self) -> None:
+        if self.samples < 1 or self.chips < 0:
+            raise SpecError("--samples must be at least 1 and --chips at least 0")
+        if not 1 <= self.n_block <= 32:
+            raise SpecError("--block must be from 1 to 32 (the inner product's N)")
+        if any(not b > 0 for b in self.biases):
+            raise SpecError("--bias: give positive currents in A")
+        if not 0 < self.input_ratio <= 0.5:
+            raise SpecError("--input-ratio: inputs and weights must stay within (0, 0.5] gamma")
+
+
+def _mirror_seed(seed: int) -> int:
+    from sactk.seeds import instance_seed
+
+    return instance_seed(seed, MIRROR_SEED_TAG)
+
+
+def cell_models(
+    out: Path, setup: Setup, reporter: Reporter, jobs: int | None = None
+) -> tuple[Any, Any, dict[str, int]]:
+    """Sweep and fit (or reuse) the inner-product and tanh MP-unit models the layer needs."""
+    from sactk.analysis.mpmodel import MPModel
+    from sactk.api.models import fit
+    from sactk.api.sweeping import load, sweep
+
+    blocks = -(-setup.features // setup.n_block)
+    biases = ", ".join(f"{b:.6g}" for b in sorted(setup.biases))
+    common = [f"sweep.bias_a=[{biases}]", f"sweep.temp_c=[{setup.temp_c:g}]"]
+    runs = {
+        "inner_product": (
+            "inner-product-mc",
+            [
+                f"cell.n_inputs={setup.n_block}",
+                f"mc.instances={max(1, setup.chips * setup.hidden * blocks)}",
+                f"inputs.random.count={setup.ip_vectors}",
+            ],
+        ),
+        "tanh": ("shape-tanh-mc", [f"mc.instances={max(1, setup.chips * setup.hidden)}"]),
+    }
+    models, seeds = {}, {}
+    for name, (preset, extra) in runs.items():
+        spec = load(preset=preset, overrides=common + extra)
+        reporter.message(f"{name}: {preset} with {spec.mc.instances} Monte Carlo instances")
+        sweep(spec, out / "cells" / name, jobs=jobs, reporter=reporter)
+        stem = out / "models" / name
+        if (stem.with_suffix(".json")).is_file():
+            models[name] = MPModel.load(stem)
+        else:
+            models[name], _ = fit(out / "cells" / name, stem, kind="mp", reporter=reporter)
+        seeds[name] = int(spec.mc.seed)
+    return models["inner_product"], models["tanh"], seeds
+
+
+def layer_params(setup: Setup, ip: Any, act: Any) -> Any:
+    """LayerParams whose cells are exactly the fitted ones (their spec's [cell] tables)."""
+    from sactk.circuits import inner, layer, shape
+
+    def table(m: Any) -> dict[str, Any]:
+        cell = dict((m.info_.get("spec") or {}).get("cell") or {})
+        cell.pop("name", None)
+        return cell
+
+    ip_t, act_t = table(ip), table(act)
+    return layer.LayerParams(
+        n_features=setup.features,
+        hidden=setup.hidden,
+        ip=inner.Params(**ip_t),
+        act=shape.Params(shape="tanh", **act_t),
+        gain=setup.gain,
+        x_cm=0.5,
+    )
+
+
+def _tech(model: Any) -> Any:
+    from sactk.netlists.technology import get_technology
+
+    t = (model.info_.get("technology") or {}).get("name", "c180")
+    if t != "c180":
+        raise SpecError(f"layer: the models are on {t}; the layer check runs on c180")
+    return get_technology("c180")
+
+
+def simulate(
+    setup: Setup,
+    ip: Any,
+    act: Any,
+    seeds: dict[str, int],
+    weights: np.ndarray,
+    X: np.ndarray,
+    reporter: Reporter,
+    jobs: int | None = None,
+) -> dict[str, Any]:
+    """SPICE and runner activations of X on the nominal layer and every chip, per bias.
+    Returns {"rows": per-sample DataFrame, "spice_s": wall time per sample, ...}."""
+    import pandas as pd
+
+    from sactk.circuits.layer import build_layer, wiring
+    from sactk.sweeps import layer as sim
+    from sactk.system.network import LayerRunner, MirrorGains
+
+    tech = _tech(ip)
+    lp = layer_params(setup, ip, act)
+    seeds = dict(seeds, mirrors=_mirror_seed(setup.seed))
+    chips: list[int | None] = [None, *range(setup.chips)]
+    layers = {
+        b: build_layer(lp, tech, weights, bias_a=b, temp_c=setup.temp_c) for b in setup.biases
+    }
+    # term-node voltages, then every chip's mirror gains
+    prep = sim.run([j for b, lay in layers.items() for j in sim.voltage_jobs(lay, f"v{b:g}")], jobs)
+    mirror_jobs, sample_jobs = [], []
+    for b, lay in layers.items():
+        held = sim.held_voltage(sim.node_voltages(prep, f"v{b:g}"), tech)
+        for c in chips:
+            mirror_jobs.append(sim.mirror_job(lay, held, seeds, c, f"m{b:g}-{c}"))
+            sample_jobs.append(sim.sample_job(lay, X, seeds, c, f"s{b:g}-{c}"))
+    reporter.message(
+        f"layer: {setup.features} x {setup.hidden}, {len(lay.netlist.elements)} elements; "
+        f"{len(X)} samples x {len(chips)} chips x {len(layers)} biases in ngspice"
+    )
+    gains_df = sim.run(mirror_jobs, jobs)
+    t0 = time.perf_counter()
+    with reporter.progress("layer in ngspice", "jobs") as progress:
+        spice: dict[str, Any] = {}
+        from sactk.sweeps.executors import run_jobs
+
+        for k, (job_id, part, _) in enumerate(run_jobs(sample_jobs, "local", jobs)):
+            import io
+
+            df = pd.read_parquet(io.BytesIO(part.data))
+            if (df["status"] != "ok").any():
+                raise SpecError(
+                    f"layer: ngspice failed on {job_id}: {df['status'][df['status'] != 'ok'].iloc[0]}"
+                )
+            spice[job_id] = df
+            progress(k + 1, len(sample_jobs))
+    spice_wall = time.perf_counter() - t0
+    workers = min(len(sample_jobs), jobs or __import__("os").cpu_count() or 1)
+    rows = []
+    runner_s = 0.0
+    h_range = 2.0 * lp.act.h_ratio
+    for b, lay in layers.items():
+        wr = wiring(lay, weights)
+        run = LayerRunner(ip, act, wr, lp.x_cm, lp.gain)
+        ratios = np.array([o.ratio for o in lay.outputs])
+        for c in chips:
+            a_, b_ = sim.mirror_gains(lay, gains_df[f"m{b:g}-{c}"])
+            t1 = time.perf_counter()
+            y_run = run.forward(X, b, setup.temp_c, MirrorGains(a_, b_), chip=c)
+            runner_s += time.perf_counter() - t1
+            y_ideal_m = run.forward(X, b, setup.temp_c, run.ideal_gains(ratios), chip=c)
+            df = spice[f"s{b:g}-{c}"].sort_values("point")
+            y_sp = np.stack([df[f"h{j}_a"].to_numpy() / b for j in range(setup.hidden)], axis=1)
+            for s in range(len(X)):
+                for j in range(setup.hidden):
+                    rows.append(
+                        (b, -1 if c is None else c, s, j, y_sp[s, j], y_run[s, j], y_ideal_m[s, j])
+                    )
+    frame = pd.DataFrame(
+        rows,
+        columns=["bias_a", "chip", "sample", "neuron", "h_spice", "h_runner", "h_runner_ideal_mirrors"],
+    )
+    frame["err_pct"] = 100.0 * (frame["h_runner"] - frame["h_spice"]) / h_range
+    frame["err_ideal_mirrors_pct"] = 100.0 * (frame["h_runner_ideal_mirrors"] - frame["h_spice"]) / h_range
+    n_runs = len(chips) * len(layers)
+    return {
+        "rows": frame,
+        "spice_s_per_sample": spice_wall * workers / (n_runs * len(X)),
+        "runner_s_per_sample": runner_s / (n_runs * len(X)),
+        "workers": workers,
+        "layer": lay,
+        "netlist_hashes": sorted({j.netlist_hash for j in sample_jobs}),
+        "seeds": seeds,
+    }
+
+
+def summarize(frame: Any) -> Any:
+    """Max and RMS error (% of the activation range) per bias and chip (-1: nominal)."""
+    g = frame.groupby(["bias_a", "chip"])
+    return g.agg(
+        max_err_pct=("err_pct", lambda e: float(np.abs(e).max())),
+        rms_err_pct=("err_pct", lambda e: float(np.sqrt(np.mean(e**2)))),
+        max_err_ideal_mirrors_pct=("err_ideal_mirrors_pct", lambda e: float(np.abs(e).max())),
+        rms_err_ideal_mirrors_pct=(
+            "err_ideal_mirrors_pct", lambda e: float(np.sqrt(np.mean(e**2)))
+        ),
+    ).reset_index()  # fmt: skip
+
+
+def verify_layer(
+    out: str | Path,
+    setup: Setup | None = None,
+    *,
+    jobs: int | None = None,
+    reporter: Reporter | None = None,
+) -> dict[str, Any]:
+    """The runner against SPICE on a whole layer: writes OUT/layer.csv (every sample and
+    neuron), OUT/summary.csv and OUT/summary.json (errors per bias and chip, speed, setup,
+    seeds, versions, netlist hashes) and OUT/layer.png. Returns the summary."""
+    from sactk.files import write_csv, write_json
+    from sactk.seeds import stream_rng
+    from sactk.system.plots import plot_layer_check
+    from sactk.versions import tool_versions
+
+    st = setup or Setup()
+    st.check()
+    rep = reporter or Quiet()
+    out = Path(out)
+    ip, act, seeds = cell_models(out, st, rep, jobs)
+    rng = stream_rng(st.seed, 0x1A7)
+    W = rng.uniform(-st.input_ratio, st.input_ratio, (st.hidden, st.features))
+    X = rng.uniform(-st.input_ratio, st.input_ratio, (st.samples, st.features))
+    res = simulate(st, ip, act, seeds, W, X, rep, jobs)
+    frame = res["rows"]
+    table = summarize(frame)
+    write_csv(out / "layer.csv", frame)
+    write_csv(out / "summary.csv", table)
+    plot_layer_check(frame, out, "layer")
+    ratio = res["spice_s_per_sample"] / max(res["runner_s_per_sample"], 1e-12)
+    summary = {
+        "setup": st.__dict__ | {"biases": list(st.biases)},
+        "errors": table.to_dict(orient="records"),
+        "worst": {
+            "max_err_pct": float(table["max_err_pct"].max()),
+            "rms_err_pct": float(table["rms_err_pct"].max()),
+        },
+        "speed": {
+            "spice_s_per_sample": res["spice_s_per_sample"],
+            "runner_s_per_sample": res["runner_s_per_sample"],
+            "ratio": ratio,
+            "note": "SPICE: pool wall time x workers / samples (CPU time per sample); runner: "
+            "one forward of all samples per chip and bias, divided by samples",
+        },
+        "seeds": res["seeds"] | {"weights_and_inputs": st.seed},
+        "technology": "c180",
+        "versions": tool_versions(),
+        "netlist_hashes": res["netlist_hashes"],
+        "models": {"inner_product": str(out / "models" / "inner_product"),
+                   "tanh": str(out / "models" / "tanh")},
+    }  # fmt: skip
+    write_json(out / "summary.json", summary)
+    rep.message(
+        f"layer: worst max {summary['worst']['max_err_pct']:.2f} %, worst RMS "
+        f"{summary['worst']['rms_err_pct']:.2f} % of the activation range; runner "
+        f"{ratio:,.0f}x faster per sample than ngspice"
+    )
+    return summary

@@ -1,0 +1,250 @@
+"""Simulating an S-AC layer netlist (circuits/layer.py) in ngspice: samples, the mirrors'
+per-chip gains, the operating voltages of term nodes, and the layer's step response.
+
+Every function returns jobs or reads their results; all samples of one (bias, chip) are
+one job, so one loaded circuit serves them all and only the input sources are altered.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from sactk.circuits import inner, shape
+from sactk.circuits.base import Probe
+from sactk.circuits.layer import Layer, Output, held_outputs, mirror_bench
+from sactk.errors import SpecError
+from sactk.netlists.mismatch import pelgrom_alters
+from sactk.netlists.render import CurrentSource, Netlist, render, text_hash
+from sactk.netlists.technology import Technology
+from sactk.sweeps.plan import NOMINAL, Instance, Job, TranSetup
+
+
+def make_job(
+    name: str,
+    netlist: Netlist,
+    sources: Sequence[str],
+    values: np.ndarray,
+    probes: Sequence[Probe],
+    instance: Instance,
+    tran: TranSetup | None = None,
+    supply: bool = False,
+) -> Job:
+    text = render(netlist)
+    v = np.atleast_2d(np.asarray(values, float))
+    return Job(
+        job_id=name,
+        netlist=text,
+        netlist_hash=text_hash(text),
+        ngbehavior=netlist.tech.ngbehavior,
+        coords={},
+        sources=tuple(sources),
+        values=v,
+        point_columns={"point": np.arange(len(v)), "pattern": np.array(["random"] * len(v))},
+        probes=tuple(probes),
+        instances=(instance,),
+        supply="vdd#branch" if supply else "",
+        vdd_v=netlist.tech.vdd_v,
+        tran=tran,
+        output_columns=tuple(p.column for p in probes),
+    )
+
+
+def run(jobs: Sequence[Job], n_jobs: int | None = None) -> dict[str, Any]:
+    """Run jobs (a local pool when there are several): job id -> DataFrame of its rows.
+    A point that fails raises SpecError with the simulator's reason."""
+    import pandas as pd
+
+    from sactk.sweeps.executors import run_jobs
+
+    out: dict[str, Any] = {}
+    for job_id, part, _ in run_jobs(list(jobs), "local", n_jobs):
+        df = pd.read_parquet(io.BytesIO(part.data))
+        bad = df[df["status"] != "ok"]
+        if len(bad):
+            raise SpecError(
+                f"layer: {len(bad)} of {len(df)} points of {job_id} failed in ngspice "
+                f"({bad['status'].iloc[0]}); try another bias or fewer neurons"
+            )
+        out[job_id] = df
+    return out
+
+
+def instance(layer: Layer, seeds: dict[str, int] | None, chip: int | None) -> Instance:
+    if chip is None:
+        return Instance(NOMINAL)
+    if seeds is None:
+        raise SpecError("layer: a chip needs the seeds of its cells' Monte Carlo sweeps")
+    return Instance(chip, layer.alters(seeds, chip))
+
+
+def sample_job(
+    layer: Layer, X: np.ndarray, seeds: dict[str, int] | None, chip: int | None, name: str
+) -> Job:
+    """All samples X (S, D) in gamma through the layer: columns h{j}_a."""
+    return make_job(
+        name, layer.netlist, layer.sources, layer.drive(X), layer.probes,
+        instance(layer, seeds, chip),
+    )  # fmt: skip
+
+
+# -- term-node voltages, at which the mirrors are characterized --------------------------
+
+
+VOLTAGE_PROBES = {
+    "ip": ("pa0", "pg", "vc"),
+    "act": ("pa0", "pa1", "pg", "vc"),
+}
+
+
+def voltage_jobs(layer: Layer, name: str) -> list[Job]:
+    """The nominal cell benches at rest (w = x = 0): the voltages of their term, gate and
+    cascode-bias nodes, where the mirror outputs feeding them are held for their gains."""
+    p, nl = layer.params, layer.netlist
+    kw = {"bias_a": layer.bias_a, "corner": nl.corner, "temp_c": nl.temp_c}
+    benches = {
+        "ip": inner.build(p.ip, nl.tech, **kw),
+        "act": shape.build(p.act, nl.tech, **kw),
+    }
+    jobs = []
+    for kind, bench in benches.items():
+        probes = [Probe(f"{node}_v", f"v({node})") for node in VOLTAGE_PROBES[kind]]
+        jobs.append(
+            make_job(f"{name}-{kind}", bench.netlist, (), np.zeros((1, 0)), probes,
+                     Instance(NOMINAL))
+        )  # fmt: skip
+    return jobs
+
+
+def held_voltage(volts: dict[str, dict[str, float]], tech: Technology) -> Any:
+    """``held_v`` for :func:`mirror_bench` from :func:`voltage_jobs` results."""
+
+    def held(o: Output) -> float:
+        kind = "ip" if o.node.startswith("b") else "act"
+        node = o.node.split("_")[-1]
+        v = volts[kind]
+        if node in ("pg", "ng"):
+            return v["pg_v"]
+        if node == "vc":
+            return v["vc_v"]
+        # every term node where its term is above the water level (where its current
+        # matters): the c - h terms sit below it at x = 0, collapsed near 0 V
+        return v["pa0_v"]
+
+    return held
+
+
+def node_voltages(results: dict[str, Any], name: str) -> dict[str, dict[str, float]]:
+    return {
+        kind: {c: float(results[f"{name}-{kind}"][c].iloc[0]) for c in results[f"{name}-{kind}"]
+               if c.endswith("_v") and c != "vdd_v"}
+        for kind in ("ip", "act")
+    }  # fmt: skip
+
+
+# -- per-chip mirror gains --------------------------------------------------------------
+
+
+LEVELS = ({"one": 1.0, "xp": 0.2, "xn": 0.2}, {"one": 1.0, "xp": 0.8, "xn": 0.8})
+"""The two input levels (gamma) at which each mirror output is measured: the span of an
+input's currents x_cm +- x for |x| <= 0.3 .. 0.4."""
+
+
+def z_levels(layer: Layer) -> tuple[float, float]:
+    """Two levels (gamma) spanning a neuron's summed unit outputs: B blocks of a unit whose
+    output is c - 1 / 2N at rest and moves by about +-0.3 gamma with its inputs."""
+    p = layer.params
+    z0 = p.ip.c_ratio - 1.0 / (2 * p.ip.n_inputs)
+    return p.blocks * (z0 - 0.3), p.blocks * (z0 + 0.3)
+
+
+def mirror_job(
+    layer: Layer,
+    held_v: Any,
+    seeds: dict[str, int] | None,
+    chip: int | None,
+    name: str,
+) -> Job:
+    """The mirrors alone at the two LEVELS: their outputs' currents, columns o{i}_a."""
+    zl = z_levels(layer)
+    lv = [dict(LEVELS[k], zp=zl[k], zn=zl[k]) for k in range(2)]
+    netlist, probes = mirror_bench(layer, lv[0], held_v)
+    sources = [
+        e for e in netlist.elements if isinstance(e, CurrentSource) and not e.name.startswith("bias")
+    ]
+    values = np.array([[lv[k][_signal(e.name)] * layer.bias_a for e in sources] for k in range(2)])
+    group = next(g for g in layer.groups if g.kind == "mirrors")
+    inst = Instance(NOMINAL)
+    if chip is not None:
+        assert seeds is not None
+        inst = Instance(chip, pelgrom_alters(group.devices, netlist.tech, seeds["mirrors"], chip))
+    return make_job(name, netlist, [f"i{e.name}" for e in sources], values, probes, inst)
+
+
+def _signal(source: str) -> str:
+    return source.rstrip("0123456789")
+
+
+def mirror_gains(layer: Layer, df: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b) per mirror output from a :func:`mirror_job`'s two rows: the output current
+    (gamma) is a * signal + b between the levels; a ``one`` output is a constant a. Outputs
+    that feed another diode (wired in the bench) get their nominal ratio: their error is in
+    the outputs measured downstream of them."""
+    zl = z_levels(layer)
+    n = len(layer.outputs)
+    a = np.array([o.ratio for o in layer.outputs], float)
+    b = np.zeros(n)
+    bias = layer.bias_a
+    for i in held_outputs(layer):
+        o = layer.outputs[i]
+        y0, y1 = (float(df[f"o{i}_a"].iloc[k]) / bias for k in range(2))
+        if o.signal == "one":
+            a[i], b[i] = 0.5 * (y0 + y1), 0.0
+            continue
+        lo, hi = (
+            (LEVELS[0][o.signal], LEVELS[1][o.signal]) if o.signal in ("xp", "xn") else zl
+        )
+        a[i] = (y1 - y0) / (hi - lo)
+        b[i] = y0 - a[i] * lo
+    return a, b
+
+
+# -- the neuron's step response ---------------------------------------------------------
+
+
+def step_job(
+    layer: Layer, x0: np.ndarray, x1: np.ndarray, window_s: float, tolerance: float, name: str
+) -> Job:
+    """Every input steps from x0 to x1 (gamma) at 10 % of ``window_s``; the slowest neuron's
+    output must settle (each neuron is probed; neuron 0's waveform is the settle probe, and
+    the rows carry every neuron's final value)."""
+    import dataclasses
+
+    t_step = 0.1 * window_s
+    t_rise = 1e-3 * window_s
+    lo, hi = layer.drive(x0[None])[0], layer.drive(x1[None])[0]
+    srcs = dict(zip(layer.sources, range(len(lo)), strict=True))
+    els = []
+    for e in layer.netlist.elements:
+        k = srcs.get(f"i{e.name}") if isinstance(e, CurrentSource) else None
+        if k is not None:
+            pwl = ((0.0, lo[k]), (t_step, lo[k]), (t_step + t_rise, hi[k]))
+            e = dataclasses.replace(e, dc_a=float(lo[k]), pwl=tuple((t, float(v)) for t, v in pwl))
+        els.append(e)
+    netlist = dataclasses.replace(layer.netlist, elements=tuple(els))
+    tran = TranSetup(
+        t_stop_s=window_s,
+        t_max_s=window_s / 2000.0,
+        t_step_s=t_step,
+        tolerance=tolerance,
+        output=layer.probes[0],
+        sources=layer.sources,
+        initial=tuple(float(v) for v in lo),
+        final=tuple(float(v) for v in hi),
+    )
+    return make_job(
+        name, netlist, (), np.zeros((1, 0)), layer.probes, Instance(NOMINAL), tran, supply=True
+    )

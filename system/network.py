@@ -1,0 +1,125 @@
+"""The vectorized runner of an S-AC layer at its transistors' level of detail.
+
+It computes what the layer netlist (circuits/layer.py) computes, from fitted models only:
+
+* every inner-product term is the weight's current plus its fan-out copy, a * (x_cm +- x) + b,
+  with (a, b) the measured gain of that mirror output on that chip;
+* every MP unit solves its MP-unit model (analysis/mpmodel.py) on those terms with its
+  instance's fitted parameters, its bias scaled by the gain of the mirror that sinks it;
+* a neuron's summed z+ and z- (Zp, Zn) reach the tanh cell's four terms through the
+  inter-stage copies (constant + PMOS copy - NMOS copy, each with its measured gain);
+* the tanh cell's two units solve its MP-unit model with that neuron's instance.
+
+Everything is normalized to the bias current. With ideal mirrors (``gains=None``) it is the
+network of system/sac.py with per-instance models. One NumPy pass over (samples, neurons,
+blocks) per operating point; no Python loop over samples or neurons.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class MirrorGains:
+    """Per mirror output of one chip at one operating point: output = a * signal + b (gamma)."""
+
+    a: np.ndarray
+    b: np.ndarray
+
+
+def _chip_rows(model: Any, ids: np.ndarray) -> np.ndarray:
+    """Positions of Monte Carlo instance ids in a model's fitted chips."""
+    have = np.asarray(model.chip_ids_)
+    pos = np.searchsorted(have, ids)
+    if (pos >= len(have)).any() or (have[np.minimum(pos, len(have) - 1)] != ids).any():
+        from sactk.errors import SpecError
+
+        raise SpecError(
+            f"layer: the {model.cell_} model holds {len(have)} instances; this chip needs "
+            f"instance {int(ids.max())} (sweep more Monte Carlo instances)"
+        )
+    return pos
+
+
+class LayerRunner:
+    """H tanh neurons over D inputs from an inner-product and a tanh MP-unit model."""
+
+    def __init__(self, ip_model: Any, act_model: Any, wiring: Any, x_cm: float, gain: float):
+        self.ip, self.act, self.wr = ip_model, act_model, wiring
+        self.x_cm, self.gain = float(x_cm), float(gain)
+        self.h, self.b = wiring.ip_copy.shape[:2]
+
+    def ideal_gains(self, ratios: np.ndarray) -> MirrorGains:
+        """Every mirror an exact copy at its ratio."""
+        return MirrorGains(np.asarray(ratios, float), np.zeros(len(ratios)))
+
+    def forward(
+        self,
+        X: np.ndarray,
+        bias_a: float,
+        temp_c: float,
+        gains: MirrorGains,
+        *,
+        corner: str | None = None,
+        chip: int | None = None,
+    ) -> np.ndarray:
+        """(S, H) activations (gamma) for inputs X (S, D) in gamma, on chip ``chip`` (its
+        instances c H B + i and c H + j) or the nominal circuit (None)."""
+        wr, h, nb = self.wr, self.h, self.b
+        x = np.asarray(X, float)
+        s = len(x)
+        sig = np.stack([np.ones_like(x), self.x_cm + x, self.x_cm - x], axis=0)  # one, xp, xn
+
+        def copy(out: np.ndarray, value: np.ndarray) -> np.ndarray:
+            return gains.a[out] * value + gains.b[out]
+
+        # inner-product terms (S, H, B, 2, 2N)
+        o = np.maximum(wr.ip_copy, 0)
+        src = sig[np.minimum(wr.signal[o], 2), :, wr.index[o]]  # (H, B, 2, 2N, S)
+        src = np.moveaxis(src, -1, 0)
+        terms = wr.ip_const[None] + np.where(wr.ip_copy[None] >= 0, copy(o, src), 0.0)
+        k2 = terms.shape[-1]
+        ip_chip = act_chip = None
+        if chip is not None:
+            blocks = chip * h * nb + np.arange(h * nb)
+            ip_chip = np.broadcast_to(_chip_rows(self.ip, blocks), (s, h * nb)).ravel()
+            act_chip = np.broadcast_to(_chip_rows(self.act, chip * h + np.arange(h)), (s, h))
+            act_chip = act_chip.ravel()
+        g_ip = np.broadcast_to(gains.a[wr.ip_gamma], (s, h, nb, 2))
+        zp, zn = self.ip.evaluate_units(
+            [terms[..., u, :].reshape(-1, k2) for u in range(2)],
+            bias_a,
+            temp_c,
+            corner=corner,
+            chip=ip_chip,
+            g_scale=[g_ip[..., u].ravel() for u in range(2)],
+        )
+        big_zp = zp.reshape(s, h, nb).sum(axis=-1)
+        big_zn = zn.reshape(s, h, nb).sum(axis=-1)
+        z = np.stack([big_zp, big_zn], axis=0)  # signals zp, zn: (2, S, H)
+        # activation terms (S, H, 2 units, 2 terms)
+        j = np.arange(h)[:, None, None]
+
+        def zsig(out: np.ndarray) -> np.ndarray:
+            kind = wr.signal[out] - 3  # zp -> 0, zn -> 1
+            return np.moveaxis(z[kind, :, j], -1, 0)  # (S, H, 2, 2)
+
+        t_act = (
+            gains.a[wr.act_const][None]
+            + copy(wr.act_plus, zsig(wr.act_plus))
+            - copy(wr.act_minus, zsig(wr.act_minus))
+        )
+        g_act = np.broadcast_to(gains.a[wr.act_gamma], (s, h, 2))
+        yp, yn = self.act.evaluate_units(
+            [t_act[..., u, :].reshape(-1, 2) for u in range(2)],
+            bias_a,
+            temp_c,
+            corner=corner,
+            chip=act_chip,
+            g_scale=[g_act[..., u].ravel() for u in range(2)],
+        )
+        return (yp - yn).reshape(s, h)
