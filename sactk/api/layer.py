@@ -44,6 +44,8 @@ class Setup:
     gain: float = 4.0
     input_ratio: float = 0.4
     ip_vectors: int = 120
+    mirror_w_um: float | None = None
+    mirror_l_um: float | None = None
 
     def check(self) -> None:
         if self.samples < 1 or self.chips < 0:
@@ -90,10 +92,9 @@ def cell_models(
         reporter.message(f"{name}: {preset} with {spec.mc.instances} Monte Carlo instances")
         sweep(spec, out / "cells" / name, jobs=jobs, reporter=reporter)
         stem = out / "models" / name
-        if (stem.with_suffix(".json")).is_file():
-            models[name] = MPModel.load(stem)
-        else:
-            models[name], _ = fit(out / "cells" / name, stem, kind="mp", reporter=reporter)
+        if not (stem.with_suffix(".json")).is_file():
+            fit(out / "cells" / name, stem, kind="mp", reporter=reporter)
+        models[name] = MPModel.load(stem)  # with its file's spec, seeds and technology
         seeds[name] = int(spec.mc.seed)
     return models["inner_product"], models["tanh"], seeds
 
@@ -115,6 +116,8 @@ def layer_params(setup: Setup, ip: Any, act: Any) -> Any:
         act=shape.Params(shape="tanh", **act_t),
         gain=setup.gain,
         x_cm=0.5,
+        mirror_w_um=setup.mirror_w_um,
+        mirror_l_um=setup.mirror_l_um,
     )
 
 
