@@ -216,11 +216,17 @@ def mirror_gains(layer: Layer, df: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def step_job(
-    layer: Layer, x0: np.ndarray, x1: np.ndarray, window_s: float, tolerance: float, name: str
+    layer: Layer,
+    x0: np.ndarray,
+    x1: np.ndarray,
+    window_s: float,
+    tolerance: float,
+    name: str,
+    neuron: int = 0,
 ) -> Job:
-    """Every input steps from x0 to x1 (gamma) at 10 % of ``window_s``; the slowest neuron's
-    output must settle (each neuron is probed; neuron 0's waveform is the settle probe, and
-    the rows carry every neuron's final value)."""
+    """Every input steps from x0 to x1 (gamma) at 10 % of ``window_s``; neuron ``neuron``'s
+    output is the waveform that must settle (the rows carry every neuron's final value, the
+    supply power and the energy over the settling time)."""
     import dataclasses
 
     t_step = 0.1 * window_s
@@ -240,7 +246,7 @@ def step_job(
         t_max_s=window_s / 2000.0,
         t_step_s=t_step,
         tolerance=tolerance,
-        output=layer.probes[0],
+        output=layer.probes[neuron],
         sources=layer.sources,
         initial=tuple(float(v) for v in lo),
         final=tuple(float(v) for v in hi),

@@ -294,3 +294,70 @@ def verify_layer(
         f"{ratio:,.0f}x faster per sample than ngspice"
     )
     return summary
+
+
+STEP_WINDOW_AS = 2e-11
+"""Step-response window times the bias (2 ms at 10 nA, 2 us at 10 uA): the layer settles
+within about a third of it (the tanh cell alone needs a tenth: shape-tanh-tran)."""
+
+
+def step_response(
+    out: str | Path,
+    biases: tuple[float, ...] = (1e-8, 3e-8, 1e-7, 3e-7, 1e-6, 3e-6, 1e-5),
+    *,
+    features: int = 2,
+    temp_c: float = 27.0,
+    seed: int = 0,
+    tolerance: float = 0.01,
+    jobs: int | None = None,
+    reporter: Reporter | None = None,
+) -> Any:
+    """The neuron's speed and energy from the layer netlist's step response: every input of
+    a ``features`` x 2 layer (seeded weights, nominal devices, the built-in cell sizes)
+    steps from -0.4 to +0.4 gamma; each neuron's output must settle within ``tolerance``
+    (the slower one counts). The supply power of a 1- and a 2-neuron layer at the final
+    inputs splits into a per-neuron and a shared part (fan-out diodes, bias masters).
+    Writes OUT/layer_step.csv; returns its rows: bias_a, temp_c, settle_layer_s,
+    power_neuron_w, power_shared_w."""
+    import pandas as pd
+
+    from sactk.circuits import inner, shape
+    from sactk.circuits.layer import LayerParams, build_layer
+    from sactk.files import write_csv
+    from sactk.netlists.technology import get_technology
+    from sactk.seeds import stream_rng
+    from sactk.sweeps import layer as sim
+
+    rep = reporter or Quiet()
+    tech = get_technology("c180")
+    rng = stream_rng(seed, 0x57E)
+    W = rng.uniform(-0.4, 0.4, (2, features))
+    x0, x1 = np.full(features, -0.4), np.full(features, 0.4)
+    jobs_list = []
+    for b in biases:
+        for h in (1, 2):
+            lp = LayerParams(features, h, inner.Params(n_inputs=4), shape.Params(), 4.0, 0.5)
+            lay = build_layer(lp, tech, W[:h], bias_a=b, temp_c=temp_c)
+            for j in range(h):
+                window = STEP_WINDOW_AS / b
+                jobs_list.append(sim.step_job(lay, x0, x1, window, tolerance, f"{b:g}-{h}-{j}", j))
+    rep.message(f"layer step response: {len(biases)} biases, {len(jobs_list)} transients")
+    res = sim.run(jobs_list, jobs)
+    rows = []
+    for b in biases:
+        p1 = float(res[f"{b:g}-1-0"]["power_w"].iloc[0])
+        p2 = float(res[f"{b:g}-2-0"]["power_w"].iloc[0])
+        settle = max(float(res[f"{b:g}-2-{j}"]["settle_s"].iloc[0]) for j in range(2))
+        rows.append(
+            {
+                "bias_a": b,
+                "temp_c": temp_c,
+                "settle_layer_s": settle,
+                "power_neuron_w": p2 - p1,
+                "power_shared_w": 2 * p1 - p2,
+                "features": features,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    write_csv(Path(out) / "layer_step.csv", frame)
+    return frame
