@@ -125,11 +125,10 @@ class MPModel(OpGrid):
         grid = (len(self.corners_), len(self.temp_c_), len(self.log_bias_))
         stack = np.full((len(ids), *grid, self.layout_.n_params), np.nan)
         groups = self._planes(rows, chip)
+        branches = self._branches(rows)
         for (c, *op), m in groups.items():  # nominal first: chips start from it
             start = stack[(0, *op)] if ids[0] == -1 and c != -1 else None
-            stack[(ids.index(c), *op)] = fit_plane(
-                self.layout_, x[m], y[m], (0.0, np.inf), None if start is None else start
-            )
+            stack[(ids.index(c), *op)] = self._fit_units(x[m], y[m], branches, m, start)
         missing = np.isnan(stack[..., 0])
         if missing.any():
             c, k, t, b = (int(v[0]) for v in np.nonzero(missing))
@@ -151,6 +150,36 @@ class MPModel(OpGrid):
         self.meta_: dict[str, Any] = {"fit_points": len(rows), "fewest_vectors": fewest}
         self.info_: dict[str, Any] = {}
         return self
+
+    def _branches(self, rows: Any) -> list[np.ndarray] | None:
+        """Each unit's own output current (normalized), when the results hold one column per
+        unit: a differential output ``out_y_a`` = z+ - z- with ``out_yp_a`` and ``out_yn_a``.
+        Fitting each unit on its own branch pins its common mode, which the difference alone
+        leaves free; a layer's mismatched inter-stage mirrors see it (circuits/layer.py)."""
+        stem = self.output_[: -len("_a")]
+        cols = [f"{stem}p_a", f"{stem}n_a"]
+        if self.layout_.sign != (1.0, -1.0) or not set(cols) <= set(rows.columns):
+            return None
+        bias = rows["bias_a"].to_numpy(float)
+        return [rows[c].to_numpy(float) / bias for c in cols]
+
+    def _fit_units(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        branches: list[np.ndarray] | None,
+        m: np.ndarray,
+        start: np.ndarray | None,
+    ) -> np.ndarray:
+        lay = self.layout_
+        if branches is None:
+            return fit_plane(lay, x, y, (0.0, np.inf), start)
+        parts = []
+        for u, (sl, _, ib) in enumerate(lay.slices()):
+            one = Layout((lay.mix[u],), (lay.offset[u],), (1.0,))
+            s0 = None if start is None else start[sl.start : ib + 1]
+            parts.append(fit_plane(one, x, branches[u][m], (0.0, np.inf), s0))
+        return np.concatenate(parts)
 
     def _planes(self, rows: Any, chip: np.ndarray) -> dict[tuple[int, int, int, int], np.ndarray]:
         """Row masks per (chip, corner, temp, bias) index, nominal chip -1 first."""

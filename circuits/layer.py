@@ -11,10 +11,19 @@ a chip takes from outside (the bias current and the input currents):
   k of a unit is then the weight's current (c - x_cm +- w) plus one copy, which is c +- w +- x
   as the cell's encoding wants (circuits/inner.py).
 * **Inter-stage mirror.** The B blocks of a neuron share two output nodes: their z+ sinks
-  draw Zp from one PMOS diode and their z- sinks Zn from another. The activation's four
-  terms need c + x/2, c - h - x/2, c - x/2, c - h + x/2 with x/2 = (gain/2)(Zp - Zn): PMOS
-  copies of ratio gain/2 source +Zp or +Zn, NMOS copies (through a unity PMOS copy into an
-  NMOS diode) sink the other.
+  draw Zp from one node, their z- sinks Zn from another. At each node a PMOS bias copy
+  supplies a constant k and a PMOS diode the rest, Zp - k (Zn - k); PMOS copies of ratio
+  ``gain`` of the diodes feed the tanh cell's terms h + gain (Zp - k), gain (Zn - k) (its
+  P unit) and h + gain (Zn - k), gain (Zp - k) (its N unit). That is the cell's encoding
+  c + x/2, c - h - x/2, c - x/2, c - h + x/2 with x = gain (Zp - Zn) and a common mode
+  c = h + gain ((Zp + Zn)/2 - k), which MP passes through (MP(a + k, b + k) =
+  MP(a, b) + k) and the output z_P - z_N cancels. k (:meth:`LayerParams.z_shift`) puts that
+  common mode at the cell's own c_ratio at rest. Every unit output is at least
+  c_ip - 1/2N (the terms of a unit sum to 2N c_ip), so the diodes never turn off.
+  Only PMOS copies reach the cell: an NMOS copy sinking from a term node (to subtract)
+  leaves saturation when that node collapses below the water level, so the term near the
+  kink is not the copy's measured current (it cost 0.16 in R2 at 10 uA); without k the
+  cell's terms reach 6.4 gamma and its PMOS feeds leave saturation at 10 uA.
 * **Bias distribution.** The chip's bias generator gives gamma into an NMOS master diode
   and out of a PMOS one; NMOS outputs sink every MP unit's gamma, PMOS outputs source every
   cascode-bias current and the activation's constants c and c - h (widths c and c - h
@@ -89,6 +98,18 @@ class LayerParams:
             raise SpecError("layer.x_cm: must be between 0 and the inner product's c_ratio")
         if not 0 < self.gain <= 32:
             raise SpecError("layer.gain: must be in (0, 32]")
+        if self.z_shift() <= 0:
+            raise SpecError(
+                "layer.gain: the tanh cell's c_ratio - h_ratio exceeds gain x the inner "
+                "products' rest output; raise the gain or lower the cell's c_ratio"
+            )
+
+    def z_shift(self) -> float:
+        """k (gamma): the constant taken off Zp and Zn before the copies, so that at rest
+        (every block's units at c_ip - 1/2N) the tanh cell's terms are its own encoding at
+        its c_ratio: h + gain (B z0 - k) = c_act."""
+        z0 = self.ip.c_ratio - 1.0 / (2 * self.ip.n_inputs)
+        return self.blocks * z0 - (self.act.c_ratio - self.act.h_ratio) / self.gain
 
     @property
     def blocks(self) -> int:
@@ -291,20 +312,12 @@ def build_layer(
         # inter-stage mirror of neuron j
         bld.diode(f"isp{j}", f"sp{j}", "p")
         bld.diode(f"isn{j}", f"sn{j}", "p")
-        bld.out(f"icp{j}", f"dp{j}", "p", f"sp{j}", "zp", j, 1.0)
-        bld.out(f"icn{j}", f"dn{j}", "p", f"sn{j}", "zn", j, 1.0)
-        bld.diode(f"idp{j}", f"dp{j}", "n")
-        bld.diode(f"idn{j}", f"dn{j}", "n")
+        bld.out(f"ikp{j}", f"sp{j}", "p", "pb", "one", 0, p.z_shift())
+        bld.out(f"ikn{j}", f"sn{j}", "p", "pb", "one", 0, p.z_shift())
         pre = f"a{j}_"
-        r = p.gain / 2.0
-        a = p.act
-        # act terms: (const in gamma, PMOS copy of, NMOS copy of)
-        plan = {
-            "sp0": (a.c_ratio, "zp", "zn"),
-            "sp1": (a.c_ratio - a.h_ratio, "zn", "zp"),
-            "sn0": (a.c_ratio, "zn", "zp"),
-            "sn1": (a.c_ratio - a.h_ratio, "zp", "zn"),
-        }
+        h_c = p.act.h_ratio
+        # act terms: (constant in gamma, the Z it copies at ratio gain)
+        plan = {"sp0": (h_c, "zp"), "sp1": (0.0, "zn"), "sn0": (h_c, "zn"), "sn1": (0.0, "zp")}
 
         def act_source(e: CurrentSource, pre: str = pre, j: int = j) -> list[Element]:
             if e.name == "cb":
@@ -312,11 +325,11 @@ def build_layer(
             elif e.name.endswith("gam"):
                 bld.out(pre + e.name, pre + e.p, "n", "nb", "one", 0, 1.0)
             elif e.name in plan:
-                const, src_p, src_n = plan[e.name]
+                const, src = plan[e.name]
                 node = pre + e.n
-                bld.out(pre + e.name + "c", node, "p", "pb", "one", 0, const)
-                bld.out(pre + e.name + "p", node, "p", f"s{src_p[1]}{j}", src_p, j, r)
-                bld.out(pre + e.name + "n", node, "n", f"d{src_n[1]}{j}", src_n, j, r)
+                if const > 0:
+                    bld.out(pre + e.name + "c", node, "p", "pb", "one", 0, const)
+                bld.out(pre + e.name + "p", node, "p", f"s{src[1]}{j}", src, j, p.gain)
             else:
                 raise SpecError(f"layer: unexpected source {e.name!r} in the activation bench")
             return []
@@ -394,7 +407,7 @@ def held_outputs(layer: Layer) -> list[int]:
     return [
         i
         for i, o in enumerate(layer.outputs)
-        if not o.device.startswith("ic")
+        if not o.device.startswith("ik")  # the shifts stay wired: the copies include them
     ]
 
 
@@ -422,11 +435,9 @@ class Wiring:
     ip_gamma: np.ndarray
     """(H, B, 2) the output sinking each unit's gamma."""
     act_const: np.ndarray
-    """(H, 2, 2) the bias copy of each activation term (c or c - h)."""
-    act_plus: np.ndarray
-    """(H, 2, 2) the PMOS copy of Zp or Zn it adds."""
-    act_minus: np.ndarray
-    """(H, 2, 2) the NMOS copy it subtracts."""
+    """(H, 2, 2) the bias copy of each activation term (h), -1 where it has none."""
+    act_copy: np.ndarray
+    """(H, 2, 2) the PMOS copy of Zp or Zn (ratio gain) each term is made of."""
     act_gamma: np.ndarray
     """(H, 2)."""
     signal: np.ndarray
@@ -444,7 +455,7 @@ def wiring(layer: Layer, weights: np.ndarray) -> Wiring:
     ip_const = np.full((h, nb, 2, 2 * n), c)
     ip_copy = np.full((h, nb, 2, 2 * n), -1, dtype=np.intp)
     ip_gamma = np.zeros((h, nb, 2), dtype=np.intp)
-    act = {key: np.zeros((h, 2, 2), dtype=np.intp) for key in ("c", "p", "n")}
+    act = {key: np.full((h, 2, 2), -1, dtype=np.intp) for key in ("c", "p")}
     act_gamma = np.zeros((h, 2), dtype=np.intp)
     for j in range(h):
         for b in range(nb):
@@ -461,9 +472,9 @@ def wiring(layer: Layer, weights: np.ndarray) -> Wiring:
             act_gamma[j, u] = at[f"a{j}_{unit}gam"]
             for k in range(2):
                 for key in act:
-                    act[key][j, u, k] = at[f"a{j}_s{unit}{k}{key}"]
+                    act[key][j, u, k] = at.get(f"a{j}_s{unit}{k}{key}", -1)
     return Wiring(
-        ip_const, ip_copy, ip_gamma, act["c"], act["p"], act["n"], act_gamma,
+        ip_const, ip_copy, ip_gamma, act["c"], act["p"], act_gamma,
         np.array([SIGNALS.index(o.signal) for o in layer.outputs]),
         np.array([o.index for o in layer.outputs]),
     )  # fmt: skip

@@ -53,7 +53,7 @@ def make_job(
     )
 
 
-def run(jobs: Sequence[Job], n_jobs: int | None = None) -> dict[str, Any]:
+def run(jobs: Sequence[Job], n_jobs: int | None = None, progress: Any = None) -> dict[str, Any]:
     """Run jobs (a local pool when there are several): job id -> DataFrame of its rows.
     A point that fails raises SpecError with the simulator's reason."""
     import pandas as pd
@@ -61,7 +61,9 @@ def run(jobs: Sequence[Job], n_jobs: int | None = None) -> dict[str, Any]:
     from sactk.sweeps.executors import run_jobs
 
     out: dict[str, Any] = {}
-    for job_id, part, _ in run_jobs(list(jobs), "local", n_jobs):
+    for k, (job_id, part, _) in enumerate(run_jobs(list(jobs), "local", n_jobs)):
+        if progress is not None:
+            progress(k + 1, len(jobs))
         df = pd.read_parquet(io.BytesIO(part.data))
         bad = df[df["status"] != "ok"]
         if len(bad):
@@ -155,10 +157,10 @@ input's currents x_cm +- x for |x| <= 0.3 .. 0.4."""
 
 def z_levels(layer: Layer) -> tuple[float, float]:
     """Two levels (gamma) spanning a neuron's summed unit outputs: B blocks of a unit whose
-    output is c - 1 / 2N at rest and moves by about +-0.3 gamma with its inputs."""
+    output is c - 1 / 2N at rest (its least) and about 0.5 gamma more at most."""
     p = layer.params
     z0 = p.ip.c_ratio - 1.0 / (2 * p.ip.n_inputs)
-    return p.blocks * (z0 - 0.3), p.blocks * (z0 + 0.3)
+    return p.blocks * z0, p.blocks * (z0 + 0.5)
 
 
 def mirror_job(
@@ -192,7 +194,7 @@ def mirror_gains(layer: Layer, df: Any) -> tuple[np.ndarray, np.ndarray]:
     """(a, b) per mirror output from a :func:`mirror_job`'s two rows: the output current
     (gamma) is a * signal + b between the levels; a ``one`` output is a constant a. Outputs
     that feed another diode (wired in the bench) get their nominal ratio: their error is in
-    the outputs measured downstream of them."""
+    the outputs measured downstream of them (the copies of Zp and Zn include the shift k)."""
     zl = z_levels(layer)
     n = len(layer.outputs)
     a = np.array([o.ratio for o in layer.outputs], float)

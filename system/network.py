@@ -7,7 +7,8 @@ It computes what the layer netlist (circuits/layer.py) computes, from fitted mod
 * every MP unit solves its MP-unit model (analysis/mpmodel.py) on those terms with its
   instance's fitted parameters, its bias scaled by the gain of the mirror that sinks it;
 * a neuron's summed z+ and z- (Zp, Zn) reach the tanh cell's four terms through the
-  inter-stage copies (constant + PMOS copy - NMOS copy, each with its measured gain);
+  inter-stage copies (a constant h on two of them plus a copy of Zp or Zn at ratio gain,
+  each with its measured gain);
 * the tanh cell's two units solve its MP-unit model with that neuron's instance.
 
 Everything is normalized to the bias current. With ideal mirrors (``gains=None``) it is the
@@ -108,11 +109,8 @@ class LayerRunner:
             kind = wr.signal[out] - 3  # zp -> 0, zn -> 1
             return np.moveaxis(z[kind, :, j], -1, 0)  # (S, H, 2, 2)
 
-        t_act = (
-            gains.a[wr.act_const][None]
-            + copy(wr.act_plus, zsig(wr.act_plus))
-            - copy(wr.act_minus, zsig(wr.act_minus))
-        )
+        const = np.where(wr.act_const >= 0, gains.a[np.maximum(wr.act_const, 0)], 0.0)
+        t_act = const[None] + copy(wr.act_copy, zsig(wr.act_copy))
         g_act = np.broadcast_to(gains.a[wr.act_gamma], (s, h, 2))
         yp, yn = self.act.evaluate_units(
             [t_act[..., u, :].reshape(-1, 2) for u in range(2)],

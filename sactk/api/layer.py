@@ -15,6 +15,7 @@ Errors are in % of the activation's range (2 h gamma).
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,11 +140,13 @@ def simulate(
     X: np.ndarray,
     reporter: Reporter,
     jobs: int | None = None,
+    chips: list[int | None] | None = None,
+    spice_rows: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """SPICE and runner activations of X on the nominal layer and every chip, per bias.
-    Returns {"rows": per-sample DataFrame, "spice_s": wall time per sample, ...}."""
-    import pandas as pd
-
+    """Runner and ngspice activations (gamma) of X on the layer with ``weights``, per bias
+    and chip (default: nominal and every chip of ``setup``); ngspice simulates the rows
+    ``spice_rows`` only (default all). Returns {"runs": {(bias, chip): {"runner",
+    "ideal_mirrors", "spice"}}, "spice_s_per_sample", "runner_s_per_sample", ...}."""
     from sactk.circuits.layer import build_layer, wiring
     from sactk.sweeps import layer as sim
     from sactk.system.network import LayerRunner, MirrorGains
@@ -151,76 +154,87 @@ def simulate(
     tech = _tech(ip)
     lp = layer_params(setup, ip, act)
     seeds = dict(seeds, mirrors=_mirror_seed(setup.seed))
-    chips: list[int | None] = [None, *range(setup.chips)]
+    chip_list: list[int | None] = [None, *range(setup.chips)] if chips is None else chips
+    rows = np.arange(len(X)) if spice_rows is None else np.asarray(spice_rows)
     layers = {
         b: build_layer(lp, tech, weights, bias_a=b, temp_c=setup.temp_c) for b in setup.biases
     }
-    # term-node voltages, then every chip's mirror gains
+    # term-node voltages, then every chip's mirror gains, then the samples
     prep = sim.run([j for b, lay in layers.items() for j in sim.voltage_jobs(lay, f"v{b:g}")], jobs)
     mirror_jobs, sample_jobs = [], []
     for b, lay in layers.items():
         held = sim.held_voltage(sim.node_voltages(prep, f"v{b:g}"), tech)
-        for c in chips:
+        for c in chip_list:
             mirror_jobs.append(sim.mirror_job(lay, held, seeds, c, f"m{b:g}-{c}"))
-            sample_jobs.append(sim.sample_job(lay, X, seeds, c, f"s{b:g}-{c}"))
+            sample_jobs.append(sim.sample_job(lay, X[rows], seeds, c, f"s{b:g}-{c}"))
     reporter.message(
-        f"layer: {setup.features} x {setup.hidden}, {len(lay.netlist.elements)} elements; "
-        f"{len(X)} samples x {len(chips)} chips x {len(layers)} biases in ngspice"
+        f"layer: {setup.features} inputs x {setup.hidden} neurons, "
+        f"{len(lay.netlist.elements)} netlist elements; {len(rows)} samples x "
+        f"{len(chip_list)} chips x {len(layers)} biases in ngspice"
     )
-    gains_df = sim.run(mirror_jobs, jobs)
+    gains = sim.run(mirror_jobs, jobs)
     t0 = time.perf_counter()
     with reporter.progress("layer in ngspice", "jobs") as progress:
-        spice: dict[str, Any] = {}
-        from sactk.sweeps.executors import run_jobs
-
-        for k, (job_id, part, _) in enumerate(run_jobs(sample_jobs, "local", jobs)):
-            import io
-
-            df = pd.read_parquet(io.BytesIO(part.data))
-            if (df["status"] != "ok").any():
-                raise SpecError(
-                    f"layer: ngspice failed on {job_id}: {df['status'][df['status'] != 'ok'].iloc[0]}"
-                )
-            spice[job_id] = df
-            progress(k + 1, len(sample_jobs))
+        spice = sim.run(sample_jobs, jobs, progress)
     spice_wall = time.perf_counter() - t0
-    workers = min(len(sample_jobs), jobs or __import__("os").cpu_count() or 1)
-    rows = []
+    workers = min(len(sample_jobs), jobs or os.cpu_count() or 1)
+    runs: dict[tuple[float, int | None], dict[str, np.ndarray]] = {}
     runner_s = 0.0
-    h_range = 2.0 * lp.act.h_ratio
     for b, lay in layers.items():
-        wr = wiring(lay, weights)
-        run = LayerRunner(ip, act, wr, lp.x_cm, lp.gain)
+        run = LayerRunner(ip, act, wiring(lay, weights), lp.x_cm, lp.gain)
         ratios = np.array([o.ratio for o in lay.outputs])
-        for c in chips:
-            a_, b_ = sim.mirror_gains(lay, gains_df[f"m{b:g}-{c}"])
+        for c in chip_list:
+            g = MirrorGains(*sim.mirror_gains(lay, gains[f"m{b:g}-{c}"]))
             t1 = time.perf_counter()
-            y_run = run.forward(X, b, setup.temp_c, MirrorGains(a_, b_), chip=c)
+            y_run = run.forward(X, b, setup.temp_c, g, chip=c)
             runner_s += time.perf_counter() - t1
-            y_ideal_m = run.forward(X, b, setup.temp_c, run.ideal_gains(ratios), chip=c)
             df = spice[f"s{b:g}-{c}"].sort_values("point")
-            y_sp = np.stack([df[f"h{j}_a"].to_numpy() / b for j in range(setup.hidden)], axis=1)
-            for s in range(len(X)):
-                for j in range(setup.hidden):
-                    rows.append(
-                        (b, -1 if c is None else c, s, j, y_sp[s, j], y_run[s, j], y_ideal_m[s, j])
-                    )
-    frame = pd.DataFrame(
-        rows,
-        columns=["bias_a", "chip", "sample", "neuron", "h_spice", "h_runner", "h_runner_ideal_mirrors"],
-    )
-    frame["err_pct"] = 100.0 * (frame["h_runner"] - frame["h_spice"]) / h_range
-    frame["err_ideal_mirrors_pct"] = 100.0 * (frame["h_runner_ideal_mirrors"] - frame["h_spice"]) / h_range
-    n_runs = len(chips) * len(layers)
+            runs[(b, c)] = {
+                "runner": y_run,
+                "ideal_mirrors": run.forward(X, b, setup.temp_c, run.ideal_gains(ratios), chip=c),
+                "spice": np.stack([df[f"h{j}_a"].to_numpy() / b for j in range(setup.hidden)], 1),
+            }
+    n_runs = len(chip_list) * len(layers)
     return {
-        "rows": frame,
-        "spice_s_per_sample": spice_wall * workers / (n_runs * len(X)),
+        "runs": runs,
+        "spice_rows": rows,
+        "range": 2.0 * lp.act.h_ratio,
+        "spice_s_per_sample": spice_wall * workers / (n_runs * len(rows)),
         "runner_s_per_sample": runner_s / (n_runs * len(X)),
         "workers": workers,
-        "layer": lay,
         "netlist_hashes": sorted({j.netlist_hash for j in sample_jobs}),
         "seeds": seeds,
     }
+
+
+def frame_of(res: dict[str, Any]) -> Any:
+    """Every (bias, chip, sample, neuron) that ngspice simulated, with both runners' values
+    and their errors in % of the activation range."""
+    import pandas as pd
+
+    parts = []
+    rows = res["spice_rows"]
+    for (b, c), r in res["runs"].items():
+        sp = r["spice"]
+        s, h = sp.shape
+        parts.append(
+            pd.DataFrame(
+                {
+                    "bias_a": b,
+                    "chip": -1 if c is None else c,
+                    "sample": np.repeat(rows, h),
+                    "neuron": np.tile(np.arange(h), s),
+                    "h_spice": sp.ravel(),
+                    "h_runner": r["runner"][rows].ravel(),
+                    "h_runner_ideal_mirrors": r["ideal_mirrors"][rows].ravel(),
+                }
+            )
+        )
+    frame = pd.concat(parts, ignore_index=True)
+    scale = 100.0 / res["range"]
+    frame["err_pct"] = scale * (frame["h_runner"] - frame["h_spice"])
+    frame["err_ideal_mirrors_pct"] = scale * (frame["h_runner_ideal_mirrors"] - frame["h_spice"])
+    return frame
 
 
 def summarize(frame: Any) -> Any:
@@ -260,7 +274,7 @@ def verify_layer(
     W = rng.uniform(-st.input_ratio, st.input_ratio, (st.hidden, st.features))
     X = rng.uniform(-st.input_ratio, st.input_ratio, (st.samples, st.features))
     res = simulate(st, ip, act, seeds, W, X, rep, jobs)
-    frame = res["rows"]
+    frame = frame_of(res)
     table = summarize(frame)
     write_csv(out / "layer.csv", frame)
     write_csv(out / "summary.csv", table)
@@ -360,4 +374,84 @@ def step_response(
         )
     frame = pd.DataFrame(rows)
     write_csv(Path(out) / "layer_step.csv", frame)
+    return frame
+
+
+def verify_regression(
+    out: str | Path,
+    *,
+    dataset: str = "sinc",
+    hidden: int = 8,
+    chip: int = 0,
+    biases: tuple[float, ...] = (1e-8, 1e-6, 1e-5),
+    temp_c: float = 27.0,
+    seed: int = 0,
+    ridge_lam: float = 1e-4,
+    jobs: int | None = None,
+    reporter: Reporter | None = None,
+) -> Any:
+    """The regression experiment end to end on one chip: the readout is trained on the
+    runner's activations of that chip (chip in the loop, as ``sactk regress`` does), then
+    the same weights, chip and readout run on the test set in ngspice. Writes
+    OUT/regression.csv (R2 of both per bias); returns its rows."""
+    import pandas as pd
+
+    from sactk.api.regress import dataset as load_dataset
+    from sactk.files import write_csv, write_json
+    from sactk.seeds import stream_rng
+    from sactk.system.regression import INPUT_RATIO, predict, r2_rmse, ridge, scale_features
+    from sactk.versions import tool_versions
+
+    rep = reporter or Quiet()
+    out = Path(out)
+    ds = load_dataset(dataset)
+    # the split, scaling and weights of system/regression.run
+    rng = stream_rng(seed, 0x5AC)
+    n = len(ds.y)
+    test = rng.random(n) < 0.3
+    train = ~test
+    X = scale_features(ds.X, train)
+    W = rng.uniform(-INPUT_RATIO, INPUT_RATIO, (hidden, X.shape[1] + 1))
+    Xb = np.column_stack([X, np.full(n, INPUT_RATIO)])
+    st = Setup(
+        features=Xb.shape[1], hidden=hidden, samples=n, biases=tuple(biases), temp_c=temp_c,
+        chips=chip + 1, seed=seed,
+    )  # fmt: skip
+    st.check()
+    ip, act, seeds = cell_models(out, st, rep, jobs)
+    res = simulate(st, ip, act, seeds, W, Xb, rep, jobs, [chip], np.nonzero(test)[0])
+    rows = []
+    for b in biases:
+        r = res["runs"][(b, chip)]
+        beta = ridge(r["runner"][train][None], ds.y[train], ridge_lam)
+        r2_run, _ = r2_rmse(ds.y[test], predict(r["runner"][test][None], beta))
+        r2_sp, _ = r2_rmse(ds.y[test], predict(r["spice"][None], beta))
+        rows.append(
+            {
+                "bias_a": b,
+                "temp_c": temp_c,
+                "chip": chip,
+                "r2_runner": float(r2_run[0]),
+                "r2_spice": float(r2_sp[0]),
+                "r2_gap": float(r2_sp[0] - r2_run[0]),
+                "test_samples": int(test.sum()),
+            }
+        )
+    frame = pd.DataFrame(rows)
+    write_csv(out / "regression.csv", frame)
+    write_json(
+        out / "regression.json",
+        {
+            "dataset": ds.name,
+            "hidden": hidden,
+            "rows": rows,
+            "seeds": res["seeds"] | {"split_and_weights": seed},
+            "versions": tool_versions(),
+            "netlist_hashes": res["netlist_hashes"],
+        },
+    )
+    rep.message(
+        "regression, chip in the loop: R2 runner vs ngspice "
+        + ", ".join(f"{x['r2_runner']:.4f} / {x['r2_spice']:.4f}" for x in rows)
+    )
     return frame
