@@ -11,11 +11,12 @@ readout turns them into the prediction. Two ways to get the readout:
   the gap is what mismatch and circuit error cost. ``r2_float_nominal`` runs the same
   readout on the mismatch-free circuit: the cost of circuit error alone.
 
-Energy and speed come from the characterization: the layer's static power is the models'
-mean supply power per cell at the operating point; an inference takes the inner product's
-settling time (the MP step, ``settle_s`` of the timing table) plus the activation cell's
-(``settle_act_s``, the tanh step; a second MP step when the table has none), each log-log
-interpolated in bias, so energy_j = power_w x that time and throughput_hz = 1 / it. The
+Energy and speed come from the characterization (:func:`inference_cost`): when the timing
+table holds the layer netlist's step response (``sactk verify step``, what ``sactk demo``
+writes), an inference takes the neuron's settling time and the layer draws the measured
+power of its transistors, mirrors and bias distribution included; otherwise the inner
+product's MP step plus the tanh cell's step and the cells' own power. Each is log-log
+interpolated in bias; energy_j = power_w x that time and throughput_hz = 1 / it. The
 digital readout is not counted.
 """
 
@@ -192,12 +193,7 @@ def run(
         h_nom, _ = layer.forward(Xb, bias, temp, corner, None, ideal_ip=u)
         r2n, _ = r2_rmse(ds.y[test], predict(h_nom[:, test], beta_float))
         curves[(temp, bias)] = predict(h, beta)
-        # an inference: the inner product (an MP step) then the activation cell's own step
-        # when the table has it (settle_act_s), else a second MP step
-        ts = settle_s(models.timing, bias, temp)
-        ta = settle_s(models.timing, bias, temp, "settle_act_s")
-        t_inf = ts + (ta if ta == ta else ts)
-        power = layer.power_w(bias, temp, corner)
+        t_inf, power, timing_from = inference_cost(models.timing, layer, hidden, bias, temp, corner)
         rows.append(
             {
                 "bias_a": bias,
@@ -220,12 +216,32 @@ def run(
                 "settle_s": t_inf,
                 "energy_j": power * t_inf,
                 "throughput_hz": 1.0 / t_inf if t_inf == t_inf else float("nan"),
+                "timing_from": timing_from,
             }
         )
         if progress is not None:
             progress(i + 1, total)
     details = {"X": ds.X, "y": ds.y, "test": test, "curves": curves, "weights": W}
     return pd.DataFrame(rows), details
+
+
+def inference_cost(
+    timing: Any, layer: SACHiddenLayer, hidden: int, bias: float, temp: float, corner: Any
+) -> tuple[float, float, str]:
+    """(time per inference s, layer power W, where they come from). With the layer
+    netlist's step response in the timing table (``settle_layer_s``, ``power_neuron_w``,
+    ``power_shared_w``: sactk.api.layer.step_response), the neuron's own settling and the
+    power of every transistor of the layer, mirrors included; else the cells' steps (the
+    inner product's MP step plus the tanh cell's, or a second MP step) and the cells'
+    power only."""
+    if timing is not None and "settle_layer_s" in timing.columns:
+        t = settle_s(timing, bias, temp, "settle_layer_s")
+        p_n = settle_s(timing, bias, temp, "power_neuron_w")
+        p_s = settle_s(timing, bias, temp, "power_shared_w")
+        return t, p_s + hidden * p_n, "layer step response (netlist)"
+    ts = settle_s(timing, bias, temp)
+    ta = settle_s(timing, bias, temp, "settle_act_s")
+    return ts + (ta if ta == ta else ts), layer.power_w(bias, temp, corner), "cell steps"
 
 
 def quantize_to_law_checked(w: np.ndarray, bits: int, exp_bits: int) -> np.ndarray:

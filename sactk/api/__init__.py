@@ -17,10 +17,11 @@ progress, see :mod:`sactk.api.reporter`). Heavy libraries load inside the functi
 | S-AC regression | :func:`dataset`, :func:`regress` |
 | stochastic computing | ``sc.train``, ``sc.fit_device``, ``sc.mac_cost`` |
 | AIMC and the NMPU | ``aimc.characterize``, ``aimc.evaluate``, ``aimc.bits`` |
+| a whole S-AC layer in SPICE | ``layer.verify_layer``, ``layer.verify_regression``, ``layer.step_response`` |
 | the demo | :func:`demo` |
 """
 
-from sactk.api import aimc, sc
+from sactk.api import aimc, layer, sc
 from sactk.api.characterize import Characterization, plot, report
 from sactk.api.demo import demo
 from sactk.api.models import export, export_roundtrip, fit, mp_roundtrip
@@ -38,6 +39,7 @@ __all__ = [
     "demo",
     "export",
     "export_roundtrip",
+    "layer",
     "fit",
     "load",
     "mp_roundtrip",

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sactk.api.characterize import accuracy_and_collapse, report, spread_and_speed
+from sactk.api.layer import step_response
 from sactk.api.models import export, fit
 from sactk.api.regress import dataset, regress
 from sactk.api.reporter import Quiet, Reporter
@@ -81,6 +82,7 @@ FILES = (
     "models/mp.sub",
     "models/verilog-a/sactk_mp_tt.va",
     "models/timing.csv",
+    "layer-step/layer_step.csv",
     "regress/summary.json",
     "regress/summary.csv",
     "regress/regression.png",
@@ -191,6 +193,16 @@ def demo(
     act = pd.DataFrame(spread_and_speed(out / "shape-tanh-tran", out / "plots-tanh")["speed_power"])
     timing = sp[["temp_c", "bias_a", "settle_s"]].merge(
         act[["bias_a", "settle_s"]].rename(columns={"settle_s": "settle_act_s"}), on="bias_a"
+    )
+    rep.message("the layer netlist's step response: the neuron's settling time and power ...")
+    step = step_response(
+        out / "layer-step",
+        tuple(float(b) for b in sorted(act["bias_a"].unique())),
+        jobs=jobs,
+        reporter=rep,
+    )
+    timing = timing.merge(
+        step[["bias_a", "settle_layer_s", "power_neuron_w", "power_shared_w"]], on="bias_a"
     )
     write_csv(out / "models" / "timing.csv", timing)
 

@@ -66,3 +66,17 @@ def int_list(values: str | list[str] | None, name: str) -> list[int]:
 def str_list(values: str | list[str] | None) -> list[str]:
     """``["a, b,", "c"]`` -> ["a", "b", "c"]."""
     return _items(values)
+
+
+def float_list(values: str | list[str] | None, name: str) -> list[float]:
+    """Numbers of a list option, SPICE suffixes allowed (``10n``, ``1u``); anything else is a
+    SpecError naming the option."""
+    from sactk.netlists.render import spice_number
+
+    out = []
+    for v in _items(values):
+        x = spice_number(v)
+        if x is None:
+            raise SpecError(f"{name}: {v!r} is not a number; give numbers such as 1e-8 or 10n")
+        out.append(x)
+    return out
