@@ -174,3 +174,24 @@ def fit_plane(
             if lam > 1e8:
                 break
     return p
+
+
+def fit_units(
+    layout: Layout,
+    x: np.ndarray,
+    y: np.ndarray,
+    branches: list[np.ndarray] | None,
+    start: np.ndarray | None = None,
+) -> np.ndarray:
+    """:func:`fit_plane` of the whole cell on its output y, or, with ``branches`` (each
+    unit's own output current, normalized), of every unit alone on its branch: the units'
+    parameters are disjoint, and a branch pins the unit's common mode that the difference
+    of two units leaves free."""
+    if branches is None:
+        return fit_plane(layout, x, y, (0.0, np.inf), start)
+    parts = []
+    for u, (sl, _, ib) in enumerate(layout.slices()):
+        one = Layout((layout.mix[u],), (layout.offset[u],), (1.0,))
+        s0 = None if start is None else start[sl.start : ib + 1]
+        parts.append(fit_plane(one, x, branches[u], (0.0, np.inf), s0))
+    return np.concatenate(parts)

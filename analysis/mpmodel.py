@@ -38,7 +38,7 @@ import numpy as np
 
 from sactk.analysis.lutfit import _fit_plane, _pca, ok_rows
 from sactk.analysis.modelio import FORMAT, model_stem, read_files, write_files
-from sactk.analysis.mpfit import Layout, fit_plane, model, unit_outputs
+from sactk.analysis.mpfit import Layout, fit_units, model, unit_outputs
 from sactk.analysis.opgrid import OpGrid
 from sactk.errors import ModelError, SpecError
 
@@ -128,7 +128,13 @@ class MPModel(OpGrid):
         branches = self._branches(rows)
         for (c, *op), m in groups.items():  # nominal first: chips start from it
             start = stack[(0, *op)] if ids[0] == -1 and c != -1 else None
-            stack[(ids.index(c), *op)] = self._fit_units(x[m], y[m], branches, m, start)
+            stack[(ids.index(c), *op)] = fit_units(
+                self.layout_,
+                x[m],
+                y[m],
+                None if branches is None else [v[m] for v in branches],
+                start,
+            )
         missing = np.isnan(stack[..., 0])
         if missing.any():
             c, k, t, b = (int(v[0]) for v in np.nonzero(missing))
@@ -162,24 +168,6 @@ class MPModel(OpGrid):
             return None
         bias = rows["bias_a"].to_numpy(float)
         return [rows[c].to_numpy(float) / bias for c in cols]
-
-    def _fit_units(
-        self,
-        x: np.ndarray,
-        y: np.ndarray,
-        branches: list[np.ndarray] | None,
-        m: np.ndarray,
-        start: np.ndarray | None,
-    ) -> np.ndarray:
-        lay = self.layout_
-        if branches is None:
-            return fit_plane(lay, x, y, (0.0, np.inf), start)
-        parts = []
-        for u, (sl, _, ib) in enumerate(lay.slices()):
-            one = Layout((lay.mix[u],), (lay.offset[u],), (1.0,))
-            s0 = None if start is None else start[sl.start : ib + 1]
-            parts.append(fit_plane(one, x, branches[u][m], (0.0, np.inf), s0))
-        return np.concatenate(parts)
 
     def _planes(self, rows: Any, chip: np.ndarray) -> dict[tuple[int, int, int, int], np.ndarray]:
         """Row masks per (chip, corner, temp, bias) index, nominal chip -1 first."""
@@ -477,9 +465,7 @@ class MPModel(OpGrid):
             lay = info["layout"]
             m.layout_ = Layout(
                 tuple(arr[f"mix{u}"] for u in range(len(lay["sign"]))),
-                tuple(
-                    float(v) if np.ndim(v) == 0 else np.asarray(v, float) for v in lay["offset"]
-                ),
+                tuple(float(v) if np.ndim(v) == 0 else np.asarray(v, float) for v in lay["offset"]),
                 tuple(float(v) for v in lay["sign"]),
             )
             m.cell_, m.output_, m._ideal = (

@@ -182,8 +182,10 @@ def build(
     els.append(VoltageSource("outn", "outn", "0", v_out))
     if params.comp_scale > 0:
         # last in the netlist, so every other transistor keeps its Monte Carlo draw
-        k = params.comp_scale
-        els.extend(Mosfet(f"{u}cc", "0", f"{u}g", "0", "0", "n", k * w_um, k * l_um) for u in "pn")
+        cc = params.comp_scale
+        els.extend(
+            Mosfet(f"{u}cc", "0", f"{u}g", "0", "0", "n", cc * w_um, cc * l_um) for u in "pn"
+        )
     netlist = Netlist(
         title=f"sactk differential MP inner product, N = {n}",
         tech=tech,

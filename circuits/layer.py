@@ -278,11 +278,16 @@ def build_layer(
     ip_bench = inner.build(p.ip, tech, bias_a=bias_a, corner=corner, temp_c=temp_c)
     act_bench = shape.build(p.act, tech, bias_a=bias_a, corner=corner, temp_c=temp_c)
     c = p.ip.c_ratio
+    h_c = p.act.h_ratio
+    # tanh terms: (constant in gamma, the Z it copies at ratio gain)
+    plans = {"sp0": (h_c, "zp"), "sp1": (0.0, "zn"), "sn0": (h_c, "zn"), "sn1": (0.0, "zp")}
     for j in range(h):
         for b in range(nb):
             pre = f"b{j}_{b}_"
 
-            def ip_source(e: CurrentSource, pre: str = pre, j: int = j, b: int = b) -> list[Element]:
+            def ip_source(
+                e: CurrentSource, pre: str = pre, j: int = j, b: int = b
+            ) -> list[Element]:
                 if e.name == "cb":
                     bld.out(pre + "cb", pre + "vc", "p", "pb", "one", 0, 1.0)
                     return []
@@ -315,17 +320,14 @@ def build_layer(
         bld.out(f"ikp{j}", f"sp{j}", "p", "pb", "one", 0, p.z_shift())
         bld.out(f"ikn{j}", f"sn{j}", "p", "pb", "one", 0, p.z_shift())
         pre = f"a{j}_"
-        h_c = p.act.h_ratio
-        # act terms: (constant in gamma, the Z it copies at ratio gain)
-        plan = {"sp0": (h_c, "zp"), "sp1": (0.0, "zn"), "sn0": (h_c, "zn"), "sn1": (0.0, "zp")}
 
         def act_source(e: CurrentSource, pre: str = pre, j: int = j) -> list[Element]:
             if e.name == "cb":
                 bld.out(pre + "cb", pre + "vc", "p", "pb", "one", 0, 1.0)
             elif e.name.endswith("gam"):
                 bld.out(pre + e.name, pre + e.p, "n", "nb", "one", 0, 1.0)
-            elif e.name in plan:
-                const, src = plan[e.name]
+            elif e.name in plans:
+                const, src = plans[e.name]
                 node = pre + e.n
                 if const > 0:
                     bld.out(pre + e.name + "c", node, "p", "pb", "one", 0, const)

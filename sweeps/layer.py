@@ -18,7 +18,7 @@ from sactk.circuits.base import Probe
 from sactk.circuits.layer import Layer, Output, held_outputs, mirror_bench
 from sactk.errors import SpecError
 from sactk.netlists.mismatch import pelgrom_alters
-from sactk.netlists.render import CurrentSource, Netlist, render, text_hash
+from sactk.netlists.render import CurrentSource, Element, Netlist, render, text_hash
 from sactk.netlists.technology import Technology
 from sactk.sweeps.plan import NOMINAL, Instance, Job, TranSetup
 
@@ -106,10 +106,10 @@ def voltage_jobs(layer: Layer, name: str) -> list[Job]:
     """The nominal cell benches at rest (w = x = 0): the voltages of their term, gate and
     cascode-bias nodes, where the mirror outputs feeding them are held for their gains."""
     p, nl = layer.params, layer.netlist
-    kw = {"bias_a": layer.bias_a, "corner": nl.corner, "temp_c": nl.temp_c}
+    b, k, t = layer.bias_a, nl.corner, nl.temp_c
     benches = {
-        "ip": inner.build(p.ip, nl.tech, **kw),
-        "act": shape.build(p.act, nl.tech, **kw),
+        "ip": inner.build(p.ip, nl.tech, bias_a=b, corner=k, temp_c=t),
+        "act": shape.build(p.act, nl.tech, bias_a=b, corner=k, temp_c=t),
     }
     jobs = []
     for kind, bench in benches.items():
@@ -175,7 +175,9 @@ def mirror_job(
     lv = [dict(LEVELS[k], zp=zl[k], zn=zl[k]) for k in range(2)]
     netlist, probes = mirror_bench(layer, lv[0], held_v)
     sources = [
-        e for e in netlist.elements if isinstance(e, CurrentSource) and not e.name.startswith("bias")
+        e
+        for e in netlist.elements
+        if isinstance(e, CurrentSource) and not e.name.startswith("bias")
     ]
     values = np.array([[lv[k][_signal(e.name)] * layer.bias_a for e in sources] for k in range(2)])
     group = next(g for g in layer.groups if g.kind == "mirrors")
@@ -206,9 +208,7 @@ def mirror_gains(layer: Layer, df: Any) -> tuple[np.ndarray, np.ndarray]:
         if o.signal == "one":
             a[i], b[i] = 0.5 * (y0 + y1), 0.0
             continue
-        lo, hi = (
-            (LEVELS[0][o.signal], LEVELS[1][o.signal]) if o.signal in ("xp", "xn") else zl
-        )
+        lo, hi = (LEVELS[0][o.signal], LEVELS[1][o.signal]) if o.signal in ("xp", "xn") else zl
         a[i] = (y1 - y0) / (hi - lo)
         b[i] = y0 - a[i] * lo
     return a, b
@@ -235,13 +235,16 @@ def step_job(
     t_rise = 1e-3 * window_s
     lo, hi = layer.drive(x0[None])[0], layer.drive(x1[None])[0]
     srcs = dict(zip(layer.sources, range(len(lo)), strict=True))
-    els = []
+    els: list[Element] = []
     for e in layer.netlist.elements:
         k = srcs.get(f"i{e.name}") if isinstance(e, CurrentSource) else None
-        if k is not None:
+        if isinstance(e, CurrentSource) and k is not None:
             pwl = ((0.0, lo[k]), (t_step, lo[k]), (t_step + t_rise, hi[k]))
-            e = dataclasses.replace(e, dc_a=float(lo[k]), pwl=tuple((t, float(v)) for t, v in pwl))
-        els.append(e)
+            els.append(
+                dataclasses.replace(e, dc_a=float(lo[k]), pwl=tuple((t, float(v)) for t, v in pwl))
+            )
+        else:
+            els.append(e)
     netlist = dataclasses.replace(layer.netlist, elements=tuple(els))
     tran = TranSetup(
         t_stop_s=window_s,

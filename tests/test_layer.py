@@ -38,9 +38,7 @@ def test_cells_in_the_layer_are_their_benches_devices() -> None:
     bench = inner.build(p.ip, tech, bias_a=1e-6)
     bench_devs = [e for e in bench.netlist.elements if isinstance(e, Mosfet)]
     act_devs = [
-        e
-        for e in shape.build(p.act, tech, bias_a=1e-6).netlist.elements
-        if isinstance(e, Mosfet)
+        e for e in shape.build(p.act, tech, bias_a=1e-6).netlist.elements if isinstance(e, Mosfet)
     ]
     ips = [g for g in lay.groups if g.kind == "inner_product"]
     acts = [g for g in lay.groups if g.kind == "tanh"]

@@ -17,7 +17,7 @@ progress, see :mod:`sactk.api.reporter`). Heavy libraries load inside the functi
 | S-AC regression | :func:`dataset`, :func:`regress` |
 | stochastic computing | ``sc.train``, ``sc.fit_device``, ``sc.mac_cost`` |
 | AIMC and the NMPU | ``aimc.characterize``, ``aimc.evaluate``, ``aimc.bits`` |
-| a whole S-AC layer in SPICE | ``layer.verify_layer``, ``layer.verify_regression``, ``layer.step_response`` |
+| a layer in SPICE | ``layer.verify_layer``, ``verify_regression``, ``step_response`` |
 | the demo | :func:`demo` |
 """
 
@@ -28,6 +28,7 @@ from sactk.api.models import export, export_roundtrip, fit, mp_roundtrip
 from sactk.api.regress import dataset, regress
 from sactk.api.reporter import Quiet, Reporter
 from sactk.api.sweeping import crosscheck, load, preset_text, presets, sweep, sweep_preset
+from sactk.netlists.render import spice_number
 
 __all__ = [
     "Characterization",
@@ -39,8 +40,8 @@ __all__ = [
     "demo",
     "export",
     "export_roundtrip",
-    "layer",
     "fit",
+    "layer",
     "load",
     "mp_roundtrip",
     "plot",
@@ -49,6 +50,7 @@ __all__ = [
     "regress",
     "report",
     "sc",
+    "spice_number",
     "sweep",
     "sweep_preset",
 ]

@@ -327,9 +327,12 @@ STEP_WINDOW_AS = 2e-11
 within about a third of it (the tanh cell alone needs a tenth: shape-tanh-tran)."""
 
 
+STEP_BIASES = (1e-8, 3e-8, 1e-7, 3e-7, 1e-6, 3e-6, 1e-5)
+
+
 def step_response(
     out: str | Path,
-    biases: tuple[float, ...] = (1e-8, 3e-8, 1e-7, 3e-7, 1e-6, 3e-6, 1e-5),
+    biases: tuple[float, ...] = STEP_BIASES,
     *,
     features: int = 2,
     temp_c: float = 27.0,

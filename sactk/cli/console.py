@@ -71,7 +71,7 @@ def str_list(values: str | list[str] | None) -> list[str]:
 def float_list(values: str | list[str] | None, name: str) -> list[float]:
     """Numbers of a list option, SPICE suffixes allowed (``10n``, ``1u``); anything else is a
     SpecError naming the option."""
-    from sactk.netlists.render import spice_number
+    from sactk.api import spice_number
 
     out = []
     for v in _items(values):

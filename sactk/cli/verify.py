@@ -55,7 +55,9 @@ def layer(
 @verify_app.command("regress")
 def regress(
     out: Annotated[Path, typer.Option(help="Folder for the sweeps, models and regression.csv.")],
-    dataset: Annotated[str, typer.Option(help="Built-in data: sinc, surface or diabetes.")] = "sinc",
+    dataset: Annotated[
+        str, typer.Option(help="Built-in data: sinc, surface or diabetes.")
+    ] = "sinc",
     hidden: Annotated[int, typer.Option(min=1, max=64, help="Tanh neurons.")] = 8,
     chip: Annotated[int, typer.Option(min=0, max=50, help="The Monte Carlo chip.")] = 0,
     bias: Annotated[list[str] | None, typer.Option(help=BIAS_HELP)] = None,
@@ -80,7 +82,6 @@ def step(
     jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
 ) -> None:
     """The neuron's settling time and power from the layer netlist's step response."""
-    biases = tuple(float_list(bias, "--bias")) if bias else None
-    kw = {"biases": biases} if biases else {}
-    rows = api.layer.step_response(out, features=features, jobs=jobs, reporter=Console(), **kw)
+    biases = tuple(float_list(bias, "--bias")) if bias else api.layer.STEP_BIASES
+    rows = api.layer.step_response(out, biases, features=features, jobs=jobs, reporter=Console())
     typer.echo(rows.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
