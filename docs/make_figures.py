@@ -408,14 +408,16 @@ def regression_figures() -> None:
         rows = pd.read_csv(tmp / "regress" / "summary.csv")
         lines = [
             "| bias | R2, readout on chip (mean / min over 5 chips) | float readout, no "
-            "mismatch | float readout on chips (mean) | energy / inference | throughput |",
-            "| --- | --- | --- | --- | --- | --- |",
+            "mismatch | float readout on chips (mean) | energy / inference | throughput | "
+            "cells-only estimate: energy, throughput |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
         ]
         for r in rows[rows["temp_c"] == 27.0].sort_values("bias_a").itertuples():
             lines.append(
                 f"| {_bias(r.bias_a)} | {r.r2_mean:.4f} / {r.r2_min:.4f} | "
                 f"{r.r2_float_nominal:.3f} | {r.r2_float_mean:.3g} | "
-                f"{r.energy_j * 1e9:.2g} nJ | {_si_rate(r.throughput_hz)} |"
+                f"{r.energy_j * 1e9:.2g} nJ | {_si_rate(r.throughput_hz)} | "
+                f"{r.energy_cells_j * 1e9:.2g} nJ, {_si_rate(r.throughput_cells_hz)} |"
             )
         other = rows[rows["temp_c"] != 27.0]
         lines.append(
@@ -458,6 +460,79 @@ def aimc_figures() -> None:
         shutil.rmtree(tmp)
 
 
+def layer_figures() -> None:
+    """docs/layer.md: a 4 x 8 layer in ngspice against the runner (block layer_check, the
+    figure), sinc end to end (block layer_regress) and the neuron's step response against
+    the cells' step estimate (block layer_step)."""
+    import pandas as pd
+
+    from sactk.api import layer
+
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        s = layer.verify_layer(tmp / "check", layer.Setup(), jobs=2)
+        shutil.copy(tmp / "check" / "layer.png", IMG / "layer_check.png")
+        t = pd.DataFrame(s["errors"])
+        lines = [
+            "| bias | circuit | max (% range) | RMS (% range) | ideal mirrors: max | ideal "
+            "mirrors: RMS |",
+            "| --- | --- | ---: | ---: | ---: | ---: |",
+        ]
+        for r in t.itertuples():
+            who = "nominal" if r.chip < 0 else f"chip {r.chip}"
+            lines.append(
+                f"| {_bias(r.bias_a)} | {who} | {r.max_err_pct:.2f} | {r.rms_err_pct:.2f} | "
+                f"{r.max_err_ideal_mirrors_pct:.2f} | {r.rms_err_ideal_mirrors_pct:.2f} |"
+            )
+        sp = s["speed"]
+        lines.append(
+            f"\nWorst: max {t['max_err_pct'].max():.2f} %, RMS {t['rms_err_pct'].max():.2f} % "
+            f"(bounds 3 % and 1 %). ngspice took {sp['spice_s_per_sample'] * 1e3:.0f} ms of CPU "
+            f"per sample, the runner {sp['runner_s_per_sample'] * 1e6:.1f} us in batches of "
+            f"100 ({sp['ratio']:,.0f}x; docs/benchmarks.md measures both on one core)."
+        )
+        write_block(DOCS / "layer.md", "layer_check", "\n".join(lines))
+        rows = layer.verify_regression(tmp / "sinc", jobs=2)
+        lines = [
+            "| bias | R2, runner | R2, ngspice | ngspice - runner |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for r in rows.itertuples():
+            lines.append(
+                f"| {_bias(r.bias_a)} | {r.r2_runner:.4f} | {r.r2_spice:.4f} | {r.r2_gap:+.4f} |"
+            )
+        lines.append(f"\n{rows['test_samples'].iloc[0]} test samples; the bound is 0.01.")
+        write_block(DOCS / "layer.md", "layer_regress", "\n".join(lines))
+        step = layer.step_response(tmp / "step", jobs=2)
+        biases = [f"sweep.bias_a=[{', '.join(f'{b:g}' for b in step['bias_a'])}]"]
+        from sactk.api.characterize import spread_and_speed
+
+        cells = {}
+        for preset in ("mp-tran", "shape-tanh-tran"):
+            api.sweep_preset(preset, tmp / preset, biases)
+            sp_ = pd.DataFrame(spread_and_speed(tmp / preset, tmp / "p")["speed_power"])
+            cells[preset] = sp_[sp_["temp_c"] == 27.0].set_index("bias_a")
+        lines = [
+            "| bias | neuron settles (layer) | MP step + tanh step (cells) | power per neuron | "
+            "shared power | energy per neuron |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for r in step.itertuples():
+            t_cells = (
+                cells["mp-tran"].loc[r.bias_a, "settle_s"]
+                + cells["shape-tanh-tran"].loc[r.bias_a, "settle_s"]
+            )
+            lines.append(
+                f"| {_bias(r.bias_a)} | {r.settle_layer_s * 1e6:.3g} us | "
+                f"{t_cells * 1e6:.3g} us | {r.power_neuron_w * 1e6:.3g} uW | "
+                f"{r.power_shared_w * 1e6:.3g} uW | "
+                f"{r.power_neuron_w * r.settle_layer_s * 1e12:.3g} pJ |"
+            )
+        write_block(DOCS / "layer.md", "layer_step", "\n".join(lines))
+    finally:
+        shutil.rmtree(tmp)
+
+
 if __name__ == "__main__":
     import sys
 
@@ -475,6 +550,7 @@ if __name__ == "__main__":
     model_nominal_numbers()
     model_chip_numbers()
     regression_figures()
+    layer_figures()
     sc_figures()
     aimc_figures()
     print("figures written to", IMG)

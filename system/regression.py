@@ -194,6 +194,10 @@ def run(
         r2n, _ = r2_rmse(ds.y[test], predict(h_nom[:, test], beta_float))
         curves[(temp, bias)] = predict(h, beta)
         t_inf, power, timing_from = inference_cost(models.timing, layer, hidden, bias, temp, corner)
+        # the cells-only estimate, for comparison (docs/regression.md)
+        t_cells, p_cells, _ = inference_cost(
+            models.timing, layer, hidden, bias, temp, corner, use_layer=False
+        )
         rows.append(
             {
                 "bias_a": bias,
@@ -217,6 +221,8 @@ def run(
                 "energy_j": power * t_inf,
                 "throughput_hz": 1.0 / t_inf if t_inf == t_inf else float("nan"),
                 "timing_from": timing_from,
+                "energy_cells_j": p_cells * t_cells,
+                "throughput_cells_hz": 1.0 / t_cells if t_cells == t_cells else float("nan"),
             }
         )
         if progress is not None:
@@ -226,7 +232,13 @@ def run(
 
 
 def inference_cost(
-    timing: Any, layer: SACHiddenLayer, hidden: int, bias: float, temp: float, corner: Any
+    timing: Any,
+    layer: SACHiddenLayer,
+    hidden: int,
+    bias: float,
+    temp: float,
+    corner: Any,
+    use_layer: bool = True,
 ) -> tuple[float, float, str]:
     """(time per inference s, layer power W, where they come from). With the layer
     netlist's step response in the timing table (``settle_layer_s``, ``power_neuron_w``,
@@ -234,7 +246,7 @@ def inference_cost(
     power of every transistor of the layer, mirrors included; else the cells' steps (the
     inner product's MP step plus the tanh cell's, or a second MP step) and the cells'
     power only."""
-    if timing is not None and "settle_layer_s" in timing.columns:
+    if use_layer and timing is not None and "settle_layer_s" in timing.columns:
         t = settle_s(timing, bias, temp, "settle_layer_s")
         p_n = settle_s(timing, bias, temp, "power_neuron_w")
         p_s = settle_s(timing, bias, temp, "power_shared_w")
