@@ -18,7 +18,14 @@ from sactk.circuits.base import Probe
 from sactk.circuits.layer import Layer, Output, held_outputs, mirror_bench
 from sactk.errors import SpecError
 from sactk.netlists.mismatch import pelgrom_alters
-from sactk.netlists.render import CurrentSource, Element, Netlist, render, text_hash
+from sactk.netlists.render import (
+    CurrentSource,
+    Element,
+    Netlist,
+    VoltageSource,
+    render,
+    text_hash,
+)
 from sactk.netlists.technology import Technology
 from sactk.sweeps.plan import NOMINAL, Instance, Job, TranSetup
 
@@ -114,11 +121,18 @@ def voltage_jobs(layer: Layer, name: str) -> list[Job]:
     jobs = []
     for kind, bench in benches.items():
         probes = [Probe(f"{node}_v", f"v({node})") for node in VOLTAGE_PROBES[kind]]
+        # the tanh bench also at x = 2 gamma: its P unit's one active term then carries
+        # 1 gamma more, and the unit's output z rises by as much (STEP_X)
+        x = np.array([[0.0]] + ([[STEP_X * b]] if kind == "act" else []))
+        sources, values = (bench.sources, bench.drive(x)) if kind == "act" else ((), x[:, :0])
         jobs.append(
-            make_job(f"{name}-{kind}", bench.netlist, (), np.zeros((1, 0)), probes,
-                     Instance(NOMINAL))
-        )  # fmt: skip
+            make_job(f"{name}-{kind}", bench.netlist, sources, values, probes, Instance(NOMINAL))
+        )
     return jobs
+
+
+STEP_X = 2.0
+"""The tanh bench's second input (gamma) for the term nodes' voltage slope."""
 
 
 def held_voltage(volts: dict[str, dict[str, float]], tech: Technology) -> Any:
@@ -140,11 +154,17 @@ def held_voltage(volts: dict[str, dict[str, float]], tech: Technology) -> Any:
 
 
 def node_voltages(results: dict[str, Any], name: str) -> dict[str, dict[str, float]]:
-    return {
+    """Rest voltages of the benches' nodes, and ``dv_dz``: how much an active tanh term node
+    rises per gamma of its unit's output z (the node sits a rectifier's V_SG above the gate
+    node, which follows z)."""
+    out = {
         kind: {c: float(results[f"{name}-{kind}"][c].iloc[0]) for c in results[f"{name}-{kind}"]
                if c.endswith("_v") and c != "vdd_v"}
         for kind in ("ip", "act")
     }  # fmt: skip
+    act = results[f"{name}-act"].sort_values("point")["pa0_v"].to_numpy()
+    out["act"]["dv_dz"] = float(act[1] - act[0]) / (STEP_X / 2.0)
+    return out
 
 
 # -- per-chip mirror gains --------------------------------------------------------------
@@ -179,39 +199,59 @@ def mirror_job(
         for e in netlist.elements
         if isinstance(e, CurrentSource) and not e.name.startswith("bias")
     ]
-    values = np.array([[lv[k][_signal(e.name)] * layer.bias_a for e in sources] for k in range(2)])
+    held = [e for e in netlist.elements if isinstance(e, VoltageSource) and _feeds_act(layer, e)]
+    rows = [[lv[k][_signal(e.name)] * layer.bias_a for e in sources] for k in (0, 1, 1)]
+    volts = [[e.dc_v + (DV if k == 2 else 0.0) for e in held] for k in range(3)]
+    values = np.concatenate([np.array(rows), np.array(volts).reshape(3, len(held))], axis=1)
+    names = [f"i{e.name}" for e in sources] + [f"v{e.name}" for e in held]
     group = next(g for g in layer.groups if g.kind == "mirrors")
     inst = Instance(NOMINAL)
     if chip is not None:
         assert seeds is not None
         inst = Instance(chip, pelgrom_alters(group.devices, netlist.tech, seeds["mirrors"], chip))
-    return make_job(name, netlist, [f"i{e.name}" for e in sources], values, probes, inst)
+    return make_job(name, netlist, names, values, probes, inst)
+
+
+DV = 0.05
+"""Volts by which the tanh cell's feeds are raised for their output conductance."""
+
+
+def _feeds_act(layer: Layer, e: VoltageSource) -> bool:
+    """Whether held source ``e`` (``o{i}``) holds an output that feeds a tanh term node."""
+    if not (e.name.startswith("o") and e.name[1:].isdigit()):
+        return False
+    node = layer.outputs[int(e.name[1:])].node
+    return node.startswith("a") and node.split("_")[-1] in ("pa0", "pa1", "na0", "na1")
 
 
 def _signal(source: str) -> str:
     return source.rstrip("0123456789")
 
 
-def mirror_gains(layer: Layer, df: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(a, b) per mirror output from a :func:`mirror_job`'s two rows: the output current
-    (gamma) is a * signal + b between the levels; a ``one`` output is a constant a. Outputs
+def mirror_gains(layer: Layer, df: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a, b, g_v) per mirror output from a :func:`mirror_job`'s rows: the output current
+    (gamma) is a * signal + b between the levels (a ``one`` output is a constant a), and
+    changes by g_v per volt of its node (the tanh cell's feeds; else 0). Outputs
     that feed another diode (wired in the bench) get their nominal ratio: their error is in
     the outputs measured downstream of them (the copies of Zp and Zn include the shift k)."""
     zl = z_levels(layer)
     n = len(layer.outputs)
     a = np.array([o.ratio for o in layer.outputs], float)
     b = np.zeros(n)
+    g_v = np.zeros(n)
     bias = layer.bias_a
+    df = df.sort_values("point")
     for i in held_outputs(layer):
         o = layer.outputs[i]
-        y0, y1 = (float(df[f"o{i}_a"].iloc[k]) / bias for k in range(2))
+        y0, y1, y2 = (float(df[f"o{i}_a"].iloc[k]) / bias for k in range(3))
+        g_v[i] = (y2 - y1) / DV
         if o.signal == "one":
             a[i], b[i] = 0.5 * (y0 + y1), 0.0
             continue
         lo, hi = (LEVELS[0][o.signal], LEVELS[1][o.signal]) if o.signal in ("xp", "xn") else zl
         a[i] = (y1 - y0) / (hi - lo)
         b[i] = y0 - a[i] * lo
-    return a, b
+    return a, b, g_v
 
 
 # -- the neuron's step response ---------------------------------------------------------

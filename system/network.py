@@ -26,10 +26,17 @@ import numpy as np
 
 @dataclass(frozen=True)
 class MirrorGains:
-    """Per mirror output of one chip at one operating point: output = a * signal + b (gamma)."""
+    """Per mirror output of one chip at one operating point: output = a * signal + b (gamma),
+    plus g_v (gamma per volt) times how far its node moved from where it was measured."""
 
     a: np.ndarray
     b: np.ndarray
+    g_v: np.ndarray | None = None
+    """Output conductance of the tanh cell's feeds; None: ideal current sources."""
+    dv_dz: float = 0.0
+    """How an active tanh term node moves per gamma of its unit's output (V)."""
+    z_rest: float = 0.0
+    """The unit output (gamma) at which the feeds were measured (the cell at x = 0)."""
 
 
 def _chip_rows(model: Any, ids: np.ndarray) -> np.ndarray:
@@ -112,12 +119,25 @@ class LayerRunner:
         const = np.where(wr.act_const >= 0, gains.a[np.maximum(wr.act_const, 0)], 0.0)
         t_act = const[None] + copy(wr.act_copy, zsig(wr.act_copy))
         g_act = np.broadcast_to(gains.a[wr.act_gamma], (s, h, 2))
-        yp, yn = self.act.evaluate_units(
-            [t_act[..., u, :].reshape(-1, 2) for u in range(2)],
-            bias_a,
-            temp_c,
-            corner=corner,
-            chip=act_chip,
-            g_scale=[g_act[..., u].ravel() for u in range(2)],
-        )
+
+        def act_units(t: np.ndarray) -> list[np.ndarray]:
+            return self.act.evaluate_units(
+                [t[..., u, :].reshape(-1, 2) for u in range(2)],
+                bias_a,
+                temp_c,
+                corner=corner,
+                chip=act_chip,
+                g_scale=[g_act[..., u].ravel() for u in range(2)],
+            )
+
+        yp, yn = act_units(t_act)
+        if gains.g_v is not None and gains.dv_dz:
+            # an active term node sits a rectifier's V_SG above its unit's gate node, which
+            # follows the unit's output: the feeds see their node move with z, and their
+            # output conductance moves the term (one fixed-point step)
+            z = np.stack([yp, yn], axis=-1).reshape(s, h, 2)
+            dv = gains.dv_dz * (z - gains.z_rest)
+            g_c = np.where(wr.act_const >= 0, gains.g_v[np.maximum(wr.act_const, 0)], 0.0)
+            g_t = g_c + gains.g_v[wr.act_copy]  # (H, 2, 2) gamma per volt
+            yp, yn = act_units(t_act + g_t[None] * dv[..., None])
         return (yp - yn).reshape(s, h)

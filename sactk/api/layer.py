@@ -160,6 +160,7 @@ def simulate(
     ``spice_rows`` only (default all). Returns {"runs": {(bias, chip): {"runner",
     "ideal_mirrors", "spice"}}, "spice_s_per_sample", "runner_s_per_sample", ...}."""
     from sactk.circuits.layer import build_layer, wiring
+    from sactk.circuits.mp import ideal as mp_ideal
     from sactk.sweeps import layer as sim
     from sactk.system.network import LayerRunner, MirrorGains
 
@@ -174,8 +175,9 @@ def simulate(
     # term-node voltages, then every chip's mirror gains, then the samples
     prep = sim.run([j for b, lay in layers.items() for j in sim.voltage_jobs(lay, f"v{b:g}")], jobs)
     mirror_jobs, sample_jobs = [], []
+    volts = {b: sim.node_voltages(prep, f"v{b:g}") for b in layers}
     for b, lay in layers.items():
-        held = sim.held_voltage(sim.node_voltages(prep, f"v{b:g}"), tech)
+        held = sim.held_voltage(volts[b], tech)
         for c in chip_list:
             mirror_jobs.append(sim.mirror_job(lay, held, seeds, c, f"m{b:g}-{c}"))
             sample_jobs.append(sim.sample_job(lay, X[rows], seeds, c, f"s{b:g}-{c}"))
@@ -192,11 +194,14 @@ def simulate(
     workers = min(len(sample_jobs), jobs or os.cpu_count() or 1)
     runs: dict[tuple[float, int | None], dict[str, np.ndarray]] = {}
     runner_s = 0.0
+    # the tanh unit's output at rest (x = 0), where its feeds were measured
+    z_rest = float(mp_ideal(np.array([lp.act.c_ratio, lp.act.c_ratio - lp.act.h_ratio]), 1.0))
     for b, lay in layers.items():
         run = LayerRunner(ip, act, wiring(lay, weights), lp.x_cm, lp.gain)
         ratios = np.array([o.ratio for o in lay.outputs])
         for c in chip_list:
-            g = MirrorGains(*sim.mirror_gains(lay, gains[f"m{b:g}-{c}"]))
+            a_, b_, g_v = sim.mirror_gains(lay, gains[f"m{b:g}-{c}"])
+            g = MirrorGains(a_, b_, g_v, volts[b]["act"]["dv_dz"], z_rest)
             t1 = time.perf_counter()
             y_run = run.forward(X, b, setup.temp_c, g, chip=c)
             runner_s += time.perf_counter() - t1
