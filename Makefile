@@ -51,6 +51,7 @@ bench: install
 	OMP_NUM_THREADS=1 taskset -c 0 $(BIN)/python benchmarks/nmpu_speed.py
 	$(BIN)/sactk demo --out demo-out > /dev/null
 	OMP_NUM_THREADS=1 taskset -c 0 $(BIN)/python benchmarks/regress_speed.py demo-out/models
+	OMP_NUM_THREADS=1 taskset -c 0 $(BIN)/python benchmarks/layer_speed.py
 
 # Regenerate golden netlists after a deliberate builder change (review the diff).
 golden: install

@@ -66,18 +66,36 @@ class Layout:
 
 def solve(t: np.ndarray, a: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """s solving sum_k max(0, t_k - a_k s) = g for rows of t (M, K), gains a (M, K) or (K,),
-    g (M,) or scalar; returns s (M,) and the active set (M, K)."""
-    a = np.broadcast_to(a, t.shape)
-    act = np.ones(t.shape, dtype=bool)
-    s = (t.sum(axis=1) - g) / a.sum(axis=1)
-    for _ in range(t.shape[1] + 1):
-        now = t > a * s[:, None]
-        if np.array_equal(now, act):
-            break
-        act = now
-        # the largest t_k / a_k stays active: s is below it, so the sum is never empty
-        s = ((t * act).sum(axis=1) - g) / (a * act).sum(axis=1)
-    return s, act
+    g (M,) or scalar; returns s (M,) and the active set (M, K).
+
+    Works on the transposed (K, M) arrays in chunks of SOLVE_CHUNK rows: every reduction then
+    adds K contiguous rows, several times faster than reducing a short last axis (the
+    runner of a layer solves 10^5 units per call)."""
+    m, k = t.shape
+    g = np.broadcast_to(np.asarray(g, float), (m,))
+    ab = np.broadcast_to(a, t.shape)
+    s_out = np.empty(m)
+    act_out = np.empty((k, m), dtype=bool)
+    for lo in range(0, m, SOLVE_CHUNK):
+        hi = min(m, lo + SOLVE_CHUNK)
+        tt = np.ascontiguousarray(t[lo:hi].T)
+        at = np.ascontiguousarray(ab[lo:hi].T)
+        gg = g[lo:hi]
+        act = np.ones(tt.shape, dtype=bool)
+        s = (tt.sum(axis=0) - gg) / at.sum(axis=0)
+        for _ in range(k + 1):
+            now = tt > at * s
+            if np.array_equal(now, act):
+                break
+            act = now
+            # the largest t_k / a_k stays active: s is below it, so the sum is never empty
+            s = ((tt * act).sum(axis=0) - gg) / (at * act).sum(axis=0)
+        s_out[lo:hi] = s
+        act_out[:, lo:hi] = act
+    return s_out, act_out.T
+
+
+SOLVE_CHUNK = 8192
 
 
 def bend(s: np.ndarray, lo: float, hi: float) -> np.ndarray:

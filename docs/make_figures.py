@@ -290,6 +290,10 @@ def model_chip_numbers() -> None:
                 lk, _ = api.fit(tmp / preset, tmp / "lookup" / name, kind="lookup")
                 rows.append(_model_row(f"{title}: lookup table (`--kind lookup`)",
                                        lk.meta_["validation"]))  # fmt: skip
+            elif name == "tanh":
+                mu, _ = api.fit(tmp / preset, tmp / "mpunits" / name, kind="mp")
+                rows.append(_model_row(f"{title}: MP units (`--kind mp`)",
+                                       mu.meta_["validation"]))  # fmt: skip
         head = (
             "| cell: model | nominal max | chips: worst max | chips: worst RMS |\n"
             "| --- | ---: | ---: | ---: |\n"
