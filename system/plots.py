@@ -309,9 +309,10 @@ def plot_aimc_bits(doc: dict[str, Any], outdir: Path) -> list[Path]:
 
 
 def plot_layer_check(frame: Any, outdir: Path, stem: str = "layer") -> list[Path]:
-    """``sactk verify layer``: the runner's activations against ngspice's on the same layer,
-    samples and chips, one panel per bias (nominal in black, chips in colours, the
-    identity dashed), and the error with and without the mirrors' measured gains."""
+    """``sactk verify layer``: the runner's error against ngspice on the same layer, samples
+    and chips, against ngspice's activation, one panel per bias (nominal in black, chips in
+    colours; the runner on the identity would be 0), and the error with and without the
+    mirrors' measured gains against bias."""
     import matplotlib
     import matplotlib.pyplot as plt
 
@@ -324,15 +325,14 @@ def plot_layer_check(frame: Any, outdir: Path, stem: str = "layer") -> list[Path
             g = frame[frame["bias_a"] == b]
             for chip, gc in g.groupby("chip"):
                 a.plot(
-                    gc["h_spice"], gc["h_runner"], ".", ms=3,
+                    gc["h_spice"], gc["err_pct"], ".", ms=3,
                     color="k" if chip < 0 else None,
                     label="nominal" if chip < 0 else f"chip {chip}",
                 )  # fmt: skip
-            lim = [g["h_spice"].min(), g["h_spice"].max()]
-            a.plot(lim, lim, "--", color="0.5", lw=0.8)
+            a.axhline(0.0, color="0.5", lw=0.8)
             a.set_title(f"bias {si(b, 'A')}")
             a.set_xlabel("h, ngspice (gamma)")
-        ax[0].set_ylabel("h, runner (gamma)")
+        ax[0].set_ylabel("runner - ngspice, % of the activation range")
         ax[0].legend(fontsize=7)
         last = ax[-1]
         for col, label in (
