@@ -20,14 +20,14 @@ from pathlib import Path
 
 def main(folder: str | None = None) -> None:
     from benchmarks._common import tmp_dir
-    from sactk.api.layer import Setup, _mirror_seed, cell_models, layer_params
+    from sactk.api.layer import Setup, _mirror_seed, cell_models, chip_gains, layer_params
     from sactk.api.reporter import Quiet
     from sactk.circuits.layer import build_layer, wiring
     from sactk.netlists.technology import c180
     from sactk.seeds import stream_rng
     from sactk.sweeps import layer as sim
     from sactk.sweeps.backends import get_backend
-    from sactk.system.network import LayerRunner, MirrorGains
+    from sactk.system.network import LayerRunner
 
     out = Path(folder) if folder else tmp_dir()
     setup = Setup(chips=1)
@@ -39,9 +39,10 @@ def main(folder: str | None = None) -> None:
     bias, tech = 1e-6, c180()
     lay = build_layer(lp, tech, W, bias_a=bias)
     volts = sim.run(sim.voltage_jobs(lay, "v"), 1)
-    held = sim.held_voltage(sim.node_voltages(volts, "v"), tech)
+    nodes = sim.node_voltages(volts, "v")
+    held = sim.held_voltage(nodes, tech)
     g = sim.run([sim.mirror_job(lay, held, seeds, 0, "m")], 1)["m"]
-    gains = MirrorGains(*sim.mirror_gains(lay, g))
+    gains = chip_gains(lay, g, nodes)  # as sactk verify layer: with the feeds' conductance
     run = LayerRunner(ip, act, wiring(lay, W), lp.x_cm, lp.gain)
     backend = get_backend()
     rows = []

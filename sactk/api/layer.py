@@ -160,9 +160,8 @@ def simulate(
     ``spice_rows`` only (default all). Returns {"runs": {(bias, chip): {"runner",
     "ideal_mirrors", "spice"}}, "spice_s_per_sample", "runner_s_per_sample", ...}."""
     from sactk.circuits.layer import build_layer, wiring
-    from sactk.circuits.mp import ideal as mp_ideal
     from sactk.sweeps import layer as sim
-    from sactk.system.network import LayerRunner, MirrorGains
+    from sactk.system.network import LayerRunner
 
     tech = _tech(ip)
     lp = layer_params(setup, ip, act)
@@ -194,14 +193,11 @@ def simulate(
     workers = min(len(sample_jobs), jobs or os.cpu_count() or 1)
     runs: dict[tuple[float, int | None], dict[str, np.ndarray]] = {}
     runner_s = 0.0
-    # the tanh unit's output at rest (x = 0), where its feeds were measured
-    z_rest = float(mp_ideal(np.array([lp.act.c_ratio, lp.act.c_ratio - lp.act.h_ratio]), 1.0))
     for b, lay in layers.items():
         run = LayerRunner(ip, act, wiring(lay, weights), lp.x_cm, lp.gain)
         ratios = np.array([o.ratio for o in lay.outputs])
         for c in chip_list:
-            a_, b_, g_v = sim.mirror_gains(lay, gains[f"m{b:g}-{c}"])
-            g = MirrorGains(a_, b_, g_v, volts[b]["act"]["dv_dz"], z_rest)
+            g = chip_gains(lay, gains[f"m{b:g}-{c}"], volts[b])
             t1 = time.perf_counter()
             y_run = run.forward(X, b, setup.temp_c, g, chip=c)
             runner_s += time.perf_counter() - t1
@@ -222,6 +218,20 @@ def simulate(
         "netlist_hashes": sorted({j.netlist_hash for j in sample_jobs}),
         "seeds": seeds,
     }
+
+
+def chip_gains(lay: Any, mirrors: Any, volts: dict[str, dict[str, float]]) -> Any:
+    """The runner's MirrorGains of one chip at one bias: the mirror outputs' measured gains
+    (a :func:`sactk.sweeps.layer.mirror_job`'s rows) and the tanh term nodes' slope (the
+    benches' voltages), with the tanh unit's rest output where its feeds were measured."""
+    from sactk.circuits.mp import ideal as mp_ideal
+    from sactk.sweeps import layer as sim
+    from sactk.system.network import MirrorGains
+
+    act = lay.params.act
+    z_rest = float(mp_ideal(np.array([act.c_ratio, act.c_ratio - act.h_ratio]), 1.0))
+    a, b, g_v = sim.mirror_gains(lay, mirrors)
+    return MirrorGains(a, b, g_v, volts["act"]["dv_dz"], z_rest)
 
 
 def frame_of(res: dict[str, Any]) -> Any:
