@@ -121,10 +121,22 @@ def run_local(
 
 
 def _kill(pool: ProcessPoolExecutor) -> None:
-    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+    """End a pool for good: kill its workers, shut it down, and unblock its manager thread.
+
+    A worker killed while it writes a result leaves the pool's manager thread reading the
+    rest of that message forever; the interpreter then hangs at exit joining that thread
+    (seen once in tests/faults/test_workers.py: the sweep had finished). With every worker
+    dead, closing our end of the result pipe turns that read into EOF, and the thread ends."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in procs:
         with contextlib.suppress(Exception):
             proc.kill()
     pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.join(timeout=5)
+    with contextlib.suppress(Exception):
+        pool._result_queue._writer.close()  # type: ignore[attr-defined]
 
 
 def _dead_worker(pool: ProcessPoolExecutor) -> bool:
