@@ -413,18 +413,6 @@ def held_outputs(layer: Layer) -> list[int]:
     ]
 
 
-def describe(layer: Layer) -> dict[str, Any]:
-    """Counts for reports: devices per kind."""
-    return {
-        "devices": {g.kind: 0 for g in layer.groups}
-        | {
-            kind: sum(len(g.devices) for g in layer.groups if g.kind == kind)
-            for kind in {g.kind for g in layer.groups}
-        },
-        "mirror_outputs": len(layer.outputs),
-    }
-
-
 @dataclass(frozen=True)
 class Wiring:
     """Where every term of the layer gets its current, as index arrays over
