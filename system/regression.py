@@ -119,6 +119,25 @@ def predict(H: np.ndarray, beta: np.ndarray) -> np.ndarray:
     return np.einsum("csf,cf->cs", H, beta[..., :-1]) + beta[..., -1:]
 
 
+def split_and_weights(
+    ds: Dataset, hidden: int, seed: int, test_fraction: float = 0.3
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The experiment's seeded draws: (train mask, test mask, inputs (S, D + 1) in gamma with
+    a constant last input for the neuron's bias, weights (H, D + 1) in gamma)."""
+    # its own stream: the synthetic data sets draw x from default_rng(seed), and a split
+    # from the same stream would select x by value
+    rng = stream_rng(seed, 0x5AC)
+    n = len(ds.y)
+    test = rng.random(n) < test_fraction
+    train = ~test
+    if train.sum() < 5 or test.sum() < 5:
+        raise SpecError(f"data: {n} rows are too few to split into training and test sets")
+    X = scale_features(ds.X, train)
+    W = rng.uniform(-INPUT_RATIO, INPUT_RATIO, (hidden, X.shape[1] + 1))
+    Xb = np.column_stack([X, np.full(n, INPUT_RATIO)])  # a constant input: the neuron's bias
+    return train, test, Xb, W
+
+
 def r2_rmse(y: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """R2 and RMSE of every row of ``pred`` (C, S) against ``y`` (S,)."""
     res = pred - y[None]
@@ -151,19 +170,9 @@ def run(
 
     if hidden < 1 or chips < 1:
         raise SpecError("--hidden and --chips must be at least 1")
-    # its own stream: the synthetic data sets draw x from default_rng(seed), and a split
-    # from the same stream would select x by value
-    rng = stream_rng(seed, 0x5AC)
-    n = len(ds.y)
-    test = rng.random(n) < test_fraction
-    train = ~test
-    if train.sum() < 5 or test.sum() < 5:
-        raise SpecError(f"data: {n} rows are too few to split into training and test sets")
-    X = scale_features(ds.X, train)
-    W = rng.uniform(-INPUT_RATIO, INPUT_RATIO, (hidden, X.shape[1] + 1))
+    train, test, Xb, W = split_and_weights(ds, hidden, seed, test_fraction)
     if quantize_bits:
         W = quantize_to_law_checked(W, quantize_bits, min(2, quantize_bits - 1))
-    Xb = np.column_stack([X, np.full(n, INPUT_RATIO)])  # a constant input: the neuron's bias
     layer = SACHiddenLayer(models.ip, models.act, W, gain=gain)
     u = layer.ideal_ip(Xb)
     # the floating-point network: ideal cells, readout fitted once

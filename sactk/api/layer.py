@@ -433,21 +433,14 @@ def verify_regression(
 
     from sactk.api.regress import dataset as load_dataset
     from sactk.files import write_csv, write_json
-    from sactk.seeds import stream_rng
-    from sactk.system.regression import INPUT_RATIO, predict, r2_rmse, ridge, scale_features
+    from sactk.system.regression import predict, r2_rmse, ridge, split_and_weights
     from sactk.versions import tool_versions
 
     rep = reporter or Quiet()
     out = Path(out)
     ds = load_dataset(dataset)
-    # the split, scaling and weights of system/regression.run
-    rng = stream_rng(seed, 0x5AC)
+    train, test, Xb, W = split_and_weights(ds, hidden, seed)  # as sactk regress draws them
     n = len(ds.y)
-    test = rng.random(n) < 0.3
-    train = ~test
-    X = scale_features(ds.X, train)
-    W = rng.uniform(-INPUT_RATIO, INPUT_RATIO, (hidden, X.shape[1] + 1))
-    Xb = np.column_stack([X, np.full(n, INPUT_RATIO)])
     st = Setup(
         features=Xb.shape[1], hidden=hidden, samples=n, biases=tuple(biases), temp_c=temp_c,
         chips=chip + 1, seed=seed, act_w_um=act_w_um, mirror_w_um=mirror_w_um,
