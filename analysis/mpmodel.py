@@ -263,15 +263,7 @@ class MPModel(OpGrid):
         if strict:
             self._strict(b, t)
         k = self._corner_index(corner)
-        if chip is None:
-            pool, idx = self.params_[None], np.zeros(len(b), np.intp)
-        else:
-            pool = self.chips_ if chips is None else chips
-            if pool is None or len(pool) == 0:
-                raise ModelError("predict: the model has no chips; fit on Monte Carlo results")
-            idx = np.broadcast_to(np.asarray(chip, dtype=np.intp), shape).ravel()
-            if idx.min() < 0 or idx.max() >= len(pool):
-                raise ModelError(f"predict: chip index outside 0..{len(pool) - 1}")
+        pool, idx = self._pool(chip, chips, shape)
         out = np.empty(len(b))
         ops, inv = np.unique(np.stack([b, t], axis=1), axis=0, return_inverse=True)
         inv = inv.ravel()
@@ -285,6 +277,20 @@ class MPModel(OpGrid):
                 yhat = model(self.layout_, xf[rows] / bi, theta[idx[rows]], (0.0, self.s_hi_))
                 out[rows] = (yhat + np.interp(yhat, self.r_knots_, rk)) * bi
         return out.reshape(shape)
+
+    def _pool(self, chip: Any, chips: Any, shape: tuple[int, ...]) -> tuple[Any, np.ndarray]:
+        """(parameter planes, index into them per point): the nominal circuit for ``chip``
+        None, else ``chips`` (default the fitted ``chips_``) checked against ``chip``."""
+        n = int(np.prod(shape))
+        if chip is None:
+            return self.params_[None], np.zeros(n, np.intp)
+        pool = self.chips_ if chips is None else chips
+        if pool is None or len(pool) == 0:
+            raise ModelError("predict: the model has no chips; fit on Monte Carlo results")
+        idx = np.broadcast_to(np.asarray(chip, dtype=np.intp), shape).ravel()
+        if idx.min() < 0 or idx.max() >= len(pool):
+            raise ModelError(f"predict: chip index outside 0..{len(pool) - 1}")
+        return pool, idx
 
     def evaluate_units(
         self,
@@ -307,11 +313,8 @@ class MPModel(OpGrid):
         m = len(terms[0])
         k = self._corner_index(corner)
         lb = float(np.log10(bias_a))
-        if chip is None:
-            theta, idx = self._at(self.params_[None], k, temp_c, lb), np.zeros(m, np.intp)
-        else:
-            pool = self.chips_ if chips is None else chips
-            theta, idx = self._at(pool, k, temp_c, lb), np.asarray(chip, np.intp)
+        pool, idx = self._pool(chip, chips, (m,))
+        theta = self._at(pool, k, temp_c, lb)
         rk = self._at(self.resid_[None], k, temp_c, lb)[0]
         zs = unit_outputs(self.layout_, terms, theta[idx], (0.0, self.s_hi_), g_scale)
         lay = self.layout_
