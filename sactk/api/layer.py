@@ -15,7 +15,6 @@ Errors are in % of the activation's range (2 h gamma).
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,6 +160,7 @@ def simulate(
     "ideal_mirrors", "spice"}}, "spice_s_per_sample", "runner_s_per_sample", ...}."""
     from sactk.circuits.layer import build_layer, wiring
     from sactk.sweeps import layer as sim
+    from sactk.sweeps.executors import default_jobs
     from sactk.system.network import LayerRunner
 
     tech = _tech(ip)
@@ -190,7 +190,7 @@ def simulate(
     with reporter.progress("layer in ngspice", "jobs") as progress:
         spice = sim.run(sample_jobs, jobs, progress)
     spice_wall = time.perf_counter() - t0
-    workers = min(len(sample_jobs), jobs or os.cpu_count() or 1)
+    workers = min(len(sample_jobs), jobs or default_jobs())  # what run_jobs starts
     runs: dict[tuple[float, int | None], dict[str, np.ndarray]] = {}
     runner_s = 0.0
     for b, lay in layers.items():
