@@ -8,7 +8,7 @@ Both forms are drop-in cells: one pin per input current, one output pin, and ``b
   every input pin at 0 V and reads the current flowing into it. The output current flows
   into ``out`` and through the model to ground (the cell sinks it), whatever ``out``'s
   voltage.
-* **Equations.** Every MP unit's KCL, ``sum_k max(0, t_k - a_k s) = g``, is solved by the
+* **Equations.** Every MP unit's KCL, ``sum_k max(0, t_k + d_k - a_k s) = g``, is solved by the
   simulator on an internal node whose voltage is s (normalized to the bias, so the node's
   currents are of order 1 A in every bias range); a 1e12 ohm leak keeps the node defined when
   no branch conducts. Parameters and the residual are interpolated in ``temp`` and
@@ -68,11 +68,11 @@ def _blend(table: np.ndarray, wt: list[str], wb: list[str]) -> str:
 def _unit_exprs(
     model: MPModel, p: dict[int, str], x: list[str], s: list[str]
 ) -> tuple[list[str], list[str]]:
-    """Per unit: the KCL current leaving node s (g - sum max(0, t_k - a_k s)) and the unit's
+    """Per unit: the KCL current leaving node s (g - sum max(0, t_k + d_k - a_k s)) and the unit's
     output z; ``p[j]`` is parameter j, ``x[i]`` input i, ``s[u]`` unit u's node voltage."""
     lay = model.layout_
     kcl, outs = [], []
-    for u, ((sa, ig, ib), mix, off) in enumerate(
+    for u, ((sa, sd, ig, ib), mix, off) in enumerate(
         zip(lay.slices(), lay.mix, lay.offset, strict=True)
     ):
         branches = []
@@ -83,7 +83,9 @@ def _unit_exprs(
                 if mix[i, k] != 0
             )
             off_k = float(np.broadcast_to(np.asarray(off, float), (mix.shape[1],))[k])
-            branches.append(f"max(0, {_g(off_k)} {t} - {p[sa.start + k]} * {s[u]})")
+            branches.append(
+                f"max(0, {_g(off_k)} {t} + {p[sd.start + k]} - {p[sa.start + k]} * {s[u]})"
+            )
         kcl.append(f"{p[ig]} - ({' + '.join(branches)})")
         c = f"min(max({s[u]}, 0), {_g(model.s_hi_)})"
         outs.append(f"max(0, {s[u]} + {p[ib]} * {c} * {c})")

@@ -2,25 +2,31 @@
 
 A unit of an MP circuit with K terms t_k (currents in units of the bias gamma) is modelled by
 
-    sum_k max(0, t_k - a_k s) = g          (KCL at the common gate node)
+    sum_k max(0, t_k + d_k - a_k s) = g    (KCL at the common gate node)
     z = max(0, s + b c(s)^2),   c(s) = min(max(s, s_lo), s_hi)
 
 * ``a_k`` is the gain of sink k relative to the output replica. A threshold shift dVt of a
   sink scales its current by exp(-dVt / (n U_T)) in weak inversion (Pelgrom mismatch as a
   gain: Pelgrom et al., IEEE JSSC 24(5), 1989; EKV, Enz and Vittoz, 2006), so a_k carries
   a chip's mismatch per branch.
+* ``d_k`` is branch k's offset current. In strong inversion the same dVt moves the sink's
+  current by -g_m dVt with g_m = sqrt(2 beta I) (square law), which at the unit's operating
+  point is an offset more than a gain: with a_k alone, a chip's per-unit error at 10 uA
+  was 10-20x its nominal circuit's; with d_k it is at the nominal level (docs/lookup.md).
+  Ideal d_k = 0; a faint pull toward 0 (D_PRIOR) fixes the d_k of branches that the data
+  never turn on, and the shift of all d_k against g that a fixed active set cannot see.
 * ``g`` is the bias gamma as the rectifiers deliver it (normalized: 1 when ideal).
 * ``b`` bends the output toward strong inversion, where the replica's gain depends on its
   current; ``c(s)`` holds that bend at its fitted range so the model stays monotone outside.
 
-Ideal MP is a_k = 1, g = 1, b = 0. One redundancy (scaling s against every a_k) is removed
+Ideal MP is a_k = 1, d_k = 0, g = 1, b = 0. One redundancy (scaling s against every a_k) is removed
 by z = s: the replica's own gain is folded into the a_k.
 
 ``solve`` is reverse water-filling with weights (Michelot's active-set iteration; every step
 is a lower bound on s, so it converges from below in at most K + 1 rounds). ``fit_plane``
 is Levenberg-Marquardt on one operating point's vectors with the analytic Jacobian: with
 the active set A fixed, s = (sum_A t - g) / sum_A a, so ds/dg = -1 / sum_A a and ds/da_k =
--s / sum_A a for k in A.
+-s / sum_A a and ds/dd_k = 1 / sum_A a for k in A.
 """
 
 from __future__ import annotations
@@ -46,18 +52,35 @@ class Layout:
 
     @property
     def n_params(self) -> int:
-        return sum(k + 2 for k in self.sizes)
+        return sum(2 * k + 2 for k in self.sizes)
 
-    def slices(self) -> list[tuple[slice, int, int]]:
-        """Per unit: (slice of its a_k, index of g, index of b) in the parameter vector."""
+    def slices(self) -> list[tuple[slice, slice, int, int]]:
+        """Per unit: (slice of its a_k, slice of its d_k, index of g, index of b) in the
+        parameter vector."""
         out, start = [], 0
         for k in self.sizes:
-            out.append((slice(start, start + k), start + k, start + k + 1))
-            start += k + 2
+            out.append(
+                (slice(start, start + k), slice(start + k, start + 2 * k), start + 2 * k,
+                 start + 2 * k + 1)
+            )  # fmt: skip
+            start += 2 * k + 2
         return out
 
     def ideal_params(self) -> np.ndarray:
-        return np.concatenate([np.r_[np.ones(k), 1.0, 0.0] for k in self.sizes])
+        return np.concatenate([np.r_[np.ones(k), np.zeros(k), 1.0, 0.0] for k in self.sizes])
+
+    def upgrade(self, p: np.ndarray) -> np.ndarray:
+        """Parameters saved before the offsets d_k existed (a_k, g, b per unit): d_k = 0."""
+        if p.shape[-1] == self.n_params:
+            return p
+        parts, start = [], 0
+        for k in self.sizes:
+            sl = p[..., start : start + k + 2]
+            parts += [sl[..., :k], np.zeros((*p.shape[:-1], k)), sl[..., k:]]
+            start += k + 2
+        if start != p.shape[-1]:
+            return p  # neither layout: the caller's shape check refuses it
+        return np.concatenate(parts, axis=-1)
 
     def terms(self, x: np.ndarray) -> list[np.ndarray]:
         """(M, K_u) terms of every unit from (M, inputs) normalized inputs."""
@@ -96,6 +119,9 @@ def solve(t: np.ndarray, a: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 SOLVE_CHUNK = 8192
+D_PRIOR = 1e-6
+"""Weight of the pull of every offset d_k toward 0, per fitted point (normalized units): at
+d_k = 0.01 it costs what a misfit of 1e-5 gamma on every point costs."""
 
 
 def bend(s: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -127,9 +153,9 @@ def unit_outputs(
     m = len(terms[0])
     p2 = np.broadcast_to(p, (m, layout.n_params)) if p.ndim == 1 else p
     out = []
-    for u, (t, (sa, ig, ib)) in enumerate(zip(terms, layout.slices(), strict=True)):
+    for u, (t, (sa, sd, ig, ib)) in enumerate(zip(terms, layout.slices(), strict=True)):
         g = p2[:, ig] if g_scale is None else p2[:, ig] * g_scale[u]
-        s, _ = solve(t, p2[:, sa], g)
+        s, _ = solve(t + p2[:, sd], p2[:, sa], g)
         out.append(unit_out(s, p2[:, ib], *s_range))
     return out
 
@@ -140,15 +166,16 @@ def _model_jac(
     lo, hi = s_range
     out = np.zeros(len(terms[0]))
     jac = np.zeros((len(out), len(p)))
-    for t, (sa, ig, ib), sign in zip(terms, layout.slices(), layout.sign, strict=True):
+    for t, (sa, sd, ig, ib), sign in zip(terms, layout.slices(), layout.sign, strict=True):
         a, g, b = p[sa], p[ig], p[ib]
-        s, act = solve(t, a, g)
+        s, act = solve(t + p[sd], a, g)
         den = (act * a).sum(axis=1)
         z = s + b * bend(s, lo, hi)
         on = z > 0
         inside = (s > lo) & (s < hi)
         dz_ds = (1.0 + 2.0 * b * s * inside) * on
         jac[:, sa] = sign * (-(act * s[:, None]) / den[:, None]) * dz_ds[:, None]
+        jac[:, sd] = sign * (act / den[:, None]) * dz_ds[:, None]
         jac[:, ig] = sign * (-1.0 / den) * dz_ds
         jac[:, ib] = sign * bend(s, lo, hi) * on
         out += sign * np.maximum(z, 0.0)
@@ -166,19 +193,23 @@ def fit_plane(
     """Least-squares parameters of one operating point: normalized inputs x (M, inputs),
     normalized outputs y (M,). Gains stay above 0.05 (a step that leaves them is refused)."""
     p = layout.ideal_params() if start is None else start.copy()
-    gains = np.concatenate([np.arange(P.start, P.stop) for P, _, _ in layout.slices()])
+    gains = np.concatenate([np.arange(P.start, P.stop) for P, _, _, _ in layout.slices()])
+    offs = np.concatenate([np.arange(D.start, D.stop) for _, D, _, _ in layout.slices()])
+    prior = np.zeros(len(p))
+    prior[offs] = D_PRIOR * len(y)  # cost + prior * d^2: d_k = 0 unless the data move it
     terms = layout.terms(x)
     f, jac = _model_jac(layout, terms, p, s_range)
-    cost = float(((y - f) ** 2).sum())
+    cost = float(((y - f) ** 2).sum() + (prior * p * p).sum())
     lam = 1e-3
     eye = np.eye(len(p))
     for _ in range(iterations):
-        ata = jac.T @ jac
-        step = np.linalg.solve(ata + lam * np.diag(np.diag(ata)) + 1e-12 * eye, jac.T @ (y - f))
+        ata = jac.T @ jac + np.diag(prior)
+        grad = jac.T @ (y - f) - prior * p
+        step = np.linalg.solve(ata + lam * np.diag(np.diag(ata)) + 1e-12 * eye, grad)
         q = p + step
         if np.all(q[gains] > 0.05):
             f2, jac2 = _model_jac(layout, terms, q, s_range)
-            cost2 = float(((y - f2) ** 2).sum())
+            cost2 = float(((y - f2) ** 2).sum() + (prior * q * q).sum())
         else:
             cost2 = np.inf
         if cost2 < cost:
@@ -208,7 +239,7 @@ def fit_units(
     if branches is None:
         return fit_plane(layout, x, y, (0.0, np.inf), start)
     parts = []
-    for u, (sl, _, ib) in enumerate(layout.slices()):
+    for u, (sl, _, _, ib) in enumerate(layout.slices()):
         one = Layout((layout.mix[u],), (layout.offset[u],), (1.0,))
         s0 = None if start is None else start[sl.start : ib + 1]
         parts.append(fit_plane(one, x, branches[u], (0.0, np.inf), s0))

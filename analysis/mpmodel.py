@@ -5,9 +5,9 @@ active, and a chip's mismatch depends on exactly that (per-chip tables reached 7
 scale). :class:`MPModel` instead models the circuit the way it is built: every MP unit of the
 cell (``Cell.units``: one for the MP cell, two for the inner product) solves
 
-    sum_k max(0, t_k - a_k s) = g,   z = max(0, s + b c(s)^2)
+    sum_k max(0, t_k + d_k - a_k s) = g,   z = max(0, s + b c(s)^2)
 
-with per-branch gains a_k, a bias gain g and a strong-inversion bend b (analysis/mpfit.py has
+with per-branch gains a_k and offsets d_k, a bias gain g and a strong-inversion bend b (mpfit has
 the equations and their sources). Everything is in units of the bias current, so one set of
 parameters describes a shape-based circuit over decades of bias.
 
@@ -17,15 +17,13 @@ parameters describes a shape-based circuit over decades of bias.
   chip k is the simulated chip k, at every operating point. A statistical model of the
   chips (mean and leading principal components of their parameter deviations) samples new
   chips from a seed (``sample_chips``).
-* **Residual.** What the equation misses on the nominal circuit (or on the chips' mean when
-  there is no nominal circuit) is a penalized linear spline of the model's output per plane,
-  added for every chip.
+* **Residual.** What the equation misses on the nominal circuit (or the chips' mean without
+  one) is a penalized linear spline of the model's output per plane, added for every chip.
 
 Range rule, shared by this class and its ngspice and Verilog-A exports (analysis/mpexport.py):
 the MP equation holds for any input currents; the bend and the residual hold their end values
-outside the fitted output range; bias and temperature are clamped to the fitted range (the
-parameters hold their end values). ``strict=True`` raises ModelError for a bias or
-temperature outside instead.
+outside the fitted output range; bias and temperature are clamped to the fitted range.
+``strict=True`` raises ModelError for a bias or temperature outside instead.
 """
 
 from __future__ import annotations
@@ -96,9 +94,8 @@ class MPModel(OpGrid):
         self.smoothing = smoothing
         self.chip_variance = chip_variance
 
-    # fitted: cell_, output_, inputs_, layout_, corners_, temp_c_, log_bias_, s_hi_,
-    # params_, chips_, chip_ids_, chip_mean_, chip_basis_, r_knots_, resid_, power_w_, meta_
-
+    # fitted: cell_, output_, inputs_, layout_, corners_, temp_c_, log_bias_, s_hi_, params_,
+    # chips_, chip_ids_, chip_mean_, chip_basis_, r_knots_, resid_, power_w_, meta_
     coordinate_ = property(lambda self: self._ideal)
     coord_per_bias_ = True
     out_per_bias_ = True
@@ -419,7 +416,7 @@ class MPModel(OpGrid):
             "ideal": self._ideal,
             "inputs": self.inputs_,
             "form": (
-                "per MP unit u: sum_k max(0, t_k - a_k s) = g, z_u = max(0, s + b c(s)^2), "
+                "per MP unit u: sum_k max(0, t_k + d_k - a_k s) = g, z_u = max(0, s + b c(s)^2), "
                 "c(s) = min(max(s, 0), s_hi), terms t = (inputs / bias_a) @ mix_u + offset_u; "
                 "out / bias_a = sum_u sign_u z_u + residual(that sum); parameters per corner, "
                 "linear in temp_c and log10(bias_a), clamped to the fitted range"
@@ -429,7 +426,7 @@ class MPModel(OpGrid):
                 "offset": [np.asarray(o, float).tolist() for o in lay.offset],
                 "sign": list(lay.sign),
                 "terms": lay.sizes,
-                "parameters": "per unit: a_0..a_{K-1}, g, b",
+                "parameters": "per unit: a_0..a_{K-1}, d_0..d_{K-1}, g, b",
             },
             "s_hi": self.s_hi_,
             "axes": {
@@ -478,14 +475,20 @@ class MPModel(OpGrid):
             )
             m.inputs_ = [str(c) for c in info["inputs"]]
             m.s_hi_ = float(info["s_hi"])
-            m.params_, m.chips_, m.chip_ids_ = arr["params"], arr["chips"], arr["chip_ids"]
+            up = m.layout_.upgrade  # files from before the offsets d_k
+            m.params_, m.chips_, m.chip_ids_ = up(arr["params"]), up(arr["chips"]), arr["chip_ids"]
             m.log_bias_, m.temp_c_ = arr["log_bias"], arr["temp_c"]
             m.corners_ = arr["corners"].astype(str)
             m.r_knots_, m.resid_ = arr["r_knots"], arr["resid"]
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"{model_stem(path)}.json/.npz: missing or bad {exc}; refit") from None
-        m.chip_mean_ = arr.get("chip_mean")
-        m.chip_basis_ = arr.get("chip_basis")
+        m.chip_mean_, m.chip_basis_ = arr.get("chip_mean"), arr.get("chip_basis")
+        if m.chip_mean_ is not None and m.chip_basis_ is not None:  # old: as params
+            m.chip_basis_ = up(m.chip_basis_.reshape(-1, *m.chip_mean_.shape))
+            m.chip_basis_, m.chip_mean_ = (
+                m.chip_basis_.reshape(len(m.chip_basis_), -1),
+                up(m.chip_mean_),
+            )
         m.power_w_ = arr.get("power_w")
         want = (len(m.corners_), len(m.temp_c_), len(m.log_bias_), m.layout_.n_params)
         if m.params_.shape != want or m.chips_.shape[1:] != want:

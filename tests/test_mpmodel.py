@@ -43,15 +43,25 @@ def test_inner_product_units_reproduce_its_ideal() -> None:
     assert np.allclose(y, inner.ideal(x, w, 1.0), atol=1e-12)
 
 
-def test_fit_recovers_known_gains() -> None:
+def test_fit_recovers_known_gains_and_offsets() -> None:
     lay = Layout((np.eye(4),), (0.0,), (1.0,))
-    true = np.r_[0.85, 1.1, 0.95, 1.02, 0.97, -0.01]
+    # a_k, d_k (strong inversion's offsets), g, b
+    true = np.r_[0.85, 1.1, 0.95, 1.02, 0.02, -0.01, 0.0, 0.015, 0.97, -0.01]
     rng = np.random.default_rng(3)
     x = rng.uniform(0, 2, (200, 4))
     x = x[mp.ideal(x, 1.0) > 0.1]
     y = model(lay, x, true, (0.0, 10.0))
     got = fit_plane(lay, x, y, (0.0, 10.0))
-    assert np.allclose(got, true, atol=1e-6), got
+    assert np.allclose(got, true, atol=1e-5), got
+
+
+def test_parameters_saved_before_the_offsets_load_with_zero_offsets() -> None:
+    lay = Layout((np.eye(3), np.eye(2)), (0.0, 0.0), (1.0, -1.0))
+    old = np.arange(2 * 9, dtype=float).reshape(2, 9)  # per unit: a_k, g, b (5 + 4 values)
+    new = lay.upgrade(old)
+    assert new.shape == (2, lay.n_params) == (2, 14)
+    assert np.array_equal(new[0], [0, 1, 2, 0, 0, 0, 3, 4, 5, 6, 0, 0, 7, 8])
+    assert lay.upgrade(new) is new
 
 
 def _synthetic(chips: int = 3) -> tuple[pd.DataFrame, np.ndarray]:
@@ -62,7 +72,7 @@ def _synthetic(chips: int = 3) -> tuple[pd.DataFrame, np.ndarray]:
     rows = []
     x = rng.uniform(0, 2, (60, 4))
     for c in range(-1, chips):
-        p = np.r_[np.ones(4) if c < 0 else gains[c], 1.0, 0.0]
+        p = np.r_[np.ones(4) if c < 0 else gains[c], np.zeros(4), 1.0, 0.0]
         for temp in (-40.0, 27.0):
             for bias in (1e-8, 1e-6):
                 y = model(lay, x, p, (0.0, 10.0))
