@@ -95,8 +95,9 @@ def solve(t: np.ndarray, a: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.n
     adds K contiguous rows, several times faster than reducing a short last axis (the
     runner of a layer solves 10^5 units per call)."""
     m, k = t.shape
-    g = np.broadcast_to(np.asarray(g, float), (m,))
-    ab = np.broadcast_to(a, t.shape)
+    g = np.asarray(g, float)
+    g = g if g.shape == (m,) else np.broadcast_to(g, (m,))  # broadcast_to costs microseconds
+    ab = a if a.shape == t.shape else np.broadcast_to(a, t.shape)
     s_out = np.empty(m)
     act_out = np.empty((k, m), dtype=bool)
     for lo in range(0, m, SOLVE_CHUNK):
@@ -108,7 +109,7 @@ def solve(t: np.ndarray, a: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.n
         s = (tt.sum(axis=0) - gg) / at.sum(axis=0)
         for _ in range(k + 1):
             now = tt > at * s
-            if np.array_equal(now, act):
+            if (now == act).all():
                 break
             act = now
             # the largest t_k / a_k stays active: s is below it, so the sum is never empty

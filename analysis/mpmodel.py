@@ -1,22 +1,19 @@
 """Behavioural models of MP cells with their real inputs, per chip.
 
-A lookup table of a multi-input cell against its ideal output cannot tell which inputs are
-active, and a chip's mismatch depends on exactly that (per-chip tables reached 7.5 % of full
-scale). :class:`MPModel` instead models the circuit the way it is built: every MP unit of the
-cell (``Cell.units``: one for the MP cell, two for the inner product) solves
+A table against the ideal output cannot tell which inputs are active, and a chip's mismatch
+depends on exactly that. :class:`MPModel` models the circuit the way it is built: every MP
+unit of the cell (``Cell.units``: one for the MP cell, two for the inner product) solves
 
     sum_k max(0, t_k + d_k - a_k s) = g,   z = max(0, s + b c(s)^2)
 
-with per-branch gains a_k and offsets d_k, a bias gain g and a strong-inversion bend b (mpfit has
-the equations and their sources). Everything is in units of the bias current, so one set of
-parameters describes a shape-based circuit over decades of bias.
+with per-branch gains a_k and offsets d_k, a bias gain g and a strong-inversion bend b (mpfit
+has the equations and their sources), in units of the bias current.
 
 * **Per operating point.** The parameters are fitted for every (corner, temperature, bias)
   plane and interpolated linearly in temperature and log10(bias_a).
-* **Per chip.** Monte Carlo results give every chip its own parameter planes (``chips_``):
-  chip k is the simulated chip k, at every operating point. A statistical model of the
-  chips (mean and leading principal components of their parameter deviations) samples new
-  chips from a seed (``sample_chips``).
+* **Per chip.** Monte Carlo results give every chip its own parameter planes (``chips_``).
+  A statistical model of the chips (mean and leading principal components of their
+  parameter deviations) samples new chips from a seed (``sample_chips``).
 * **Residual.** What the equation misses on the nominal circuit (or the chips' mean without
   one) is a penalized linear spline of the model's output per plane, added for every chip.
 
@@ -105,6 +102,7 @@ class MPModel(OpGrid):
         from sactk.analysis.metrics import input_cols
 
         rows, cell, self.output_, chip = self._start_fit(df, self.output)
+        self._ops: dict[Any, Any] = {}  # evaluate_units' planes of the previous fit
         if not self.output_.endswith("_a"):
             raise SpecError(
                 f"fit: an MP-unit model predicts output currents; {self.output_} is not one "
@@ -311,8 +309,14 @@ class MPModel(OpGrid):
         k = self._corner_index(corner)
         lb = float(np.log10(bias_a))
         pool, idx = self._pool(chip, chips, (m,))
-        theta = self._at(pool, k, temp_c, lb)
-        rk = self._at(self.resid_[None], k, temp_c, lb)[0]
+        # a runner calls this per batch at one operating point: the fitted planes there are
+        # kept (not for ``chips`` given by the caller)
+        key, cache = (chip is None, k, float(temp_c), lb), self.__dict__.setdefault("_ops", {})
+        hit = cache.get(key) if chips is None else None
+        if hit is None:
+            hit = (self._at(pool, k, temp_c, lb), self._at(self.resid_[None], k, temp_c, lb)[0])
+            cache.update({key: hit} if chips is None else {})
+        theta, rk = hit
         zs = unit_outputs(self.layout_, terms, theta[idx], (0.0, self.s_hi_), g_scale)
         lay = self.layout_
         yhat = np.sum([s * z for s, z in zip(lay.sign, zs, strict=True)], axis=0)
@@ -468,11 +472,7 @@ class MPModel(OpGrid):
                 tuple(float(v) if np.ndim(v) == 0 else np.asarray(v, float) for v in lay["offset"]),
                 tuple(float(v) for v in lay["sign"]),
             )
-            m.cell_, m.output_, m._ideal = (
-                str(info["cell"]),
-                str(info["output"]),
-                str(info["ideal"]),
-            )
+            m.cell_, m.output_, m._ideal = (str(info[k]) for k in ("cell", "output", "ideal"))
             m.inputs_ = [str(c) for c in info["inputs"]]
             m.s_hi_ = float(info["s_hi"])
             up = m.layout_.upgrade  # files from before the offsets d_k

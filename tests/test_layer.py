@@ -149,9 +149,9 @@ def test_layer_step_settles_and_scales_with_bias(tmp_path: Path) -> None:
 @pytest.mark.ngspice
 def test_sinc_r2_in_spice_matches_the_runner(tmp_path: Path) -> None:
     """sinc, 8 neurons, chip 0: the readout trained on the runner gives the same R2 on the
-    test set in ngspice within 0.01 (10 nA and 1 uA; docs/layer.md has 10 uA)."""
+    test set in ngspice within 0.01 at 10 nA, 1 uA and 10 uA (the issue's must-show)."""
     from sactk.api.layer import verify_regression
 
-    rows = verify_regression(tmp_path, hidden=8, biases=(1e-8, 1e-6), jobs=2)
+    rows = verify_regression(tmp_path, hidden=8, biases=(1e-8, 1e-6, 1e-5), jobs=2)
     assert (rows["r2_runner"] > 0.85).all(), rows
     assert (rows["r2_gap"].abs() <= 0.01).all(), rows
