@@ -54,8 +54,6 @@ class Setup:
     mirror_l_um: float | None = None
     act_w_um: float | None = ACT_W_UM
     """Width of the tanh cell's matched devices, um (None: the cell's default, 4 um)."""
-    ip_w_um: float | None = None
-    """Width of the inner product's matched devices, um (None: the cell's default, 4 um)."""
 
     def check(self) -> None:
         if self.samples < 1 or self.chips < 0:
@@ -92,8 +90,7 @@ def cell_models(
                 f"cell.n_inputs={setup.n_block}",
                 f"mc.instances={max(1, setup.chips * setup.hidden * blocks)}",
                 f"inputs.random.count={setup.ip_vectors}",
-            ]
-            + ([f"cell.w_um={setup.ip_w_um:g}"] if setup.ip_w_um else []),
+            ],
         ),
         "tanh": (
             "shape-tanh-mc",
