@@ -496,15 +496,17 @@ def layer_figures() -> None:
             f"100 ({sp['ratio']:,.0f}x; docs/benchmarks.md measures both on one core)."
         )
         write_block(DOCS / "layer.md", "layer_check", "\n".join(lines))
-        rows = layer.verify_regression(tmp / "sinc", jobs=2)
         lines = [
-            "| bias | R2, runner | R2, ngspice | ngspice - runner |",
-            "| --- | ---: | ---: | ---: |",
+            "| chip | bias | R2, runner | R2, ngspice | ngspice - runner |",
+            "| --- | --- | ---: | ---: | ---: |",
         ]
-        for r in rows.itertuples():
-            lines.append(
-                f"| {_bias(r.bias_a)} | {r.r2_runner:.4f} | {r.r2_spice:.4f} | {r.r2_gap:+.4f} |"
-            )
+        for chip in range(3):  # the issue asks for one chip; three show it is not luck
+            rows = layer.verify_regression(tmp / f"sinc{chip}", chip=chip, jobs=2)
+            lines += [
+                f"| {chip} | {_bias(r.bias_a)} | {r.r2_runner:.4f} | {r.r2_spice:.4f} | "
+                f"{r.r2_gap:+.4f} |"
+                for r in rows.itertuples()
+            ]
         lines.append(f"\n{rows['test_samples'].iloc[0]} test samples; the bound is 0.01.")
         write_block(DOCS / "layer.md", "layer_regress", "\n".join(lines))
         step = layer.step_response(tmp / "step", jobs=2)
