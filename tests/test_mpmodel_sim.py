@@ -60,7 +60,9 @@ def test_fit_reaches_the_per_chip_bounds(fitted) -> None:
     _, stem = fitted
     v = json.loads(stem.with_suffix(".json").read_text())["validation"]
     assert v["max_err_fs"] <= 0.005, v  # nominal
-    assert v["chips"]["max_err_fs"] <= 0.01 and v["chips"]["rms_err_fs"] <= 0.003, v["chips"]
+    # with gains alone (offsets d_k pinned to 0) this fit gave 0.0040 max and 0.0016 RMS;
+    # with the per-branch offsets 0.0020 and 0.00064
+    assert v["chips"]["max_err_fs"] <= 0.003 and v["chips"]["rms_err_fs"] <= 0.001, v["chips"]
     assert {c["chip"] for c in v["chips"]["per_chip"]} == {0, 1, 2}
 
 
