@@ -34,7 +34,7 @@ import numpy as np
 from sactk.analysis.lutfit import _fit_plane, _pca, ok_rows
 from sactk.analysis.modelio import FORMAT, model_stem, read_files, write_files
 from sactk.analysis.mpfit import Layout, fit_units, model, unit_outputs
-from sactk.analysis.opgrid import OpGrid
+from sactk.analysis.opgrid import OpGrid, op_groups
 from sactk.errors import ModelError, SpecError
 
 CHUNK = 65536
@@ -251,24 +251,22 @@ class MPModel(OpGrid):
             )
         shape = np.broadcast_shapes(xa.shape[:-1], np.shape(bias_a), np.shape(temp_c))
         xf = np.broadcast_to(xa, (*shape, xa.shape[-1])).reshape(-1, xa.shape[-1])
-        b = np.broadcast_to(np.asarray(bias_a, float), shape).ravel()
-        t = np.broadcast_to(np.asarray(temp_c, float), shape).ravel()
-        if len(b) and not float(b.min()) > 0.0:
+        b, t = np.asarray(bias_a, float), np.asarray(temp_c, float)
+        if b.size and not float(b.min()) > 0.0:
             raise ModelError("predict: bias_a must be positive (A)")
         if strict:
-            self._strict(b, t)
+            self._strict(b.ravel(), t.ravel())
         k = self._corner_index(corner)
         pool, idx = self._pool(chip, chips, shape)
-        out = np.empty(len(b))
-        ops, inv = np.unique(np.stack([b, t], axis=1), axis=0, return_inverse=True)
-        inv = inv.ravel()
-        for i, (bi, ti) in enumerate(ops):
-            sel = np.nonzero(inv == i)[0] if len(ops) > 1 else np.arange(len(b))
+        out = np.empty(len(xf))
+        # one scalar operating point (a runner's call) is never copied out to every row
+        flat = [np.broadcast_to(v, shape).ravel() for v in (b, t)] if b.ndim or t.ndim else None
+        for bi, ti, sel in op_groups(*flat) if flat else [(float(b), float(t), None)]:
             lb = float(np.log10(bi))
             theta = self._at(pool, k, ti, lb)  # (pool, P)
             rk = self._at(self.resid_[None], k, ti, lb)[0]
-            for s in range(0, len(sel), CHUNK):
-                rows = sel[s : s + CHUNK]
+            for s in range(0, len(out) if sel is None else len(sel), CHUNK):
+                rows = slice(s, s + CHUNK) if sel is None else sel[s : s + CHUNK]
                 yhat = model(self.layout_, xf[rows] / bi, theta[idx[rows]], (0.0, self.s_hi_))
                 out[rows] = (yhat + np.interp(yhat, self.r_knots_, rk)) * bi
         return out.reshape(shape)

@@ -11,6 +11,19 @@ from sactk.analysis.interp import interp_planes
 from sactk.errors import ModelError
 
 
+def op_groups(b: np.ndarray, t: np.ndarray) -> list[tuple[float, float, np.ndarray]]:
+    """(bias, temperature, rows) for every distinct operating point of the flat arrays b and
+    t. One constant point, the runners' case, skips sorting: np.unique over the (bias,
+    temperature) pairs of 640,000 rows took 60 % of an S-AC hidden layer's forward pass."""
+    if len(b) == 0:
+        return []
+    if b.min() == b.max() and t.min() == t.max():
+        return [(float(b[0]), float(t[0]), np.arange(len(b)))]
+    ops, inv = np.unique(np.stack([b, t], axis=1), axis=0, return_inverse=True)
+    inv = inv.ravel()
+    return [(float(bi), float(ti), np.nonzero(inv == i)[0]) for i, (bi, ti) in enumerate(ops)]
+
+
 class OpGrid:
     """Mixin: ``corners_``, ``temp_c_``, ``log_bias_`` and ``power_w_`` are set by fit."""
 

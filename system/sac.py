@@ -204,13 +204,20 @@ class SACHiddenLayer:
         if self.mp:  # the cell's own inputs (x, w) per block, in A
             xb, wb = self._blocks(np.asarray(X, float))
             xw = np.concatenate(np.broadcast_arrays(xb, wb), axis=-1) * bias_a
-            y_ip = self.ip.evaluate(
-                np.broadcast_to(xw[None], (c, s, h, b, 2 * self.n)),
-                bias_a,
-                temp_c,
-                corner=corner,
-                chip=None if ip_plane is None else np.broadcast_to(ip_plane, (c, s, h, b)),
-                chips=None if chips is None else chips.ip,
+            # chip by chip: the (S, H, B, 2N) inputs are shared, and a model flattening
+            # them broadcast over chips would copy them once per chip
+            y_ip = np.stack(
+                [
+                    self.ip.evaluate(
+                        xw,
+                        bias_a,
+                        temp_c,
+                        corner=corner,
+                        chip=None if ip_plane is None else np.broadcast_to(ip_plane[i], (s, h, b)),
+                        chips=None if chips is None else chips.ip,
+                    )
+                    for i in range(c)
+                ]
             )
         else:
             u = self.ideal_ip(X) if ideal_ip is None else ideal_ip  # (S, H, B), gamma
