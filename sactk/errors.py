@@ -18,6 +18,10 @@ class SpecError(SactkError):
     exit_code = 2
 
 
+class SpecMismatch(SpecError):
+    """An output folder holds results of another spec, so a rerun cannot resume it. Exit 2."""
+
+
 class SimulatorUnavailable(SactkError):
     """ngspice (or its shared library) cannot be found or loaded. Exit 2."""
 

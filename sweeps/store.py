@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sactk.errors import SpecError
+from sactk.errors import SpecError, SpecMismatch
 from sactk.files import write_bytes
 from sactk.versions import tool_versions
 
@@ -104,7 +104,7 @@ class ResultsStore:
             ) from None
         _fold_journal(old, self.journal_path)
         if _canonical(old.get("spec")) != _canonical(spec):
-            raise SpecError(
+            raise SpecMismatch(
                 f"--out: {self.out} holds results of a different spec; use a new --out "
                 "directory (a rerun resumes only the same spec)"
             )

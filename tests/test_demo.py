@@ -44,3 +44,7 @@ def test_quick_demo_writes_every_promised_file(tmp_path: Path) -> None:
     page = (out / "report.html").read_text()
     assert "S-AC regression on sinc(3x)" in page and page.count("<img") >= 10
     assert "7/7 HTML report" in r.stdout
+    # the full demo into the quick run's folder: refused at once, with the way out
+    r = run("demo", "--out", str(out), timeout=120)
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr[-2000:]
+    assert f"rm -rf {out}" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr

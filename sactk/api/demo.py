@@ -13,6 +13,7 @@ from sactk.api.models import export, fit
 from sactk.api.regress import dataset, regress
 from sactk.api.reporter import Quiet, Reporter
 from sactk.api.sweeping import sweep_preset
+from sactk.errors import SpecError, SpecMismatch
 from sactk.files import write_csv, write_json
 
 QUICK: dict[str, list[str]] = {
@@ -110,7 +111,13 @@ def demo(
     def run(preset: str, folder: str) -> Any:
         nonlocal failed
         sets = QUICK[preset] if quick else []
-        s = sweep_preset(preset, out / folder, sets, jobs=jobs, reporter=rep)
+        try:
+            s = sweep_preset(preset, out / folder, sets, jobs=jobs, reporter=rep)
+        except SpecMismatch:
+            raise SpecError(
+                f"demo: {out} holds a demo run with other settings (--quick, or an older "
+                f"sactk); remove it (rm -rf {out}) or give another --out"
+            ) from None
         failed += s.failed_points
         return s
 
