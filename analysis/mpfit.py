@@ -1,4 +1,4 @@
-"""The MP equation with per-branch gains: its solver and its least-squares fit.
+"""The MP equation with per-branch gains and offsets: its solver and its least-squares fit.
 
 A unit of an MP circuit with K terms t_k (currents in units of the bias gamma) is modelled by
 
