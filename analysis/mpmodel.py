@@ -309,12 +309,14 @@ class MPModel(OpGrid):
         pool, idx = self._pool(chip, chips, (m,))
         # a runner calls this per batch at one operating point: the fitted planes there are
         # kept (not for ``chips`` given by the caller)
-        key, cache = (chip is None, k, float(temp_c), lb), self.__dict__.setdefault("_ops", {})
-        hit = cache.get(key) if chips is None else None
-        if hit is None:
-            hit = (self._at(pool, k, temp_c, lb), self._at(self.resid_[None], k, temp_c, lb)[0])
-            cache.update({key: hit} if chips is None else {})
-        theta, rk = hit
+        cache = self.__dict__.setdefault("_ops", {}) if chips is None else {}
+        key = (chip is None, k, float(temp_c), lb)
+        if key not in cache:
+            if len(cache) >= 64:  # a sweep over many operating points: keep it bounded
+                cache.clear()
+            theta = self._at(pool, k, temp_c, lb)
+            cache[key] = (theta, self._at(self.resid_[None], k, temp_c, lb)[0])
+        theta, rk = cache[key]
         zs = unit_outputs(self.layout_, terms, theta[idx], (0.0, self.s_hi_), g_scale)
         lay = self.layout_
         yhat = np.sum([s * z for s, z in zip(lay.sign, zs, strict=True)], axis=0)

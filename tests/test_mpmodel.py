@@ -99,6 +99,25 @@ def _synthetic(chips: int = 3) -> tuple[pd.DataFrame, np.ndarray]:
     return pd.DataFrame(rows), gains
 
 
+def test_units_sum_to_the_cell_at_every_point_and_chip_they_are_asked() -> None:
+    """evaluate_units keeps the planes it interpolated per operating point: asked at one
+    temperature and chip, then another, then the first again, it must answer each."""
+    df, _ = _synthetic()
+    m = MPModel().fit(df, {"n_inputs": 4})
+    ig = m.layout_.slices()[0][2]
+    m.params_[:, 0, :, ig] *= 1.2  # -40 C differs from 27 C (the synthetic data do not)
+    m.chips_[:, :, 0, :, ig] *= 1.2
+    x = df[df["bias_a"] == 1e-6][[f"in_i{k}_a" for k in range(4)]].to_numpy()[:40] / 1e-6
+    terms = m.layout_.terms(x)
+    seen = []
+    for temp, chip in ((-40.0, None), (27.0, None), (27.0, 1), (-40.0, 2), (-40.0, None)):
+        c = None if chip is None else np.full(len(x), chip)
+        (z,) = m.evaluate_units(terms, 1e-6, temp, chip=c)
+        assert np.allclose(z * 1e-6, m.evaluate(x * 1e-6, 1e-6, temp, chip=c), atol=1e-15)
+        seen.append(z)
+    assert np.abs(seen[0] - seen[1]).max() > 0.05  # the two temperatures do differ
+
+
 def test_model_fits_chips_and_round_trips_its_files(tmp_path: Path) -> None:
     df, gains = _synthetic()
     m = MPModel().fit(df, {"n_inputs": 4})
