@@ -244,14 +244,8 @@ class LookupModel(OpGrid):
             stack = self.table_[k][None]
             plane: Any = 0
         else:
-            pool = self.chips_ if chips is None else chips
-            if pool is None or len(pool) == 0:
-                raise ModelError("predict: the model has no chips; fit on Monte Carlo results")
-            idx = np.broadcast_to(np.asarray(chip, dtype=np.intp), shape).ravel()
-            if idx.min() < 0 or idx.max() >= len(pool):
-                raise ModelError(f"predict: chip index outside 0..{len(pool) - 1}")
+            pool, plane = self._chip_pool(chip, chips, shape)
             stack = pool[:, k]
-            plane = idx
         y = _interp(
             stack,
             self._axes(),

@@ -274,16 +274,9 @@ class MPModel(OpGrid):
     def _pool(self, chip: Any, chips: Any, shape: tuple[int, ...]) -> tuple[Any, np.ndarray]:
         """(parameter planes, index into them per point): the nominal circuit for ``chip``
         None, else ``chips`` (default the fitted ``chips_``) checked against ``chip``."""
-        n = int(np.prod(shape))
         if chip is None:
-            return self.params_[None], np.zeros(n, np.intp)
-        pool = self.chips_ if chips is None else chips
-        if pool is None or len(pool) == 0:
-            raise ModelError("predict: the model has no chips; fit on Monte Carlo results")
-        idx = np.broadcast_to(np.asarray(chip, dtype=np.intp), shape).ravel()
-        if idx.min() < 0 or idx.max() >= len(pool):
-            raise ModelError(f"predict: chip index outside 0..{len(pool) - 1}")
-        return pool, idx
+            return self.params_[None], np.zeros(int(np.prod(shape)), np.intp)
+        return self._chip_pool(chip, chips, shape)
 
     def evaluate_units(
         self,

@@ -32,6 +32,7 @@ class OpGrid:
     log_bias_: np.ndarray
     power_w_: np.ndarray | None
 
+    chips_: Any  # (chips, ...) parameter planes or tables; None in a model without chips
     chip_mean_: np.ndarray | None
     chip_basis_: np.ndarray | None
 
@@ -121,6 +122,17 @@ class OpGrid:
             np.zeros(b.size),
         )
         return (y * b.ravel()).reshape(b.shape)
+
+    def _chip_pool(self, chip: Any, chips: Any, shape: tuple[int, ...]) -> tuple[Any, np.ndarray]:
+        """(chips, index into them per point): ``chips`` (default the fitted ``chips_``),
+        with ``chip`` broadcast to ``shape`` and checked against them."""
+        pool = self.chips_ if chips is None else chips
+        if pool is None or len(pool) == 0:
+            raise ModelError("predict: the model has no chips; fit on Monte Carlo results")
+        idx = np.broadcast_to(np.asarray(chip, dtype=np.intp), shape).ravel()
+        if idx.min() < 0 or idx.max() >= len(pool):
+            raise ModelError(f"predict: chip index outside 0..{len(pool) - 1}")
+        return pool, idx
 
     def _corner_index(self, corner: str | None) -> int:
         if corner is None:
