@@ -35,6 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sactk.circuits.mp import water_level
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -89,37 +91,13 @@ class Layout:
 
 def solve(t: np.ndarray, a: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """s solving sum_k max(0, t_k - a_k s) = g for rows of t (M, K), gains a (M, K) or (K,),
-    g (M,) or scalar; returns s (M,) and the active set (M, K).
-
-    Works on the transposed (K, M) arrays in chunks of SOLVE_CHUNK rows: every reduction then
-    adds K contiguous rows, several times faster than reducing a short last axis (the
-    runner of a layer solves 10^5 units per call)."""
-    m, k = t.shape
-    g = np.asarray(g, float)
-    g = g if g.shape == (m,) else np.broadcast_to(g, (m,))  # broadcast_to costs microseconds
+    g (M,) or scalar; returns s (M,) and the active set (M, K). The solver is the cells'
+    own water-filling (:func:`sactk.circuits.mp.water_level`), on the transposed arrays."""
     ab = a if a.shape == t.shape else np.broadcast_to(a, t.shape)
-    s_out = np.empty(m)
-    act_out = np.empty((k, m), dtype=bool)
-    for lo in range(0, m, SOLVE_CHUNK):
-        hi = min(m, lo + SOLVE_CHUNK)
-        tt = np.ascontiguousarray(t[lo:hi].T)
-        at = np.ascontiguousarray(ab[lo:hi].T)
-        gg = g[lo:hi]
-        act = np.ones(tt.shape, dtype=bool)
-        s = (tt.sum(axis=0) - gg) / at.sum(axis=0)
-        for _ in range(k + 1):
-            now = tt > at * s
-            if (now == act).all():
-                break
-            act = now
-            # the largest t_k / a_k stays active: s is below it, so the sum is never empty
-            s = ((tt * act).sum(axis=0) - gg) / (at * act).sum(axis=0)
-        s_out[lo:hi] = s
-        act_out[:, lo:hi] = act
-    return s_out, act_out.T
+    s, act = water_level(t.T, g, ab.T)
+    return s, act.T
 
 
-SOLVE_CHUNK = 8192
 D_PRIOR = 1e-6
 """Weight of the pull of every offset d_k toward 0, per fitted point (normalized units): at
 d_k = 0.01 it costs what a misfit of 1e-5 gamma on every point costs."""

@@ -227,28 +227,49 @@ def ideal_first_axis(xt: np.ndarray, gamma: np.ndarray | float) -> np.ndarray:
     several times slower)."""
     n = xt.shape[0]
     rest = xt.shape[1:]
-    g = np.broadcast_to(np.asarray(gamma, dtype=float), rest).reshape(-1)
-    x2 = xt.reshape(n, -1)
-    out = np.empty(x2.shape[1])
-    step = 8192  # columns per chunk: the working set stays in cache
-    for s in range(0, x2.shape[1], step):
-        out[s : s + step] = _michelot(x2[:, s : s + step], g[s : s + step])
-    return out.reshape(rest)
+    s, _ = water_level(xt.reshape(n, -1), gamma)
+    return s.reshape(rest)
 
 
-def _michelot(x: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """Active-set water-filling on (n, m) inputs, m problems at once."""
-    n = x.shape[0]
-    active = np.ones(x.shape, dtype=bool)
-    z = (x.sum(axis=0) - g) / n
-    for _ in range(n):
-        now = x > z
-        if np.array_equal(now, active):
-            break
-        active = now
-        # at least the largest input stays active: z is below the active inputs' mean
-        z = ((x * active).sum(axis=0) - g) / np.count_nonzero(active, axis=0)
-    return z
+WATER_CHUNK = 8192
+"""Problems per chunk of :func:`water_level`: the working set stays in cache."""
+
+
+def water_level(
+    t: np.ndarray, g: np.ndarray | float, a: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reverse water-filling, the one solver of sactk: t (K, M) terms of M problems (terms
+    on the first axis), g (M,) or scalar, gains a (K, M), (K, 1) or None (all 1) -> the
+    level s (M,) solving sum_k max(0, t_k - a_k s) = g, and the active set (K, M).
+
+    Michelot's active-set algorithm (Math. Programming 1986), generalized to gains: start
+    with every term active, set s = (sum of active t - g) / (sum of active a), drop the
+    terms not above a s, repeat until the set stops changing (at most K rounds, usually
+    two or three). With a = 1 it is MP's z (:func:`ideal`); with fitted per-branch gains
+    it is an MP unit of analysis/mpfit.py. The largest t_k / a_k stays active (s is below
+    it), so no sum is ever empty."""
+    k, m = t.shape
+    gg = np.broadcast_to(np.asarray(g, dtype=float), (m,))
+    ab = None if a is None else np.broadcast_to(a, t.shape)
+    s_out = np.empty(m)
+    act_out = np.empty((k, m), dtype=bool)
+    for lo in range(0, m, WATER_CHUNK):
+        hi = min(m, lo + WATER_CHUNK)
+        x = np.ascontiguousarray(t[:, lo:hi])
+        ac = None if ab is None else np.ascontiguousarray(ab[:, lo:hi])
+        gc = gg[lo:hi]
+        active = np.ones(x.shape, dtype=bool)
+        s = (x.sum(axis=0) - gc) / (k if ac is None else ac.sum(axis=0))
+        for _ in range(k + 1):
+            now = x > (s if ac is None else ac * s)
+            if np.array_equal(now, active):
+                break
+            active = now
+            den = np.count_nonzero(active, axis=0) if ac is None else (ac * active).sum(axis=0)
+            s = ((x * active).sum(axis=0) - gc) / den
+        s_out[lo:hi] = s
+        act_out[:, lo:hi] = active
+    return s_out, act_out
 
 
 CELL = module_cell(NAME, globals())
