@@ -25,30 +25,22 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sactk.analysis import exportfmt
+from sactk.analysis.exportfmt import hat_terms, num, wrap
 from sactk.analysis.lut import LookupModel
 from sactk.errors import SpecError
 from sactk.files import write_json, write_text
 
 FORMATS = ("csv", "json", "verilog-a", "ngspice")
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
-
-
-def _g(v: float) -> str:
-    """A number as exported: 12 significant digits, never locale- or repr-dependent."""
-    return f"{float(v):.12g}"
 
 
 def module_name(model: LookupModel, corner: str) -> str:
-    name = f"sactk_{model.cell_}_{corner}".lower()
-    if not _NAME.match(name):
-        raise SpecError(f"export: module name {name!r} is not a plain identifier")
-    return name
+    return exportfmt.module_name(model.cell_, corner)
 
 
 def export(model: LookupModel, fmt: str, out: str | os.PathLike[str]) -> list[Path]:
@@ -96,12 +88,12 @@ def to_csv(model: LookupModel, path: Path) -> Path:
         w.writerow(
             [
                 corner,
-                _g(temp),
-                _g(bias),
-                _g(u * bias if scale_u else u),
-                _g(u),
-                _g(y),
-                _g(y * bias if model.out_per_bias_ else y),
+                num(temp),
+                num(bias),
+                num(u * bias if scale_u else u),
+                num(u),
+                num(y),
+                num(y * bias if model.out_per_bias_ else y),
             ]
         )
     return write_text(path, fh.getvalue())
@@ -134,56 +126,22 @@ def to_json(model: LookupModel, path: Path) -> Path:
 # -- shared pieces of the behavioural forms ------------------------------------------------
 
 
-def _hat_terms(x: str, grid: np.ndarray, fn_min: str = "min", fn_max: str = "max") -> list[str]:
-    """Expressions of the linear-interpolation weights of ``x`` on ``grid``; the end
-    weights saturate at 1 outside the grid (clamping)."""
-    n = len(grid)
-    if n == 1:
-        return ["1"]
-    out = []
-    for j in range(n):
-        parts = []
-        if j > 0:
-            parts.append(f"({x} - ({_g(grid[j - 1])})) / {_g(grid[j] - grid[j - 1])}")
-        else:
-            parts.append("1")
-        if j < n - 1:
-            parts.append(f"(({_g(grid[j + 1])}) - {x}) / {_g(grid[j + 1] - grid[j])}")
-        else:
-            parts.append("1")
-        out.append(f"{fn_max}(0, {fn_min}({parts[0]}, {parts[1]}))")
-    return out
-
-
 # -- ngspice -------------------------------------------------------------------------------
-
-
-def _wrap(text: str, width: int = 100) -> list[str]:
-    """Split a long expression over SPICE continuation lines at spaces."""
-    lines, cur = [], ""
-    for tok in text.split(" "):
-        if cur and len(cur) + len(tok) + 1 > width:
-            lines.append(cur)
-            cur = "+ " + tok
-        else:
-            cur = f"{cur} {tok}" if cur else tok
-    lines.append(cur)
-    return lines
 
 
 def ngspice_subckt(model: LookupModel, corner_index: int) -> str:
     corner = str(model.corners_[corner_index])
     name = module_name(model, corner)
-    lo, hi = _g(model.u_knots_[0]), _g(model.u_knots_[-1])
-    bias0 = _g(10 ** float(np.median(model.log_bias_)))
+    lo, hi = num(model.u_knots_[0]), num(model.u_knots_[-1])
+    bias0 = num(10 ** float(np.median(model.log_bias_)))
     per_bias = model.coord_per_bias_
     lines = [
         f"* sactk lookup model: cell {model.cell_}, output {model.output_}, corner {corner}",
         f"* coordinate {model.coordinate_}: "
         + ("current into inp (held at 0 V)" if per_bias else "voltage of inp (1 V per code)"),
         "* output current flows into out and through the model to ground",
-        f"* fitted ranges: bias_a {_g(10 ** model.log_bias_[0])}..{_g(10 ** model.log_bias_[-1])}"
-        f" A, temp {_g(model.temp_c_[0])}..{_g(model.temp_c_[-1])} C; clamped outside",
+        f"* fitted ranges: bias_a {num(10 ** model.log_bias_[0])}..{num(10 ** model.log_bias_[-1])}"
+        f" A, temp {num(model.temp_c_[0])}..{num(model.temp_c_[-1])} C; clamped outside",
         f".subckt {name} inp out params: bias_a={bias0}",
         ".param lb = {log10(bias_a)}",
     ]
@@ -194,23 +152,23 @@ def ngspice_subckt(model: LookupModel, corner_index: int) -> str:
         lines.append("rin inp 0 1e12")
         raw = "v(inp)"
     lines.append(f"bu u 0 v = min(max({raw}, {lo}), {hi})")
-    wb = _hat_terms("lb", model.log_bias_)
+    wb = hat_terms("lb", model.log_bias_)
     for j, w in enumerate(wb):
         lines.append(f".param wb{j} = {{{w}}}")
-    wt = _hat_terms("temper", model.temp_c_)
+    wt = hat_terms("temper", model.temp_c_)
     terms = []
     for t in range(len(model.temp_c_)):
         inner = []
         for b in range(len(model.log_bias_)):
             pts = ", ".join(
-                f"{_g(u)}, {_g(y)}"
+                f"{num(u)}, {num(y)}"
                 for u, y in zip(model.u_knots_, model.table_[corner_index, t, b], strict=True)
             )
             inner.append(f"{{wb{b}}} * pwl(v(u), {pts})")
         terms.append(f"({wt[t]}) * ( {' + '.join(inner)} )")
     scale = "{bias_a} * " if model.out_per_bias_ else ""
     expr = f"bout out 0 i = {scale}( {' + '.join(terms)} )"
-    lines += _wrap(expr)
+    lines += wrap(expr)
     lines.append(f".ends {name}")
     return "\n".join(lines) + "\n"
 
@@ -219,89 +177,6 @@ def to_ngspice(model: LookupModel, path: Path) -> Path:
     """One subcircuit per corner in one include file."""
     subs = [ngspice_subckt(model, k) for k in range(len(model.corners_))]
     return write_text(path, "* written by sactk export; .include this file\n" + "\n".join(subs))
-
-
-def roundtrip_netlist(
-    model: LookupModel,
-    sub_path: Path,
-    u: np.ndarray,
-    bias_a: np.ndarray,
-    temp_c: float,
-    corner: str | None = None,
-) -> str:
-    """A netlist that instantiates the exported subcircuit once per point (coordinate ``u``
-    in its unit, ``bias_a``) at ``temp_c``; output n is read as ``vo<n>#branch``."""
-    name = module_name(model, corner or str(model.corners_[0]))
-    lines = [f"* sactk round trip of {name}", f'.include "{sub_path.resolve()}"']
-    for n, (ui, bi) in enumerate(zip(u, bias_a, strict=True)):
-        src = (
-            f"iin{n} 0 in{n} dc {_g(ui)}"
-            if model.coord_per_bias_
-            else f"vin{n} in{n} 0 dc {_g(ui)}"
-        )
-        lines += [src, f"x{n} in{n} o{n} {name} bias_a={_g(bi)}", f"vo{n} o{n} 0 0"]
-    lines += [f".temp {_g(temp_c)}", ".op", ".end"]
-    return "\n".join(lines) + "\n"
-
-
-def vacask_deck(name: str, osdi_name: str, body: list[str], temp_c: float) -> str:
-    """A VACASK round-trip netlist around ``body``: the compiled module ``osdi_name`` loaded
-    as model ``cellmodel`` (of module ``name``), one ``op0`` analysis at ``temp_c``. Tight
-    tolerances stop Newton exactly at a kink of a piecewise-linear model (the VACASK notes:
-    one step past it otherwise)."""
-    head = [
-        f"sactk round trip of {name}",
-        "ground 0",
-        f'load "{osdi_name}"',
-        "model isource isource",
-        "model vsource vsource",
-        f"model cellmodel {name}",
-    ]
-    tail = [
-        "control",
-        f"  options temp={_g(temp_c)} reltol=1e-9 abstol=1e-20",
-        "  analysis op0 op",
-        "endc",
-    ]
-    return "\n".join(head + body + tail) + "\n"
-
-
-def vacask_roundtrip_netlist(
-    model: LookupModel,
-    osdi_name: str,
-    u: np.ndarray,
-    bias_a: np.ndarray,
-    temp_c: float,
-    corner: str | None = None,
-) -> str:
-    """:func:`roundtrip_netlist` for VACASK with the compiled explicit Verilog-A module;
-    output n is the vector ``vo<n>:flow(br)`` of analysis ``op0``."""
-    body = []
-    for n, (ui, bi) in enumerate(zip(u, bias_a, strict=True)):
-        src = (
-            f"iin{n} (0 in{n}) isource dc={_g(ui)}"
-            if model.coord_per_bias_
-            else f"vin{n} (in{n} 0) vsource dc={_g(ui)}"
-        )
-        body += [
-            src,
-            f"x{n} (in{n} o{n}) cellmodel bias_a={_g(bi)}",
-            f"vo{n} (o{n} 0) vsource dc=0",
-        ]
-    return vacask_deck(
-        module_name(model, corner or str(model.corners_[0])), osdi_name, body, temp_c
-    )
-
-
-def roundtrip_outputs(output: str, points: int) -> np.ndarray:
-    """The output current of each instance of :func:`roundtrip_netlist` (A) from the text
-    ``ngspice -b`` printed; a missing one is a SpecError with the simulator's last lines."""
-    found = dict(re.findall(r"^\s*vo(\d+)#branch\s+(\S+)", output, flags=re.M))
-    if len(found) != points:
-        tail = output.strip().splitlines()[-3:]
-        raise SpecError(f"ngspice round trip failed: {' | '.join(tail)}")
-    # vo supplies what the model sinks
-    return np.array([-float(found[str(n)]) for n in range(points)])
 
 
 # -- Verilog-A -----------------------------------------------------------------------------
@@ -314,9 +189,9 @@ def _va_header(model: LookupModel, name: str, corner: str, flavour: str) -> list
         f"corner {corner}",
         f"// out/bias_a = T(u, log10(bias_a), temp_c), u = {model.coordinate_}"
         + (" / bias_a" if per_bias else ""),
-        f"// fitted: bias_a {_g(10 ** model.log_bias_[0])}..{_g(10 ** model.log_bias_[-1])} A,"
-        f" temp {_g(model.temp_c_[0])}..{_g(model.temp_c_[-1])} C,"
-        f" u {_g(model.u_knots_[0])}..{_g(model.u_knots_[-1])}",
+        f"// fitted: bias_a {num(10 ** model.log_bias_[0])}..{num(10 ** model.log_bias_[-1])} A,"
+        f" temp {num(model.temp_c_[0])}..{num(model.temp_c_[-1])} C,"
+        f" u {num(model.u_knots_[0])}..{num(model.u_knots_[-1])}",
         '`include "disciplines.vams"',
         "",
         f"module {name}(inp, out);",
@@ -324,7 +199,7 @@ def _va_header(model: LookupModel, name: str, corner: str, flavour: str) -> list
         "  electrical inp, out;",
         # an instance parameter: each instance has its own bias (x1 (a z) m bias_a=1e-7)
         '  (*type="instance"*) parameter real bias_a = '
-        f"{_g(10 ** float(np.median(model.log_bias_)))} from (0:inf);",
+        f"{num(10 ** float(np.median(model.log_bias_)))} from (0:inf);",
     ]
 
 
@@ -369,7 +244,7 @@ def verilog_a_table(model: LookupModel, corner_index: int, tbl_name: str) -> tup
                 if len(model.temp_c_) > 1:
                     vals.append(model.temp_c_[t])
                 vals.append(model.table_[corner_index, t, b, i])
-                rows.append(" ".join(_g(v) for v in vals))
+                rows.append(" ".join(num(v) for v in vals))
     return "\n".join(text) + "\n", "\n".join(rows) + "\n"
 
 
@@ -377,7 +252,7 @@ def verilog_a_explicit(model: LookupModel, corner_index: int) -> str:
     """The self-contained flavour: hat-function interpolation written out (OpenVAF)."""
     corner = str(model.corners_[corner_index])
     name = module_name(model, corner)
-    lo, hi = _g(model.u_knots_[0]), _g(model.u_knots_[-1])
+    lo, hi = num(model.u_knots_[0]), num(model.u_knots_[-1])
     nk, nb, nt = len(model.u_knots_), len(model.log_bias_), len(model.temp_c_)
     decl = ", ".join(
         [f"hu{i}" for i in range(nk)]
@@ -386,19 +261,19 @@ def verilog_a_explicit(model: LookupModel, corner_index: int) -> str:
     )
     body = [
         "    tc = min(max($temperature - 273.15, "
-        f"{_g(model.temp_c_[0])}), {_g(model.temp_c_[-1])});",
-        f"    lb = min(max(log(bias_a), {_g(model.log_bias_[0])}), {_g(model.log_bias_[-1])});",
+        f"{num(model.temp_c_[0])}), {num(model.temp_c_[-1])});",
+        f"    lb = min(max(log(bias_a), {num(model.log_bias_[0])}), {num(model.log_bias_[-1])});",
         *_va_input(model),
         f"    u = min(max(u, {lo}), {hi});",
     ]
-    body += [f"    hu{i} = {w};" for i, w in enumerate(_hat_terms("u", model.u_knots_))]
-    body += [f"    wb{j} = {w};" for j, w in enumerate(_hat_terms("lb", model.log_bias_))]
-    body += [f"    wt{k} = {w};" for k, w in enumerate(_hat_terms("tc", model.temp_c_))]
+    body += [f"    hu{i} = {w};" for i, w in enumerate(hat_terms("u", model.u_knots_))]
+    body += [f"    wb{j} = {w};" for j, w in enumerate(hat_terms("lb", model.log_bias_))]
+    body += [f"    wt{k} = {w};" for k, w in enumerate(hat_terms("tc", model.temp_c_))]
     body.append("    y = 0.0;")
     for t in range(nt):
         for b in range(nb):
             row = model.table_[corner_index, t, b]
-            s = " + ".join(f"hu{i} * {_g(v)}" for i, v in enumerate(row))
+            s = " + ".join(f"hu{i} * {num(v)}" for i, v in enumerate(row))
             body.append(f"    y = y + wt{t} * wb{b} * ({s});")
     scale = "bias_a * " if model.out_per_bias_ else ""
     body.append(f"    iout = {scale}y;")

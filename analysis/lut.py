@@ -31,17 +31,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from sactk.analysis.interp import _Axis, _interp, interp_planes
 from sactk.analysis.lutfit import (
-    _fit_plane,
-    _pca,
+    chip_pca,
     holdout_split,
     model_errors,
     ok_rows,
+    spline_plane,
     validation,
 )
 from sactk.analysis.modelio import load_model, model_stem, save_model
@@ -69,6 +69,10 @@ class LookupModel(OpGrid):
     chip_variance:
         Fraction of the chips' deviation variance the statistical mismatch model keeps.
     """
+
+    kind: ClassVar[str] = "lookup"
+    file_kind: ClassVar[str] = "LookupModel"
+    cell_inputs: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -130,7 +134,7 @@ class LookupModel(OpGrid):
                 int(np.searchsorted(self.temp_c_, temp)),
                 int(np.searchsorted(self.log_bias_, np.log10(bias))),
             )
-            stack[(index[int(c)], *ijk)] = _fit_plane(
+            stack[(index[int(c)], *ijk)] = spline_plane(
                 self.u_knots_, g["_u"].to_numpy()[m], g["_y"].to_numpy()[m], self.smoothing
             )
         missing = np.isnan(stack[..., 0])
@@ -145,7 +149,7 @@ class LookupModel(OpGrid):
         self.chips_ = stack[len(ids) :]
         self.chip_mean_ = self.chip_basis_ = None
         if len(self.chip_ids_) >= 2:
-            self.chip_mean_, self.chip_basis_ = _pca(self.chips_, self.chip_variance)
+            self.chip_mean_, self.chip_basis_ = chip_pca(self.chips_, self.chip_variance)
         self.table_ = stack[0] if ids else np.asarray(self.chip_mean_)
         self.power_w_ = self._power_table(rows, chip)
         self.meta_: dict[str, Any] = {"fit_points": len(rows)}
@@ -275,7 +279,6 @@ class LookupModel(OpGrid):
         self._check()
         out = np.empty(len(df))
         chip = df["mc_index"].to_numpy(int) if "mc_index" in df.columns else np.full(len(df), -1)
-        pos = {c: i for i, c in enumerate(self.chip_ids_.tolist())}
         for corner in np.unique(df["corner"].to_numpy(str)):
             m = df["corner"].to_numpy(str) == corner
             nom = m & (chip < 0)
@@ -285,16 +288,13 @@ class LookupModel(OpGrid):
             )
             mc = m & (chip >= 0)
             if mc.any():
-                unknown = set(np.unique(chip[mc]).tolist()) - set(pos)
-                if unknown:
-                    raise ModelError(f"predict: chips {sorted(unknown)[:5]} were not fitted")
                 sub = df[mc]
                 out[mc] = self.evaluate(
                     sub[self.coordinate_],
                     sub["bias_a"],
                     sub["temp_c"],
                     corner=corner,
-                    chip=np.array([pos[c] for c in chip[mc]]),
+                    chip=self.chip_rows(chip[mc]),
                     clamp=clamp,
                 )
         return out
@@ -332,3 +332,27 @@ class LookupModel(OpGrid):
         """Read a model written by :meth:`save`; a damaged file raises ModelError."""
         model: LookupModel = load_model(cls, path)
         return model
+
+    # -- the Model protocol's exports (analysis/model.py) ----------------------------------
+
+    def export(self, fmt: str, out: Path, chip: int | None = None) -> list[Path]:
+        """Write the model as ``fmt`` (analysis/export.py); a table has no per-chip export."""
+        from sactk.analysis.export import export
+
+        if chip is not None:
+            raise SpecError("export: --chip needs an MP-unit model (sactk fit --kind mp)")
+        return export(self, fmt, Path(out))
+
+    def module_name(self, corner: str, chip: int | None = None) -> str:
+        from sactk.analysis.exportfmt import module_name
+
+        return module_name(self.cell_, corner, chip)
+
+    @property
+    def input_columns(self) -> list[str]:
+        return [self.coordinate_]
+
+    def roundtrip_drive(self, x: Any) -> tuple[np.ndarray, str]:
+        """One pin: the coordinate as a current into it (A) or, for a code, its voltage."""
+        u = np.asarray(x, float).reshape(-1, 1)
+        return u, "i" if self.coord_per_bias_ else "v"

@@ -32,7 +32,7 @@ def _hat_matrix(knots: np.ndarray, u: np.ndarray) -> np.ndarray:
     return a
 
 
-def _fit_plane(knots: np.ndarray, u: np.ndarray, y: np.ndarray, smoothing: float) -> np.ndarray:
+def spline_plane(knots: np.ndarray, u: np.ndarray, y: np.ndarray, smoothing: float) -> np.ndarray:
     """Least-squares linear spline with a second-difference penalty (scaled to the data)."""
     a = _hat_matrix(knots, u)
     ata = a.T @ a
@@ -45,7 +45,7 @@ def _fit_plane(knots: np.ndarray, u: np.ndarray, y: np.ndarray, smoothing: float
     return np.asarray(np.linalg.solve(ata, a.T @ y))
 
 
-def _pca(chips: np.ndarray, keep: float) -> tuple[np.ndarray, np.ndarray]:
+def chip_pca(chips: np.ndarray, keep: float) -> tuple[np.ndarray, np.ndarray]:
     """Mean table and scaled principal directions of the chips' deviations: a chip is
     mean + z @ basis with z standard normal (a low-rank Gaussian model of mismatch)."""
     n = len(chips)

@@ -116,7 +116,9 @@ def read_files(path: str | os.PathLike[str], kind: str) -> tuple[dict[str, Any],
     if not isinstance(info, dict) or info.get("format") != FORMAT:
         raise ModelError(f"{jpath}: format is not {FORMAT}; refit with this sactk")
     if info.get("kind", "LookupModel") != kind:
-        raise ModelError(f"{jpath}: a {info.get('kind')}, not a {kind}; load it with load_any")
+        raise ModelError(
+            f"{jpath}: a {info.get('kind')}, not a {kind}; load it with sactk.api.load_model"
+        )
     data = npath.read_bytes()
     if hashlib.sha256(data).hexdigest() != info.get("npz_sha256"):
         raise ModelError(
@@ -142,17 +144,6 @@ def model_kind(path: str | os.PathLike[str]) -> str:
     if kind not in ("LookupModel", "MPModel"):
         raise ModelError(f"{jpath}: unknown model kind {kind!r}; refit with this sactk")
     return str(kind)
-
-
-def load_any(path: str | os.PathLike[str]) -> Any:
-    """A saved model of either kind, by what its json says."""
-    if model_kind(path) == "MPModel":
-        from sactk.analysis.mpmodel import MPModel
-
-        return MPModel.load(path)
-    from sactk.analysis.lut import LookupModel
-
-    return LookupModel.load(path)
 
 
 def load_model(cls: Any, path: str | os.PathLike[str]) -> Any:

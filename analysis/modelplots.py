@@ -52,7 +52,7 @@ def plot_residuals(model: Any, df: Any, outdir: Path, name: str = "model_residua
                 f"; held-out max {100 * v['max_err_fs']:.2f} %,"
                 f" RMS {100 * v['rms_err_fs']:.3f} % of full scale"
             )
-        kind = "MP-unit model" if hasattr(model, "layout_") else "Lookup model"
+        kind = "MP-unit model" if model.kind == "mp" else "Lookup model"
         fig.suptitle(f"{kind} of {model.cell_}.{model.output_}, nominal{txt}", fontsize=9)
         return save(fig, outdir, name)
 
@@ -100,7 +100,7 @@ def plot_chip_errors(model: Any, df: Any, outdir: Path, name: str = "chip_errors
                 ylim=(0, None),
             )
         axes[0].legend(loc="best", title="one point: a chip at an operating point")
-        kind = "MP-unit model" if hasattr(model, "layout_") else "lookup model"
+        kind = "MP-unit model" if model.kind == "mp" else "lookup model"
         fig.suptitle(
             f"{kind} of {model.cell_}.{model.output_}: held-out error of "
             f"{per['mc_index'].nunique()} Monte Carlo chips",

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sactk.analysis.export import _g, _hat_terms, _wrap, vacask_deck
+from sactk.analysis.exportfmt import hat_terms, module_name, num, wrap
 from sactk.analysis.mpmodel import MPModel
 from sactk.errors import SpecError
 from sactk.files import write_text
@@ -34,33 +34,21 @@ LEAK_OHM = 1e12
 
 
 def mp_module_name(model: MPModel, corner: str, chip: int | None) -> str:
-    import re
-
-    name = f"sactk_{model.cell_}_{corner}" + ("" if chip is None else f"_chip{chip}")
-    name = name.lower()
-    if not re.fullmatch(r"[a-z][a-z0-9_]{0,50}", name):
-        raise SpecError(f"export: module name {name!r} is not a plain identifier")
-    return name
+    return module_name(model.cell_, corner, chip)
 
 
 def _planes(model: MPModel, k: int, chip: int | None) -> np.ndarray:
     """(T, B, P) parameter planes of corner k, nominal or fitted chip ``chip``."""
     if chip is None:
         return model.params_[k]
-    hits = np.nonzero(model.chip_ids_ == chip)[0]
-    if not len(hits):
-        raise SpecError(
-            f"export: --chip {chip} was not fitted; the model has chips "
-            f"{model.chip_ids_.tolist()[:10]}"
-        )
-    return model.chips_[int(hits[0]), k]
+    return model.chips_[int(model.chip_rows(chip, "export")), k]
 
 
 def _blend(table: np.ndarray, wt: list[str], wb: list[str]) -> str:
     """sum_t sum_b wt_t wb_b table[t, b] as an expression (terms with one value folded)."""
     terms = []
     for t in range(table.shape[0]):
-        inner = " + ".join(f"{wb[b]} * {_g(table[t, b])}" for b in range(table.shape[1]))
+        inner = " + ".join(f"{wb[b]} * {num(table[t, b])}" for b in range(table.shape[1]))
         terms.append(f"({wt[t]}) * ({inner})")
     return " + ".join(terms)
 
@@ -78,16 +66,16 @@ def _unit_exprs(
         branches = []
         for k in range(mix.shape[1]):
             t = " ".join(
-                f"{'+' if mix[i, k] >= 0 else '-'} {_g(abs(mix[i, k]))} * {x[i]}"
+                f"{'+' if mix[i, k] >= 0 else '-'} {num(abs(mix[i, k]))} * {x[i]}"
                 for i in range(mix.shape[0])
                 if mix[i, k] != 0
             )
             off_k = float(np.broadcast_to(np.asarray(off, float), (mix.shape[1],))[k])
             branches.append(
-                f"max(0, {_g(off_k)} {t} + {p[sd.start + k]} - {p[sa.start + k]} * {s[u]})"
+                f"max(0, {num(off_k)} {t} + {p[sd.start + k]} - {p[sa.start + k]} * {s[u]})"
             )
         kcl.append(f"{p[ig]} - ({' + '.join(branches)})")
-        c = f"min(max({s[u]}, 0), {_g(model.s_hi_)})"
+        c = f"min(max({s[u]}, 0), {num(model.s_hi_)})"
         outs.append(f"max(0, {s[u]} + {p[ib]} * {c} * {c})")
     return kcl, outs
 
@@ -98,26 +86,26 @@ def ngspice_subckt(model: MPModel, k: int, chip: int | None = None) -> str:
     planes = _planes(model, k, chip)
     n = len(model.inputs_)
     pins = [f"in{i}" for i in range(n)]
-    bias0 = _g(10 ** float(np.median(model.log_bias_)))
+    bias0 = num(10 ** float(np.median(model.log_bias_)))
     lines = [
         f"* sactk MP-unit model: cell {model.cell_}, output {model.output_}, corner {corner}"
         + ("" if chip is None else f", chip {chip}"),
         "* pins: " + ", ".join(f"{p} = {c}" for p, c in zip(pins, model.inputs_, strict=True)),
         "*   input currents flow into the pins, held at 0 V; the output current flows into",
         "*   out and through the model to ground",
-        f"* fitted: bias_a {_g(10 ** model.log_bias_[0])}..{_g(10 ** model.log_bias_[-1])} A,"
-        f" temp {_g(model.temp_c_[0])}..{_g(model.temp_c_[-1])} C; clamped outside",
+        f"* fitted: bias_a {num(10 ** model.log_bias_[0])}..{num(10 ** model.log_bias_[-1])} A,"
+        f" temp {num(model.temp_c_[0])}..{num(model.temp_c_[-1])} C; clamped outside",
         f".subckt {name} {' '.join(pins)} out params: bias_a={bias0}",
         ".param lb = {log10(bias_a)}",
     ]
-    wb = _hat_terms("lb", model.log_bias_)
+    wb = hat_terms("lb", model.log_bias_)
     lines += [f".param wb{j} = {{{w}}}" for j, w in enumerate(wb)]
     wbn = [f"{{wb{j}}}" for j in range(len(wb))]
-    wt = _hat_terms("temper", model.temp_c_)
+    wt = hat_terms("temper", model.temp_c_)
     for i in range(n):
         lines += [f"vs{i} in{i} 0 0", f"bx{i} x{i} 0 v = i(vs{i}) / {{bias_a}}"]
     for j in range(planes.shape[-1]):
-        lines += _wrap(f"bp{j} p{j} 0 v = {_blend(planes[..., j], wt, wbn)}")
+        lines += wrap(f"bp{j} p{j} 0 v = {_blend(planes[..., j], wt, wbn)}")
     units = range(len(model.layout_.mix))
     kcl, outs = _unit_exprs(
         model,
@@ -126,23 +114,23 @@ def ngspice_subckt(model: MPModel, k: int, chip: int | None = None) -> str:
         [f"v(s{u})" for u in units],
     )
     for u in units:
-        lines += _wrap(f"bk{u} s{u} 0 i = {kcl[u]}")
-        lines.append(f"rk{u} s{u} 0 {_g(LEAK_OHM)}")
+        lines += wrap(f"bk{u} s{u} 0 i = {kcl[u]}")
+        lines.append(f"rk{u} s{u} 0 {num(LEAK_OHM)}")
     signed = " ".join(
         f"{'+' if sg > 0 else '-'} {z}" for sg, z in zip(model.layout_.sign, outs, strict=True)
     )
-    lines += _wrap(f"by yh 0 v = {signed}")
+    lines += wrap(f"by yh 0 v = {signed}")
     res = []
     for t in range(len(model.temp_c_)):
         inner = []
         for b in range(len(model.log_bias_)):
             pts = ", ".join(
-                f"{_g(u)}, {_g(r)}"
+                f"{num(u)}, {num(r)}"
                 for u, r in zip(model.r_knots_, model.resid_[k, t, b], strict=True)
             )
             inner.append(f"{wbn[b]} * pwl(v(yh), {pts})")
         res.append(f"({wt[t]}) * ({' + '.join(inner)})")
-    lines += _wrap(f"bout out 0 i = {{bias_a}} * (v(yh) + {' + '.join(res)})")
+    lines += wrap(f"bout out 0 i = {{bias_a}} * (v(yh) + {' + '.join(res)})")
     lines.append(f".ends {name}")
     return "\n".join(lines) + "\n"
 
@@ -167,12 +155,12 @@ def verilog_a(model: MPModel, k: int, chip: int | None = None) -> str:
         [f"V(s{u})" for u in units],
     )
     body = [
-        f"    tc = min(max($temperature - 273.15, {_g(model.temp_c_[0])}), "
-        f"{_g(model.temp_c_[-1])});",
-        f"    lb = min(max(log(bias_a), {_g(model.log_bias_[0])}), {_g(model.log_bias_[-1])});",
+        f"    tc = min(max($temperature - 273.15, {num(model.temp_c_[0])}), "
+        f"{num(model.temp_c_[-1])});",
+        f"    lb = min(max(log(bias_a), {num(model.log_bias_[0])}), {num(model.log_bias_[-1])});",
     ]
-    body += [f"    wb{j} = {w};" for j, w in enumerate(_hat_terms("lb", model.log_bias_))]
-    body += [f"    wt{t} = {w};" for t, w in enumerate(_hat_terms("tc", model.temp_c_))]
+    body += [f"    wb{j} = {w};" for j, w in enumerate(hat_terms("lb", model.log_bias_))]
+    body += [f"    wt{t} = {w};" for t, w in enumerate(hat_terms("tc", model.temp_c_))]
     wt, wb = [f"wt{t}" for t in range(nt)], [f"wb{b}" for b in range(nb)]
     for i in range(n):
         # 0 * I keeps the pin a node of its own (a bare 0 lets OpenVAF merge it into ground)
@@ -181,7 +169,7 @@ def verilog_a(model: MPModel, k: int, chip: int | None = None) -> str:
     for u in units:
         body += [
             f"    I(s{u}) <+ {kcl[u]};",
-            f"    I(s{u}) <+ V(s{u}) / {_g(LEAK_OHM)};",
+            f"    I(s{u}) <+ V(s{u}) / {num(LEAK_OHM)};",
             f"    z{u} = {outs[u]};",
         ]
     body.append(
@@ -192,13 +180,13 @@ def verilog_a(model: MPModel, k: int, chip: int | None = None) -> str:
         )
         + ";"
     )
-    lo, hi = _g(model.r_knots_[0]), _g(model.r_knots_[-1])
+    lo, hi = num(model.r_knots_[0]), num(model.r_knots_[-1])
     body.append(f"    yc = min(max(yh, {lo}), {hi});")
-    body += [f"    h{i} = {w};" for i, w in enumerate(_hat_terms("yc", model.r_knots_))]
+    body += [f"    h{i} = {w};" for i, w in enumerate(hat_terms("yc", model.r_knots_))]
     body.append("    r = 0.0;")
     for t in range(nt):
         for b in range(nb):
-            row = " + ".join(f"h{i} * {_g(v)}" for i, v in enumerate(model.resid_[k, t, b]))
+            row = " + ".join(f"h{i} * {num(v)}" for i, v in enumerate(model.resid_[k, t, b]))
             body.append(f"    r = r + wt{t} * wb{b} * ({row});")
     body += ["    iout = bias_a * (yh + r);", "    I(out) <+ iout;"]
     reals = (
@@ -215,8 +203,8 @@ def verilog_a(model: MPModel, k: int, chip: int | None = None) -> str:
         + ("" if chip is None else f", chip {chip}"),
         "// pins: " + ", ".join(f"in{i} = {c}" for i, c in enumerate(model.inputs_)),
         "// input currents flow into the pins, held at 0 V; the output current flows into out",
-        f"// fitted: bias_a {_g(10 ** model.log_bias_[0])}..{_g(10 ** model.log_bias_[-1])} A,"
-        f" temp {_g(model.temp_c_[0])}..{_g(model.temp_c_[-1])} C; clamped outside",
+        f"// fitted: bias_a {num(10 ** model.log_bias_[0])}..{num(10 ** model.log_bias_[-1])} A,"
+        f" temp {num(model.temp_c_[0])}..{num(model.temp_c_[-1])} C; clamped outside",
         '`include "disciplines.vams"',
         "",
         f"module {name}({pins});",
@@ -224,7 +212,7 @@ def verilog_a(model: MPModel, k: int, chip: int | None = None) -> str:
         f"  electrical {pins};",
         f"  electrical {', '.join(f's{u}' for u in units)};",
         '  (*type="instance"*) parameter real bias_a = '
-        f"{_g(10 ** float(np.median(model.log_bias_)))} from (0:inf);",
+        f"{num(10 ** float(np.median(model.log_bias_)))} from (0:inf);",
         f"  real {', '.join(reals)};",
         "  (*retrieve*) real iout;",
         "  analog begin",
@@ -253,41 +241,3 @@ def export_mp(model: MPModel, fmt: str, out: Path, chip: int | None = None) -> l
         f"export: an MP-unit model exports ngspice or verilog-a, not {fmt!r}; its parameters "
         "are in the model's .npz and .json"
     )
-
-
-# -- round trips: the exports in fresh netlists, one instance per point ----------------------
-
-
-def ngspice_roundtrip(
-    model: MPModel, sub: Path, x: np.ndarray, bias_a: np.ndarray, temp_c: float, name: str
-) -> str:
-    """A netlist that instantiates subcircuit ``name`` from ``sub`` once per row of input
-    currents ``x`` (A) at ``bias_a``; output n is read as ``vo<n>#branch``."""
-    lines = [f"* sactk round trip of {name}", f'.include "{sub.resolve()}"']
-    for n, (row, b) in enumerate(zip(x, bias_a, strict=True)):
-        pins = [f"a{n}_{i}" for i in range(len(row))]
-        lines += [
-            f"iin{n}_{i} 0 {p} dc {_g(v)}" for i, (p, v) in enumerate(zip(pins, row, strict=True))
-        ]
-        lines += [f"x{n} {' '.join(pins)} o{n} {name} bias_a={_g(b)}", f"vo{n} o{n} 0 0"]
-    lines += [f".temp {_g(temp_c)}", ".op", ".end"]
-    return "\n".join(lines) + "\n"
-
-
-def vacask_roundtrip(
-    model: MPModel, osdi_name: str, x: np.ndarray, bias_a: np.ndarray, temp_c: float, name: str
-) -> str:
-    """The VACASK netlist of :func:`ngspice_roundtrip` (export.vacask_deck): output n is the
-    vector ``vo<n>:flow(br)`` of analysis ``op0``."""
-    body = []
-    for n, (row, b) in enumerate(zip(x, bias_a, strict=True)):
-        pins = [f"a{n}_{i}" for i in range(len(row))]
-        body += [
-            f"iin{n}_{i} (0 {p}) isource dc={_g(v)}"
-            for i, (p, v) in enumerate(zip(pins, row, strict=True))
-        ]
-        body += [
-            f"x{n} ({' '.join(pins)} o{n}) cellmodel bias_a={_g(b)}",
-            f"vo{n} (o{n} 0) vsource dc=0",
-        ]
-    return vacask_deck(name, osdi_name, body, temp_c)

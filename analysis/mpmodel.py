@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from sactk.analysis.lutfit import _fit_plane, _pca, ok_rows
+from sactk.analysis.lutfit import chip_pca, ok_rows, spline_plane
 from sactk.analysis.modelio import FORMAT, model_stem, read_files, write_files
 from sactk.analysis.mpfit import Layout, fit_units, model, unit_outputs
 from sactk.analysis.opgrid import OpGrid, op_groups
@@ -93,6 +93,9 @@ class MPModel(OpGrid):
 
     # fitted: cell_, output_, inputs_, layout_, corners_, temp_c_, log_bias_, s_hi_, params_,
     # chips_, chip_ids_, chip_mean_, chip_basis_, r_knots_, resid_, power_w_, meta_
+    kind: ClassVar[str] = "mp"
+    file_kind: ClassVar[str] = "MPModel"
+    cell_inputs: ClassVar[bool] = True
     coordinate_ = property(lambda self: self._ideal)
     coord_per_bias_ = True
     out_per_bias_ = True
@@ -143,7 +146,7 @@ class MPModel(OpGrid):
         self.chips_ = stack[1:] if has_nominal else stack
         self.chip_mean_ = self.chip_basis_ = None
         if len(self.chip_ids_) >= 2:
-            self.chip_mean_, self.chip_basis_ = _pca(self.chips_, self.chip_variance)
+            self.chip_mean_, self.chip_basis_ = chip_pca(self.chips_, self.chip_variance)
         self.params_ = stack[0] if has_nominal else np.asarray(self.chip_mean_)
         self._fit_residual(x, y, chip, groups, has_nominal)
         self.power_w_ = self._power_table(rows, chip)
@@ -179,12 +182,11 @@ class MPModel(OpGrid):
     def _fit_residual(
         self, x: np.ndarray, y: np.ndarray, chip: np.ndarray, groups: dict, has_nominal: bool
     ) -> None:
-        pos = {c: i for i, c in enumerate(self.chip_ids_.tolist())}
         use = [key for key in groups if (key[0] == -1) == has_nominal]
         preds = {}
         for key in use:
             c, *op = key
-            p = self.params_[tuple(op)] if c == -1 else self.chips_[(pos[c], *op)]
+            p = self.params_[tuple(op)] if c == -1 else self.chips_[(int(self.chip_rows(c)), *op)]
             preds[key] = model(self.layout_, x[groups[key]], p, (0.0, self.s_hi_))
         lo = min(float(v.min()) for v in preds.values())
         hi = max(float(v.max()) for v in preds.values())
@@ -198,7 +200,7 @@ class MPModel(OpGrid):
             keys = [k for k in use if tuple(k[1:]) == op]
             u = np.concatenate([preds[k] for k in keys])
             r = np.concatenate([y[groups[k]] - preds[k] for k in keys])
-            self.resid_[op] = _fit_plane(self.r_knots_, u, r, self.smoothing)
+            self.resid_[op] = spline_plane(self.r_knots_, u, r, self.smoothing)
 
     # -- evaluation ----------------------------------------------------------------------
 
@@ -329,10 +331,8 @@ class MPModel(OpGrid):
         self._check()
         out = np.empty(len(df))
         chip = df["mc_index"].to_numpy(int) if "mc_index" in df.columns else np.full(len(df), -1)
-        pos = {c: i for i, c in enumerate(self.chip_ids_.tolist())}
-        unknown = set(np.unique(chip[chip >= 0]).tolist()) - set(pos)
-        if unknown:
-            raise ModelError(f"predict: chips {sorted(unknown)[:5]} were not fitted")
+        rows = np.zeros(len(chip), np.intp)
+        rows[chip >= 0] = self.chip_rows(chip[chip >= 0])
         corners = df["corner"].to_numpy(str)
         for corner in np.unique(corners):
             for nominal in (True, False):
@@ -345,7 +345,7 @@ class MPModel(OpGrid):
                     sub["bias_a"].to_numpy(float),
                     sub["temp_c"].to_numpy(float),
                     corner=corner,
-                    chip=None if nominal else np.array([pos[c] for c in chip[m]]),
+                    chip=None if nominal else rows[m],
                 )
         return out
 
@@ -491,3 +491,25 @@ class MPModel(OpGrid):
         }
         m.info_ = info
         return m
+
+    # -- the Model protocol's exports (analysis/model.py) ----------------------------------
+
+    def export(self, fmt: str, out: Path, chip: int | None = None) -> list[Path]:
+        """Write the model as ``fmt`` with the cell's own pins (analysis/mpexport.py)."""
+        from sactk.analysis.mpexport import export_mp
+
+        return list(export_mp(self, fmt, Path(out), chip))
+
+    def module_name(self, corner: str, chip: int | None = None) -> str:
+        from sactk.analysis.exportfmt import module_name
+
+        return module_name(self.cell_, corner, chip)
+
+    @property
+    def input_columns(self) -> list[str]:
+        return list(self.inputs_)
+
+    def roundtrip_drive(self, x: Any) -> tuple[np.ndarray, str]:
+        """One pin per input: each input current (A) into it."""
+        v = np.atleast_2d(np.asarray(x, float))
+        return v, "i" * v.shape[1]

@@ -123,6 +123,28 @@ class OpGrid:
         )
         return (y * b.ravel()).reshape(b.shape)
 
+    chip_ids_: np.ndarray
+
+    def chip_rows(self, ids: Any, what: str = "predict") -> np.ndarray:
+        """Positions in ``chips_`` of Monte Carlo instance ids (the results' ``mc_index``):
+        the one lookup from a chip's id to its fitted planes or table. An id that was not
+        fitted raises ModelError naming the fitted ones."""
+        have = np.asarray(self.chip_ids_, dtype=int)
+        want = np.asarray(ids, dtype=int)
+        if want.size == 0:
+            return np.zeros(want.shape, np.intp)
+        pos = np.searchsorted(have, want)
+        bad = (pos >= len(have)) | (have[np.minimum(pos, max(len(have) - 1, 0))] != want)
+        if len(have) == 0 or bad.any():
+            missing = sorted(set(np.asarray(want[bad] if len(have) else want).ravel().tolist()))
+            shown = ", ".join(map(str, missing[:5]))
+            raise ModelError(
+                f"{what}: chip {shown} was not fitted; the {getattr(self, 'cell_', '')} "
+                f"model holds {len(have)} chips ({have.tolist()[:10]}"
+                f"{' ...' if len(have) > 10 else ''}): sweep more Monte Carlo instances"
+            )
+        return pos
+
     def _chip_pool(self, chip: Any, chips: Any, shape: tuple[int, ...]) -> tuple[Any, np.ndarray]:
         """(chips, index into them per point): ``chips`` (default the fitted ``chips_``),
         with ``chip`` broadcast to ``shape`` and checked against them."""

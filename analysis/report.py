@@ -92,23 +92,20 @@ def _results_section(results: Path, plot_dir: Path) -> list[str]:
 
 def _model_section(model_path: Path, plot_dir: Path) -> list[str]:
     from sactk.analysis.lut import holdout_split, model_stem
-    from sactk.analysis.modelio import load_any
+    from sactk.analysis.model import load_model
     from sactk.analysis.modelplots import plot_chip_errors, plot_residuals
     from sactk.analysis.results import load_results
 
-    model = load_any(model_path)
+    model = load_model(model_path)
     info = model.info_
     stem = model_stem(model_path)
-    title = "Lookup model" if info.get("kind", "LookupModel") == "LookupModel" else "MP-unit model"
+    title = "Lookup model" if model.kind == "lookup" else "MP-unit model"
     parts = [f"<h2>{title} {html.escape(stem.name)}</h2>"]
     parts.append(
         "<p>"
         + html.escape(str(info.get("form", "")))
-        + (
-            f". Coordinate {html.escape(model.coordinate_)}"
-            if hasattr(model, "u_knots_")
-            else f". Inputs {html.escape(', '.join(model.inputs_))}"
-        )
+        + (". Coordinate " if model.kind == "lookup" else ". Inputs ")
+        + html.escape(", ".join(model.input_columns))
         + f", output {html.escape(model.output_)}."
         + "</p>"
     )

@@ -227,7 +227,8 @@ def ideal_first_axis(xt: np.ndarray, gamma: np.ndarray | float) -> np.ndarray:
     several times slower)."""
     n = xt.shape[0]
     rest = xt.shape[1:]
-    s, _ = water_level(xt.reshape(n, -1), gamma)
+    g = np.broadcast_to(np.asarray(gamma, dtype=float), rest).reshape(-1)
+    s, _ = water_level(xt.reshape(n, -1), g)
     return s.reshape(rest)
 
 

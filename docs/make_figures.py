@@ -252,7 +252,7 @@ def model_nominal_numbers() -> None:
             v = m.meta_["validation"]
             what = (
                 f"MP units on {len(m.inputs_)} inputs"
-                if hasattr(m, "layout_")
+                if m.kind == "mp"
                 else f"table against {m.coordinate_}, {len(m.u_knots_)} knots"
             )
             nt = len(m.temp_c_)
@@ -284,7 +284,7 @@ def model_chip_numbers() -> None:
         for title, preset, sets, name in runs:
             api.sweep_preset(preset, tmp / preset, sets)
             m, _ = api.fit(tmp / preset, tmp / "models" / name)
-            kind = "MP units" if hasattr(m, "layout_") else "lookup table"
+            kind = "MP units" if m.kind == "mp" else "lookup table"
             rows.append(_model_row(f"{title}: {kind} (`sactk fit`)", m.meta_["validation"]))
             if kind == "MP units":
                 lk, _ = api.fit(tmp / preset, tmp / "lookup" / name, kind="lookup")

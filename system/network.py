@@ -39,20 +39,6 @@ class MirrorGains:
     """The unit output (gamma) at which the feeds were measured (the cell at x = 0)."""
 
 
-def _chip_rows(model: Any, ids: np.ndarray) -> np.ndarray:
-    """Positions of Monte Carlo instance ids in a model's fitted chips."""
-    have = np.asarray(model.chip_ids_)
-    pos = np.searchsorted(have, ids)
-    if (pos >= len(have)).any() or (have[np.minimum(pos, len(have) - 1)] != ids).any():
-        from sactk.errors import SpecError
-
-        raise SpecError(
-            f"layer: the {model.cell_} model holds {len(have)} instances; this chip needs "
-            f"instance {int(ids.max())} (sweep more Monte Carlo instances)"
-        )
-    return pos
-
-
 class LayerRunner:
     """H tanh neurons over D inputs from an inner-product and a tanh MP-unit model."""
 
@@ -94,8 +80,8 @@ class LayerRunner:
         ip_chip = act_chip = None
         if chip is not None:
             blocks = chip * h * nb + np.arange(h * nb)
-            ip_chip = np.broadcast_to(_chip_rows(self.ip, blocks), (s, h * nb)).ravel()
-            act_chip = np.broadcast_to(_chip_rows(self.act, chip * h + np.arange(h)), (s, h))
+            ip_chip = np.broadcast_to(self.ip.chip_rows(blocks, "layer"), (s, h * nb)).ravel()
+            act_chip = np.broadcast_to(self.act.chip_rows(chip * h + np.arange(h), "layer"), (s, h))
             act_chip = act_chip.ravel()
         g_ip = np.broadcast_to(gains.a[wr.ip_gamma], (s, h, nb, 2))
         zp, zn = self.ip.evaluate_units(

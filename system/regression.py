@@ -52,7 +52,7 @@ def load_models(folder: str | Path, activation: str = "tanh") -> Models:
     FOLDER/timing.csv (settling time against bias)."""
     import pandas as pd
 
-    from sactk.analysis.modelio import load_any
+    from sactk.analysis.model import load_model
 
     f = Path(folder)
     out = {}
@@ -62,7 +62,7 @@ def load_models(folder: str | Path, activation: str = "tanh") -> Models:
                 f"--model {f}: no {name} model ({f / name}.json); run `sactk demo`, or "
                 f"`sactk fit RESULTS --out {f / name}` on a {name} sweep with Monte Carlo"
             )
-        out[name] = load_any(f / name)
+        out[name] = load_model(f / name)
     timing = None
     if (f / "timing.csv").is_file():
         timing = pd.read_csv(f / "timing.csv")

@@ -100,7 +100,7 @@ class SACHiddenLayer:
         n_inputs: int | None = None,
         c_ratio: float = 1.0,
     ) -> None:
-        self.mp = hasattr(ip_model, "layout_")  # an MP-unit model: the cell's real inputs
+        self.mp = ip_model.cell_inputs  # an MP-unit model: the cell's real inputs
         if ip_model.cell_ != "inner_product":
             raise SpecError(f"model: expected an inner_product model, got {ip_model.cell_!r}")
         if act_model.cell_ not in ("tanh", "sigmoid", "relu"):

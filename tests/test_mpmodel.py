@@ -14,7 +14,7 @@ from sactk.analysis import mpexport
 from sactk.analysis.mpfit import Layout, fit_plane, model, solve
 from sactk.analysis.mpmodel import MPModel
 from sactk.circuits import inner, mp
-from sactk.errors import ModelError, SpecError
+from sactk.errors import ModelError
 
 
 def test_solver_with_unit_gains_is_margin_propagation() -> None:
@@ -166,5 +166,5 @@ def test_export_text_has_ports_and_instance_bias() -> None:
     assert "module sactk_mp_tt_chip1(in0, in1, in2, in3, out);" in va
     assert '(*type="instance"*) parameter real bias_a' in va
     assert "V(in0) <+ 0.0 * I(in0);" in va  # a bare 0 lets OpenVAF merge the pin into ground
-    with pytest.raises(SpecError, match="--chip 7 was not fitted"):
+    with pytest.raises(ModelError, match="export: chip 7 was not fitted"):
         mpexport.verilog_a(m, 0, chip=7)

@@ -13,7 +13,8 @@ progress, see :mod:`sactk.api.reporter`). Heavy libraries load inside the functi
 | --- | --- |
 | sweeps | :func:`load`, :func:`presets`, :func:`sweep`, :func:`sweep_preset` |
 | plots, tables, report | :func:`plot`, :func:`report` |
-| cell models | :func:`fit`, :func:`export`, :func:`export_roundtrip`, :func:`mp_roundtrip` |
+| cell models | :func:`fit`, :func:`load_model`, :func:`export`, :func:`roundtrip` (and its
+  older names :func:`export_roundtrip`, :func:`mp_roundtrip`) |
 | S-AC regression | :func:`dataset`, :func:`regress` |
 | stochastic computing | ``sc.train``, ``sc.fit_device``, ``sc.mac_cost`` |
 | AIMC and the NMPU | ``aimc.characterize``, ``aimc.evaluate``, ``aimc.bits`` |
@@ -24,7 +25,7 @@ progress, see :mod:`sactk.api.reporter`). Heavy libraries load inside the functi
 from sactk.api import aimc, layer, sc
 from sactk.api.characterize import Characterization, plot, report
 from sactk.api.demo import demo
-from sactk.api.models import export, export_roundtrip, fit, mp_roundtrip
+from sactk.api.models import export, export_roundtrip, fit, load_model, mp_roundtrip, roundtrip
 from sactk.api.regress import dataset, regress
 from sactk.api.reporter import Quiet, Reporter
 from sactk.api.sweeping import crosscheck, load, preset_text, presets, sweep, sweep_preset
@@ -43,12 +44,14 @@ __all__ = [
     "fit",
     "layer",
     "load",
+    "load_model",
     "mp_roundtrip",
     "plot",
     "preset_text",
     "presets",
     "regress",
     "report",
+    "roundtrip",
     "sc",
     "spice_number",
     "sweep",

@@ -49,9 +49,9 @@ def plot(
     df = res.frame
     paths = plot_all(df, out)
     if model is not None:
-        from sactk.analysis.modelio import load_any
+        from sactk.analysis.model import load_model
 
-        m = load_any(model)
+        m = load_model(model)
         paths += plot_residuals(m, df, out) + plot_chip_errors(m, df, out, "model_chips")
     tables = summary_tables(df)
     for name, table in tables.items():

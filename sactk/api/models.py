@@ -1,13 +1,17 @@
-"""Workflows on lookup models: fit one on a results folder (validated), export it."""
+"""Workflows on cell models: fit one on a results folder (validated), load, export and
+round-trip it in a simulator (one path for every kind of the Model protocol)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sactk.api.characterize import warn_failed
 from sactk.api.reporter import Reporter
 from sactk.errors import SpecError
+
+if TYPE_CHECKING:
+    from sactk.analysis.model import Model
 
 
 def fit(
@@ -91,27 +95,69 @@ def fit(
     return model, path
 
 
+def load_model(path: str | Path) -> Model:
+    """A fitted model file (``MODEL``, ``MODEL.json`` or ``MODEL.npz``) of either kind: a
+    :class:`~sactk.analysis.model.Model` (``kind`` ``lookup`` or ``mp``)."""
+    from sactk.analysis.model import load_model as _load
+
+    return _load(path)
+
+
 def export(model: Any, fmt: str, out: str | Path, chip: int | None = None) -> list[Path]:
     """Write a fitted model (a model or the path of one) for other tools: ``csv``, ``json``,
     ``verilog-a`` (a folder) or ``ngspice``; an MP-unit model exports ``verilog-a`` and
     ``ngspice`` with the cell's input pins, for the nominal circuit or chip ``chip``.
     Returns the files."""
     from sactk.analysis.export import FORMATS
-    from sactk.analysis.export import export as _export
-    from sactk.analysis.modelio import load_any
-    from sactk.analysis.mpmodel import MPModel
 
     if fmt not in FORMATS:
         raise SpecError(f"export: --format {fmt!r} unknown; choose one of {', '.join(FORMATS)}")
-    if isinstance(model, (str, Path)):
-        model = load_any(model)
-    if isinstance(model, MPModel):
-        from sactk.analysis.mpexport import export_mp
+    m = load_model(model) if isinstance(model, (str, Path)) else model
+    return list(m.export(fmt, Path(out), chip))
 
-        return list(export_mp(model, fmt, Path(out), chip))
-    if chip is not None:
-        raise SpecError("export: --chip needs an MP-unit model (sactk fit --kind mp)")
-    return list(_export(model, fmt, Path(out)))
+
+def roundtrip(
+    model: Model,
+    export_path: str | Path,
+    x: Any,
+    bias_a: Any,
+    temp_c: Any,
+    *,
+    simulator: str = "ngspice",
+    chip: int | None = None,
+    corner: str | None = None,
+) -> Any:
+    """Simulate an exported model of any kind in a fresh netlist, one instance per point
+    (``x``: the inputs :meth:`Model.evaluate` takes), one run per temperature:
+    ``simulator="ngspice"`` includes the subcircuit file ``export_path``; ``"vacask"``
+    compiles the Verilog-A module in the folder ``export_path`` with openvaf-r and runs it
+    in VACASK. Returns each point's output current (A), to compare with ``evaluate``."""
+    import numpy as np
+
+    from sactk.analysis import roundtrip as decks
+    from sactk.sweeps.backends.batch import run_batch
+
+    if simulator not in ("ngspice", "vacask"):
+        raise SpecError(f"roundtrip: simulator {simulator!r} unknown; use ngspice or vacask")
+    values, kinds = model.roundtrip_drive(x)
+    n = len(values)
+    bias, temp = (np.broadcast_to(np.asarray(a, float), n) for a in (bias_a, temp_c))
+    name = model.module_name(corner or str(model.corners_[0]), chip)
+    out = np.full(n, np.nan)
+    for t in np.unique(temp):
+        idx = np.nonzero(temp == t)[0]
+        if simulator == "ngspice":
+            text = decks.ngspice_deck(name, Path(export_path), values[idx], kinds, bias[idx], t)
+            out[idx] = decks.ngspice_outputs(run_batch(text), len(idx))
+        else:
+            out[idx] = _in_vacask(
+                Path(export_path) / f"{name}.va",
+                lambda osdi, i=idx, tt=float(t): decks.vacask_deck(
+                    name, osdi, values[i], kinds, bias[i], tt
+                ),
+                len(idx),
+            )
+    return out
 
 
 def export_roundtrip(
@@ -123,58 +169,22 @@ def export_roundtrip(
     corner: str | None = None,
     simulator: str = "ngspice",
 ) -> Any:
-    """Simulate an exported lookup model in a fresh netlist, one instance per point
-    (coordinate ``u`` in its unit, ``bias_a``), one run per temperature: with
-    ``simulator="ngspice"`` the subcircuit file ``sub_path`` (``export(model, "ngspice",
-    sub_path)``) in ``ngspice -b``; with ``"vacask"`` the explicit Verilog-A module in the
-    folder ``sub_path`` compiled with openvaf-r, in VACASK. Returns each point's output
-    current (A), to compare with ``model.evaluate``."""
-
-    import numpy as np
-
-    from sactk.analysis.export import (
-        module_name,
-        roundtrip_netlist,
-        roundtrip_outputs,
-        vacask_roundtrip_netlist,
-    )
-    from sactk.sweeps.backends.batch import run_batch
-
-    if simulator not in ("ngspice", "vacask"):
-        raise SpecError(f"roundtrip: simulator {simulator!r} unknown; use ngspice or vacask")
-    u, bias_a, temp_c = (np.asarray(a, float) for a in (u, bias_a, temp_c))
-    out = np.full(len(u), np.nan)
-    for temp in np.unique(temp_c):
-        idx = np.nonzero(temp_c == temp)[0]
-        if simulator == "ngspice":
-            text = roundtrip_netlist(
-                model, Path(sub_path), u[idx], bias_a[idx], float(temp), corner
-            )
-            out[idx] = roundtrip_outputs(run_batch(text), len(idx))
-            continue
-        name = module_name(model, corner or str(model.corners_[0]))
-        out[idx] = _in_vacask(
-            Path(sub_path) / f"{name}.va",
-            lambda osdi, i=idx, t=float(temp): vacask_roundtrip_netlist(
-                model, osdi, u[i], bias_a[i], t, corner
-            ),
-            len(idx),
-        )
-    return out
+    """:func:`roundtrip` of a lookup model at coordinates ``u`` (in its unit)."""
+    return roundtrip(model, sub_path, u, bias_a, temp_c, simulator=simulator, corner=corner)
 
 
-def _in_vacask(va: Path, deck: Any, points: int) -> list[float]:
+def _in_vacask(va: Path, deck: Any, points: int) -> Any:
     """Compile ``va`` with openvaf-r, run the round-trip netlist ``deck(osdi_name)`` in
-    VACASK, and return what each instance sinks: minus the flow of its output source
-    ``vo<n>`` (VACASK's flow has ngspice's i(vo) sign)."""
+    VACASK, and return what each instance sinks."""
     import tempfile
 
+    from sactk.analysis.roundtrip import vacask_outputs
     from sactk.sweeps.backends import vacask
 
     with tempfile.TemporaryDirectory() as tmp:
         osdi = vacask.compile_va(va, Path(tmp) / va.with_suffix(".osdi").name)
         vec = vacask.run(deck(osdi.name), {osdi.name: osdi}, ["op0"])["op0"]
-    return [-float(vec[f"vo{n}:flow(br)"][0]) for n in range(points)]
+    return vacask_outputs(vec, points)
 
 
 def mp_roundtrip(
@@ -188,37 +198,7 @@ def mp_roundtrip(
     chip: int | None = None,
     corner: str | None = None,
 ) -> Any:
-    """Simulate an exported MP-unit model in a fresh netlist, one instance per row of input
-    currents ``x`` (A): ``simulator="ngspice"`` includes the subcircuit file
-    ``export_path``; ``"vacask"`` compiles the Verilog-A module in the folder
-    ``export_path`` with openvaf-r and runs it in VACASK. One run per temperature. Returns
-    each row's output current (A), to compare with ``model.evaluate``."""
-
-    import numpy as np
-
-    from sactk.analysis.export import roundtrip_outputs
-    from sactk.analysis.mpexport import mp_module_name, ngspice_roundtrip, vacask_roundtrip
-    from sactk.sweeps.backends.batch import run_batch
-
-    x = np.atleast_2d(np.asarray(x, float))
-    bias_a, temp_c = (np.broadcast_to(np.asarray(a, float), len(x)) for a in (bias_a, temp_c))
-    name = mp_module_name(model, corner or str(model.corners_[0]), chip)
-    out = np.full(len(x), np.nan)
-    for temp in np.unique(temp_c):
-        idx = np.nonzero(temp_c == temp)[0]
-        if simulator == "ngspice":
-            text = ngspice_roundtrip(
-                model, Path(export_path), x[idx], bias_a[idx], float(temp), name
-            )
-            out[idx] = roundtrip_outputs(run_batch(text), len(idx))
-        elif simulator == "vacask":
-            out[idx] = _in_vacask(
-                Path(export_path) / f"{name}.va",
-                lambda osdi, i=idx, t=float(temp): vacask_roundtrip(
-                    model, osdi, x[i], bias_a[i], t, name
-                ),
-                len(idx),
-            )
-        else:
-            raise SpecError(f"roundtrip: simulator {simulator!r} unknown; use ngspice or vacask")
-    return out
+    """:func:`roundtrip` of an MP-unit model: ``x`` (P, inputs) input currents in A."""
+    return roundtrip(
+        model, export_path, x, bias_a, temp_c, simulator=simulator, chip=chip, corner=corner
+    )

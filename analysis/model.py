@@ -1,0 +1,116 @@
+"""The Model protocol: what every fitted cell model is to sactk, and the one way to load
+one.
+
+Two kinds implement it:
+
+* :class:`~sactk.analysis.lut.LookupModel` (``kind = "lookup"``): a table of the output
+  against one coordinate (the ideal output, a single input or a code), per operating point
+  and chip;
+* :class:`~sactk.analysis.mpmodel.MPModel` (``kind = "mp"``): the cell's MP units with
+  per-branch parameters, evaluated on the cell's real input currents.
+
+Callers never ask which class a model is (``hasattr(m, "layout_")``): they read ``kind``
+and ``cell_inputs``, and call the protocol's methods. Units: ``evaluate`` takes and returns
+amperes at the cell's ports; inside, both kinds work in units of the bias (gamma).
+docs/architecture.md has a worked example of adding a kind.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+from sactk.errors import ModelError
+
+
+@runtime_checkable
+class Model(Protocol):
+    """A fitted cell model (see the module docstring)."""
+
+    kind: ClassVar[str]
+    """``lookup`` or ``mp``: the name ``sactk fit --kind`` takes."""
+    file_kind: ClassVar[str]
+    """The ``kind`` its MODEL.json records (``LookupModel``, ``MPModel``)."""
+    cell_inputs: ClassVar[bool]
+    """True: ``evaluate`` takes the cell's real inputs (..., inputs); False: its one
+    coordinate (the ideal output, a single input or a code)."""
+    cell_: str
+    output_: str
+    corners_: np.ndarray
+    chip_ids_: np.ndarray
+    chips_: Any
+    info_: dict[str, Any]
+
+    @property
+    def input_columns(self) -> list[str]:
+        """The results columns ``evaluate`` takes: the cell's inputs, or the coordinate."""
+        ...
+
+    def evaluate(
+        self,
+        x: Any,
+        bias_a: Any,
+        temp_c: Any,
+        *,
+        corner: str | None = None,
+        chip: Any = None,
+        chips: np.ndarray | None = None,
+        clamp: bool = ...,
+    ) -> np.ndarray:
+        """The output current (A) at inputs ``x`` (A, or the coordinate's unit), nominal
+        (``chip`` None) or per point on chip ``chip`` (a position in ``chips``, default
+        the fitted ``chips_``; :meth:`chip_rows` turns Monte Carlo ids into positions)."""
+        ...
+
+    def chip_rows(self, ids: Any, what: str = ...) -> np.ndarray:
+        """Positions in ``chips_`` of Monte Carlo instance ids."""
+        ...
+
+    def sample_chips(self, n: int, seed: int) -> np.ndarray:
+        """``n`` new chips from the statistical mismatch model (seeded)."""
+        ...
+
+    def power_w(self, bias_a: Any, temp_c: Any, corner: str | None = None) -> np.ndarray:
+        """Static supply power of one cell (W)."""
+        ...
+
+    def save(self, path: str | os.PathLike[str], meta: dict[str, Any] | None = None) -> Path:
+        """MODEL.npz and MODEL.json; returns the json path."""
+        ...
+
+    def export(self, fmt: str, out: Path, chip: int | None = None) -> list[Path]:
+        """The model for another tool (csv, json, verilog-a, ngspice)."""
+        ...
+
+    def module_name(self, corner: str, chip: int | None = None) -> str:
+        """The exported subcircuit's or module's name."""
+        ...
+
+    def roundtrip_drive(self, x: Any) -> tuple[np.ndarray, str]:
+        """How a round-trip deck drives the export's input pins for inputs ``x``: (values
+        (P, pins), one kind per pin: ``i`` a current in A, ``v`` a voltage)."""
+        ...
+
+
+def model_classes() -> dict[str, Any]:
+    """Every model kind by the ``kind`` its MODEL.json records."""
+    from sactk.analysis.lut import LookupModel
+    from sactk.analysis.mpmodel import MPModel
+
+    return {cls.file_kind: cls for cls in (LookupModel, MPModel)}
+
+
+def load_model(path: str | os.PathLike[str]) -> Model:
+    """A saved model of any kind, by what its MODEL.json says; a damaged or unknown file
+    raises ModelError."""
+    from sactk.analysis.modelio import model_kind
+
+    kind = model_kind(path)
+    classes = model_classes()
+    if kind not in classes:
+        raise ModelError(f"{path}: unknown model kind {kind!r}; refit with this sactk")
+    model: Model = classes[kind].load(path)
+    return model
