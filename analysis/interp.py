@@ -177,3 +177,13 @@ def interp_planes(
     benchmarks/lut_speed.py)."""
     axes = (_Axis(temp_grid), _Axis(lb_grid), _Axis(u_grid))
     return _interp(stack, axes, plane, temp_c, log_bias, u, clamp=True, chunk=chunk)
+
+
+def hat_index(grid: np.ndarray, x: float) -> tuple[int, int, float]:
+    """Clamped linear interpolation on ``grid``: (i, j, weight of j)."""
+    n = len(grid)
+    if n == 1:
+        return 0, 0, 0.0
+    v = min(max(x, float(grid[0])), float(grid[-1]))
+    i = min(int(np.searchsorted(grid, v, side="right")) - 1, n - 2)
+    return i, i + 1, (v - float(grid[i])) / float(grid[i + 1] - grid[i])

@@ -114,3 +114,20 @@ def load_model(path: str | os.PathLike[str]) -> Model:
         raise ModelError(f"{path}: unknown model kind {kind!r}; refit with this sactk")
     model: Model = classes[kind].load(path)
     return model
+
+
+def cell_params(model: Model) -> Any:
+    """The parameters of the cell ``model`` was fitted on, validated by the cell itself
+    (its ``params``) from the ``[cell]`` table its MODEL.json records."""
+    from sactk.circuits.registry import get_cell
+
+    spec = model.info_.get("spec") or {}
+    table = {k: v for k, v in (spec.get("cell") or {}).items() if k != "name"}
+    return get_cell(model.cell_).params(table)
+
+
+def technology_of(model: Model) -> Any:
+    """The technology the model's results were simulated on (built-in or from PDK_ROOT)."""
+    from sactk.netlists.technology import get_technology
+
+    return get_technology((model.info_.get("technology") or {}).get("name", "c180"))

@@ -31,37 +31,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from sactk.analysis.interp import hat_index
 from sactk.analysis.lutfit import chip_pca, ok_rows, spline_plane
 from sactk.analysis.modelio import FORMAT, model_stem, read_files, write_files
-from sactk.analysis.mpfit import Layout, fit_units, model, unit_outputs
+from sactk.analysis.mpfit import Layout, fit_units, layout_of, model, unit_outputs
 from sactk.analysis.opgrid import OpGrid, op_groups
 from sactk.errors import ModelError, SpecError
 
 CHUNK = 65536
 """Points per evaluation chunk: the working set stays small for millions of points."""
-
-
-def layout_of(cell: Any, inputs: list[str], table: dict[str, Any] | None) -> Layout:
-    """The unit layout of ``cell`` for a results table with input columns ``inputs``; the
-    cell parameters come from the spec's ``[cell]`` table, else from the column count."""
-    if getattr(cell, "units", None) is None:
-        raise SpecError(f"fit: cell {cell.name!r} has no MP units; fit it with --kind lookup")
-    tables = [table] if table else [{"n_inputs": len(inputs)}, {"n_inputs": len(inputs) // 2}]
-    for t in tables:
-        u = cell.units(cell.params({k: v for k, v in t.items() if k != "name"}))
-        if u.mix[0].shape[0] == len(inputs):
-            return Layout(tuple(u.mix), tuple(u.offset), tuple(u.sign))
-    raise SpecError(f"fit: the {cell.name} cell's parameters do not match {len(inputs)} inputs")
-
-
-def _hat(grid: np.ndarray, x: float) -> tuple[int, int, float]:
-    """Clamped linear interpolation on ``grid``: (i, j, weight of j)."""
-    n = len(grid)
-    if n == 1:
-        return 0, 0, 0.0
-    v = min(max(x, float(grid[0])), float(grid[-1]))
-    i = min(int(np.searchsorted(grid, v, side="right")) - 1, n - 2)
-    return i, i + 1, (v - float(grid[i])) / float(grid[i + 1] - grid[i])
 
 
 class MPModel(OpGrid):
@@ -206,8 +184,8 @@ class MPModel(OpGrid):
 
     def _at(self, table: np.ndarray, k: int, temp_c: float, log_bias: float) -> np.ndarray:
         """``table[..., corner k, temp, bias, :]`` interpolated (clamped) at one point."""
-        t0, t1, ft = _hat(self.temp_c_, temp_c)
-        b0, b1, fb = _hat(self.log_bias_, log_bias)
+        t0, t1, ft = hat_index(self.temp_c_, temp_c)
+        b0, b1, fb = hat_index(self.log_bias_, log_bias)
         tk = table[..., k, :, :, :]
         return (1 - ft) * ((1 - fb) * tk[..., t0, b0, :] + fb * tk[..., t0, b1, :]) + ft * (
             (1 - fb) * tk[..., t1, b0, :] + fb * tk[..., t1, b1, :]

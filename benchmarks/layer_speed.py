@@ -20,19 +20,21 @@ from pathlib import Path
 
 def main(folder: str | None = None) -> None:
     from benchmarks._common import tmp_dir
-    from sactk.api.layer import Setup, _mirror_seed, cell_models, chip_gains, layer_params
+    from sactk.analysis.layercheck import mirror_seed
+    from sactk.api.layer import Setup, cell_models, layer_params
     from sactk.api.reporter import Quiet
-    from sactk.circuits.layer import build_layer, wiring
+    from sactk.circuits.layer import build_layer
+    from sactk.circuits.topology import wiring
     from sactk.netlists.technology import c180
     from sactk.seeds import stream_rng
     from sactk.sweeps import layer as sim
     from sactk.sweeps.backends import get_backend
-    from sactk.system.network import LayerRunner
+    from sactk.system.network import LayerRunner, MirrorGains
 
     out = Path(folder) if folder else tmp_dir()
     setup = Setup(chips=1)
     ip, act, seeds = cell_models(out, setup, Quiet(), jobs=1)
-    seeds = dict(seeds, mirrors=_mirror_seed(setup.seed))
+    seeds = dict(seeds, mirrors=mirror_seed(setup.seed))
     lp = layer_params(setup, ip, act)
     rng = stream_rng(setup.seed, 0x1A7)
     W = rng.uniform(-0.4, 0.4, (setup.hidden, setup.features))
@@ -42,8 +44,9 @@ def main(folder: str | None = None) -> None:
     nodes = sim.node_voltages(volts, "v")
     held = sim.held_voltage(nodes, tech)
     g = sim.run([sim.mirror_job(lay, held, seeds, 0, "m")], 1)["m"]
-    gains = chip_gains(lay, g, nodes)  # as sactk verify layer: with the feeds' conductance
-    run = LayerRunner(ip, act, wiring(lay, W), lp.x_cm, lp.gain)
+    # as sactk verify layer: with the feeds' conductance
+    gains = MirrorGains.measured(*sim.mirror_gains(lay, g), nodes["act"]["dv_dz"], lp.act)
+    run = LayerRunner(ip, act, lp.topology, wiring(lay, W), lp.x_cm, lp.gain)
     backend = get_backend()
     rows = []
     n_spice = 100

@@ -24,6 +24,7 @@ from typing import Annotated, Any, Protocol, runtime_checkable
 import numpy as np
 from pydantic import Field
 
+from sactk.circuits.topology import SourceRole
 from sactk.errors import SpecError
 from sactk.netlists.mismatch import Alter
 from sactk.netlists.render import Netlist
@@ -66,6 +67,9 @@ class Bench:
     Default: one source per input, equal to it."""
     supply: str = "vdd#branch"
     """Branch-current vector of the supply source; power_w = -vdd_v * this."""
+    roles: Mapping[str, SourceRole] = field(default_factory=dict)
+    """What each ideal current source of the bench stands for, by element name (a term,
+    a unit's gamma, the cascode bias): how a composite (circuits/layer.py) replaces them."""
 
 
 @runtime_checkable

@@ -47,6 +47,7 @@ from sactk.circuits.base import (
     random_and_sweep,
 )
 from sactk.circuits.primitives import cascode_bias, matched_sizes
+from sactk.circuits.topology import Part, SourceRole
 from sactk.errors import SpecError
 from sactk.netlists.render import CurrentSource, Element, Mosfet, Netlist, VoltageSource
 from sactk.netlists.technology import Technology
@@ -172,11 +173,13 @@ def build(
     els: list[Element] = [VoltageSource("dd", "vdd", "0", tech.vdd_v)]
     els.extend(cascode_bias("cb", "vc", "vdd", bias_a, w_um, l_um, tech))
     sources: list[str] = []
-    for unit, out in (("p", "outp"), ("n", "outn")):
+    roles = {"cb": SourceRole(Part.CASCODE)}
+    for u, (unit, out) in enumerate((("p", "outp"), ("n", "outn"))):
         nodes = [f"{unit}a{k}" for k in range(2 * n)]
         for k, node in enumerate(nodes):
             els.append(CurrentSource(f"s{unit}{k}", "vdd", node, c_a))
             sources.append(f"is{unit}{k}")
+        roles |= mp.unit_roles(u, unit, [f"s{unit}{k}" for k in range(2 * n)])
         els.extend(mp.mp_unit(unit, nodes, out, bias_a, w_um, l_um, cs, tech))
     els.append(VoltageSource("outp", "outp", "0", v_out))
     els.append(VoltageSource("outn", "outn", "0", v_out))
@@ -204,7 +207,14 @@ def build(
         sources=tuple(sources),
         drive=drive,
         probes=differential_probes(),
+        roles=roles,
     )
+
+
+def rest_output(params: Params) -> float:
+    """Each unit's output (gamma) at rest (x = w = 0), and its least: c - 1/2N. The 2N
+    terms of a unit sum to 2N c whatever x and w, so MP's level never goes below it."""
+    return params.c_ratio - 1.0 / (2 * params.n_inputs)
 
 
 CELL = module_cell("inner_product", globals())

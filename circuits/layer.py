@@ -47,7 +47,7 @@ per-instance models describe exactly the devices this netlist simulates.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -55,6 +55,7 @@ import numpy as np
 from sactk.circuits import inner, shape
 from sactk.circuits.base import Probe
 from sactk.circuits.primitives import analog_l_um, analog_w_um
+from sactk.circuits.topology import Feed, Kind, Part, Signal, SourceRole, Topology
 from sactk.errors import SpecError
 from sactk.netlists.mismatch import Alter, pelgrom_alters
 from sactk.netlists.render import (
@@ -65,10 +66,6 @@ from sactk.netlists.render import (
     VoltageSource,
 )
 from sactk.netlists.technology import Technology
-
-SIGNALS = ("one", "xp", "xn", "zp", "zn")
-"""What a mirror output copies: the bias (``one``, a constant 1 gamma), an input's positive
-or negative current, a neuron's summed z+ or z- current."""
 
 
 @dataclass(frozen=True)
@@ -107,12 +104,17 @@ class LayerParams:
         """k (gamma): the constant taken off Zp and Zn before the copies, so that at rest
         (every block's units at c_ip - 1/2N) the tanh cell's terms are its own encoding at
         its c_ratio: h + gain (B z0 - k) = c_act."""
-        z0 = self.ip.c_ratio - 1.0 / (2 * self.ip.n_inputs)
+        z0 = inner.rest_output(self.ip)
         return self.blocks * z0 - (self.act.c_ratio - self.act.h_ratio) / self.gain
 
     @property
+    def topology(self) -> Topology:
+        """The layer's sizes and instance map, read by every consumer."""
+        return Topology(self.n_features, self.hidden, self.ip.n_inputs)
+
+    @property
     def blocks(self) -> int:
-        return -(-self.n_features // self.ip.n_inputs)
+        return self.topology.blocks
 
     def mirror_size(self, tech: Technology) -> tuple[float, float]:
         l_um = self.mirror_l_um or 4.0 * analog_l_um(tech)
@@ -125,16 +127,18 @@ class LayerParams:
 
 @dataclass(frozen=True)
 class Output:
-    """One mirror output: which device, what it copies (``signal``, its index) at ``ratio``."""
+    """One mirror output: which device, what it copies (``signal``, its index) at ``ratio``,
+    and where its current goes (``feed``)."""
 
     device: str
-    signal: str
+    signal: Signal
     index: int
     ratio: float
     node: str
     """The node it drives in the network."""
     kind: str
     """``n`` (sinks current from ``node``) or ``p`` (sources into it)."""
+    feed: Feed
 
 
 @dataclass
@@ -151,12 +155,20 @@ class _Builder:
         self.elements.append(m)
 
     def out(
-        self, name: str, node: str, kind: str, gate: str, signal: str, index: int, ratio: float
+        self,
+        name: str,
+        node: str,
+        kind: str,
+        gate: str,
+        signal: Signal,
+        index: int,
+        ratio: float,
+        feed: Feed,
     ) -> None:
         w, ll = self.p.mirror_size(self.tech)
         rail = "vdd" if kind == "p" else "0"
         self.mirror(Mosfet(name, node, gate, rail, rail, kind, ratio * w, ll))
-        self.outputs.append(Output(name, signal, index, ratio, node, kind))
+        self.outputs.append(Output(name, signal, index, ratio, node, kind, feed))
 
     def diode(self, name: str, node: str, kind: str) -> None:
         w, ll = self.p.mirror_size(self.tech)
@@ -168,8 +180,7 @@ class _Builder:
 class Group:
     """Transistors drawn together: one Monte Carlo instance of one cell (or the mirrors)."""
 
-    kind: str
-    """``inner_product``, ``tanh`` or ``mirrors``."""
+    kind: Kind
     position: int
     """Block i = j B + b, neuron j, or 0 for the mirrors."""
     devices: tuple[Mosfet, ...]
@@ -198,11 +209,10 @@ class Layer:
     def alters(self, seeds: dict[str, int], chip: int) -> tuple[Alter, ...]:
         """The Pelgrom alters of chip ``chip``: every cell instance and the mirrors, with the
         seed of their kind (``seeds[kind]``)."""
-        p = self.params
-        per = {"inner_product": p.hidden * p.blocks, "tanh": p.hidden, "mirrors": 1}
+        topo = self.params.topology
         out: list[Alter] = []
         for g in self.groups:
-            index = chip * per[g.kind] + g.position
+            index = int(topo.instance(g.kind, chip, g.position))
             out.extend(pelgrom_alters(g.devices, self.netlist.tech, seeds[g.kind], index))
         return tuple(out)
 
@@ -248,6 +258,7 @@ def build_layer(
 ) -> Layer:
     """The layer netlist with weights (H, D) in gamma; inputs at x = 0 until altered."""
     p = params
+    topo = p.topology
     n, h, d, nb = p.ip.n_inputs, p.hidden, p.n_features, p.blocks
     w = np.asarray(weights, float)
     if w.shape != (h, d):
@@ -279,7 +290,13 @@ def build_layer(
     c = p.ip.c_ratio
     h_c = p.act.h_ratio
     # tanh terms: (constant in gamma, the Z it copies at ratio gain)
-    plans = {"sp0": (h_c, "zp"), "sp1": (0.0, "zn"), "sn0": (h_c, "zn"), "sn1": (0.0, "zp")}
+    # (unit, term) -> (constant in gamma, the Z it copies at ratio gain)
+    plans = {
+        (0, 0): (h_c, Signal.ZP),
+        (0, 1): (0.0, Signal.ZN),
+        (1, 0): (h_c, Signal.ZN),
+        (1, 1): (0.0, Signal.ZP),
+    }
     for j in range(h):
         for b in range(nb):
             pre = f"b{j}_{b}_"
@@ -287,22 +304,24 @@ def build_layer(
             def ip_source(
                 e: CurrentSource, pre: str = pre, j: int = j, b: int = b
             ) -> list[Element]:
-                if e.name == "cb":
-                    bld.out(pre + "cb", pre + "vc", "p", "pb", "one", 0, 1.0)
+                role = _role(ip_bench.roles, e)
+                feed = Feed(Kind.INNER_PRODUCT, role.part, j, b, role.unit, role.term)
+                if role.part is Part.CASCODE:
+                    bld.out(pre + "cb", pre + "vc", "p", "pb", Signal.ONE, 0, 1.0, feed)
                     return []
-                if e.name.endswith("gam"):
-                    bld.out(pre + e.name, pre + e.p, "n", "nb", "one", 0, 1.0)
+                if role.part is Part.GAMMA:
+                    bld.out(pre + e.name, pre + e.p, "n", "nb", Signal.ONE, 0, 1.0, feed)
                     return []
-                unit, k = e.name[1], int(e.name[2:])  # s{p|n}{k}
-                col = b * n + (k % n)
+                k = role.term
+                col = topo.column(b, k)
                 node = pre + e.n
                 if col >= d:  # padding: x = w = 0, the term is the common mode
                     return [CurrentSource(pre + e.name, "vdd", node, c * bias_a)]
                 wk = float(w[j, col])
                 sw = 1.0 if k < n else -1.0
-                sx = sw * (1.0 if unit == "p" else -1.0)
-                sig = "xp" if sx > 0 else "xn"
-                bld.out(pre + "f" + e.name, node, "p", f"f{sig[1]}{col}", sig, col, 1.0)
+                sx = sw * (1.0 if role.unit == 0 else -1.0)
+                sig, gate = (Signal.XP, f"fp{col}") if sx > 0 else (Signal.XN, f"fn{col}")
+                bld.out(pre + "f" + e.name, node, "p", gate, sig, col, 1.0, feed)
                 return [CurrentSource(pre + e.name, "vdd", node, (c - p.x_cm + sw * wk) * bias_a)]
 
             els_b, devs = _place(
@@ -312,35 +331,38 @@ def build_layer(
                 ip_source,
             )
             els.extend(els_b)
-            groups.append(Group("inner_product", j * nb + b, devs))
+            groups.append(Group(Kind.INNER_PRODUCT, j * nb + b, devs))
         # inter-stage mirror of neuron j
         bld.diode(f"isp{j}", f"sp{j}", "p")
         bld.diode(f"isn{j}", f"sn{j}", "p")
-        bld.out(f"ikp{j}", f"sp{j}", "p", "pb", "one", 0, p.z_shift())
-        bld.out(f"ikn{j}", f"sn{j}", "p", "pb", "one", 0, p.z_shift())
+        for u, side in enumerate("pn"):
+            shift = Feed(Kind.INNER_PRODUCT, Part.SHIFT, j, unit=u)
+            bld.out(f"ik{side}{j}", f"s{side}{j}", "p", "pb", Signal.ONE, 0, p.z_shift(), shift)
         pre = f"a{j}_"
 
         def act_source(e: CurrentSource, pre: str = pre, j: int = j) -> list[Element]:
-            if e.name == "cb":
-                bld.out(pre + "cb", pre + "vc", "p", "pb", "one", 0, 1.0)
-            elif e.name.endswith("gam"):
-                bld.out(pre + e.name, pre + e.p, "n", "nb", "one", 0, 1.0)
-            elif e.name in plans:
-                const, src = plans[e.name]
+            role = _role(act_bench.roles, e)
+            feed = Feed(Kind.TANH, role.part, j, 0, role.unit, role.term)
+            if role.part is Part.CASCODE:
+                bld.out(pre + "cb", pre + "vc", "p", "pb", Signal.ONE, 0, 1.0, feed)
+            elif role.part is Part.GAMMA:
+                bld.out(pre + e.name, pre + e.p, "n", "nb", Signal.ONE, 0, 1.0, feed)
+            else:
+                const, src = plans[(role.unit, role.term)]
                 node = pre + e.n
                 if const > 0:
-                    bld.out(pre + e.name + "c", node, "p", "pb", "one", 0, const)
-                bld.out(pre + e.name + "p", node, "p", f"s{src[1]}{j}", src, j, p.gain)
-            else:
-                raise SpecError(f"layer: unexpected source {e.name!r} in the activation bench")
+                    cf = Feed(Kind.TANH, Part.CONST, j, 0, role.unit, role.term)
+                    bld.out(pre + e.name + "c", node, "p", "pb", Signal.ONE, 0, const, cf)
+                gate = f"sp{j}" if src is Signal.ZP else f"sn{j}"
+                bld.out(pre + e.name + "p", node, "p", gate, src, j, p.gain, feed)
             return []
 
         els_a, devs = _place(
             act_bench.netlist.elements, pre, {}, act_source, keep_voltage=("outp", "outn")
         )
         els.extend(els_a)
-        groups.append(Group("tanh", j, devs))
-    groups.insert(0, Group("mirrors", 0, tuple(bld.mirrors)))
+        groups.append(Group(Kind.TANH, j, devs))
+    groups.insert(0, Group(Kind.MIRRORS, 0, tuple(bld.mirrors)))
     netlist = Netlist(
         title=f"sactk S-AC layer, {d} inputs x {h} tanh neurons",
         tech=tech,
@@ -362,11 +384,33 @@ def build_layer(
     )
 
 
+def _role(roles: Mapping[str, SourceRole], e: CurrentSource) -> SourceRole:
+    """The bench role of current source ``e``; a source without one cannot be placed."""
+    role = roles.get(e.name)
+    if role is None:
+        raise SpecError(f"layer: unexpected source {e.name!r} in a cell bench (no role)")
+    return role
+
+
+@dataclass(frozen=True)
+class MirrorBench:
+    """The layer's mirrors alone (:func:`mirror_bench`): the netlist, the probes ``o{i}_a``
+    of the measured outputs, the signal each driven current source stands for, and the
+    held sources of the outputs that feed tanh terms (their conductance is measured)."""
+
+    netlist: Netlist
+    probes: tuple[Probe, ...]
+    signals: tuple[tuple[str, Signal], ...]
+    """(current source element name, the signal it carries), in netlist order."""
+    act_feeds: tuple[str, ...]
+    """Held voltage sources (element names) of the outputs that feed tanh terms."""
+
+
 def mirror_bench(
-    layer: Layer, levels: dict[str, float], held_v: Callable[[Output], float]
-) -> tuple[Netlist, tuple[Probe, ...]]:
+    layer: Layer, levels: Mapping[Signal, float], held_v: Callable[[Output], float]
+) -> MirrorBench:
     """The layer's mirror devices alone (same names, sizes and order, so the same draws):
-    every signal at ``levels[signal]`` gamma (``one`` is the bias), every output's drain
+    every signal at ``levels[signal]`` gamma (``ONE`` is the bias), every output's drain
     on its own node held at ``held_v(output)``; probes ``o{i}_a`` read each output's current
     (positive: into its node for a PMOS, out of it for an NMOS)."""
     p, bias = layer.params, layer.bias_a
@@ -375,15 +419,17 @@ def mirror_bench(
     els: list[Element] = [VoltageSource("dd", "vdd", "0", tech.vdd_v)]
     els.append(CurrentSource("bias", "vdd", "nb", bias))
     els.append(CurrentSource("biasp", "pb", "0", bias))
-    for k in range(p.n_features):
-        els.append(CurrentSource(f"xp{k}", f"fp{k}", "0", levels["xp"] * bias))
-        els.append(CurrentSource(f"xn{k}", f"fn{k}", "0", levels["xn"] * bias))
-    for j in range(p.hidden):
-        els.append(CurrentSource(f"zp{j}", f"sp{j}", "0", levels["zp"] * bias))
-        els.append(CurrentSource(f"zn{j}", f"sn{j}", "0", levels["zn"] * bias))
-    group = next(g for g in layer.groups if g.kind == "mirrors")
+    signals: list[tuple[str, Signal]] = []
+    drives = [(k, "xp", "fp", Signal.XP, "xn", "fn", Signal.XN) for k in range(p.n_features)]
+    drives += [(j, "zp", "sp", Signal.ZP, "zn", "sn", Signal.ZN) for j in range(p.hidden)]
+    for q, pos, pos_node, pos_sig, neg, neg_node, neg_sig in drives:
+        for name, node, sig in ((pos, pos_node, pos_sig), (neg, neg_node, neg_sig)):
+            els.append(CurrentSource(f"{name}{q}", f"{node}{q}", "0", levels[sig] * bias))
+            signals.append((f"{name}{q}", sig))
+    group = next(g for g in layer.groups if g.kind is Kind.MIRRORS)
     held = set(held_outputs(layer))
     probes: list[Probe] = []
+    act_feeds: list[str] = []
     for m in group.devices:
         i = outs.get(m.name)
         if i is None or i not in held:
@@ -394,76 +440,19 @@ def mirror_bench(
         els.append(VoltageSource(f"o{i}", f"o{i}", "0", held_v(o)))
         sign = 1.0 if o.kind == "p" else -1.0  # a PMOS pushes current into the held source
         probes.append(Probe(f"o{i}_a", f"vo{i}#branch", sign))
-    return Netlist(
+        if o.feed.stage is Kind.TANH and o.feed.part in (Part.TERM, Part.CONST):
+            act_feeds.append(f"o{i}")
+    netlist = Netlist(
         title="sactk S-AC layer mirrors",
         tech=tech,
         corner=layer.netlist.corner,
         temp_c=layer.netlist.temp_c,
         elements=tuple(els),
-    ), tuple(probes)
+    )
+    return MirrorBench(netlist, tuple(probes), tuple(signals), tuple(act_feeds))
 
 
 def held_outputs(layer: Layer) -> list[int]:
     """Indices of the outputs :func:`mirror_bench` measures (not the wired internal ones)."""
-    return [
-        i
-        for i, o in enumerate(layer.outputs)
-        if not o.device.startswith("ik")  # the shifts stay wired: the copies include them
-    ]
-
-
-@dataclass(frozen=True)
-class Wiring:
-    """Where every term of the layer gets its current, as index arrays over
-    ``Layer.outputs`` (-1: none), for the vectorized runner (system/network.py)."""
-
-    ip_const: np.ndarray
-    """(H, B, 2, 2N) the weight's ideal current of each inner-product term, gamma."""
-    ip_copy: np.ndarray
-    """(H, B, 2, 2N) the fan-out output adding x_cm +- x (-1 for padding)."""
-    ip_gamma: np.ndarray
-    """(H, B, 2) the output sinking each unit's gamma."""
-    act_const: np.ndarray
-    """(H, 2, 2) the bias copy of each activation term (h), -1 where it has none."""
-    act_copy: np.ndarray
-    """(H, 2, 2) the PMOS copy of Zp or Zn (ratio gain) each term is made of."""
-    act_gamma: np.ndarray
-    """(H, 2)."""
-    signal: np.ndarray
-    """(M,) index into SIGNALS of each output."""
-    index: np.ndarray
-    """(M,) input or neuron index of each output's signal."""
-
-
-def wiring(layer: Layer, weights: np.ndarray) -> Wiring:
-    p = layer.params
-    n, h, nb, d = p.ip.n_inputs, p.hidden, p.blocks, p.n_features
-    at = {o.device: i for i, o in enumerate(layer.outputs)}
-    w = np.asarray(weights, float)
-    c = p.ip.c_ratio
-    ip_const = np.full((h, nb, 2, 2 * n), c)
-    ip_copy = np.full((h, nb, 2, 2 * n), -1, dtype=np.intp)
-    ip_gamma = np.zeros((h, nb, 2), dtype=np.intp)
-    act = {key: np.full((h, 2, 2), -1, dtype=np.intp) for key in ("c", "p")}
-    act_gamma = np.zeros((h, 2), dtype=np.intp)
-    for j in range(h):
-        for b in range(nb):
-            pre = f"b{j}_{b}_"
-            for u, unit in enumerate("pn"):
-                ip_gamma[j, b, u] = at[f"{pre}{unit}gam"]
-                for k in range(2 * n):
-                    col = b * n + (k % n)
-                    if col < d:
-                        sw = 1.0 if k < n else -1.0
-                        ip_const[j, b, u, k] = c - p.x_cm + sw * w[j, col]
-                        ip_copy[j, b, u, k] = at[f"{pre}fs{unit}{k}"]
-        for u, unit in enumerate("pn"):
-            act_gamma[j, u] = at[f"a{j}_{unit}gam"]
-            for k in range(2):
-                for key in act:
-                    act[key][j, u, k] = at.get(f"a{j}_s{unit}{k}{key}", -1)
-    return Wiring(
-        ip_const, ip_copy, ip_gamma, act["c"], act["p"], act_gamma,
-        np.array([SIGNALS.index(o.signal) for o in layer.outputs]),
-        np.array([o.index for o in layer.outputs]),
-    )  # fmt: skip
+    # the shifts stay wired: the copies of Zp and Zn include them
+    return [i for i, o in enumerate(layer.outputs) if o.feed.part is not Part.SHIFT]

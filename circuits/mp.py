@@ -45,6 +45,7 @@ from sactk.circuits.primitives import (
     matched_sizes,
     off_clamp,
 )
+from sactk.circuits.topology import Part, SourceRole
 from sactk.errors import SpecError
 from sactk.netlists.render import CurrentSource, Element, Mosfet, Netlist, VoltageSource
 from sactk.netlists.technology import Technology
@@ -116,11 +117,23 @@ def mp_unit(
         # Rectifier: diode-connected PMOS from a_k into g; its n-well sits at VDD (a well
         # tied to a_k would forward-bias against g when a_k collapses).
         els.append(Mosfet(f"{prefix}r{k}", g, g, a, "vdd", "p", w_um, l_um))
-    els.append(CurrentSource(f"{prefix}gam", g, "0", bias_a))
+    els.append(CurrentSource(gamma_source(prefix), g, "0", bias_a))
     els.append(off_clamp(f"{prefix}clamp", g, tech, l_um))
     els.extend(after_clamp)
     els.extend(cascoded_sink(f"{prefix}mo", out, g, vc, w_um, l_um, casc_scale))
     return els
+
+
+def gamma_source(prefix: str) -> str:
+    """The element name of the gamma sink of the MP unit ``prefix`` (:func:`mp_unit`)."""
+    return f"{prefix}gam"
+
+
+def unit_roles(unit: int, prefix: str, terms: Sequence[str]) -> dict[str, SourceRole]:
+    """Bench roles of one MP unit: its term sources ``terms`` (in order) and its gamma."""
+    roles = {name: SourceRole(Part.TERM, unit, k) for k, name in enumerate(terms)}
+    roles[gamma_source(prefix)] = SourceRole(Part.GAMMA, unit)
+    return roles
 
 
 def build(

@@ -49,6 +49,7 @@ from sactk.circuits.base import (
     random_and_sweep,
 )
 from sactk.circuits.primitives import cascode_bias, matched_sizes
+from sactk.circuits.topology import Part, SourceRole
 from sactk.errors import SpecError
 from sactk.netlists.render import CurrentSource, Element, Mosfet, Netlist, VoltageSource
 from sactk.netlists.technology import Technology
@@ -211,6 +212,7 @@ def build(
     els.append(CurrentSource("sp0", "vdd", "pa0", float(s0[0])))
     els.append(CurrentSource("sp1", "vdd", "pa1", float(s0[1])))
     els.extend(mp.mp_unit("p", ["pa0", "pa1"], "outp", bias_a, w_um, l_um, cs, tech))
+    roles = {"cb": SourceRole(Part.CASCODE), **mp.unit_roles(0, "p", ["sp0", "sp1"])}
     if params.shape == "relu":
         # y- reference: x- - gamma, drawn from the y- output.
         els.append(CurrentSource("sref", "outn", "0", float(s0[2])))
@@ -220,6 +222,7 @@ def build(
         els.append(CurrentSource("sn1", "vdd", "na1", float(s0[3])))
         els.extend(mp.mp_unit("n", ["na0", "na1"], "outn", bias_a, w_um, l_um, cs, tech))
         sources = ("isp0", "isp1", "isn0", "isn1")
+        roles |= mp.unit_roles(1, "n", ["sn0", "sn1"])
         if params.shape == "sigmoid":
             # h into the y- output: I(y-) = z_n - h.
             els.append(CurrentSource("href", "vdd", "outn", params.h_ratio * bias_a))
@@ -248,7 +251,14 @@ def build(
         sources=sources,
         drive=drive,
         probes=differential_probes(),
+        roles=roles,
     )
+
+
+def rest_unit_output(params: Params) -> float:
+    """The P unit's output (gamma) at x = 0: MP of its two terms c and c - h (the point
+    where a layer's feeds of the cell are measured)."""
+    return float(mp.ideal(np.array([params.c_ratio, params.c_ratio - params.h_ratio]), 1.0))
 
 
 CELLS = tuple(module_cell(shape, globals(), fixed={"shape": shape}) for shape in SHAPES)

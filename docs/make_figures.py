@@ -471,6 +471,8 @@ def layer_figures() -> None:
     import pandas as pd
 
     from sactk.api import layer
+    from sactk.api.layerstep import step_response
+    from sactk.api.regress import verify_regression
 
     tmp = Path(tempfile.mkdtemp())
     try:
@@ -501,7 +503,7 @@ def layer_figures() -> None:
             "| --- | --- | ---: | ---: | ---: |",
         ]
         for chip in range(3):  # the issue asks for one chip; three show it is not luck
-            rows = layer.verify_regression(tmp / f"sinc{chip}", chip=chip, jobs=2)
+            rows = verify_regression(tmp / f"sinc{chip}", chip=chip, jobs=2)
             lines += [
                 f"| {chip} | {_bias(r.bias_a)} | {r.r2_runner:.4f} | {r.r2_spice:.4f} | "
                 f"{r.r2_gap:+.4f} |"
@@ -509,7 +511,7 @@ def layer_figures() -> None:
             ]
         lines.append(f"\n{rows['test_samples'].iloc[0]} test samples; the bound is 0.01.")
         write_block(DOCS / "layer.md", "layer_regress", "\n".join(lines))
-        step = layer.step_response(tmp / "step", jobs=2)
+        step = step_response(tmp / "step", jobs=2)
         biases = [f"sweep.bias_a=[{', '.join(f'{b:g}' for b in step['bias_a'])}]"]
         from sactk.api.characterize import spread_and_speed
 

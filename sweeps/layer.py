@@ -16,17 +16,12 @@ import numpy as np
 from sactk.circuits import inner, shape
 from sactk.circuits.base import Probe
 from sactk.circuits.layer import Layer, Output, held_outputs, mirror_bench
+from sactk.circuits.topology import Kind, Part, Signal
 from sactk.errors import SpecError
 from sactk.netlists.mismatch import pelgrom_alters
-from sactk.netlists.render import (
-    CurrentSource,
-    Element,
-    Netlist,
-    VoltageSource,
-    render,
-    text_hash,
-)
+from sactk.netlists.render import Netlist, VoltageSource, render
 from sactk.netlists.technology import Technology
+from sactk.sweeps import plan
 from sactk.sweeps.plan import NOMINAL, Instance, Job, TranSetup
 
 
@@ -40,23 +35,21 @@ def make_job(
     tran: TranSetup | None = None,
     supply: bool = False,
 ) -> Job:
-    text = render(netlist)
+    """A job named ``name`` (results are read back by it) through the planner's one job
+    builder: rows are the vectors ``values``, numbered in the ``point`` column."""
     v = np.atleast_2d(np.asarray(values, float))
-    return Job(
-        job_id=name,
-        netlist=text,
-        netlist_hash=text_hash(text),
-        ngbehavior=netlist.tech.ngbehavior,
-        coords={},
-        sources=tuple(sources),
-        values=v,
-        point_columns={"point": np.arange(len(v)), "pattern": np.array(["random"] * len(v))},
-        probes=tuple(probes),
-        instances=(instance,),
-        supply="vdd#branch" if supply else "",
-        vdd_v=netlist.tech.vdd_v,
+    return plan.make_job(
+        netlist,
+        render(netlist),
+        tuple(probes),
+        {},
+        tuple(sources),
+        v,
+        {"point": np.arange(len(v))},
+        (instance,),
         tran=tran,
-        output_columns=tuple(p.column for p in probes),
+        supply="vdd#branch" if supply else "",
+        job_id=name,
     )
 
 
@@ -139,12 +132,10 @@ def held_voltage(volts: dict[str, dict[str, float]], tech: Technology) -> Any:
     """``held_v`` for :func:`mirror_bench` from :func:`voltage_jobs` results."""
 
     def held(o: Output) -> float:
-        kind = "ip" if o.node.startswith("b") else "act"
-        node = o.node.split("_")[-1]
-        v = volts[kind]
-        if node in ("pg", "ng"):
+        v = volts["ip" if o.feed.stage is Kind.INNER_PRODUCT else "act"]
+        if o.feed.part is Part.GAMMA:
             return v["pg_v"]
-        if node == "vc":
+        if o.feed.part is Part.CASCODE:
             return v["vc_v"]
         # every term node where its term is above the water level (where its current
         # matters): the c - h terms sit below it at x = 0, collapsed near 0 V
@@ -170,7 +161,10 @@ def node_voltages(results: dict[str, Any], name: str) -> dict[str, dict[str, flo
 # -- per-chip mirror gains --------------------------------------------------------------
 
 
-LEVELS = ({"one": 1.0, "xp": 0.2, "xn": 0.2}, {"one": 1.0, "xp": 0.8, "xn": 0.8})
+LEVELS = (
+    {Signal.ONE: 1.0, Signal.XP: 0.2, Signal.XN: 0.2},
+    {Signal.ONE: 1.0, Signal.XP: 0.8, Signal.XN: 0.8},
+)
 """The two input levels (gamma) at which each mirror output is measured: the span of an
 input's currents x_cm +- x for |x| <= 0.3 .. 0.4."""
 
@@ -179,7 +173,7 @@ def z_levels(layer: Layer) -> tuple[float, float]:
     """Two levels (gamma) spanning a neuron's summed unit outputs: B blocks of a unit whose
     output is c - 1 / 2N at rest (its least) and about 0.5 gamma more at most."""
     p = layer.params
-    z0 = p.ip.c_ratio - 1.0 / (2 * p.ip.n_inputs)
+    z0 = inner.rest_output(p.ip)
     return p.blocks * z0, p.blocks * (z0 + 0.5)
 
 
@@ -192,40 +186,25 @@ def mirror_job(
 ) -> Job:
     """The mirrors alone at the two LEVELS: their outputs' currents, columns o{i}_a."""
     zl = z_levels(layer)
-    lv = [dict(LEVELS[k], zp=zl[k], zn=zl[k]) for k in range(2)]
-    netlist, probes = mirror_bench(layer, lv[0], held_v)
-    sources = [
-        e
-        for e in netlist.elements
-        if isinstance(e, CurrentSource) and not e.name.startswith("bias")
-    ]
-    held = [e for e in netlist.elements if isinstance(e, VoltageSource) and _feeds_act(layer, e)]
-    rows = [[lv[k][_signal(e.name)] * layer.bias_a for e in sources] for k in (0, 1, 1)]
+    lv = [{**LEVELS[k], Signal.ZP: zl[k], Signal.ZN: zl[k]} for k in range(2)]
+    mb = mirror_bench(layer, lv[0], held_v)
+    netlist = mb.netlist
+    feeds = set(mb.act_feeds)
+    held = [e for e in netlist.elements if isinstance(e, VoltageSource) and e.name in feeds]
+    rows = [[lv[k][sig] * layer.bias_a for _, sig in mb.signals] for k in (0, 1, 1)]
     volts = [[e.dc_v + (DV if k == 2 else 0.0) for e in held] for k in range(3)]
     values = np.concatenate([np.array(rows), np.array(volts).reshape(3, len(held))], axis=1)
-    names = [f"i{e.name}" for e in sources] + [f"v{e.name}" for e in held]
-    group = next(g for g in layer.groups if g.kind == "mirrors")
+    names = [f"i{name}" for name, _ in mb.signals] + [f"v{e.name}" for e in held]
+    group = next(g for g in layer.groups if g.kind is Kind.MIRRORS)
     inst = Instance(NOMINAL)
     if chip is not None:
         assert seeds is not None
         inst = Instance(chip, pelgrom_alters(group.devices, netlist.tech, seeds["mirrors"], chip))
-    return make_job(name, netlist, names, values, probes, inst)
+    return make_job(name, netlist, names, values, mb.probes, inst)
 
 
 DV = 0.05
 """Volts by which the tanh cell's feeds are raised for their output conductance."""
-
-
-def _feeds_act(layer: Layer, e: VoltageSource) -> bool:
-    """Whether held source ``e`` (``o{i}``) holds an output that feeds a tanh term node."""
-    if not (e.name.startswith("o") and e.name[1:].isdigit()):
-        return False
-    node = layer.outputs[int(e.name[1:])].node
-    return node.startswith("a") and node.split("_")[-1] in ("pa0", "pa1", "na0", "na1")
-
-
-def _signal(source: str) -> str:
-    return source.rstrip("0123456789")
 
 
 def mirror_gains(layer: Layer, df: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -245,10 +224,12 @@ def mirror_gains(layer: Layer, df: Any) -> tuple[np.ndarray, np.ndarray, np.ndar
         o = layer.outputs[i]
         y0, y1, y2 = (float(df[f"o{i}_a"].iloc[k]) / bias for k in range(3))
         g_v[i] = (y2 - y1) / DV
-        if o.signal == "one":
+        if o.signal is Signal.ONE:
             a[i], b[i] = 0.5 * (y0 + y1), 0.0
             continue
-        lo, hi = (LEVELS[0][o.signal], LEVELS[1][o.signal]) if o.signal in ("xp", "xn") else zl
+        lo, hi = (
+            (LEVELS[0][o.signal], LEVELS[1][o.signal]) if o.signal in (Signal.XP, Signal.XN) else zl
+        )
         a[i] = (y1 - y0) / (hi - lo)
         b[i] = y0 - a[i] * lo
     return a, b, g_v
@@ -269,23 +250,10 @@ def step_job(
     """Every input steps from x0 to x1 (gamma) at 10 % of ``window_s``; neuron ``neuron``'s
     output is the waveform that must settle (the rows carry every neuron's final value, the
     supply power and the energy over the settling time)."""
-    import dataclasses
-
     t_step = 0.1 * window_s
     t_rise = 1e-3 * window_s
     lo, hi = layer.drive(x0[None])[0], layer.drive(x1[None])[0]
-    srcs = dict(zip(layer.sources, range(len(lo)), strict=True))
-    els: list[Element] = []
-    for e in layer.netlist.elements:
-        k = srcs.get(f"i{e.name}") if isinstance(e, CurrentSource) else None
-        if isinstance(e, CurrentSource) and k is not None:
-            pwl = ((0.0, lo[k]), (t_step, lo[k]), (t_step + t_rise, hi[k]))
-            els.append(
-                dataclasses.replace(e, dc_a=float(lo[k]), pwl=tuple((t, float(v)) for t, v in pwl))
-            )
-        else:
-            els.append(e)
-    netlist = dataclasses.replace(layer.netlist, elements=tuple(els))
+    netlist, _ = plan.step_sources(layer.netlist, layer.sources, lo, hi, t_step, t_rise)
     tran = TranSetup(
         t_stop_s=window_s,
         t_max_s=window_s / 2000.0,

@@ -25,7 +25,14 @@ from sactk.circuits.base import Bench, Probe
 from sactk.circuits.registry import get_cell
 from sactk.errors import SpecError
 from sactk.netlists.mismatch import Alter, nominal_alters, pdk_seed, pelgrom_alters
-from sactk.netlists.render import CurrentSource, Mosfet, instance_name, render, text_hash
+from sactk.netlists.render import (
+    CurrentSource,
+    Mosfet,
+    Netlist,
+    instance_name,
+    render,
+    text_hash,
+)
 from sactk.netlists.technology import Technology, get_technology
 from sactk.sweeps.spec import SweepSpec, TranSpec, axis_column, cell_tables
 
@@ -177,23 +184,8 @@ def tran_bench(bench: Bench, tr: TranSpec, bias_a: float) -> tuple[Bench, np.nda
     final = _logical(bench, end, bias_a)[0]
     lo = bench.drive(_logical(bench, start, bias_a))[0]
     hi = bench.drive(final[None, :])[0]
-    tech = bench.netlist.tech
-    src_index = {name: i for i, name in enumerate(bench.sources)}
-    stepped: list[int] = []
-    els = []
-    for e in bench.netlist.elements:
-        i = src_index.get(instance_name(e, tech), -1)
-        if i >= 0:
-            if not isinstance(e, CurrentSource):
-                raise SpecError("tran: this cell's inputs are not current sources; remove [tran]")
-            if lo[i] != hi[i]:
-                stepped.append(i)
-                pwl = ((0.0, lo[i]), (t_step, lo[i]), (t_step + t_rise, hi[i]))
-                e = replace(e, dc_a=float(lo[i]), pwl=tuple((t, float(v)) for t, v in pwl))
-            else:
-                e = replace(e, dc_a=float(lo[i]))
-        els.append(e)
-    netlist = replace(bench.netlist, elements=tuple(els), method="gear")
+    netlist, stepped = step_sources(bench.netlist, bench.sources, lo, hi, t_step, t_rise)
+    netlist = replace(netlist, method="gear")
     setup = TranSetup(
         t_stop_s=t_stop,
         t_max_s=t_stop / tr.points,
@@ -207,6 +199,71 @@ def tran_bench(bench: Bench, tr: TranSpec, bias_a: float) -> tuple[Bench, np.nda
     return replace(bench, netlist=netlist), final, setup
 
 
+def step_sources(
+    netlist: Netlist,
+    sources: tuple[str, ...],
+    lo: np.ndarray,
+    hi: np.ndarray,
+    t_step_s: float,
+    t_rise_s: float,
+) -> tuple[Netlist, list[int]]:
+    """The netlist with current source ``sources[i]`` (an instance name, ``iin0``) stepped
+    from ``lo[i]`` to ``hi[i]`` at ``t_step_s`` in ``t_rise_s`` (a PWL step; a source with
+    lo == hi is held at it), and the indices of the stepped sources. The one place a step
+    input is written (cells' [tran] and the layer's step response)."""
+    src_index = {name: i for i, name in enumerate(sources)}
+    stepped: list[int] = []
+    els = []
+    for e in netlist.elements:
+        i = src_index.get(instance_name(e, netlist.tech), -1)
+        if i >= 0:
+            if not isinstance(e, CurrentSource):
+                raise SpecError("tran: this cell's inputs are not current sources; remove [tran]")
+            if lo[i] != hi[i]:
+                stepped.append(i)
+                pwl = ((0.0, lo[i]), (t_step_s, lo[i]), (t_step_s + t_rise_s, hi[i]))
+                e = replace(e, dc_a=float(lo[i]), pwl=tuple((t, float(v)) for t, v in pwl))
+            else:
+                e = replace(e, dc_a=float(lo[i]))
+        els.append(e)
+    return replace(netlist, elements=tuple(els)), stepped
+
+
+def make_job(
+    netlist: Netlist,
+    text: str,
+    probes: tuple[Probe, ...],
+    coords: dict[str, Any],
+    sources: tuple[str, ...],
+    values: np.ndarray,
+    point_columns: dict[str, np.ndarray],
+    instances: tuple[Instance, ...],
+    *,
+    tran: TranSetup | None = None,
+    supply: str = "",
+    job_id: str | None = None,
+) -> Job:
+    """A job of ``netlist`` (rendered as ``text``, once per circuit) for these chips and
+    vectors; its id is the hash of what decides its numbers unless ``job_id`` names it."""
+    tech = netlist.tech
+    return Job(
+        job_id=job_id or job_key(text, coords, values, instances, tran),
+        netlist=text,
+        netlist_hash=text_hash(text),
+        ngbehavior=tech.ngbehavior,
+        coords=coords,
+        sources=sources,
+        values=values,
+        point_columns=point_columns,
+        probes=probes,
+        instances=instances,
+        supply=supply,
+        vdd_v=tech.vdd_v,
+        tran=tran,
+        output_columns=tuple(p.column for p in probes),
+    )
+
+
 def _make_job(
     bench: Bench,
     text: str,
@@ -218,22 +275,17 @@ def _make_job(
     tran: TranSetup | None = None,
 ) -> Job:
     """A job of ``bench`` (rendered as ``text``, once per circuit) for these chips and vectors."""
-    tech = bench.netlist.tech
-    return Job(
-        job_id=job_key(text, coords, values, instances, tran),
-        netlist=text,
-        netlist_hash=text_hash(text),
-        ngbehavior=tech.ngbehavior,
-        coords=coords,
-        sources=sources,
-        values=values,
-        point_columns=point_columns,
-        probes=bench.probes,
-        instances=instances,
-        supply=bench.supply,
-        vdd_v=tech.vdd_v,
+    return make_job(
+        bench.netlist,
+        text,
+        bench.probes,
+        coords,
+        sources,
+        values,
+        point_columns,
+        instances,
         tran=tran,
-        output_columns=tuple(p.column for p in bench.probes),
+        supply=bench.supply,
     )
 
 

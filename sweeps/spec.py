@@ -12,6 +12,7 @@ import difflib
 import re
 import tomllib
 import typing
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -321,9 +322,14 @@ def _check_path(path: list[str], item: str) -> None:
             model = sub
 
 
-def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    for item in overrides:
-        path, value = parse_override(item)
+def apply_overrides(
+    data: dict[str, Any], overrides: list[str], updates: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """``--set`` strings (parsed as TOML values), then typed ``updates`` (a dotted key to a
+    Python value: ``{"sweep.bias_a": [1e-8, 1e-6]}``), which never pass through text."""
+    items = [(*parse_override(item), item) for item in overrides]
+    items += [(key.split("."), value, f"{key}=...") for key, value in (updates or {}).items()]
+    for path, value, item in items:
         _check_path(path, item)
         node = data
         for part in path[:-1]:
@@ -372,8 +378,10 @@ def load_spec(
     preset: str | None = None,
     text: str | None = None,
     overrides: list[str] | None = None,
+    updates: Mapping[str, Any] | None = None,
 ) -> SweepSpec:
-    """Load a spec from a file, a preset or TOML text, apply ``--set`` overrides, validate."""
+    """Load a spec from a file, a preset or TOML text, apply ``--set`` overrides and typed
+    ``updates`` (:func:`apply_overrides`), validate."""
     if sum(x is not None for x in (path, preset, text)) != 1:
         raise SpecError("spec: give exactly one of a spec file or --preset NAME")
     if preset is not None:
@@ -397,7 +405,7 @@ def load_spec(
         if _SPICE_NUMBER.search(text):
             hint = " (numbers in a spec file take no SPICE suffix: write 1e-08 for 10n)"
         raise SpecError(f"{source}: malformed TOML ({exc}){hint}; fix the syntax") from None
-    data = apply_overrides(data, overrides or [])
+    data = apply_overrides(data, overrides or [], updates)
     cell = data.get("cell")
     if isinstance(cell, dict) and isinstance(cell.get("file"), str) and cell["file"]:
         # a cell's file (a user subcircuit) is relative to the spec file, else to the cwd

@@ -19,9 +19,15 @@ blocks) per operating point; no Python loop over samples or neurons.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from sactk.circuits import shape
+from sactk.circuits.topology import Kind, Signal, Topology, Wiring
+
+if TYPE_CHECKING:
+    from sactk.analysis.mpmodel import MPModel
 
 
 @dataclass(frozen=True)
@@ -38,18 +44,36 @@ class MirrorGains:
     z_rest: float = 0.0
     """The unit output (gamma) at which the feeds were measured (the cell at x = 0)."""
 
+    @classmethod
+    def measured(
+        cls, a: np.ndarray, b: np.ndarray, g_v: np.ndarray, dv_dz: float, act: shape.Params
+    ) -> MirrorGains:
+        """A chip's measured gains (sweeps/layer.py ``mirror_gains``), with the tanh cell's
+        rest unit output, where its feeds were measured."""
+        return cls(a, b, g_v, dv_dz, shape.rest_unit_output(act))
+
+    @classmethod
+    def ideal(cls, ratios: np.ndarray) -> MirrorGains:
+        """Every mirror an exact copy at its ratio."""
+        return cls(np.asarray(ratios, float), np.zeros(len(ratios)))
+
 
 class LayerRunner:
     """H tanh neurons over D inputs from an inner-product and a tanh MP-unit model."""
 
-    def __init__(self, ip_model: Any, act_model: Any, wiring: Any, x_cm: float, gain: float):
+    def __init__(
+        self,
+        ip_model: MPModel,
+        act_model: MPModel,
+        topology: Topology,
+        wiring: Wiring,
+        x_cm: float,
+        gain: float,
+    ):
         self.ip, self.act, self.wr = ip_model, act_model, wiring
+        self.topology = topology
         self.x_cm, self.gain = float(x_cm), float(gain)
-        self.h, self.b = wiring.ip_copy.shape[:2]
-
-    def ideal_gains(self, ratios: np.ndarray) -> MirrorGains:
-        """Every mirror an exact copy at its ratio."""
-        return MirrorGains(np.asarray(ratios, float), np.zeros(len(ratios)))
+        self.h, self.b = topology.hidden, topology.blocks
 
     def forward(
         self,
@@ -66,23 +90,24 @@ class LayerRunner:
         wr, h, nb = self.wr, self.h, self.b
         x = np.asarray(X, float)
         s = len(x)
-        sig = np.stack([np.ones_like(x), self.x_cm + x, self.x_cm - x], axis=0)  # one, xp, xn
+        # the input signals, indexed by Signal: ONE, XP, XN
+        sig = np.stack([np.ones_like(x), self.x_cm + x, self.x_cm - x], axis=0)
 
         def copy(out: np.ndarray, value: np.ndarray) -> np.ndarray:
             return gains.a[out] * value + gains.b[out]
 
         # inner-product terms (S, H, B, 2, 2N)
         o = np.maximum(wr.ip_copy, 0)
-        src = sig[np.minimum(wr.signal[o], 2), :, wr.index[o]]  # (H, B, 2, 2N, S)
+        src = sig[np.minimum(wr.signal[o], Signal.XN), :, wr.index[o]]  # (H, B, 2, 2N, S)
         src = np.moveaxis(src, -1, 0)
         terms = wr.ip_const[None] + np.where(wr.ip_copy[None] >= 0, copy(o, src), 0.0)
         k2 = terms.shape[-1]
         ip_chip = act_chip = None
         if chip is not None:
-            blocks = chip * h * nb + np.arange(h * nb)
+            blocks = self.topology.chip_instances(Kind.INNER_PRODUCT, chip)
+            neurons = self.topology.chip_instances(Kind.TANH, chip)
             ip_chip = np.broadcast_to(self.ip.chip_rows(blocks, "layer"), (s, h * nb)).ravel()
-            act_chip = np.broadcast_to(self.act.chip_rows(chip * h + np.arange(h), "layer"), (s, h))
-            act_chip = act_chip.ravel()
+            act_chip = np.broadcast_to(self.act.chip_rows(neurons, "layer"), (s, h)).ravel()
         g_ip = np.broadcast_to(gains.a[wr.ip_gamma], (s, h, nb, 2))
         zp, zn = self.ip.evaluate_units(
             [terms[..., u, :].reshape(-1, k2) for u in range(2)],
@@ -99,7 +124,7 @@ class LayerRunner:
         j = np.arange(h)[:, None, None]
 
         def zsig(out: np.ndarray) -> np.ndarray:
-            kind = wr.signal[out] - 3  # zp -> 0, zn -> 1
+            kind = wr.signal[out] - Signal.ZP  # ZP -> 0, ZN -> 1 (z's first axis)
             return np.moveaxis(z[kind, :, j], -1, 0)  # (S, H, 2, 2)
 
         const = np.where(wr.act_const >= 0, gains.a[np.maximum(wr.act_const, 0)], 0.0)

@@ -138,6 +138,21 @@ def split_and_weights(
     return train, test, Xb, W
 
 
+def readout_r2(
+    y: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    h_fit: np.ndarray,
+    h_tests: list[np.ndarray],
+    lam: float,
+) -> list[float]:
+    """Chip in the loop: a ridge readout trained on the activations ``h_fit`` (S, H) of the
+    training rows, then R2 on the test rows for each of ``h_tests`` (each (test rows, H):
+    the same chip in the runner, in SPICE, ...)."""
+    beta = ridge(h_fit[train][None], y[train], lam)
+    return [float(r2_rmse(y[test], predict(h[None], beta))[0][0]) for h in h_tests]
+
+
 def r2_rmse(y: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """R2 and RMSE of every row of ``pred`` (C, S) against ``y`` (S,)."""
     res = pred - y[None]

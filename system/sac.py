@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from sactk.circuits.topology import Kind, Topology
 from sactk.errors import SpecError
 
 
@@ -115,7 +116,8 @@ class SACHiddenLayer:
             self.n = len(ip_model.inputs_) // 2
         self.c_ratio = c_ratio
         h, d = self.w.shape
-        self.blocks = -(-d // self.n)
+        self.topology = Topology(d, h, self.n)
+        self.blocks = self.topology.blocks
         self.hidden = h
 
     # -- the ideal network (floating point, no circuit) --------------------------------------
@@ -165,13 +167,12 @@ class SACHiddenLayer:
 
     def instances_needed(self, n: int) -> tuple[int, int]:
         """(inner-product, activation) cell instances that ``n`` chips of this layer hold."""
-        return n * self.hidden * self.blocks, n * self.hidden
+        return self.topology.instances_needed(n)
 
     def simulated_chips(self, n: int) -> Chips:
-        """``n`` chips made of the simulated Monte Carlo instances themselves: inner-product
-        block i of chip c is fitted instance c * H * B + i of the inner-product results,
-        activation j of chip c is instance c * H + j of the activation results (their
-        fitted parameters or tables, every operating point)."""
+        """``n`` chips made of the simulated Monte Carlo instances themselves, placed by the
+        layer's instance rule (:class:`~sactk.circuits.topology.Topology`): their fitted
+        parameters or tables, every operating point."""
         n_ip, n_act = self.instances_needed(n)
         have = (len(self.ip.chip_ids_), len(self.act.chip_ids_))
         if have[0] < n_ip or have[1] < n_act:
@@ -181,7 +182,9 @@ class SACHiddenLayer:
                 f"{have[0]} and {have[1]}: sweep more Monte Carlo instances, use fewer chips "
                 "or neurons, or sampled chips"
             )
-        return Chips(n, self.ip.chips_[:n_ip], self.act.chips_[:n_act], None)
+        ip = self.ip.chips_[self.ip.chip_rows(np.arange(n_ip), "chips")]
+        act = self.act.chips_[self.act.chip_rows(np.arange(n_act), "chips")]
+        return Chips(n, ip, act, None)
 
     def forward(
         self,
@@ -199,8 +202,9 @@ class SACHiddenLayer:
         c = 1 if chips is None else chips.n
         ip_plane = act_plane = None
         if chips is not None:  # instance index of every block and every activation cell
-            act_plane = np.arange(c)[:, None, None] * h + np.arange(h)[None, None, :]
-            ip_plane = act_plane[..., None] * b + np.arange(b)
+            on = np.arange(c)
+            act_plane = self.topology.chip_instances(Kind.TANH, on)[:, None, :]
+            ip_plane = self.topology.chip_instances(Kind.INNER_PRODUCT, on).reshape(c, 1, h, b)
         if self.mp:  # the cell's own inputs (x, w) per block, in A
             xb, wb = self._blocks(np.asarray(X, float))
             xw = np.concatenate(np.broadcast_arrays(xb, wb), axis=-1) * bias_a

@@ -48,14 +48,14 @@ def characterize(
         rep.message(f"--rows: adding the {TILE}-row tile, whose IR drop the tile model uses")
         sizes = [*sizes, TILE]
     sweep_preset(
-        "crossbar", out / "crossbar-mc", [f"mc.instances={chips}"], jobs=jobs, reporter=rep
+        "crossbar", out / "crossbar-mc", updates={"mc.instances": chips}, jobs=jobs, reporter=rep
     )
     cols = crossbar_columns(load_results(out / "crossbar-mc").frame)
     size_tables = []
     for r in sizes:
         folder = out / f"crossbar-rows{r}"
-        sets = [f"cell.n_inputs={r}", "mc.instances=0", "sweep.bias_a=[2e-5]"]
-        sweep_preset("crossbar", folder, sets, jobs=jobs, reporter=rep)
+        sets = {"cell.n_inputs": r, "mc.instances": 0, "sweep.bias_a": [2e-5]}
+        sweep_preset("crossbar", folder, updates=sets, jobs=jobs, reporter=rep)
         size_tables.append(crossbar_columns(load_results(folder).frame))
     sizes_df = pd.concat(size_tables, ignore_index=True)
     plot_crossbar(cols, sizes_df, out)

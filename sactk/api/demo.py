@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sactk.api.characterize import accuracy_and_collapse, report, spread_and_speed
-from sactk.api.layer import step_response
+from sactk.api.layerstep import step_response
 from sactk.api.models import export, fit
 from sactk.api.regress import dataset, regress
 from sactk.api.reporter import Quiet, Reporter
@@ -16,27 +16,27 @@ from sactk.api.sweeping import sweep_preset
 from sactk.errors import SpecError, SpecMismatch
 from sactk.files import write_csv, write_json
 
-QUICK: dict[str, list[str]] = {
-    "mp-temp": [
-        "sweep.bias_a=[1e-8, 1e-7, 1e-6]",
-        "inputs.random.count=8",
-        "inputs.sweep.points=11",
-    ],
-    "mp-mc": ["mc.instances=4", "sweep.temp_c=[27]", "inputs.random.count=8"],
-    "mp-tran": ["sweep.bias_a=[1e-8, 1e-6]"],
-    "shape-tanh-tran": ["sweep.bias_a=[1e-8, 1e-6]"],
-    "inner-product-mc": [
-        "mc.instances=3",
-        "sweep.bias_a=[1e-8, 1e-6]",
-        "sweep.temp_c=[27]",
-        "inputs.random.count=16",
-    ],
-    "shape-tanh-mc": [
-        "mc.instances=3",
-        "sweep.bias_a=[1e-8, 1e-6]",
-        "sweep.temp_c=[27]",
-        "inputs.sweep.points=21",
-    ],
+QUICK: dict[str, dict[str, Any]] = {
+    "mp-temp": {
+        "sweep.bias_a": [1e-8, 1e-7, 1e-6],
+        "inputs.random.count": 8,
+        "inputs.sweep.points": 11,
+    },
+    "mp-mc": {"mc.instances": 4, "sweep.temp_c": [27.0], "inputs.random.count": 8},
+    "mp-tran": {"sweep.bias_a": [1e-8, 1e-6]},
+    "shape-tanh-tran": {"sweep.bias_a": [1e-8, 1e-6]},
+    "inner-product-mc": {
+        "mc.instances": 3,
+        "sweep.bias_a": [1e-8, 1e-6],
+        "sweep.temp_c": [27.0],
+        "inputs.random.count": 16,
+    },
+    "shape-tanh-mc": {
+        "mc.instances": 3,
+        "sweep.bias_a": [1e-8, 1e-6],
+        "sweep.temp_c": [27.0],
+        "inputs.sweep.points": 21,
+    },
 }
 """``quick=True``: the same steps on small sweeps (seconds, for a smoke test); the figures
 are not the demo's."""
@@ -110,9 +110,9 @@ def demo(
 
     def run(preset: str, folder: str) -> Any:
         nonlocal failed
-        sets = QUICK[preset] if quick else []
+        updates = QUICK[preset] if quick else {}
         try:
-            s = sweep_preset(preset, out / folder, sets, jobs=jobs, reporter=rep)
+            s = sweep_preset(preset, out / folder, updates=updates, jobs=jobs, reporter=rep)
         except SpecMismatch:
             raise SpecError(
                 f"demo: {out} holds a demo run with other settings (--quick, or an older "

@@ -15,14 +15,16 @@ def load(
     preset: str | None = None,
     text: str | None = None,
     overrides: list[str] | None = None,
+    updates: dict[str, Any] | None = None,
 ) -> Any:
     """A validated ``SweepSpec`` from a TOML file, a built-in preset or TOML ``text``, with
-    ``--set``-style ``overrides`` (``["sweep.temp_c=[85]"]``)."""
+    ``--set``-style ``overrides`` (``["sweep.temp_c=[85]"]``) and typed ``updates``
+    (``{"sweep.temp_c": [85.0]}``: values as they are, never formatted into text)."""
     from sactk.sweeps.spec import load_spec
 
     if sum(x is not None for x in (spec, preset, text)) != 1:
         raise SpecError("spec: give one of a spec file, --preset NAME or TOML text")
-    return load_spec(spec, preset=preset, text=text, overrides=overrides or [])
+    return load_spec(spec, preset=preset, text=text, overrides=overrides or [], updates=updates)
 
 
 def presets() -> dict[str, str]:
@@ -105,11 +107,13 @@ def sweep_preset(
     out: str | Path,
     overrides: list[str] | None = None,
     *,
+    updates: dict[str, Any] | None = None,
     jobs: int | None = None,
     reporter: Reporter | None = None,
 ) -> Any:
-    """:func:`sweep` of a built-in preset with overrides."""
-    return sweep(load(preset=preset, overrides=overrides), out, jobs=jobs, reporter=reporter)
+    """:func:`sweep` of a built-in preset with ``--set`` overrides and typed updates."""
+    spec = load(preset=preset, overrides=overrides, updates=updates)
+    return sweep(spec, out, jobs=jobs, reporter=reporter)
 
 
 def crosscheck(

@@ -66,8 +66,10 @@ def regress(
 ) -> None:
     """Regression with the readout trained on the runner (chip in the loop), then the same
     network, weights, chip and readout on the test set in ngspice: R2 of both."""
+    from sactk.api.regress import verify_regression
+
     biases = tuple(float_list(bias, "--bias")) if bias else (1e-8, 1e-6, 1e-5)
-    rows = api.layer.verify_regression(
+    rows = verify_regression(
         out, dataset=dataset, hidden=hidden, chip=chip, biases=biases, seed=seed, jobs=jobs,
         reporter=Console(),
     )  # fmt: skip
@@ -82,6 +84,8 @@ def step(
     jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
 ) -> None:
     """The neuron's settling time and power from the layer netlist's step response."""
-    biases = tuple(float_list(bias, "--bias")) if bias else api.layer.STEP_BIASES
-    rows = api.layer.step_response(out, biases, features=features, jobs=jobs, reporter=Console())
+    from sactk.api.layerstep import STEP_BIASES, step_response
+
+    biases = tuple(float_list(bias, "--bias")) if bias else STEP_BIASES
+    rows = step_response(out, biases, features=features, jobs=jobs, reporter=Console())
     typer.echo(rows.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
