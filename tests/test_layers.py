@@ -31,6 +31,7 @@ ALLOWED = {
     "system": {"bottom", "circuits", "analysis", "system"},
     "api": {"bottom", "netlists", "circuits", "sweeps", "analysis", "system", "api"},
     "cli": {"bottom", "api", "cli"},
+    "docs": {"bottom", "netlists", "circuits", "sweeps", "analysis", "system", "api", "docs"},
 }
 """Which layers each layer may import (the arrows of docs/architecture.md)."""
 
@@ -48,6 +49,8 @@ def _layer(module: str) -> str:
         return parts[1]
     if len(parts) > 1 and parts[1] in ("api", "cli"):
         return parts[1]
+    if len(parts) > 1 and parts[1] == "docsgen":
+        return "docs"
     if module == "sactk.__main__":
         return "cli"
     raise AssertionError(f"{module} is in no layer; add it to tests/test_layers.py")
@@ -117,6 +120,23 @@ def test_nothing_outside_the_cli_imports_it() -> None:
         if _layer(module) == "cli":
             continue
         assert not [t for _, t in _imports(path) if t.startswith("sactk.cli")], module
+
+
+def test_nothing_imports_the_docs_generator() -> None:
+    """The docs generator (sactk.docsgen) is a client of the application, like the CLI."""
+    for module, path in MODULES:
+        if _layer(module) != "docs":
+            assert not [t for _, t in _imports(path) if t.startswith("sactk.docsgen")], module
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "docs").glob("*.py")), ids=lambda p: p.name)
+def test_docs_scripts_are_thin(path: Path) -> None:
+    """docs/ keeps prose, images and thin entry points: its scripts only call sactk.docsgen,
+    and stay small (the generators live in the package, under the rules above)."""
+    n = len(path.read_text().splitlines())
+    assert n <= 50, f"{path.relative_to(ROOT)} has {n} lines; move the code to sactk/docsgen"
+    bad = [t for _, t in _imports(path) if not t.startswith("sactk.docsgen")]
+    assert not bad, f"{path.relative_to(ROOT)} imports {bad}; only sactk.docsgen"
 
 
 def test_only_sweeps_run_the_simulator() -> None:
