@@ -145,6 +145,37 @@ def _dead_worker(pool: ProcessPoolExecutor) -> bool:
     return any(p.exitcode is not None for p in procs)
 
 
+def check_main_guard() -> None:
+    """Refuse, in one line, to start spawned workers from a script without the main guard.
+
+    A spawned worker imports the parent's main script again (as ``__mp_main__``); a script
+    whose code is not under ``if __name__ == "__main__":`` then runs its sweep again in every
+    worker, which dies in bootstrap ("worker died"). Only a ``.py`` file run as a script is
+    checked: ``sactk``, ``python -m``, ``-c`` and notebooks have no such file."""
+    import ast
+    import sys
+
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if not path or not str(path).endswith(".py") or getattr(main, "__spec__", None) is not None:
+        return
+    try:
+        from pathlib import Path
+
+        tree = ast.parse(Path(path).read_text())
+    except (OSError, SyntaxError, ValueError):
+        return
+    for node in tree.body:
+        if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
+            return
+    from sactk.errors import SpecError
+
+    raise SpecError(
+        f"{path}: sactk runs sweeps in worker processes that import this script again; put "
+        'its code under `if __name__ == "__main__":` (or pass jobs=1)'
+    )
+
+
 def _run_pool(
     jobs: Sequence[Job], n: int, backend: str, timeout_s: float | None, retries: int
 ) -> Iterator[Result]:
@@ -159,6 +190,7 @@ def _run_pool(
     * A job out of attempts (``retries`` + 1) is recorded as failed points with the reason,
       so the sweep completes and the summary names it. Finished jobs are never redone.
     """
+    check_main_guard()
     ctx = multiprocessing.get_context("spawn")
     queue = deque(jobs)
     attempts: dict[str, int] = defaultdict(int)
