@@ -63,5 +63,7 @@ def read_outputs(ng: Any, job: Any) -> list[Any]:
 
     from sactk.sweeps.backends import compat
 
-    vecs = [np.asarray(compat.read_vector(ng, p.vector)) for p in job.probes]
-    return [*vecs, compat.read_vector(ng, job.supply)]
+    vecs = [
+        np.asarray(compat.read_vector(ng, compat.vector_name(p.role, p.target))) for p in job.probes
+    ]
+    return [*vecs, compat.read_vector(ng, compat.vector_name("current", job.supply))]

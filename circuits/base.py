@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Annotated, Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -31,20 +32,56 @@ from sactk.netlists.render import Netlist
 from sactk.netlists.technology import Technology
 
 
+class ProbeRole(StrEnum):
+    """What a probe reads; each backend maps a role to its own vector names."""
+
+    CURRENT = "current"
+    """The current through a voltage source (``target``: its instance name, ``vout``),
+    flowing into its + terminal: a held output's current, the supply's."""
+    VOLTAGE = "voltage"
+    """A node's voltage (``target``: the node)."""
+
+
 @dataclass(frozen=True)
 class Probe:
-    """A result column read from simulator vectors: ``column = scale * (vector - minus)``.
+    """A result column read from the simulator: ``column = scale * (target - minus)``.
 
-    ``minus`` makes a differential output (two branch currents) one column.
+    ``Probe.current("out_z_a", "vout", -1.0)`` reads the current of the voltage source
+    ``vout``; ``Probe.voltage("out_vg_v", "g")`` the node ``g``. ``minus`` (same role) makes
+    a differential output one column. The backend maps the role to its vector names (ngspice
+    ``vout#branch`` and ``v(g)``; VACASK ``vout:flow(br)`` and ``g``). An ngspice vector name
+    given as ``target`` (``"vout#branch"``, ``"v(g)"``: cells written before roles) is read
+    as the role and target it names.
     """
 
     column: str
     """Result column, with its unit suffix (``out_z_a``)."""
-    vector: str
-    """ngspice vector name after an operating point (``v(g)``, ``vout#branch``)."""
+    target: str
+    """The voltage source's instance name (CURRENT) or the node (VOLTAGE)."""
     scale: float = 1.0
     minus: str = ""
-    """A second vector subtracted from ``vector`` before scaling; empty: none."""
+    """A second source or node subtracted before scaling; empty: none."""
+    role: ProbeRole = ProbeRole.CURRENT
+
+    def __post_init__(self) -> None:
+        for name in ("target", "minus"):
+            value = getattr(self, name)
+            if value.endswith("#branch"):
+                object.__setattr__(self, name, value.removesuffix("#branch"))
+                object.__setattr__(self, "role", ProbeRole.CURRENT)
+            elif value.startswith("v(") and value.endswith(")"):
+                object.__setattr__(self, name, value[2:-1])
+                object.__setattr__(self, "role", ProbeRole.VOLTAGE)
+
+    @classmethod
+    def current(cls, column: str, source: str, scale: float = 1.0, minus: str = "") -> Probe:
+        """The current into the + terminal of voltage source ``source`` (instance name)."""
+        return cls(column, source, scale, minus, ProbeRole.CURRENT)
+
+    @classmethod
+    def voltage(cls, column: str, node: str, scale: float = 1.0, minus: str = "") -> Probe:
+        """The voltage of ``node`` (minus that of ``minus``)."""
+        return cls(column, node, scale, minus, ProbeRole.VOLTAGE)
 
 
 def _identity(values: np.ndarray) -> np.ndarray:
@@ -65,8 +102,8 @@ class Bench:
     """(V, len(inputs)) logical values -> (V, len(sources)) source values: how the cell's
     encoding (common-mode offsets, copies, a code's switch voltages) reaches the sources.
     Default: one source per input, equal to it."""
-    supply: str = "vdd#branch"
-    """Branch-current vector of the supply source; power_w = -vdd_v * this."""
+    supply: str = "vdd"
+    """The supply's voltage source (instance name): power_w = -vdd_v * its current."""
     roles: Mapping[str, SourceRole] = field(default_factory=dict)
     """What each ideal current source of the bench stands for, by element name (a term,
     a unit's gamma, the cascode bias): how a composite (circuits/layer.py) replaces them."""
@@ -318,7 +355,7 @@ def differential_probes(column: str = "out_y_a") -> tuple[Probe, ...]:
     I = -branch."""
     stem = column[: -len("_a")]
     return (
-        Probe(column, "voutp#branch", -1.0, minus="voutn#branch"),
-        Probe(f"{stem}p_a", "voutp#branch", -1.0),
-        Probe(f"{stem}n_a", "voutn#branch", -1.0),
+        Probe.current(column, "voutp", -1.0, minus="voutn"),
+        Probe.current(f"{stem}p_a", "voutp", -1.0),
+        Probe.current(f"{stem}n_a", "voutn", -1.0),
     )

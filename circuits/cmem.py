@@ -191,7 +191,7 @@ def build(
         inputs=("in_code",),
         sources=tuple(sources),
         drive=drive,
-        probes=(Probe("out_i_a", "vout#branch", -1.0), Probe("out_vg_v", "v(g)")),
+        probes=(Probe.current("out_i_a", "vout", -1.0), Probe.voltage("out_vg_v", "g")),
     )
 
 

@@ -146,7 +146,7 @@ def build(
     )
     # out_y = I+ - I- = (V(o-) - V(o+)) / R_f
     probes = tuple(
-        Probe(f"out_y{c}_a", f"v(o{2 * c + 1})", 1.0 / rf, minus=f"v(o{2 * c})") for c in range(C)
+        Probe.voltage(f"out_y{c}_a", f"o{2 * c + 1}", 1.0 / rf, minus=f"o{2 * c}") for c in range(C)
     )
     v_read = params.v_read_v
 

@@ -371,7 +371,7 @@ def build_layer(
         elements=tuple(els),
     )
     probes = tuple(
-        Probe(f"h{j}_a", f"va{j}_outp#branch", -1.0, minus=f"va{j}_outn#branch") for j in range(h)
+        Probe.current(f"h{j}_a", f"va{j}_outp", -1.0, minus=f"va{j}_outn") for j in range(h)
     )
     return Layer(
         netlist=netlist,
@@ -439,7 +439,7 @@ def mirror_bench(
         els.append(replace(m, d=f"o{i}"))
         els.append(VoltageSource(f"o{i}", f"o{i}", "0", held_v(o)))
         sign = 1.0 if o.kind == "p" else -1.0  # a PMOS pushes current into the held source
-        probes.append(Probe(f"o{i}_a", f"vo{i}#branch", sign))
+        probes.append(Probe.current(f"o{i}_a", f"vo{i}", sign))
         if o.feed.stage is Kind.TANH and o.feed.part in (Part.TERM, Part.CONST):
             act_feeds.append(f"o{i}")
     netlist = Netlist(

@@ -179,7 +179,7 @@ def build(
         inputs=tuple(input_columns(params)),
         sources=tuple(f"iin{k}" for k in range(n)),
         # Current enters the circuit from vout's + terminal, so the branch current is -z.
-        probes=(Probe("out_z_a", "vout#branch", -1.0), Probe("out_vg_v", "v(g)")),
+        probes=(Probe.current("out_z_a", "vout", -1.0), Probe.voltage("out_vg_v", "g")),
     )
 
 

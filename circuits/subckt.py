@@ -326,9 +326,9 @@ def build(
     )
     els += [VoltageSource(f"out_{p}", f"out_{p}", "0", float(out_v)) for p in roles["out"]]
     # out_y_a: the main output (the first out pin) under the name analysis reads
-    probes = [Probe(OUTPUT, f"vout_{roles['out'][0]}#branch", -1.0)]
-    probes += [Probe(f"out_{p}_a", f"vout_{p}#branch", -1.0) for p in roles["out"]]
-    probes += [Probe(f"out_{p}_v", f"v(vo_{p})") for p in roles.get("vout", [])]
+    probes = [Probe.current(OUTPUT, f"vout_{roles['out'][0]}", -1.0)]
+    probes += [Probe.current(f"out_{p}_a", f"vout_{p}", -1.0) for p in roles["out"]]
+    probes += [Probe.voltage(f"out_{p}_v", f"vo_{p}") for p in roles.get("vout", [])]
     netlist = Netlist(
         title=f"sactk user cell {sub.name}",
         tech=tech,

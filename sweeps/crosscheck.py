@@ -4,8 +4,8 @@ The sweep's own netlists are re-planned from the manifest's spec (their hashes a
 with the recorded ones), and VACASK reads each one unchanged through its ngspice front end
 (``include "job.cir" lang=ngspice``). Every sampled vector becomes an ``op`` analysis after
 ``alter instance("SRC") dc=...`` of the cell's input sources, the way the ngspice backend
-alters them. The probes map to VACASK's vectors: ``vNAME#branch`` is ``vNAME:flow(br)`` (same
-sign as ngspice), ``v(node)`` is ``node``.
+alters them. The probes map by role to VACASK's vectors: a source's current is
+``vNAME:flow(br)`` (same sign as ngspice), a node's voltage is the node's name.
 
 What VACASK takes, measured (docs/ngspice.md has the table): the built-in c180 (BSIM3 level
 8, run by VACASK's own BSIM3) and the cells' sources, switches and clamps. Monte Carlo
@@ -30,14 +30,10 @@ from sactk.sweeps.spec import SweepSpec
 from sactk.sweeps.store import read_manifest, read_results
 
 
-def _vector(probe_vector: str) -> str:
-    """VACASK's name of an ngspice vector: ``vout#branch`` -> ``vout:flow(br)``,
-    ``v(g)`` -> ``g``."""
-    if probe_vector.endswith("#branch"):
-        return probe_vector.removesuffix("#branch") + ":flow(br)"
-    if probe_vector.startswith("v(") and probe_vector.endswith(")"):
-        return probe_vector[2:-1]
-    raise SpecError(f"crosscheck: no VACASK vector for ngspice's {probe_vector!r}")
+def _vector(role: str, target: str) -> str:
+    """VACASK's vector for a probe role: the current of voltage source ``vout`` is
+    ``vout:flow(br)`` (same sign as ngspice's ``vout#branch``), a node's voltage its name."""
+    return target if role == "voltage" else f"{target}:flow(br)"
 
 
 def deck(job: Job, rows: list[int], netlist_name: str) -> tuple[str, list[str]]:
@@ -102,9 +98,9 @@ def crosscheck(
             vec = vacask.run(text, {cir.name: cir}, names)
         got = sub.copy()
         for p in job.probes:
-            a = np.array([float(vec[n][_vector(p.vector)][0]) for n in names])
+            a = np.array([float(vec[n][_vector(p.role, p.target)][0]) for n in names])
             if p.minus:
-                a = a - np.array([float(vec[n][_vector(p.minus)][0]) for n in names])
+                a = a - np.array([float(vec[n][_vector(p.role, p.minus)][0]) for n in names])
             got[f"{p.column}_vacask"] = p.scale * a
         got["netlist_same"] = recorded.get(tuple(sorted(job.coords.items()))) == job.netlist_hash
         out.append(got)

@@ -55,7 +55,7 @@ def _job(
         sources=("vd", "vg"),
         values=sign * np.column_stack([vd, vg]),
         point_columns={"vgs_v": vg, "vds_v": vd, "point": np.arange(len(vg))},
-        probes=(Probe("id_a", "vd#branch", -sign),),
+        probes=(Probe.current("id_a", "vd", -sign),),
         output_columns=("id_a",),
     )
 

@@ -48,7 +48,7 @@ def make_job(
         {"point": np.arange(len(v))},
         (instance,),
         tran=tran,
-        supply="vdd#branch" if supply else "",
+        supply="vdd" if supply else "",
         job_id=name,
     )
 
@@ -113,7 +113,7 @@ def voltage_jobs(layer: Layer, name: str) -> list[Job]:
     }
     jobs = []
     for kind, bench in benches.items():
-        probes = [Probe(f"{node}_v", f"v({node})") for node in VOLTAGE_PROBES[kind]]
+        probes = [Probe.voltage(f"{node}_v", node) for node in VOLTAGE_PROBES[kind]]
         # the tanh bench also at x = 2 gamma: its P unit's one active term then carries
         # 1 gamma more, and the unit's output z rises by as much (STEP_X)
         x = np.array([[0.0]] + ([[STEP_X * b]] if kind == "act" else []))

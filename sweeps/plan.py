@@ -87,7 +87,7 @@ class Job:
     probes: tuple[Probe, ...]
     instances: tuple[Instance, ...] = (Instance(NOMINAL),)
     supply: str = ""
-    """Vector of the supply's branch current (``vdd#branch``) for ``power_w``; empty: none."""
+    """The supply's voltage source (``vdd``), whose current gives ``power_w``; empty: none."""
     vdd_v: float = 0.0
     tran: TranSetup | None = None
     output_columns: tuple[str, ...] = field(default=())

@@ -19,9 +19,21 @@ from sactk.sweeps.crosscheck import _vector
 pytestmark = pytest.mark.ngspice
 
 
-def test_probe_names_map_to_vacask_vectors() -> None:
-    assert _vector("vout#branch") == "vout:flow(br)"
-    assert _vector("v(g)") == "g"
+def test_probe_roles_map_to_each_backends_vectors() -> None:
+    from sactk.circuits.base import Probe, ProbeRole
+    from sactk.sweeps.backends.compat import vector_name
+
+    cur, volt = Probe.current("out_z_a", "vout", -1.0), Probe.voltage("out_vg_v", "g")
+    assert (cur.role, volt.role) == (ProbeRole.CURRENT, ProbeRole.VOLTAGE)
+    assert _vector(cur.role, cur.target) == "vout:flow(br)"
+    assert _vector(volt.role, volt.target) == "g"
+    assert vector_name(cur.role, cur.target) == "vout#branch"
+    assert vector_name(volt.role, volt.target) == "v(g)"
+    # a bench written before roles (an ngspice vector name) reads as the same probe
+    assert Probe("out_z_a", "vout#branch", -1.0) == cur
+    assert Probe("out_vg_v", "v(g)") == volt
+    legacy = Probe("d_a", "voutp#branch", -1.0, minus="voutn#branch")
+    assert legacy == Probe.current("d_a", "voutp", -1.0, minus="voutn")
 
 
 def test_mp_cell_agrees_in_vacask_at_three_biases(tmp_path: Path) -> None:

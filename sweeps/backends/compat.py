@@ -109,3 +109,12 @@ def read_vector(ngspice: Any, name: str) -> np.ndarray | None:
         return None
     n = int(info.v_length)
     return np.frombuffer(ffi.buffer(info.v_realdata, n * 8), dtype=np.float64).copy()
+
+
+def vector_name(role: str, target: str) -> str:
+    """ngspice's vector for a probe role (circuits.base.ProbeRole) on ``target``: the
+    current of voltage source ``vout`` is ``vout#branch``, the voltage of node ``g`` is
+    ``v(g)``. A name already in ngspice's form is kept (older benches' supply)."""
+    if role == "voltage":
+        return target if target.startswith("v(") else f"v({target})"
+    return target if target.endswith("#branch") else f"{target}#branch"

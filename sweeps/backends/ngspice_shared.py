@@ -169,10 +169,13 @@ class NgspiceSharedBackend:
         for probe in job.probes:
             vec = self._probe(probe)
             if vec is None or len(vec) != 1:
-                return self._failure("no operating point", f"vector {probe.vector} missing")
+                return self._failure(
+                    "no operating point",
+                    f"vector {compat.vector_name(probe.role, probe.target)} missing",
+                )
             out[probe.column] = float(vec[0])
         if job.supply:
-            vec = compat.read_vector(ng, job.supply)
+            vec = compat.read_vector(ng, compat.vector_name("current", job.supply))
             if vec is not None and len(vec) == 1:
                 out["power_w"] = -job.vdd_v * float(vec[0])
         return out
@@ -190,21 +193,22 @@ class NgspiceSharedBackend:
         for probe in job.probes:
             vec = self._probe(probe)
             if vec is None or len(vec) != len(x):
-                return self._failure("dc sweep", f"vector {probe.vector} has no {len(x)} points")
+                missing = compat.vector_name(probe.role, probe.target)
+                return self._failure("dc sweep", f"vector {missing} has no {len(x)} points")
             cols[probe.column] = vec
         if job.supply:
-            idd = compat.read_vector(ng, job.supply)
+            idd = compat.read_vector(ng, compat.vector_name("current", job.supply))
             if idd is not None and len(idd) == len(x):
                 cols["power_w"] = -job.vdd_v * idd
         return [{c: float(v[k]) for c, v in cols.items()} for k in range(len(x))]
 
     def _probe(self, probe: Probe) -> Any:
-        """The probe's values (``scale * (vector - minus)``), or None if a vector is missing."""
-        vec = compat.read_vector(self._ng, probe.vector)
+        """The probe's values (``scale * (target - minus)``), or None if a vector is missing."""
+        vec = compat.read_vector(self._ng, compat.vector_name(probe.role, probe.target))
         if vec is None:
             return None
         if probe.minus:
-            other = compat.read_vector(self._ng, probe.minus)
+            other = compat.read_vector(self._ng, compat.vector_name(probe.role, probe.minus))
             if other is None or len(other) != len(vec):
                 return None
             vec = vec - other
@@ -239,7 +243,7 @@ class NgspiceSharedBackend:
             out[probe.column] = float(vec[-1]) if vec is not None else float("nan")
         settle = settling_time(t, y, tr.t_step_s, tr.tolerance, target)
         if job.supply:
-            idd = compat.read_vector(ng, job.supply)
+            idd = compat.read_vector(ng, compat.vector_name("current", job.supply))
             if idd is not None:
                 out["power_w"] = -job.vdd_v * float(idd[-1])
         if settle is None:
