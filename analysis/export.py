@@ -14,7 +14,7 @@ Every exported form computes the model's own interpolation, so it reproduces
   source with one ``pwl()`` per (temperature, bias) plane, weighted by hat functions of
   ``log10(bias_a)`` and the circuit temperature ``temper``; clamps to the fitted range.
 
-Ports of the modules: a current-coordinate model (``in_x_a``, ``ideal_z``) reads the current
+Ports of the modules: a current-coordinate model (``in_x_a``, ``ideal_z_a``) reads the current
 flowing into ``inp`` (held at 0 V); a code-coordinate model (the memory's ``in_code``) reads
 the voltage of ``inp`` as the code. The output current flows into ``out`` and through the
 device to ground (the cell sinks it), as a current-mode cell output does.
@@ -79,7 +79,7 @@ def to_csv(model: LookupModel, path: Path) -> Path:
     """Tidy table: corner, temp_c, bias_a, the coordinate (its unit), the normalized and
     the physical output."""
     scale_u = model.coord_per_bias_
-    ucol = model.coordinate_  # the results' own column name (ideal_z, in_x_a, in_code)
+    ucol = model.coordinate_  # the results' own column name (ideal_z_a, in_x_a, in_code)
     norm = f"{model.output_}_per_bias" if model.out_per_bias_ else f"{model.output_}_table"
     fh = io.StringIO(newline="")
     w = csv.writer(fh)

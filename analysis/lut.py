@@ -12,7 +12,7 @@ span decades and a linear table in amperes fails (17 % error seen; docs/ngspice.
 
 The coordinate ``u`` is the cell's input when it has one logical input (``in_x_a`` of the
 shapes, ``in_code`` of the memory, which is not divided by the bias), and the cell's ideal
-output otherwise (``ideal_z`` of MP, ``ideal_y`` of the inner product): a function of N
+output otherwise (``ideal_z_a`` of MP, ``ideal_y_a`` of the inner product): a function of N
 inputs is tabulated against the one number the circuit is designed to compute, and what that
 reduction misses shows up in the validation figures.
 
@@ -46,6 +46,7 @@ from sactk.analysis.lutfit import (
 )
 from sactk.analysis.modelio import load_model, model_stem, save_model
 from sactk.analysis.opgrid import OpGrid
+from sactk.circuits.base import ideal_result_column
 from sactk.errors import ModelError, SpecError
 
 __all__ = ["LookupModel", "holdout_split", "interp_planes", "model_stem", "ok_rows"]
@@ -98,11 +99,11 @@ class LookupModel(OpGrid):
             raise SpecError(f"fit: knots = {self.knots}; use at least 2")
         rows, cell, output, chip = self._start_fit(df, self.output)
         ins = input_cols(rows)
-        coord = ins[0] if len(ins) == 1 else cell.ideal_column
+        coord = ins[0] if len(ins) == 1 else ideal_result_column(cell)
         self.cell_ = str(rows["cell"].iloc[0])
         self.output_ = output
         self.coordinate_ = coord
-        self.coord_per_bias_ = coord.endswith("_a") or coord == cell.ideal_column
+        self.coord_per_bias_ = coord.endswith("_a")
         self.out_per_bias_ = output.endswith("_a")
 
         u = self._u(rows)

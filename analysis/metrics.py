@@ -4,8 +4,8 @@ All functions take the tidy results DataFrame (one row per simulated point) and 
 DataFrames; nothing here reads files or draws.
 
 Definitions (docs/cells.md). Each cell names its main output and ideal column
-(``out_z_a``/``ideal_z`` for MP, ``out_y_a``/``ideal_y`` for shapes and the inner product,
-``out_i_a``/``ideal_i`` for the memory); the sweep writes, per point, the full scale
+(``out_z_a``/``ideal_z_a`` for MP, ``out_y_a``/``ideal_y_a`` for shapes and the inner product,
+``out_i_a``/``ideal_i_a`` for the memory); the sweep writes, per point, the full scale
 ``fs_a`` and whether the circuit is meant to follow ideal() there (``domain_ok``).
 
 * error of a point, % of full scale: 100 (out - ideal) / fs_a. For MP, fs_a is the largest
@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from sactk.circuits.base import ideal_result_column
 from sactk.circuits.registry import get_cell
 from sactk.errors import SpecError
 
@@ -86,7 +87,7 @@ def with_ideal(df: Any) -> Any:
         return df
     cell = cell_of(df)
     df["out_a"] = df[cell.output]
-    df["ideal_a"] = df[cell.ideal_column]
+    df["ideal_a"] = df[ideal_result_column(cell)]
     df["err_a"] = df["out_a"] - df["ideal_a"]
     df["err_pct_fs"] = 100.0 * df["err_a"] / df["fs_a"]
     return df
@@ -152,17 +153,17 @@ def collapse(df: Any, bias_min_a: float | None = None) -> Any:
 def dot_tracking(df: Any) -> Any:
     """Inner product: per condition, Pearson r of the circuit's and of ideal()'s output with
     the true dot product over the random vectors, and the least-squares scale
-    out_y_a ~ k dot_xw (the 'known scale'). Empty for other cells."""
+    out_y_a ~ k dot_xw_a (the 'known scale'). Empty for other cells."""
     import pandas as pd
 
-    if "dot_xw" not in df.columns:
+    if "dot_xw_a" not in df.columns:
         return pd.DataFrame()
     v = valid(with_ideal(op_rows(df)))
     v = v[v["pattern"] == "random"]
     rows = []
     keys = conditions(v)
     for key, g in v.groupby(keys, sort=True):
-        d = g["dot_xw"].to_numpy()
+        d = g["dot_xw_a"].to_numpy()
         rows.append(
             {
                 **dict(zip(keys, key, strict=True)),
@@ -371,7 +372,7 @@ def crossbar_columns(df: Any) -> Any:
     for key, g in rows.groupby(keys, sort=True):
         fs = float(g["bias_a"].iloc[0]) * n_rows
         for c in cols:
-            x = g[f"ideal_y{c}"].to_numpy(float)
+            x = g[f"ideal_y{c}_a"].to_numpy(float)
             y = g[f"out_y{c}_a"].to_numpy(float)
             gain, off = np.polyfit(x, y, 1)
             res = y - (gain * x + off)

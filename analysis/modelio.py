@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from sactk.circuits.base import result_column
 from sactk.errors import ModelError
 from sactk.files import write_bytes
 
@@ -164,6 +165,8 @@ def load_model(cls: Any, path: str | os.PathLike[str]) -> Any:
     m.cell_ = str(info["cell"])
     m.output_ = str(info["output"])
     m.coordinate_ = str(info["coordinate"])
+    if m.coordinate_.startswith("ideal_"):  # files written before units in names: ideal_z
+        m.coordinate_ = result_column(m.coordinate_)
     m.coord_per_bias_ = bool(info["coordinate_per_bias"])
     m.out_per_bias_ = bool(info["output_per_bias"])
     m.table_ = arr["table"]

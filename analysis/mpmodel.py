@@ -36,6 +36,7 @@ from sactk.analysis.lutfit import chip_pca, ok_rows, spline_plane
 from sactk.analysis.modelio import FORMAT, model_stem, read_files, write_files
 from sactk.analysis.mpfit import Layout, fit_units, layout_of, model, unit_outputs
 from sactk.analysis.opgrid import OpGrid, op_groups
+from sactk.circuits.base import ideal_result_column, result_column
 from sactk.errors import ModelError, SpecError
 
 CHUNK = 65536
@@ -90,7 +91,7 @@ class MPModel(OpGrid):
                 "(fit it with --kind lookup)"
             )
         self.cell_ = cell.name
-        self._ideal = cell.ideal_column
+        self._ideal = ideal_result_column(cell)
         self.inputs_ = input_cols(rows)
         self.layout_ = layout_of(cell, self.inputs_, cell_table)
         bias = rows["bias_a"].to_numpy(float)
@@ -444,6 +445,7 @@ class MPModel(OpGrid):
                 tuple(float(v) for v in lay["sign"]),
             )
             m.cell_, m.output_, m._ideal = (str(info[k]) for k in ("cell", "output", "ideal"))
+            m._ideal = result_column(m._ideal)  # files written before units in names
             m.inputs_ = [str(c) for c in info["inputs"]]
             m.s_hi_ = float(info["s_hi"])
             up = m.layout_.upgrade  # files from before the offsets d_k

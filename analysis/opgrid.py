@@ -42,9 +42,13 @@ class OpGrid:
         every row: mc_index, -1 for the nominal circuit)."""
         from sactk.analysis.lutfit import ok_rows
         from sactk.analysis.metrics import cell_of
+        from sactk.circuits.base import upgrade_reference_columns
         from sactk.errors import SpecError
 
         rows = ok_rows(df)
+        legacy = upgrade_reference_columns(list(rows.columns))
+        if legacy:  # a table written before the reference columns named their unit
+            rows = rows.rename(columns=legacy)
         if rows.empty:
             raise SpecError("fit: no simulated DC points in these results; sweep a DC preset")
         from sactk.analysis.metrics import cell_axes

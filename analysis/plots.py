@@ -10,6 +10,7 @@ import numpy as np
 
 from sactk.analysis import metrics
 from sactk.analysis.figures import STYLE, axis_label, bias_colors, condition_label, save, si
+from sactk.circuits.base import ideal_result_column
 
 
 def _swept(d: Any) -> str:
@@ -146,9 +147,9 @@ def plot_scatter(df: Any, outdir: Path) -> list[Path]:
         return []
     cell = metrics.cell_of(d)
     colors = bias_colors(d["bias_a"].unique())
-    refs = [("ideal_a", f"{cell.ideal_column} / bias_a")]
-    if "dot_xw" in d.columns:
-        refs.append(("dot_xw", "dot_xw / bias_a (true w.x)"))
+    refs = [("ideal_a", f"{ideal_result_column(cell)} / bias_a")]
+    if "dot_xw_a" in d.columns:
+        refs.append(("dot_xw_a", "dot_xw_a / bias_a (true w.x)"))
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, len(refs), figsize=(4.2 * len(refs), 4), squeeze=False)
         for ax, (col, label) in zip(axes[0], refs, strict=True):

@@ -49,11 +49,16 @@ class Results:
 def load_results(path: str | os.PathLike[str]) -> Results:
     """Read a results folder; a missing, damaged or foreign folder, or one where no point
     simulated, raises SpecError (exit 2)."""
+    from sactk.circuits.base import upgrade_reference_columns
     from sactk.errors import SpecError
     from sactk.sweeps.store import read_manifest, read_results
 
     manifest = read_manifest(path)
-    res = Results(Path(path), read_results(path, manifest), manifest)
+    frame = read_results(path, manifest)
+    legacy = upgrade_reference_columns(list(frame.columns))
+    if legacy:  # a folder written before the reference columns named their unit
+        frame = frame.rename(columns=legacy)
+    res = Results(Path(path), frame, manifest)
     if res.failed_points == len(res.frame):
         raise SpecError(f"no usable points: {res.failure_note()}")
     return res

@@ -28,7 +28,7 @@ def main(n: int = 10_000_000, repeat: int = 3) -> None:
     rng = np.random.default_rng(0)
     m = LookupModel()
     # a fitted model's attributes, filled directly so the benchmark needs no simulator
-    m.cell_, m.output_, m.coordinate_ = "mp", "out_z_a", "ideal_z"
+    m.cell_, m.output_, m.coordinate_ = "mp", "out_z_a", "ideal_z_a"
     m.coord_per_bias_ = m.out_per_bias_ = True
     m.corners_ = np.array(["tt"])
     m.temp_c_ = np.array([-40.0, 27.0, 125.0])

@@ -84,6 +84,34 @@ class Probe:
         return cls(column, node, scale, minus, ProbeRole.VOLTAGE)
 
 
+def result_column(name: str) -> str:
+    """The results column of a per-vector reference column: a float column of ``reference``
+    is in units of the bias, and the sweep scales it to amperes at each bias and names it
+    so (``ideal_z`` -> ``ideal_z_a``, ``fs`` -> ``fs_a``, ``dot_xw`` -> ``dot_xw_a``)."""
+    return name if name.endswith("_a") else f"{name}_a"
+
+
+def ideal_result_column(cell: Cell) -> str:
+    """The results column of ``cell``'s ideal output, in amperes (``ideal_z_a``)."""
+    return result_column(cell.ideal_column)
+
+
+LEGACY_REFERENCE = ("ideal_", "dot_xw")
+"""Reference columns that results written before sactk named units carry without ``_a``."""
+
+
+def upgrade_reference_columns(columns: list[str]) -> dict[str, str]:
+    """Renames that bring an older results table's reference columns to today's names
+    (``ideal_z`` -> ``ideal_z_a``, ``dot_xw`` -> ``dot_xw_a``); empty for current tables."""
+    return {
+        c: result_column(c)
+        for c in columns
+        if c.startswith(LEGACY_REFERENCE)
+        and not c.endswith("_a")
+        and result_column(c) not in columns
+    }
+
+
 def _identity(values: np.ndarray) -> np.ndarray:
     return values
 
@@ -148,8 +176,9 @@ class Cell(Protocol):
 
     def reference(self, params: Any, norm: np.ndarray, inputs: Any) -> dict[str, np.ndarray]:
         """Per-vector columns in units of the bias: every ``ideal_*`` column, ``fs`` (the
-        full scale errors are quoted in) and the boolean ``domain_ok`` (the circuit is meant
-        to follow ideal() there)."""
+        full scale errors are quoted in) and the boolean ``domain_ok`` (the circuit is
+        meant to follow ideal() there). The results carry each float column in amperes,
+        named by :func:`result_column` (``ideal_z_a``, ``fs_a``)."""
         ...
 
     def mismatch(

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from sactk.circuits.base import Bench, Probe
+from sactk.circuits.base import Bench, Probe, result_column
 from sactk.circuits.registry import get_cell
 from sactk.errors import SpecError
 from sactk.netlists.mismatch import Alter, nominal_alters, pdk_seed, pelgrom_alters
@@ -313,7 +313,7 @@ def _circuit_jobs(
         pcols.update({c: logical[:, k] for k, c in enumerate(cols)})
         for name, col in point_columns.items():
             if col.dtype.kind == "f":
-                pcols["fs_a" if name == "fs" else name] = col * bias_a
+                pcols[result_column(name)] = col * bias_a
             else:
                 pcols[name] = col
         for chunk in _chunks(instances, spec.mc.per_job):

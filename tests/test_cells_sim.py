@@ -46,7 +46,7 @@ def shape_df(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 def test_shape_matches_ideal_at_every_bias(shape_df) -> None:
     _, df, _ = shape_df
-    assert CONTRACT | {"in_x_a", "out_y_a", "ideal_y", "fs_a"} <= set(df.columns)
+    assert CONTRACT | {"in_x_a", "out_y_a", "ideal_y_a", "fs_a"} <= set(df.columns)
     acc = metrics.accuracy(df)
     assert len(acc) == len(BIASES)
     assert (acc["max_abs_err_pct"] < 2.0).all(), acc
@@ -75,21 +75,21 @@ def test_shape_has_its_shape(shape_df) -> None:
 def test_inner_product_tracks_dot_product(tmp_path: Path) -> None:
     df = _sweep(tmp_path, "inner-product", "inputs.random.count=60", "inputs.sweep.points=0")
     cols = {f"in_x{k}_a" for k in range(8)} | {f"in_w{k}_a" for k in range(8)}
-    assert CONTRACT | cols | {"out_y_a", "ideal_y", "dot_xw"} <= set(df.columns)
+    assert CONTRACT | cols | {"out_y_a", "ideal_y_a", "dot_xw_a"} <= set(df.columns)
     assert (metrics.accuracy(df)["max_abs_err_pct"] < 2.0).all()
     dots = metrics.dot_tracking(df)
     assert len(dots) == len(BIASES) and (dots["vectors"] == 60).all()
     assert (dots["pearson_r"] >= 0.98).all(), dots
-    # dot_xw is sum w x / bias: at every bias the same normalized numbers.
+    # dot_xw_a is sum w x / bias: at every bias the same normalized numbers.
     for b, g in df.groupby("bias_a"):
         x = g[[f"in_x{k}_a" for k in range(8)]].to_numpy()
         w = g[[f"in_w{k}_a" for k in range(8)]].to_numpy()
-        assert np.allclose(g["dot_xw"], (x * w).sum(axis=1) / b)
+        assert np.allclose(g["dot_xw_a"], (x * w).sum(axis=1) / b)
 
 
 def test_compressive_memory_transfer_inl_dnl(tmp_path: Path) -> None:
     df = _sweep(tmp_path, "compressive-memory")
-    assert CONTRACT | {"in_code", "out_i_a", "ideal_i"} <= set(df.columns)
+    assert CONTRACT | {"in_code", "out_i_a", "ideal_i_a"} <= set(df.columns)
     assert sorted(df["in_code"].unique()) == list(range(64))
     assert (metrics.accuracy(df)["max_abs_err_pct"] < 2.0).all()
     lin = metrics.linearity(df)

@@ -61,7 +61,7 @@ def _synthetic(chips: int = 0, seed: int = 0) -> pd.DataFrame:
                             "point": p,
                             "pattern": "sweep",
                             "in_x_a": xi * bias,
-                            "ideal_y": np.tanh(2 * xi) * bias,
+                            "ideal_y_a": np.tanh(2 * xi) * bias,
                             "fs_a": 2.0 * bias,
                             "out_y_a": yi * bias,
                             "status": "ok",
@@ -99,7 +99,7 @@ def test_integer_coordinate_gets_a_knot_per_code() -> None:
     df = _synthetic()
     df = df.drop(columns=["in_x_a"]).assign(in_code=df["point"].astype(int))
     df["cell"] = "compressive_memory"
-    df = df.rename(columns={"out_y_a": "out_i_a", "ideal_y": "ideal_i"})
+    df = df.rename(columns={"out_y_a": "out_i_a", "ideal_y_a": "ideal_i_a"})
     m = LookupModel(knots=32).fit(df)
     assert not m.coord_per_bias_
     np.testing.assert_array_equal(m.u_knots_, np.arange(41.0))

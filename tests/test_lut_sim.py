@@ -52,7 +52,7 @@ def fitted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def _held_out(res: Path, model: LookupModel):
     info = model.info_
     _, test = holdout_split(read_results(res), info["holdout"]["fraction"], info["holdout"]["seed"])
-    u = test["ideal_z"] / test["bias_a"]
+    u = test["ideal_z_a"] / test["bias_a"]
     return test[(u >= model.u_knots_[0]) & (u <= model.u_knots_[-1])]
 
 
@@ -88,7 +88,9 @@ def test_ngspice_export_reproduces_the_model(fitted, tmp_path: Path) -> None:
     rng = np.random.default_rng(2)
     b = np.concatenate([test["bias_a"], 10 ** rng.uniform(-8, -6, 20)])
     t = np.concatenate([test["temp_c"], rng.uniform(-40, 125, 20).round(1)])
-    u = np.concatenate([test["ideal_z"], rng.uniform(m.u_knots_[0], m.u_knots_[-1], 20) * b[-20:]])
+    u = np.concatenate(
+        [test["ideal_z_a"], rng.uniform(m.u_knots_[0], m.u_knots_[-1], 20) * b[-20:]]
+    )
     fs = np.concatenate([test["fs_a"], 2.0 * b[-20:]])
     sim = export_roundtrip(m, sub, u, b, t)
     want = m.evaluate(u, b, t)
@@ -123,13 +125,13 @@ def test_verilog_a_exports(fitted, tmp_path: Path) -> None:
     # the explicit flavour compiles with OpenVAF's front end and matches the model
     test = _held_out(res, m)
     got = ex.evaluate_verilog_a(
-        tmp_path / "va" / "sactk_mp_tt.va", test["ideal_z"], test["bias_a"], test["temp_c"]
+        tmp_path / "va" / "sactk_mp_tt.va", test["ideal_z_a"], test["bias_a"], test["temp_c"]
     )
-    want = m.evaluate(test["ideal_z"], test["bias_a"], test["temp_c"])
+    want = m.evaluate(test["ideal_z_a"], test["bias_a"], test["temp_c"])
     assert np.max(np.abs(got - want) / test["fs_a"]) <= 0.01
     # ... and runs as a circuit element in VACASK, with bias_a per instance
     va = export_roundtrip(
-        m, tmp_path / "va", test["ideal_z"], test["bias_a"], test["temp_c"], simulator="vacask"
+        m, tmp_path / "va", test["ideal_z_a"], test["bias_a"], test["temp_c"], simulator="vacask"
     )
     assert np.max(np.abs(va - want) / test["fs_a"]) <= 1e-4
     # ... which is why there are two flavours: OpenVAF has no $table_model
@@ -188,9 +190,9 @@ def test_model_commands_refuse_bad_input(fitted, tmp_path: Path) -> None:
     r = run("export", str(stem), "--format", "csv", "--out", str(tmp_path / "m.csv"))
     assert r.returncode == 0
     lines = (tmp_path / "m.csv").read_text().splitlines()
-    # the same column names as the results (ideal_z there, ideal_z here)
-    assert lines[0].startswith("corner,temp_c,bias_a,ideal_z,u_norm,")
-    assert "ideal_z" in pd.read_parquet(res / "results.parquet").columns
+    # the same column names as the results (ideal_z_a there, ideal_z_a here)
+    assert lines[0].startswith("corner,temp_c,bias_a,ideal_z_a,u_norm,")
+    assert "ideal_z_a" in pd.read_parquet(res / "results.parquet").columns
     assert len(lines) == 1 + LookupModel.load(stem).table_.size
 
 

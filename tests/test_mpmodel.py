@@ -90,7 +90,7 @@ def _synthetic(chips: int = 3) -> tuple[pd.DataFrame, np.ndarray]:
                             pattern="random",
                             status="ok",
                             **{f"in_i{k}_a": x[i, k] * bias for k in range(4)},
-                            ideal_z=mp.ideal(x[i], 1.0) * bias,
+                            ideal_z_a=mp.ideal(x[i], 1.0) * bias,
                             fs_a=x[i].max() * bias,
                             out_z_a=y[i] * bias,
                             power_w=1e-6 * bias / 1e-7,

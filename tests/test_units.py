@@ -1,0 +1,89 @@
+"""Units in names at the edges: the results carry every reference column in amperes with
+``_a`` (``ideal_z_a``, ``fs_a``, ``dot_xw_a``), and tables and model files written before
+that (``ideal_z``, ``dot_xw``) still load, under today's names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sactk.analysis.mpmodel import MPModel
+from sactk.circuits import mp
+from sactk.circuits.base import ideal_result_column, result_column, upgrade_reference_columns
+from sactk.circuits.registry import get_cell
+
+
+def test_reference_columns_get_their_unit() -> None:
+    assert result_column("ideal_z") == "ideal_z_a"
+    assert result_column("fs") == "fs_a"
+    assert result_column("ideal_z_a") == "ideal_z_a"
+    assert ideal_result_column(get_cell("mp")) == "ideal_z_a"
+    assert ideal_result_column(get_cell("inner_product")) == "ideal_y_a"
+    old = ["in_i0_a", "ideal_z", "dot_xw", "fs_a", "out_z_a", "ideal_y3"]
+    assert upgrade_reference_columns(old) == {
+        "ideal_z": "ideal_z_a",
+        "dot_xw": "dot_xw_a",
+        "ideal_y3": "ideal_y3_a",
+    }
+    assert upgrade_reference_columns(["ideal_z_a", "fs_a", "out_z_a"]) == {}
+
+
+def _mp_rows(ideal: str) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = []
+    for bias in (1e-8, 1e-6):
+        for p in range(40):
+            x = rng.uniform(0.2, 1.5, 4)
+            z = float(mp.ideal(x, 1.0))
+            rows.append(
+                {
+                    "cell": "mp",
+                    "tech": "c180",
+                    "corner": "tt",
+                    "temp_c": 27.0,
+                    "bias_a": bias,
+                    "analysis": "op",
+                    "mc_index": -1,
+                    "point": p,
+                    "pattern": "random",
+                    **{f"in_i{k}_a": x[k] * bias for k in range(4)},
+                    ideal: z * bias,
+                    "fs_a": x.max() * bias,
+                    "domain_ok": True,
+                    "out_z_a": 0.98 * z * bias,
+                    "status": "ok",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_an_older_results_table_and_model_file_load_under_todays_names(tmp_path: Path) -> None:
+    new = MPModel().fit(_mp_rows("ideal_z_a"), {"n_inputs": 4})
+    old = MPModel().fit(_mp_rows("ideal_z"), {"n_inputs": 4})  # a table from before
+    assert new.coordinate_ == old.coordinate_ == "ideal_z_a"
+    x = _mp_rows("ideal_z_a")[[f"in_i{k}_a" for k in range(4)]].to_numpy()
+    np.testing.assert_array_equal(new.evaluate(x, 1e-7, 27.0), old.evaluate(x, 1e-7, 27.0))
+    # a model file written before units in names records its ideal column as ideal_z
+    path = new.save(tmp_path / "m")
+    info = json.loads(path.read_text())
+    info["ideal"] = "ideal_z"
+    path.write_text(json.dumps(info))
+    assert MPModel.load(tmp_path / "m").coordinate_ == "ideal_z_a"
+
+
+@pytest.mark.ngspice
+def test_results_columns_carry_units(tmp_path: Path) -> None:
+    from sactk import api
+    from sactk.analysis.results import load_results
+
+    spec = api.load(preset="inner-product", updates={"sweep.bias_a": [1e-7]})
+    api.sweep(spec, tmp_path / "r", jobs=1)
+    df = load_results(tmp_path / "r").frame
+    assert {"ideal_y_a", "dot_xw_a", "fs_a"} <= set(df.columns)
+    assert not {"ideal_y", "dot_xw", "fs"} & set(df.columns)
+    ok = df[df["status"] == "ok"]
+    assert np.all(np.abs(ok["ideal_y_a"]) <= 2.0 * 1e-7)  # amperes at 100 nA, not gamma
