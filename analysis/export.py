@@ -26,7 +26,7 @@ import csv
 import io
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,6 +35,10 @@ from sactk.analysis.exportfmt import hat_terms, num, wrap
 from sactk.analysis.lut import LookupModel
 from sactk.errors import SpecError
 from sactk.files import write_json, write_text
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 
 FORMATS = ("csv", "json", "verilog-a", "ngspice")
 
@@ -309,7 +313,9 @@ def to_verilog_a(model: LookupModel, folder: Path) -> list[Path]:
     return written
 
 
-def evaluate_verilog_a(va_path: Path, u: Any, bias_a: Any, temp_c: Any) -> np.ndarray:
+def evaluate_verilog_a(
+    va_path: Path, u: ArrayLike, bias_a: ArrayLike, temp_c: ArrayLike
+) -> np.ndarray:
     """Compile the explicit flavour with OpenVAF's front end (``verilogae``) and evaluate
     its output current ``iout`` at points."""
     try:

@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sactk.errors import SpecError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 ACT_W_UM = 8.0
 """The layer's tanh cells are 8/1 um (W/L 8, twice the cell's default): their term nodes sit
@@ -98,7 +102,7 @@ class LayerRuns:
         raise KeyError((bias_a, chip))
 
 
-def frame_of(res: LayerRuns) -> Any:
+def frame_of(res: LayerRuns) -> pd.DataFrame:
     """Every (bias, chip, sample, neuron) that ngspice simulated, with both runners' values
     and their errors in % of the activation range."""
     import pandas as pd
@@ -128,7 +132,7 @@ def frame_of(res: LayerRuns) -> Any:
     return frame
 
 
-def summarize(frame: Any) -> Any:
+def summarize(frame: pd.DataFrame) -> pd.DataFrame:
     """Max and RMS error (% of the activation range) per bias and chip (-1: nominal)."""
     g = frame.groupby(["bias_a", "chip"])
     return g.agg(
@@ -150,7 +154,7 @@ def split_power(p_one_w: float, p_two_w: float) -> tuple[float, float]:
 
 def check_summary(
     res: LayerRuns,
-    table: Any,
+    table: pd.DataFrame,
     setup: dict[str, Any],
     seed: int,
     model_info: dict[str, Any],

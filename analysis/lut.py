@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -48,6 +48,11 @@ from sactk.analysis.modelio import load_model, model_stem, save_model
 from sactk.analysis.opgrid import OpGrid
 from sactk.circuits.base import ideal_result_column
 from sactk.errors import ModelError, SpecError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from numpy.typing import ArrayLike
+
 
 __all__ = ["LookupModel", "holdout_split", "interp_planes", "model_stem", "ok_rows"]
 
@@ -91,7 +96,7 @@ class LookupModel(OpGrid):
     # corners_, temp_c_, log_bias_, u_knots_, table_, chips_, chip_ids_, chip_mean_,
     # chip_basis_, meta_
 
-    def fit(self, df: Any) -> LookupModel:
+    def fit(self, df: pd.DataFrame) -> LookupModel:
         """Fit from a results DataFrame (``sactk.sweeps.store.read_results``)."""
         from sactk.analysis.metrics import input_cols
 
@@ -106,7 +111,7 @@ class LookupModel(OpGrid):
         self.coord_per_bias_ = coord.endswith("_a")
         self.out_per_bias_ = output.endswith("_a")
 
-        u = self._u(rows)
+        u = self.coordinate_values(rows)
         y = rows[output].to_numpy(float) / (
             rows["bias_a"].to_numpy(float) if self.out_per_bias_ else 1.0
         )
@@ -128,7 +133,8 @@ class LookupModel(OpGrid):
         ids = [-1] if (chip < 0).any() else []
         stack = np.full((len(ids) + len(self.chip_ids_), *grid), np.nan)
         index = {c: i for i, c in enumerate([*ids, *self.chip_ids_.tolist()])}
-        for (c, corner, temp, bias), g in planes:
+        for key, g in planes:
+            c, corner, temp, bias = (np.asarray(k).item() for k in key)
             m = (g["_u"] >= lo) & (g["_u"] <= hi)
             ijk = (
                 int(np.searchsorted(self.corners_, corner)),
@@ -159,7 +165,7 @@ class LookupModel(OpGrid):
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _u(self, df: Any) -> np.ndarray:
+    def coordinate_values(self, df: pd.DataFrame) -> np.ndarray:
         u = df[self.coordinate_].to_numpy(float)
         return u / df["bias_a"].to_numpy(float) if self.coord_per_bias_ else u
 
@@ -219,12 +225,12 @@ class LookupModel(OpGrid):
 
     def evaluate(
         self,
-        u: Any,
-        bias_a: Any,
-        temp_c: Any,
+        u: ArrayLike,
+        bias_a: ArrayLike,
+        temp_c: ArrayLike,
         *,
         corner: str | None = None,
-        chip: Any = None,
+        chip: ArrayLike | None = None,
         chips: np.ndarray | None = None,
         clamp: bool = False,
     ) -> np.ndarray:
@@ -266,7 +272,7 @@ class LookupModel(OpGrid):
         )
         return y.reshape(shape)
 
-    def predict(self, X: Any, **kwargs: Any) -> np.ndarray:
+    def predict(self, X: ArrayLike, **kwargs: Any) -> np.ndarray:
         """``X``: (n, 3) rows of (u, bias_a, temp_c); keyword arguments as :meth:`evaluate`."""
         x = np.asarray(X, dtype=float)
         if x.ndim != 2 or x.shape[1] != 3:
@@ -275,7 +281,7 @@ class LookupModel(OpGrid):
             )
         return self.evaluate(x[:, 0], x[:, 1], x[:, 2], **kwargs)
 
-    def predict_results(self, df: Any, clamp: bool = False) -> np.ndarray:
+    def predict_results(self, df: pd.DataFrame, clamp: bool = False) -> np.ndarray:
         """Predictions for the rows of a results DataFrame (chips by their mc_index)."""
         self._check()
         out = np.empty(len(df))
@@ -302,18 +308,18 @@ class LookupModel(OpGrid):
 
     # -- validation ------------------------------------------------------------------------
 
-    def inside(self, rows: Any) -> np.ndarray:
+    def inside(self, rows: pd.DataFrame) -> np.ndarray:
         """Which rows lie inside the fitted range of the coordinate."""
-        u = self._u(rows)
+        u = self.coordinate_values(rows)
         return np.asarray((u >= self.u_knots_[0]) & (u <= self.u_knots_[-1]))
 
-    def errors(self, df: Any) -> Any:
+    def errors(self, df: pd.DataFrame) -> pd.DataFrame:
         """Per-row model error of the simulated DC rows of a results DataFrame: ``pred``
         and ``err_fs`` (fraction of each point's full scale ``fs_a``; the output's own unit
         when it has none)."""
         return model_errors(self, ok_rows(df))
 
-    def validate(self, df: Any, how: str) -> dict[str, Any]:
+    def validate(self, df: pd.DataFrame, how: str) -> dict[str, Any]:
         """Max and RMS |model - simulation| in fractions of full scale, for the nominal
         circuit and (when the model has chips) for each chip's own table; kept in meta_
         (lutfit.validation has the fields)."""
@@ -353,7 +359,7 @@ class LookupModel(OpGrid):
     def input_columns(self) -> list[str]:
         return [self.coordinate_]
 
-    def roundtrip_drive(self, x: Any) -> tuple[np.ndarray, str]:
+    def roundtrip_drive(self, x: ArrayLike) -> tuple[np.ndarray, str]:
         """One pin: the coordinate as a current into it (A) or, for a code, its voltage."""
         u = np.asarray(x, float).reshape(-1, 1)
         return u, "i" if self.coord_per_bias_ else "v"

@@ -3,15 +3,20 @@ per operating-point plane, the statistical model of chips and the hold-out split
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sactk.analysis.interp import _Axis
 from sactk.errors import SpecError
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-def ok_rows(df: Any, nominal: bool | None = None) -> Any:
+    from sactk.analysis.model import Model
+
+
+def ok_rows(df: pd.DataFrame, nominal: bool | None = None) -> pd.DataFrame:
     """The DC rows that simulated (``status == "ok"``); ``nominal`` as metrics.op_rows."""
     from sactk.analysis.metrics import op_rows
 
@@ -60,7 +65,9 @@ def chip_pca(chips: np.ndarray, keep: float) -> tuple[np.ndarray, np.ndarray]:
     return mean.reshape(chips.shape[1:]), basis
 
 
-def holdout_split(df: Any, fraction: float, seed: int) -> tuple[Any, Any]:
+def holdout_split(
+    df: pd.DataFrame, fraction: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Hold out a seeded random ``fraction`` of the input vectors (``pattern``, ``point``),
     at every bias, temperature and chip: the model never sees those vectors."""
     if not 0.0 < fraction < 1.0:
@@ -74,7 +81,7 @@ def holdout_split(df: Any, fraction: float, seed: int) -> tuple[Any, Any]:
     return df[~mask], df[mask]
 
 
-def model_errors(model: Any, rows: Any) -> Any:
+def model_errors(model: Model, rows: pd.DataFrame) -> pd.DataFrame:
     """``rows`` with the model's ``pred`` and ``err_fs`` = (pred - simulation) / fs_a for a
     current output; for another output (a voltage, ...) or results without ``fs_a``, the
     output's range over ``rows`` is the full scale."""
@@ -98,7 +105,7 @@ def _stats(e: np.ndarray) -> dict[str, Any]:
     }
 
 
-def validation(model: Any, rows: Any, how: str) -> dict[str, Any]:
+def validation(model: Model, rows: pd.DataFrame, how: str) -> dict[str, Any]:
     """Held-out errors of ``model`` on simulated ``rows`` inside its range, in fractions of
     full scale: the nominal circuit's max / RMS / p99 at the top level; with chips,
     ``chips`` holds the worst chip's max (``max_err_fs``), the worst RMS of any chip at any
@@ -124,8 +131,13 @@ def validation(model: Any, rows: Any, how: str) -> dict[str, Any]:
             "rms_pooled_err_fs": pooled["rms_err_fs"],
             "p99_err_fs": pooled["p99_err_fs"],
             "per_chip": [
-                {"chip": int(c), "max_err_fs": float(r.max_err_fs), "rms_err_fs": float(r.ms**0.5)}
-                for c, r in per_chip.iterrows()
+                {"chip": int(c), "max_err_fs": float(m), "rms_err_fs": float(ms**0.5)}
+                for c, m, ms in zip(
+                    per_chip.index.to_numpy(),
+                    per_chip["max_err_fs"].to_numpy(),
+                    per_chip["ms"].to_numpy(),
+                    strict=True,
+                )
             ],
         }
     if "max_err_fs" not in v:  # chips only: their figures are the headline

@@ -17,25 +17,28 @@ Definitions (docs/cells.md). Each cell names its main output and ideal column
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sactk.circuits.base import ideal_result_column
+from sactk.circuits.base import Cell, ideal_result_column
 from sactk.circuits.registry import get_cell
 from sactk.errors import SpecError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CONDITIONS = ["tech", "corner", "vdd_v", "w_um", "l_um", "temp_c", "bias_a"]
 """Columns that identify one circuit's operating condition (those present are used)."""
 
 
-def conditions(df: Any, drop: tuple[str, ...] = ()) -> list[str]:
+def conditions(df: pd.DataFrame, drop: tuple[str, ...] = ()) -> list[str]:
     """The condition columns present in ``df``: :data:`CONDITIONS`, then the cell's
     parameters swept as axes ([sweep.cell]: a column named like the parameter)."""
     return [c for c in CONDITIONS + cell_axes(df) if c in df.columns and c not in drop]
 
 
-def cell_axes(df: Any) -> list[str]:
+def cell_axes(df: pd.DataFrame) -> list[str]:
     """Result columns that are parameters of the results' cell (``n_inputs``, ...)."""
     import dataclasses
 
@@ -53,7 +56,7 @@ def cell_axes(df: Any) -> list[str]:
     return [c for c in names if c in df.columns and c not in CONDITIONS]
 
 
-def op_rows(df: Any, nominal: bool | None = True) -> Any:
+def op_rows(df: pd.DataFrame, nominal: bool | None = True) -> pd.DataFrame:
     """DC rows; ``nominal=True``: only mismatch-free ones, ``False``: only MC chips, None: all."""
     m = np.ones(len(df), dtype=bool)
     if "analysis" in df.columns:
@@ -64,7 +67,7 @@ def op_rows(df: Any, nominal: bool | None = True) -> Any:
     return df[m]
 
 
-def cell_of(df: Any) -> Any:
+def cell_of(df: pd.DataFrame) -> Cell:
     """The cell of a results table (one cell per results directory)."""
     names = df["cell"].unique()
     if len(names) != 1:
@@ -72,12 +75,12 @@ def cell_of(df: Any) -> Any:
     return get_cell(str(names[0]))
 
 
-def input_cols(df: Any) -> list[str]:
+def input_cols(df: pd.DataFrame) -> list[str]:
     """The input columns (``in_*``), in the order the sweep wrote them (the cell's order)."""
     return [c for c in df.columns if c.startswith("in_")]
 
 
-def with_ideal(df: Any) -> Any:
+def with_ideal(df: pd.DataFrame) -> pd.DataFrame:
     """Add the generic columns ``out_a`` (the cell's main output), ``ideal_a``, ``err_a``
     and ``err_pct_fs`` (% of full scale)."""
     df = df.copy()
@@ -93,7 +96,7 @@ def with_ideal(df: Any) -> Any:
     return df
 
 
-def valid(df: Any) -> Any:
+def valid(df: pd.DataFrame) -> pd.DataFrame:
     """Rows that simulated and that lie where the cell is meant to follow ideal()."""
     if "err_pct_fs" not in df.columns:
         df = with_ideal(df)
@@ -103,7 +106,7 @@ def valid(df: Any) -> Any:
     return df[m]
 
 
-def accuracy(df: Any) -> Any:
+def accuracy(df: pd.DataFrame) -> pd.DataFrame:
     """Per operating point (nominal circuit): points, max |error| and RMS error in % of
     full scale."""
     v = valid(with_ideal(op_rows(df)))
@@ -116,7 +119,7 @@ def accuracy(df: Any) -> Any:
     return table.reset_index()
 
 
-def collapse(df: Any, bias_min_a: float | None = None) -> Any:
+def collapse(df: pd.DataFrame, bias_min_a: float | None = None) -> pd.DataFrame:
     """Per (tech, corner, temp_c, pattern): the largest normalized-output spread across bias.
 
     Returns columns ``collapse_pct_fs`` (% of full scale), ``worst_point``, ``biases`` (how
@@ -136,7 +139,7 @@ def collapse(df: Any, bias_min_a: float | None = None) -> Any:
         counts = per_point["z_norm"].size()
         spread = spread[counts == grp["bias_a"].nunique()]  # compare only complete points
         fs = float(grp["fs_norm"].max())
-        worst = int(spread.idxmax()) if len(spread) else -1
+        worst = int(np.asarray(spread.idxmax())) if len(spread) else -1
         rows.append(
             {
                 **dict(zip(keys, key, strict=True)),
@@ -150,7 +153,7 @@ def collapse(df: Any, bias_min_a: float | None = None) -> Any:
     return pd.DataFrame(rows)
 
 
-def dot_tracking(df: Any) -> Any:
+def dot_tracking(df: pd.DataFrame) -> pd.DataFrame:
     """Inner product: per condition, Pearson r of the circuit's and of ideal()'s output with
     the true dot product over the random vectors, and the least-squares scale
     out_y_a ~ k dot_xw_a (the 'known scale'). Empty for other cells."""
@@ -176,7 +179,7 @@ def dot_tracking(df: Any) -> Any:
     return pd.DataFrame(rows)
 
 
-def inl_dnl(df: Any) -> Any:
+def inl_dnl(df: pd.DataFrame) -> pd.DataFrame:
     """Compressive memory: per code and condition (and chip), INL and DNL in LSB of the
     compressive law, where one LSB is the law's local step (ideal_i(code) - ideal_i(code-1);
     code 0 takes code 1's step).
@@ -215,13 +218,13 @@ def inl_dnl(df: Any) -> Any:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-def linearity(df: Any) -> Any:
+def linearity(df: pd.DataFrame) -> pd.DataFrame:
     """Compressive memory: per condition (and chip), max |INL|, DNL range, monotonicity,
     gain and offset errors (see :func:`inl_dnl`)."""
     return linearity_of(inl_dnl(df))
 
 
-def linearity_of(t: Any) -> Any:
+def linearity_of(t: pd.DataFrame) -> pd.DataFrame:
     """:func:`linearity` from an :func:`inl_dnl` table already computed."""
     if t.empty:
         return t
@@ -241,24 +244,24 @@ def linearity_of(t: Any) -> Any:
 # ---------------------------------------------------------------------- Monte Carlo
 
 
-def chip_rows(df: Any) -> Any:
+def chip_rows(df: pd.DataFrame) -> pd.DataFrame:
     """Monte Carlo chips' DC rows that simulated and lie in the cell's domain, with the
     error columns."""
     return valid(with_ideal(op_rows(df, nominal=False)))
 
 
-def _chip_errors(v: Any) -> Any:
+def _chip_errors(v: pd.DataFrame) -> pd.DataFrame:
     g = v.groupby([*conditions(v), "mc_index"], sort=True)["err_pct_fs"]
     return g.agg(lambda e: float(np.max(np.abs(e)))).rename("max_abs_err_pct").reset_index()
 
 
-def chip_errors(df: Any) -> Any:
+def chip_errors(df: pd.DataFrame) -> pd.DataFrame:
     """Per chip (mc_index) and condition: its max |error| against ideal() over its valid
     vectors, in % of full scale."""
     return _chip_errors(chip_rows(df))
 
 
-def mc_spread(df: Any) -> Any:
+def mc_spread(df: pd.DataFrame) -> pd.DataFrame:
     """Per condition: the chip-to-chip spread of the output / bias_a, and chip error statistics.
 
     ``sigma_pct``: for each input vector, the standard deviation across chips of the
@@ -287,7 +290,7 @@ def mc_spread(df: Any) -> Any:
     return out
 
 
-def area_cost_of(spread: Any) -> Any:
+def area_cost_of(spread: pd.DataFrame) -> pd.DataFrame:
     """:func:`area_cost` from an :func:`mc_spread` table already computed."""
     if spread.empty or "w_um" not in spread.columns:
         return spread
@@ -301,7 +304,7 @@ def area_cost_of(spread: Any) -> Any:
     return out.reset_index().sort_values("area_um2").reset_index(drop=True)
 
 
-def area_cost(df: Any) -> Any:
+def area_cost(df: pd.DataFrame) -> pd.DataFrame:
     """Per device size: the worst (over bias and temperature) 90th-percentile chip error,
     against the area W L of one matched device, um2."""
     return area_cost_of(mc_spread(df))
@@ -310,7 +313,7 @@ def area_cost(df: Any) -> Any:
 # ---------------------------------------------------------------------- speed and power
 
 
-def speed_power(df: Any) -> Any:
+def speed_power(df: pd.DataFrame) -> pd.DataFrame:
     """Per condition, from the transient rows: settle_s, power_w and energy_j (nominal
     circuit; with Monte Carlo chips only, their median), plus settle_s * bias_a, which is
     constant when settling time scales as 1 / bias."""
@@ -329,7 +332,7 @@ def speed_power(df: Any) -> Any:
     return out
 
 
-def summary_tables(df: Any) -> dict[str, Any]:
+def summary_tables(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Every table that applies to these results: accuracy, collapse, mc_spread, area_cost,
     speed_power (empty ones left out)."""
     tables = {}
@@ -350,7 +353,7 @@ def summary_tables(df: Any) -> dict[str, Any]:
     return {k: v for k, v in tables.items() if not v.empty}
 
 
-def crossbar_columns(df: Any) -> Any:
+def crossbar_columns(df: pd.DataFrame) -> pd.DataFrame:
     """Per-column non-ideality of crossbar results: for every (operating point, chip,
     column) a least-squares line out = gain ideal + offset over the input vectors. Columns:
     ``gain`` (1 is ideal), ``offset_fs`` (offset / full scale), ``nonlin_fs`` (largest

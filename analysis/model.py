@@ -19,11 +19,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
 from sactk.errors import ModelError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from numpy.typing import ArrayLike
+
+    from sactk.netlists.technology import Technology
 
 
 @runtime_checkable
@@ -43,6 +49,32 @@ class Model(Protocol):
     chip_ids_: np.ndarray
     chips_: Any
     info_: dict[str, Any]
+    meta_: dict[str, Any]
+    """What the fit recorded: ``validation`` (its held-out figures), ``fit_points``."""
+    coordinate_: str
+    """The results column residual plots use as their axis (the ideal output, an input)."""
+    coord_per_bias_: bool
+    """Whether ``coordinate_`` is a current (divided by the bias on the axis)."""
+
+    def coordinate_values(self, df: pd.DataFrame) -> np.ndarray:
+        """``coordinate_`` of rows, normalized as the model's axis (per bias for currents)."""
+        ...
+
+    def predict_results(self, df: pd.DataFrame, clamp: bool = ...) -> np.ndarray:
+        """The model at every row of a results table (chips by their ``mc_index``)."""
+        ...
+
+    def inside(self, rows: pd.DataFrame) -> np.ndarray:
+        """Which rows are inside the fitted range (validation counts only those)."""
+        ...
+
+    def errors(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Rows with the model's ``pred`` and ``err_fs`` (fraction of full scale)."""
+        ...
+
+    def validate(self, df: pd.DataFrame, how: str) -> dict[str, Any]:
+        """Held-out figures on ``df`` (recorded in ``meta_["validation"]``)."""
+        ...
 
     @property
     def input_columns(self) -> list[str]:
@@ -51,12 +83,12 @@ class Model(Protocol):
 
     def evaluate(
         self,
-        x: Any,
-        bias_a: Any,
-        temp_c: Any,
+        x: ArrayLike,
+        bias_a: ArrayLike,
+        temp_c: ArrayLike,
         *,
         corner: str | None = None,
-        chip: Any = None,
+        chip: ArrayLike | None = None,
         chips: np.ndarray | None = None,
         clamp: bool = ...,
     ) -> np.ndarray:
@@ -65,7 +97,7 @@ class Model(Protocol):
         the fitted ``chips_``; :meth:`chip_rows` turns Monte Carlo ids into positions)."""
         ...
 
-    def chip_rows(self, ids: Any, what: str = ...) -> np.ndarray:
+    def chip_rows(self, ids: ArrayLike, what: str = ...) -> np.ndarray:
         """Positions in ``chips_`` of Monte Carlo instance ids."""
         ...
 
@@ -73,7 +105,9 @@ class Model(Protocol):
         """``n`` new chips from the statistical mismatch model (seeded)."""
         ...
 
-    def power_w(self, bias_a: Any, temp_c: Any, corner: str | None = None) -> np.ndarray:
+    def power_w(
+        self, bias_a: ArrayLike, temp_c: ArrayLike, corner: str | None = None
+    ) -> np.ndarray:
         """Static supply power of one cell (W)."""
         ...
 
@@ -89,7 +123,7 @@ class Model(Protocol):
         """The exported subcircuit's or module's name."""
         ...
 
-    def roundtrip_drive(self, x: Any) -> tuple[np.ndarray, str]:
+    def roundtrip_drive(self, x: ArrayLike) -> tuple[np.ndarray, str]:
         """How a round-trip deck drives the export's input pins for inputs ``x``: (values
         (P, pins), one kind per pin: ``i`` a current in A, ``v`` a voltage)."""
         ...
@@ -126,7 +160,7 @@ def cell_params(model: Model) -> Any:
     return get_cell(model.cell_).params(table)
 
 
-def technology_of(model: Model) -> Any:
+def technology_of(model: Model) -> Technology:
     """The technology the model's results were simulated on (built-in or from PDK_ROOT)."""
     from sactk.netlists.technology import get_technology
 

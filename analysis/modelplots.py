@@ -4,14 +4,21 @@ the error of every Monte Carlo chip (``sactk fit``, ``sactk plot --model``, the 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sactk.analysis.figures import STYLE, bias_colors, save, si
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-def plot_residuals(model: Any, df: Any, outdir: Path, name: str = "model_residuals") -> list[Path]:
+    from sactk.analysis.model import Model
+
+
+def plot_residuals(
+    model: Model, df: pd.DataFrame, outdir: Path, name: str = "model_residuals"
+) -> list[Path]:
     """Lookup-model residuals (model - simulation, % of full scale) against the model's
     coordinate, one panel per temperature, one colour per bias."""
     import matplotlib
@@ -25,7 +32,7 @@ def plot_residuals(model: Any, df: Any, outdir: Path, name: str = "model_residua
     if rows.empty:
         return []
     e = model.errors(rows)
-    e["u_norm"] = model._u(e)
+    e["u_norm"] = model.coordinate_values(e)
     temps = sorted(e["temp_c"].unique())
     colors = bias_colors(e["bias_a"].unique())
     v = model.meta_.get("validation", {})
@@ -57,7 +64,9 @@ def plot_residuals(model: Any, df: Any, outdir: Path, name: str = "model_residua
         return save(fig, outdir, name)
 
 
-def plot_chip_errors(model: Any, df: Any, outdir: Path, name: str = "chip_errors") -> list[Path]:
+def plot_chip_errors(
+    model: Model, df: pd.DataFrame, outdir: Path, name: str = "chip_errors"
+) -> list[Path]:
     """Per-chip model error on the Monte Carlo rows of ``df``: the largest |model -
     simulation| (left) and the RMS (right) of every chip at every operating point, against
     bias, one colour per temperature; [] without chips."""

@@ -32,12 +32,15 @@ the active set A fixed, s = (sum_A t - g) / sum_A a, so ds/dg = -1 / sum_A a and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sactk.circuits.mp import water_level
 from sactk.errors import SpecError
+
+if TYPE_CHECKING:
+    from sactk.circuits.base import Cell
 
 
 @dataclass(frozen=True)
@@ -227,14 +230,15 @@ def fit_units(
     return np.concatenate(parts)
 
 
-def layout_of(cell: Any, inputs: list[str], table: dict[str, Any] | None) -> Layout:
+def layout_of(cell: Cell, inputs: list[str], table: dict[str, Any] | None) -> Layout:
     """The unit layout of ``cell`` for a results table with input columns ``inputs``; the
     cell parameters come from the spec's ``[cell]`` table, else from the column count."""
-    if getattr(cell, "units", None) is None:
+    units = getattr(cell, "units", None)
+    if units is None:
         raise SpecError(f"fit: cell {cell.name!r} has no MP units; fit it with --kind lookup")
     tables = [table] if table else [{"n_inputs": len(inputs)}, {"n_inputs": len(inputs) // 2}]
     for t in tables:
-        u = cell.units(cell.params({k: v for k, v in t.items() if k != "name"}))
+        u = units(cell.params({k: v for k, v in t.items() if k != "name"}))
         if u.mix[0].shape[0] == len(inputs):
             return Layout(tuple(u.mix), tuple(u.offset), tuple(u.sign))
     raise SpecError(f"fit: the {cell.name} cell's parameters do not match {len(inputs)} inputs")

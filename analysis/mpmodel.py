@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -38,6 +38,11 @@ from sactk.analysis.mpfit import Layout, fit_units, layout_of, model, unit_outpu
 from sactk.analysis.opgrid import OpGrid, op_groups
 from sactk.circuits.base import ideal_result_column, result_column
 from sactk.errors import ModelError, SpecError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from numpy.typing import ArrayLike
+
 
 CHUNK = 65536
 """Points per evaluation chunk: the working set stays small for millions of points."""
@@ -79,7 +84,7 @@ class MPModel(OpGrid):
     coord_per_bias_ = True
     out_per_bias_ = True
 
-    def fit(self, df: Any, cell_table: dict[str, Any] | None = None) -> MPModel:
+    def fit(self, df: pd.DataFrame, cell_table: dict[str, Any] | None = None) -> MPModel:
         """Fit from a results DataFrame; ``cell_table`` is the spec's ``[cell]`` table."""
         from sactk.analysis.metrics import input_cols
 
@@ -134,7 +139,7 @@ class MPModel(OpGrid):
         self.info_: dict[str, Any] = {}
         return self
 
-    def _branches(self, rows: Any) -> list[np.ndarray] | None:
+    def _branches(self, rows: pd.DataFrame) -> list[np.ndarray] | None:
         """Each unit's own output current (normalized), when the results hold one column per
         unit: a differential output ``out_y_a`` = z+ - z- with ``out_yp_a`` and ``out_yn_a``.
         Fitting each unit on its own branch pins its common mode, which the difference alone
@@ -146,7 +151,9 @@ class MPModel(OpGrid):
         bias = rows["bias_a"].to_numpy(float)
         return [rows[c].to_numpy(float) / bias for c in cols]
 
-    def _planes(self, rows: Any, chip: np.ndarray) -> dict[tuple[int, int, int, int], np.ndarray]:
+    def _planes(
+        self, rows: pd.DataFrame, chip: np.ndarray
+    ) -> dict[tuple[int, int, int, int], np.ndarray]:
         """Row masks per (chip, corner, temp, bias) index, nominal chip -1 first."""
         k = np.searchsorted(self.corners_, rows["corner"].to_numpy(str))
         t = np.searchsorted(self.temp_c_, rows["temp_c"].to_numpy(float))
@@ -208,12 +215,12 @@ class MPModel(OpGrid):
 
     def evaluate(
         self,
-        x: Any,
-        bias_a: Any,
-        temp_c: Any,
+        x: ArrayLike,
+        bias_a: ArrayLike,
+        temp_c: ArrayLike,
         *,
         corner: str | None = None,
-        chip: Any = None,
+        chip: ArrayLike | None = None,
         chips: np.ndarray | None = None,
         strict: bool = False,
         clamp: bool = True,
@@ -252,7 +259,9 @@ class MPModel(OpGrid):
                 out[rows] = (yhat + np.interp(yhat, self.r_knots_, rk)) * bi
         return out.reshape(shape)
 
-    def _pool(self, chip: Any, chips: Any, shape: tuple[int, ...]) -> tuple[Any, np.ndarray]:
+    def _pool(
+        self, chip: ArrayLike | None, chips: ArrayLike | None, shape: tuple[int, ...]
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(parameter planes, index into them per point): the nominal circuit for ``chip``
         None, else ``chips`` (default the fitted ``chips_``) checked against ``chip``."""
         if chip is None:
@@ -297,7 +306,7 @@ class MPModel(OpGrid):
         r = np.interp(yhat, self.r_knots_, rk) / len(zs)
         return [z + s * r for s, z in zip(lay.sign, zs, strict=True)]
 
-    def predict(self, X: Any, **kwargs: Any) -> np.ndarray:
+    def predict(self, X: ArrayLike, **kwargs: Any) -> np.ndarray:
         """``X``: (n, inputs + 2) rows of (inputs in A..., bias_a, temp_c)."""
         x = np.asarray(X, dtype=float)
         n = len(self.inputs_)
@@ -305,7 +314,7 @@ class MPModel(OpGrid):
             raise ModelError(f"predict: X must have shape (n, {n + 2}) = (inputs, bias_a, temp_c)")
         return self.evaluate(x[:, :n], x[:, n], x[:, n + 1], **kwargs)
 
-    def predict_results(self, df: Any, clamp: bool = True) -> np.ndarray:
+    def predict_results(self, df: pd.DataFrame, clamp: bool = True) -> np.ndarray:
         """Predictions for the rows of a results DataFrame (chips by their mc_index)."""
         self._check()
         out = np.empty(len(df))
@@ -330,20 +339,20 @@ class MPModel(OpGrid):
 
     # -- validation (shared with LookupModel) ----------------------------------------------
 
-    def _u(self, df: Any) -> np.ndarray:
+    def coordinate_values(self, df: pd.DataFrame) -> np.ndarray:
         """The ideal output / bias_a of rows: the axis residual plots use."""
         return np.asarray(df[self._ideal].to_numpy(float) / df["bias_a"].to_numpy(float))
 
-    def inside(self, rows: Any) -> np.ndarray:
+    def inside(self, rows: pd.DataFrame) -> np.ndarray:
         """Every row is inside: the MP equation holds for any inputs."""
         return np.ones(len(rows), dtype=bool)
 
-    def errors(self, df: Any) -> Any:
+    def errors(self, df: pd.DataFrame) -> pd.DataFrame:
         from sactk.analysis.lutfit import model_errors
 
         return model_errors(self, ok_rows(df))
 
-    def validate(self, df: Any, how: str) -> dict[str, Any]:
+    def validate(self, df: pd.DataFrame, how: str) -> dict[str, Any]:
         from sactk.analysis.lutfit import validation
 
         v = validation(self, ok_rows(df), how)
@@ -489,7 +498,7 @@ class MPModel(OpGrid):
     def input_columns(self) -> list[str]:
         return list(self.inputs_)
 
-    def roundtrip_drive(self, x: Any) -> tuple[np.ndarray, str]:
+    def roundtrip_drive(self, x: ArrayLike) -> tuple[np.ndarray, str]:
         """One pin per input: each input current (A) into it."""
         v = np.atleast_2d(np.asarray(x, float))
         return v, "i" * v.shape[1]

@@ -3,12 +3,18 @@ log10 bias), the supply power tabulated on it, and corner selection."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sactk.analysis.interp import interp_planes
 from sactk.errors import ModelError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from numpy.typing import ArrayLike
+
+    from sactk.circuits.base import Cell
 
 
 def op_groups(b: np.ndarray, t: np.ndarray) -> list[tuple[float, float, np.ndarray]]:
@@ -36,7 +42,9 @@ class OpGrid:
     chip_mean_: np.ndarray | None
     chip_basis_: np.ndarray | None
 
-    def _start_fit(self, df: Any, output: str | None) -> tuple[Any, Any, str, np.ndarray]:
+    def _start_fit(
+        self, df: pd.DataFrame, output: str | None
+    ) -> tuple[pd.DataFrame, Cell, str, np.ndarray]:
         """The simulated rows of ``df`` to fit, refused if they vary what one model cannot
         cover; sets the operating-point axes. Returns (rows, cell, output column, chip of
         every row: mc_index, -1 for the nominal circuit)."""
@@ -91,14 +99,17 @@ class OpGrid:
                 f"{type(self).__name__} is not fitted; call fit(results) or load(path)"
             )
 
-    def _power_table(self, rows: Any, chip: np.ndarray) -> np.ndarray | None:
+    def _power_table(self, rows: pd.DataFrame, chip: np.ndarray) -> np.ndarray | None:
         """Mean supply power (W) per (corner, temp, bias) over the nominal (else all) rows."""
         if "power_w" not in rows.columns:
             return None
         use = rows[chip < 0] if (chip < 0).any() else rows
         mean = use.groupby(["corner", "temp_c", "bias_a"])["power_w"].mean()
         out = np.full((len(self.corners_), len(self.temp_c_), len(self.log_bias_)), np.nan)
-        for (corner, temp, bias), v in mean.items():
+        keys = mean.index.to_frame(index=False)
+        for corner, temp, bias, v in zip(
+            keys["corner"], keys["temp_c"], keys["bias_a"], mean.to_numpy(), strict=True
+        ):
             out[
                 int(np.searchsorted(self.corners_, corner)),
                 int(np.searchsorted(self.temp_c_, temp)),
@@ -106,7 +117,9 @@ class OpGrid:
             ] = v
         return None if np.isnan(out).any() else out
 
-    def power_w(self, bias_a: Any, temp_c: Any, corner: str | None = None) -> np.ndarray:
+    def power_w(
+        self, bias_a: ArrayLike, temp_c: ArrayLike, corner: str | None = None
+    ) -> np.ndarray:
         """Mean static supply power of one cell (W) at operating points, interpolated like
         the table (power / bias in log10 bias and temperature), clamped to the fitted range."""
         self._check()
@@ -129,7 +142,7 @@ class OpGrid:
 
     chip_ids_: np.ndarray
 
-    def chip_rows(self, ids: Any, what: str = "predict") -> np.ndarray:
+    def chip_rows(self, ids: ArrayLike, what: str = "predict") -> np.ndarray:
         """Positions in ``chips_`` of Monte Carlo instance ids (the results' ``mc_index``):
         the one lookup from a chip's id to its fitted planes or table. An id that was not
         fitted raises ModelError naming the fitted ones."""
@@ -149,10 +162,12 @@ class OpGrid:
             )
         return pos
 
-    def _chip_pool(self, chip: Any, chips: Any, shape: tuple[int, ...]) -> tuple[Any, np.ndarray]:
+    def _chip_pool(
+        self, chip: ArrayLike, chips: ArrayLike | None, shape: tuple[int, ...]
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(chips, index into them per point): ``chips`` (default the fitted ``chips_``),
         with ``chip`` broadcast to ``shape`` and checked against them."""
-        pool = self.chips_ if chips is None else chips
+        pool = np.asarray(self.chips_ if chips is None else chips)
         if pool is None or len(pool) == 0:
             raise ModelError("predict: the model has no chips; fit on Monte Carlo results")
         idx = np.broadcast_to(np.asarray(chip, dtype=np.intp), shape).ravel()

@@ -4,7 +4,7 @@ analysis/metrics.py should: every number drawn comes from a metrics function or 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,8 +12,11 @@ from sactk.analysis import metrics
 from sactk.analysis.figures import STYLE, axis_label, bias_colors, condition_label, save, si
 from sactk.circuits.base import ideal_result_column
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-def _swept(d: Any) -> str:
+
+def _swept(d: pd.DataFrame) -> str:
     """The input column that varies within a bias (the swept one) of sweep-pattern rows."""
     cols = metrics.input_cols(d)
     for c in cols:
@@ -22,12 +25,12 @@ def _swept(d: Any) -> str:
     return str(cols[0])
 
 
-def _norm(d: Any, col: str) -> Any:
+def _norm(d: pd.DataFrame, col: str) -> pd.Series:
     """A column in units of the bias if it is a current, else as is (``in_code``)."""
     return d[col] / d["bias_a"] if col.endswith("_a") else d[col]
 
 
-def plot_transfer(df: Any, outdir: Path) -> list[Path]:
+def plot_transfer(df: pd.DataFrame, outdir: Path) -> list[Path]:
     """Swept-input transfer curves, raw and bias-normalized, one panel row per temperature,
     one line per bias; the normalized panel overlays ideal() and the third shows the
     deviation from it in % of full scale."""
@@ -111,7 +114,7 @@ def plot_transfer(df: Any, outdir: Path) -> list[Path]:
         return save(fig, outdir, "transfer")
 
 
-def plot_error_vs_bias(df: Any, outdir: Path) -> list[Path]:
+def plot_error_vs_bias(df: pd.DataFrame, outdir: Path) -> list[Path]:
     """Max and RMS error (% of full scale) against bias, one line per condition (those of
     temperature, corner, supply and size that vary in the results)."""
     import matplotlib.pyplot as plt
@@ -137,7 +140,7 @@ def plot_error_vs_bias(df: Any, outdir: Path) -> list[Path]:
         return save(fig, outdir, "error_vs_bias")
 
 
-def plot_scatter(df: Any, outdir: Path) -> list[Path]:
+def plot_scatter(df: pd.DataFrame, outdir: Path) -> list[Path]:
     """Circuit against ideal for the random vectors, normalized by bias; for the inner
     product also against the true dot product."""
     import matplotlib.pyplot as plt
@@ -153,8 +156,9 @@ def plot_scatter(df: Any, outdir: Path) -> list[Path]:
     with plt.rc_context(STYLE):
         fig, axes = plt.subplots(1, len(refs), figsize=(4.2 * len(refs), 4), squeeze=False)
         for ax, (col, label) in zip(axes[0], refs, strict=True):
-            for b, g in d.groupby("bias_a"):
-                ax.plot(g[col] / b, g["out_a"] / b, ".", color=colors[b], label=si(float(b), "A"))
+            for key, g in d.groupby("bias_a"):
+                b = float(np.asarray(key))
+                ax.plot(g[col] / b, g["out_a"] / b, ".", color=colors[b], label=si(b, "A"))
             lo = float(min(d[col] / d["bias_a"]))
             hi = float(max(d[col] / d["bias_a"]))
             if col == "ideal_a":
@@ -164,7 +168,7 @@ def plot_scatter(df: Any, outdir: Path) -> list[Path]:
         return save(fig, outdir, "scatter")
 
 
-def plot_linearity(df: Any, outdir: Path) -> list[Path]:
+def plot_linearity(df: pd.DataFrame, outdir: Path) -> list[Path]:
     """Compressive memory: INL and DNL (LSB of the law) against code, one line per bias and a
     panel row per temperature, and the worst |INL| against bias."""
     import matplotlib.pyplot as plt
@@ -194,14 +198,15 @@ def plot_linearity(df: Any, outdir: Path) -> list[Path]:
         paths = save(fig, outdir, "inl_dnl")
         fig, ax = plt.subplots(figsize=(4.6, 3.4))
         for temp, g in lin.groupby("temp_c"):
-            ax.loglog(g["bias_a"], g["max_abs_inl_lsb"], "o-", label=f"{temp:g} C")
+            label = f"{float(np.asarray(temp)):g} C"
+            ax.loglog(g["bias_a"], g["max_abs_inl_lsb"], "o-", label=label)
         ax.axhline(0.5, color="r", ls=":", lw=1, label="0.5 LSB")
         ax.set(xlabel="bias_a (A)", ylabel="max |INL| (LSB)", title="worst INL against bias")
         ax.legend()
         return paths + save(fig, outdir, "inl_vs_bias")
 
 
-def plot_monte_carlo(df: Any, outdir: Path) -> list[Path]:
+def plot_monte_carlo(df: pd.DataFrame, outdir: Path) -> list[Path]:
     """Mismatch: histograms of the normalized output of one vector across chips (a panel per
     temperature, a colour per bias), sigma against bias, and chip max error against bias."""
     import matplotlib.pyplot as plt
@@ -256,7 +261,7 @@ def plot_monte_carlo(df: Any, outdir: Path) -> list[Path]:
     return paths
 
 
-def plot_area(df: Any, outdir: Path) -> list[Path]:
+def plot_area(df: pd.DataFrame, outdir: Path) -> list[Path]:
     """Area an accuracy target costs: worst 90th-percentile chip error against W L."""
     import matplotlib.pyplot as plt
 
@@ -283,7 +288,7 @@ def plot_area(df: Any, outdir: Path) -> list[Path]:
         return save(fig, outdir, "area_cost")
 
 
-def plot_speed_power(df: Any, outdir: Path) -> list[Path]:
+def plot_speed_power(df: pd.DataFrame, outdir: Path) -> list[Path]:
     """Bias scaling: settling time, supply power and energy per operation against bias."""
     import matplotlib.pyplot as plt
 
@@ -309,7 +314,7 @@ def plot_speed_power(df: Any, outdir: Path) -> list[Path]:
         return save(fig, outdir, "speed_power")
 
 
-def plot_error_heatmap(df: Any, outdir: Path) -> list[Path]:
+def plot_error_heatmap(df: pd.DataFrame, outdir: Path) -> list[Path]:
     """Max |error| against ideal() (% of full scale) as a heatmap over bias x temperature,
     one panel per corner; needs at least two biases or two temperatures."""
     import matplotlib.pyplot as plt
@@ -353,7 +358,7 @@ def plot_error_heatmap(df: Any, outdir: Path) -> list[Path]:
         return save(fig, outdir, "error_heatmap")
 
 
-def plot_all(df: Any, outdir: str | Path) -> list[Path]:
+def plot_all(df: pd.DataFrame, outdir: str | Path) -> list[Path]:
     """Every characterization plot that applies to a results table, into ``outdir``."""
     import matplotlib
 
@@ -376,7 +381,7 @@ def plot_all(df: Any, outdir: str | Path) -> list[Path]:
     return paths
 
 
-def plot_crossbar(columns: Any, sizes: Any, outdir: Path) -> list[Path]:
+def plot_crossbar(columns: pd.DataFrame, sizes: pd.DataFrame, outdir: Path) -> list[Path]:
     """Crossbar characterization: per-column gain and offset over Monte Carlo chips (one
     histogram per bias), and the nominal gain loss (IR drop) against tile size."""
     import matplotlib

@@ -11,10 +11,14 @@ import html
 import json
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sactk.analysis.figures import formats
 from sactk.files import write_text
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;
@@ -37,7 +41,7 @@ def _img(path: Path, prefix: str = "") -> str:
     )
 
 
-def _table(df: Any) -> str:
+def _table(df: pd.DataFrame) -> str:
     return str(df.to_html(index=False, border=0, float_format=lambda v: f"{v:.4g}", escape=True))
 
 

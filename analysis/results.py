@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -18,7 +21,7 @@ class Results:
     """A results folder in memory."""
 
     path: Path
-    frame: Any
+    frame: pd.DataFrame
     """The tidy table: one row per simulated point (pandas DataFrame)."""
     manifest: dict[str, Any]
     """spec, technology, seeds, tool versions and per-job status."""

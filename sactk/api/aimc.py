@@ -68,7 +68,10 @@ def characterize(
         "offset_sigma": float(mc27["offset_fs"].std()),
         "ir_drop": max(ir, 0.0),
         "nonlin_fs_max": float(mc27["nonlin_fs"].max()),
-        "gain_loss_by_rows": {str(int(k)): float(1 - v) for k, v in nom.items()},
+        "gain_loss_by_rows": {
+            str(int(k)): float(1 - v)
+            for k, v in zip(nom.index.to_numpy(), nom.to_numpy(), strict=True)
+        },
         "chips": chips,
         "source": "sactk aimc characterize: crossbar preset, 16 rows x 4 differential columns",
     }
