@@ -39,10 +39,8 @@ from sactk.analysis.interp import _Axis, _interp, interp_planes
 from sactk.analysis.lutfit import (
     chip_pca,
     holdout_split,
-    model_errors,
     ok_rows,
     spline_plane,
-    validation,
 )
 from sactk.analysis.modelio import load_model, model_stem, save_model
 from sactk.analysis.opgrid import OpGrid
@@ -312,20 +310,6 @@ class LookupModel(OpGrid):
         """Which rows lie inside the fitted range of the coordinate."""
         u = self.coordinate_values(rows)
         return np.asarray((u >= self.u_knots_[0]) & (u <= self.u_knots_[-1]))
-
-    def errors(self, df: pd.DataFrame) -> pd.DataFrame:
-        """Per-row model error of the simulated DC rows of a results DataFrame: ``pred``
-        and ``err_fs`` (fraction of each point's full scale ``fs_a``; the output's own unit
-        when it has none)."""
-        return model_errors(self, ok_rows(df))
-
-    def validate(self, df: pd.DataFrame, how: str) -> dict[str, Any]:
-        """Max and RMS |model - simulation| in fractions of full scale, for the nominal
-        circuit and (when the model has chips) for each chip's own table; kept in meta_
-        (lutfit.validation has the fields)."""
-        v = validation(self, ok_rows(df), how)
-        self.meta_["validation"] = v
-        return v
 
     # -- files -----------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from sactk.analysis.interp import hat_index
-from sactk.analysis.lutfit import chip_pca, ok_rows, spline_plane
+from sactk.analysis.lutfit import chip_pca, spline_plane
 from sactk.analysis.modelio import FORMAT, model_stem, read_files, write_files
 from sactk.analysis.mpfit import Layout, fit_units, layout_of, model, unit_outputs
 from sactk.analysis.opgrid import OpGrid, op_groups
@@ -346,18 +346,6 @@ class MPModel(OpGrid):
     def inside(self, rows: pd.DataFrame) -> np.ndarray:
         """Every row is inside: the MP equation holds for any inputs."""
         return np.ones(len(rows), dtype=bool)
-
-    def errors(self, df: pd.DataFrame) -> pd.DataFrame:
-        from sactk.analysis.lutfit import model_errors
-
-        return model_errors(self, ok_rows(df))
-
-    def validate(self, df: pd.DataFrame, how: str) -> dict[str, Any]:
-        from sactk.analysis.lutfit import validation
-
-        v = validation(self, ok_rows(df), how)
-        self.meta_["validation"] = v
-        return v
 
     @property
     def full_scale_norm(self) -> float:

@@ -50,13 +50,10 @@ class OpGrid:
         every row: mc_index, -1 for the nominal circuit)."""
         from sactk.analysis.lutfit import ok_rows
         from sactk.analysis.metrics import cell_of
-        from sactk.circuits.base import upgrade_reference_columns
+        from sactk.analysis.results import upgrade_reference_columns
         from sactk.errors import SpecError
 
-        rows = ok_rows(df)
-        legacy = upgrade_reference_columns(list(rows.columns))
-        if legacy:  # a table written before the reference columns named their unit
-            rows = rows.rename(columns=legacy)
+        rows = upgrade_reference_columns(ok_rows(df))  # tables from before units in names
         if rows.empty:
             raise SpecError("fit: no simulated DC points in these results; sweep a DC preset")
         from sactk.analysis.metrics import cell_axes
@@ -82,6 +79,26 @@ class OpGrid:
             rows["mc_index"].to_numpy(int) if "mc_index" in rows.columns else np.full(len(rows), -1)
         )
         return rows, cell, out, chip
+
+    meta_: dict[str, Any]
+
+    def errors(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Per-row model error of the simulated DC rows of a results DataFrame: ``pred``
+        and ``err_fs`` (fraction of each point's full scale ``fs_a``; the output's own unit
+        when it has none)."""
+        from sactk.analysis.lutfit import model_errors, ok_rows
+
+        return model_errors(self, ok_rows(df))  # type: ignore[arg-type]
+
+    def validate(self, df: pd.DataFrame, how: str) -> dict[str, Any]:
+        """Max and RMS |model - simulation| in fractions of full scale, for the nominal
+        circuit and (when the model has chips) for each chip's own; kept in meta_
+        (lutfit.validation has the fields)."""
+        from sactk.analysis.lutfit import ok_rows, validation
+
+        v = validation(self, ok_rows(df), how)  # type: ignore[arg-type]
+        self.meta_["validation"] = v
+        return v
 
     def sample_chips(self, n: int, seed: int) -> np.ndarray:
         """``n`` new chips drawn from the statistical mismatch model (seeded): the mean of

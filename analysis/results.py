@@ -52,16 +52,27 @@ class Results:
 def load_results(path: str | os.PathLike[str]) -> Results:
     """Read a results folder; a missing, damaged or foreign folder, or one where no point
     simulated, raises SpecError (exit 2)."""
-    from sactk.circuits.base import upgrade_reference_columns
     from sactk.errors import SpecError
     from sactk.sweeps.store import read_manifest, read_results
 
     manifest = read_manifest(path)
-    frame = read_results(path, manifest)
-    legacy = upgrade_reference_columns(list(frame.columns))
-    if legacy:  # a folder written before the reference columns named their unit
-        frame = frame.rename(columns=legacy)
+    frame = upgrade_reference_columns(read_results(path, manifest))
     res = Results(Path(path), frame, manifest)
     if res.failed_points == len(res.frame):
         raise SpecError(f"no usable points: {res.failure_note()}")
     return res
+
+
+def upgrade_reference_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """A results table with today's reference column names: a folder written before units
+    were in these names (``ideal_z``, ``dot_xw``), or resumed across that change (both
+    names, each filled on its own parts), reads as one column ``ideal_z_a``."""
+    from sactk.circuits.base import legacy_reference_columns
+
+    legacy = legacy_reference_columns(list(df.columns))
+    if not legacy:
+        return df
+    df = df.copy()
+    for old, new in legacy.items():
+        df[new] = df[new].fillna(df[old]) if new in df.columns else df[old]
+    return df.drop(columns=list(legacy))

@@ -100,15 +100,13 @@ LEGACY_REFERENCE = ("ideal_", "dot_xw")
 """Reference columns that results written before sactk named units carry without ``_a``."""
 
 
-def upgrade_reference_columns(columns: list[str]) -> dict[str, str]:
-    """Renames that bring an older results table's reference columns to today's names
-    (``ideal_z`` -> ``ideal_z_a``, ``dot_xw`` -> ``dot_xw_a``); empty for current tables."""
+def legacy_reference_columns(columns: list[str]) -> dict[str, str]:
+    """Reference columns of results written before units were in these names, and their
+    names today (``ideal_z`` -> ``ideal_z_a``, ``dot_xw`` -> ``dot_xw_a``)."""
     return {
         c: result_column(c)
         for c in columns
-        if c.startswith(LEGACY_REFERENCE)
-        and not c.endswith("_a")
-        and result_column(c) not in columns
+        if c.startswith(LEGACY_REFERENCE) and not c.endswith("_a")
     }
 
 

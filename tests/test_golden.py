@@ -20,6 +20,7 @@ import pytest
 from sactk.analysis.export import export
 from sactk.analysis.lut import LookupModel
 from sactk.circuits import cell_names, get_cell
+from sactk.circuits.base import ideal_result_column
 from sactk.circuits.cmem import Params as CmemParams
 from sactk.circuits.inner import Params as InnerParams
 from sactk.circuits.mp import Params as MPParams
@@ -140,7 +141,7 @@ def _ideal_rows(name: str) -> pd.DataFrame:
             df[k] = v
         df["mc_index"] = -1
         df["status"] = "ok"
-        df[cell.output] = df[cell.ideal_column]
+        df[cell.output] = df[ideal_result_column(cell)]
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
 

@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 
 from sactk.analysis.mpmodel import MPModel
+from sactk.analysis.results import upgrade_reference_columns
 from sactk.circuits import mp
-from sactk.circuits.base import ideal_result_column, result_column, upgrade_reference_columns
+from sactk.circuits.base import ideal_result_column, legacy_reference_columns, result_column
 from sactk.circuits.registry import get_cell
 
 
@@ -24,12 +25,22 @@ def test_reference_columns_get_their_unit() -> None:
     assert ideal_result_column(get_cell("mp")) == "ideal_z_a"
     assert ideal_result_column(get_cell("inner_product")) == "ideal_y_a"
     old = ["in_i0_a", "ideal_z", "dot_xw", "fs_a", "out_z_a", "ideal_y3"]
-    assert upgrade_reference_columns(old) == {
+    assert legacy_reference_columns(old) == {
         "ideal_z": "ideal_z_a",
         "dot_xw": "dot_xw_a",
         "ideal_y3": "ideal_y3_a",
     }
-    assert upgrade_reference_columns(["ideal_z_a", "fs_a", "out_z_a"]) == {}
+    assert legacy_reference_columns(["ideal_z_a", "fs_a", "out_z_a"]) == {}
+
+
+def test_a_folder_resumed_across_the_rename_reads_as_one_column() -> None:
+    """Parts written before (ideal_z) and after (ideal_z_a) in one results table."""
+    df = pd.DataFrame(
+        {"ideal_z": [1e-7, 2e-7, np.nan], "ideal_z_a": [np.nan, np.nan, 3e-7], "x": [1, 2, 3]}
+    )
+    up = upgrade_reference_columns(df)
+    assert list(up.columns) == ["ideal_z_a", "x"]
+    np.testing.assert_array_equal(up["ideal_z_a"], [1e-7, 2e-7, 3e-7])
 
 
 def _mp_rows(ideal: str) -> pd.DataFrame:
