@@ -232,13 +232,18 @@ def fit_units(
 
 def layout_of(cell: Cell, inputs: list[str], table: dict[str, Any] | None) -> Layout:
     """The unit layout of ``cell`` for a results table with input columns ``inputs``; the
-    cell parameters come from the spec's ``[cell]`` table, else from the column count."""
+    cell's parameters come from the ``[cell]`` table the results were swept with (the
+    manifest's spec), validated by the cell itself. Without one, the cell's defaults must
+    match the inputs: a count of columns does not say which parameters made them."""
     units = getattr(cell, "units", None)
     if units is None:
         raise SpecError(f"fit: cell {cell.name!r} has no MP units; fit it with --kind lookup")
-    tables = [table] if table else [{"n_inputs": len(inputs)}, {"n_inputs": len(inputs) // 2}]
-    for t in tables:
-        u = units(cell.params({k: v for k, v in t.items() if k != "name"}))
-        if u.mix[0].shape[0] == len(inputs):
-            return Layout(tuple(u.mix), tuple(u.offset), tuple(u.sign))
-    raise SpecError(f"fit: the {cell.name} cell's parameters do not match {len(inputs)} inputs")
+    u = units(cell.params({k: v for k, v in (table or {}).items() if k != "name"}))
+    if u.mix[0].shape[0] != len(inputs):
+        raise SpecError(
+            f"fit: the {cell.name} cell's parameters "
+            f"({'its defaults' if table is None else 'the [cell] table'}) give "
+            f"{u.mix[0].shape[0]} inputs, the results have {len(inputs)}; fit from the "
+            "results folder (its manifest has the [cell] table) or pass cell_table="
+        )
+    return Layout(tuple(u.mix), tuple(u.offset), tuple(u.sign))

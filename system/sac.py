@@ -126,7 +126,7 @@ class SACHiddenLayer:
         s, d = X.shape
         if d != self.w.shape[1]:
             raise SpecError(f"layer: inputs have {d} features, weights {self.w.shape[1]}")
-        width = self.blocks * self.n
+        width = self.topology.blocks * self.topology.n_inputs  # the last block padded
         xp = np.zeros((s, width))
         xp[:, :d] = X
         wp = np.zeros((self.hidden, width))

@@ -98,3 +98,14 @@ def test_results_columns_carry_units(tmp_path: Path) -> None:
     assert not {"ideal_y", "dot_xw", "fs"} & set(df.columns)
     ok = df[df["status"] == "ok"]
     assert np.all(np.abs(ok["ideal_y_a"]) <= 2.0 * 1e-7)  # amperes at 100 nA, not gamma
+
+
+def test_an_mp_fit_takes_the_cells_parameters_not_a_column_count() -> None:
+    from sactk.errors import SpecError
+
+    rows = _mp_rows("ideal_z_a")
+    assert MPModel().fit(rows).layout_.sizes == [4]  # the MP cell's defaults: 4 inputs
+    three = rows.drop(columns=["in_i3_a"])  # inputs that no default or table explains
+    with pytest.raises(SpecError, match="give 4 inputs, the results have 3"):
+        MPModel().fit(three)
+    assert MPModel().fit(three, {"n_inputs": 3}).layout_.sizes == [3]
