@@ -94,13 +94,6 @@ class LayerRuns:
     netlist_hashes: tuple[str, ...]
     seeds: dict[str, int]
 
-    def run(self, bias_a: float, chip: int | None) -> LayerRun:
-        """The run at ``bias_a`` (as given to the check) on ``chip``."""
-        for r in self.runs:
-            if r.chip == chip and np.isclose(r.bias_a, bias_a, rtol=1e-12, atol=0.0):
-                return r
-        raise KeyError((bias_a, chip))
-
 
 def frame_of(res: LayerRuns) -> pd.DataFrame:
     """Every (bias, chip, sample, neuron) that ngspice simulated, with both runners' values

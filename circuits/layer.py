@@ -420,12 +420,15 @@ def mirror_bench(
     els.append(CurrentSource("bias", "vdd", "nb", bias))
     els.append(CurrentSource("biasp", "pb", "0", bias))
     signals: list[tuple[str, Signal]] = []
-    drives = [(k, "xp", "fp", Signal.XP, "xn", "fn", Signal.XN) for k in range(p.n_features)]
-    drives += [(j, "zp", "sp", Signal.ZP, "zn", "sn", Signal.ZN) for j in range(p.hidden)]
-    for q, pos, pos_node, pos_sig, neg, neg_node, neg_sig in drives:
-        for name, node, sig in ((pos, pos_node, pos_sig), (neg, neg_node, neg_sig)):
-            els.append(CurrentSource(f"{name}{q}", f"{node}{q}", "0", levels[sig] * bias))
-            signals.append((f"{name}{q}", sig))
+    # each input's two currents into its fan-out diodes, each neuron's Zp and Zn into its
+    # inter-stage diodes: (source, node, signal), in the netlist's order
+    drives = [(f"x{s}{k}", f"f{s}{k}", sig) for k in range(p.n_features)
+              for s, sig in (("p", Signal.XP), ("n", Signal.XN))]  # fmt: skip
+    drives += [(f"z{s}{j}", f"s{s}{j}", sig) for j in range(p.hidden)
+               for s, sig in (("p", Signal.ZP), ("n", Signal.ZN))]  # fmt: skip
+    for name, node, sig in drives:
+        els.append(CurrentSource(name, node, "0", levels[sig] * bias))
+        signals.append((name, sig))
     group = next(g for g in layer.groups if g.kind is Kind.MIRRORS)
     held = set(held_outputs(layer))
     probes: list[Probe] = []

@@ -33,9 +33,6 @@ def dataset(
     return load_dataset(name or "sinc", seed=seed)
 
 
-_dataset = dataset  # verify_regression's own argument is called dataset
-
-
 def regress(
     ds: Any,
     models: str | Path | Any,
@@ -136,12 +133,13 @@ def verify_regression(
     import pandas as pd
 
     from sactk.api.layer import Setup, cell_models, simulate
+    from sactk.system.datasets import load_dataset
     from sactk.system.regression import readout_r2, split_and_weights
     from sactk.versions import tool_versions
 
     rep = reporter or Quiet()
     out = Path(out)
-    ds = _dataset(dataset)
+    ds = load_dataset(dataset)  # a built-in set, as `sactk verify regress --dataset` names it
     train, test, Xb, W = split_and_weights(ds, hidden, seed)  # as sactk regress draws them
     n = len(ds.y)
     st = Setup(
