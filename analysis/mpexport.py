@@ -11,8 +11,9 @@ Both forms are drop-in cells: one pin per input current, one output pin, and ``b
 * **Equations.** Every MP unit's KCL, ``sum_k max(0, t_k + d_k - a_k s) = g``, is solved by the
   simulator on an internal node whose voltage is s (normalized to the bias, so the node's
   currents are of order 1 A in every bias range); a 1e12 ohm leak keeps the node defined when
-  no branch conducts. Parameters and the residual are interpolated in ``temp`` and
-  ``log10(bias_a)`` as in :class:`~sactk.analysis.mpmodel.MPModel`, with its range rule.
+  no branch conducts. Parameters and the residual follow temperature and ``log10(bias_a)``
+  as in :class:`~sactk.analysis.mpmodel.MPModel` (analysis/conditions.py: the spline's
+  weights and the leakage law written out as expressions), with its range rule.
 * **Chips.** ``chip=K`` writes fitted chip K's parameters (module ``..._chipK``).
 
 ngspice reads the subcircuit (``.include``); the Verilog-A module compiles with OpenVAF
@@ -25,8 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
+from sactk.analysis.conditions import leak_law, leak_law_expr, temp_coord_expr
 from sactk.analysis.exportfmt import hat_terms, module_name, num, wrap
 from sactk.analysis.mpmodel import MPModel
+from sactk.circuits.mp import SQRT_FLOOR
 from sactk.errors import SpecError
 from sactk.files import write_text
 
@@ -44,25 +47,37 @@ def _planes(model: MPModel, k: int, chip: int | None) -> np.ndarray:
     return model.chips_[int(model.chip_rows(chip, "export")), k]
 
 
-def _blend(table: np.ndarray, wt: list[str], wb: list[str]) -> str:
-    """sum_t sum_b wt_t wb_b table[t, b] as an expression (terms with one value folded)."""
+def _blend(table: np.ndarray, wt: list[str], wb: list[str], lam: float, lx: str) -> str:
+    """sum_t sum_b wt_t wb_b table[t, b] + lam lx as an expression."""
     terms = []
     for t in range(table.shape[0]):
         inner = " + ".join(f"{wb[b]} * {num(table[t, b])}" for b in range(table.shape[1]))
-        terms.append(f"({wt[t]}) * ({inner})")
+        terms.append(f"{wt[t]} * ({inner})")
+    if lam:
+        terms.append(f"({num(lam)}) * {lx}")
     return " + ".join(terms)
+
+
+def _leak_excess(model: MPModel, tc: str, lb: str, wt: list[str], wb: list[str]) -> str:
+    """E(T, I) - sum_t sum_b wt_t wb_b E[t, b] (analysis/conditions.py) as an expression of
+    the clamped temperature ``tc`` (C) and log10 bias ``lb``; E is separable, so the sum
+    is a product of two sums."""
+    law = " + ".join(f"{w} * {num(v)}" for w, v in zip(wt, leak_law(model.temp_c_), strict=True))
+    inv = " + ".join(f"{w} * {num(10.0**-b)}" for w, b in zip(wb, model.log_bias_, strict=True))
+    return f"{leak_law_expr(tc)} / exp({num(np.log(10.0))} * {lb}) - ({law}) * ({inv})"
 
 
 def _unit_exprs(
     model: MPModel, p: dict[int, str], x: list[str], s: list[str]
 ) -> tuple[list[str], list[str]]:
-    """Per unit: the KCL current leaving node s (g - sum max(0, t_k + d_k - a_k s)) and the unit's
-    output z; ``p[j]`` is parameter j, ``x[i]`` input i, ``s[u]`` unit u's node voltage."""
+    """Per unit: the KCL current leaving node s (g - sum max(0, t_k + d_k - a_k s - c_k q(s)))
+    and the unit's output z; ``p[j]`` is parameter j, ``x[i]`` input i, ``s[u]`` unit u's node
+    voltage (q: circuits.mp.sqrt_term)."""
     lay = model.layout_
     kcl, outs = [], []
-    for u, ((sa, sd, ig, ib), mix, off) in enumerate(
-        zip(lay.slices(), lay.mix, lay.offset, strict=True)
-    ):
+    r0 = num(np.sqrt(SQRT_FLOOR))
+    for u, (sl, mix, off) in enumerate(zip(lay.slices(), lay.mix, lay.offset, strict=True)):
+        q = f"(sqrt(max({s[u]}, 0) + {num(SQRT_FLOOR)}) - {r0})"
         branches = []
         for k in range(mix.shape[1]):
             t = " ".join(
@@ -72,11 +87,12 @@ def _unit_exprs(
             )
             off_k = float(np.broadcast_to(np.asarray(off, float), (mix.shape[1],))[k])
             branches.append(
-                f"max(0, {num(off_k)} {t} + {p[sd.start + k]} - {p[sa.start + k]} * {s[u]})"
+                f"max(0, {num(off_k)} {t} + {p[sl.d.start + k]} - {p[sl.a.start + k]} * {s[u]}"
+                f" - {p[sl.c.start + k]} * {q})"
             )
-        kcl.append(f"{p[ig]} - ({' + '.join(branches)})")
+        kcl.append(f"{p[sl.g]} - ({' + '.join(branches)})")
         c = f"min(max({s[u]}, 0), {num(model.s_hi_)})"
-        outs.append(f"max(0, {s[u]} + {p[ib]} * {c} * {c})")
+        outs.append(f"max(0, {s[u]} + {p[sl.b]} * {c} * {c})")
     return kcl, outs
 
 
@@ -87,6 +103,7 @@ def ngspice_subckt(model: MPModel, k: int, chip: int | None = None) -> str:
     n = len(model.inputs_)
     pins = [f"in{i}" for i in range(n)]
     bias0 = num(10 ** float(np.median(model.log_bias_)))
+    cond = model.cond_
     lines = [
         f"* sactk MP-unit model: cell {model.cell_}, output {model.output_}, corner {corner}"
         + ("" if chip is None else f", chip {chip}"),
@@ -95,17 +112,31 @@ def ngspice_subckt(model: MPModel, k: int, chip: int | None = None) -> str:
         "*   out and through the model to ground",
         f"* fitted: bias_a {num(10 ** model.log_bias_[0])}..{num(10 ** model.log_bias_[-1])} A,"
         f" temp {num(model.temp_c_[0])}..{num(model.temp_c_[-1])} C; clamped outside",
+        "* between fitted conditions: natural cubic spline in -1000/(T + 273.15) and log10(bias_a)"
+        " plus a junction-leakage law (sactk analysis/conditions.py)",
         f".subckt {name} {' '.join(pins)} out params: bias_a={bias0}",
-        ".param lb = {log10(bias_a)}",
+        f".param lb = {{min(max(log10(bias_a), {num(model.log_bias_[0])}), "
+        f"{num(model.log_bias_[-1])})}}",
     ]
-    wb = hat_terms("lb", model.log_bias_)
+    # bias weights: parameters of the instance; temperature weights: nodes (temper)
+    bdefs, wb = cond.b_axis.expressions("lb", "cb", lambda n: n)
+    lines += [f".param {n} = {{{e}}}" for n, e in bdefs]
     lines += [f".param wb{j} = {{{w}}}" for j, w in enumerate(wb)]
     wbn = [f"{{wb{j}}}" for j in range(len(wb))]
-    wt = hat_terms("temper", model.temp_c_)
+    lines.append(
+        f"btc tc 0 v = min(max(temper, {num(model.temp_c_[0])}), {num(model.temp_c_[-1])})"
+    )
+    tdefs, wt = cond.t_axis.expressions(temp_coord_expr("v(tc)"), "ct", lambda n: f"v({n})")
+    lines += [f"b{n} {n} 0 v = {e}" for n, e in tdefs]
+    for t, w in enumerate(wt):
+        lines += wrap(f"bwt{t} wt{t} 0 v = {w}")
+    wtn = [f"v(wt{t})" for t in range(len(wt))]
+    lines += wrap(f"blx lx 0 v = {_leak_excess(model, 'v(tc)', '{lb}', wtn, wbn)}")
     for i in range(n):
         lines += [f"vs{i} in{i} 0 0", f"bx{i} x{i} 0 v = i(vs{i}) / {{bias_a}}"]
+    lam = model.leak_[k]
     for j in range(planes.shape[-1]):
-        lines += wrap(f"bp{j} p{j} 0 v = {_blend(planes[..., j], wt, wbn)}")
+        lines += wrap(f"bp{j} p{j} 0 v = {_blend(planes[..., j], wtn, wbn, lam[j], 'v(lx)')}")
     units = range(len(model.layout_.mix))
     kcl, outs = _unit_exprs(
         model,
@@ -120,16 +151,17 @@ def ngspice_subckt(model: MPModel, k: int, chip: int | None = None) -> str:
         f"{'+' if sg > 0 else '-'} {z}" for sg, z in zip(model.layout_.sign, outs, strict=True)
     )
     lines += wrap(f"by yh 0 v = {signed}")
+
+    def pwl(r: np.ndarray) -> str:
+        pts = ", ".join(f"{num(u)}, {num(v)}" for u, v in zip(model.r_knots_, r, strict=True))
+        return f"pwl(v(yh), {pts})"
+
     res = []
     for t in range(len(model.temp_c_)):
-        inner = []
-        for b in range(len(model.log_bias_)):
-            pts = ", ".join(
-                f"{num(u)}, {num(r)}"
-                for u, r in zip(model.r_knots_, model.resid_[k, t, b], strict=True)
-            )
-            inner.append(f"{wbn[b]} * pwl(v(yh), {pts})")
-        res.append(f"({wt[t]}) * ({' + '.join(inner)})")
+        inner = [f"{wbn[b]} * {pwl(model.resid_[k, t, b])}" for b in range(len(model.log_bias_))]
+        res.append(f"{wtn[t]} * ({' + '.join(inner)})")
+    if np.any(model.resid_leak_[k]):
+        res.append(f"v(lx) * {pwl(model.resid_leak_[k])}")
     lines += wrap(f"bout out 0 i = {{bias_a}} * (v(yh) + {' + '.join(res)})")
     lines.append(f".ends {name}")
     return "\n".join(lines) + "\n"
@@ -154,18 +186,25 @@ def verilog_a(model: MPModel, k: int, chip: int | None = None) -> str:
         [f"x{i}" for i in range(n)],
         [f"V(s{u})" for u in units],
     )
+    cond = model.cond_
     body = [
         f"    tc = min(max($temperature - 273.15, {num(model.temp_c_[0])}), "
         f"{num(model.temp_c_[-1])});",
         f"    lb = min(max(log(bias_a), {num(model.log_bias_[0])}), {num(model.log_bias_[-1])});",
+        f"    xt = {temp_coord_expr('tc')};",
     ]
-    body += [f"    wb{j} = {w};" for j, w in enumerate(hat_terms("lb", model.log_bias_))]
-    body += [f"    wt{t} = {w};" for t, w in enumerate(hat_terms("tc", model.temp_c_))]
+    bdefs, wbx = cond.b_axis.expressions("lb", "cb", lambda n: n)
+    tdefs, wtx = cond.t_axis.expressions("xt", "ct", lambda n: n)
+    body += [f"    {n} = {e};" for n, e in bdefs + tdefs]
+    body += [f"    wb{j} = {w};" for j, w in enumerate(wbx)]
+    body += [f"    wt{t} = {w};" for t, w in enumerate(wtx)]
     wt, wb = [f"wt{t}" for t in range(nt)], [f"wb{b}" for b in range(nb)]
+    body.append(f"    lx = {_leak_excess(model, 'tc', 'lb', wt, wb)};")
     for i in range(n):
         # 0 * I keeps the pin a node of its own (a bare 0 lets OpenVAF merge it into ground)
         body += [f"    V(in{i}) <+ 0.0 * I(in{i});", f"    x{i} = I(in{i}) / bias_a;"]
-    body += [f"    p{j} = {_blend(planes[..., j], wt, wb)};" for j in range(npar)]
+    lam = model.leak_[k]
+    body += [f"    p{j} = {_blend(planes[..., j], wt, wb, lam[j], 'lx')};" for j in range(npar)]
     for u in units:
         body += [
             f"    I(s{u}) <+ {kcl[u]};",
@@ -188,9 +227,13 @@ def verilog_a(model: MPModel, k: int, chip: int | None = None) -> str:
         for b in range(nb):
             row = " + ".join(f"h{i} * {num(v)}" for i, v in enumerate(model.resid_[k, t, b]))
             body.append(f"    r = r + wt{t} * wb{b} * ({row});")
+    if np.any(model.resid_leak_[k]):
+        row = " + ".join(f"h{i} * {num(v)}" for i, v in enumerate(model.resid_leak_[k]))
+        body.append(f"    r = r + lx * ({row});")
     body += ["    iout = bias_a * (yh + r);", "    I(out) <+ iout;"]
     reals = (
-        ["tc", "lb", "yh", "yc", "r"]
+        ["tc", "lb", "xt", "lx", "yh", "yc", "r"]
+        + [n for n, _ in bdefs + tdefs]
         + [f"wt{t}" for t in range(nt)]
         + [f"wb{b}" for b in range(nb)]
         + [f"x{i}" for i in range(n)]

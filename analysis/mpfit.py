@@ -2,45 +2,62 @@
 
 A unit of an MP circuit with K terms t_k (currents in units of the bias gamma) is modelled by
 
-    sum_k max(0, t_k + d_k - a_k s) = g    (KCL at the common gate node)
-    z = max(0, s + b c(s)^2),   c(s) = min(max(s, s_lo), s_hi)
+    sum_k max(0, t_k + d_k - a_k s - c_k q(s)) = g    (KCL at the common gate node)
+    z = max(0, s + b h(s)^2),   h(s) = min(max(s, s_lo), s_hi)
+    q(s) = sqrt(s + s0) - sqrt(s0)                     (s0 = circuits.mp.SQRT_FLOOR)
 
 * ``a_k`` is the gain of sink k relative to the output replica. A threshold shift dVt of a
   sink scales its current by exp(-dVt / (n U_T)) in weak inversion (Pelgrom mismatch as a
   gain: Pelgrom et al., IEEE JSSC 24(5), 1989; EKV, Enz and Vittoz, 2006), so a_k carries
   a chip's mismatch per branch.
-* ``d_k`` is branch k's offset current. In strong inversion the same dVt moves the sink's
-  current by -g_m dVt with g_m = sqrt(2 beta I) (square law), which at the unit's operating
-  point is an offset more than a gain: with a_k alone, a chip's per-unit error at 10 uA
-  was 10-20x its nominal circuit's; with d_k it is at the nominal level (docs/lookup.md).
-  Ideal d_k = 0; a faint pull toward 0 (D_PRIOR) fixes the d_k of branches that the data
+* ``c_k`` is the square-law part of the same mismatch. In strong inversion a sink with a
+  threshold shift dVt carries beta/2 (V_ov - dVt)^2 = I - 2 sqrt(beta I / 2) dVt + ...
+  (square law, e.g. Sedra and Smith ch. 5), so its current departs from the replica's by a
+  term in sqrt(I), not by a constant: with gains and constant offsets alone a chip's
+  held-out error at 10 uA was 0.55 % of full scale, with c_k 0.10 % (docs/lookup.md). q(s)
+  is sqrt(s) with a finite slope at 0 (s0 is 1 % of the bias), so every sink stays
+  monotone and each round of the solver stays closed-form.
+* ``d_k`` is branch k's constant offset current: a leakage current into the branch (junction
+  leakage at 125 C and 10 nA is 0.4 % of the bias per branch) or an input mirror's offset.
+  Ideal c_k = d_k = 0; a faint pull toward 0 (D_PRIOR) fixes those of branches that the data
   never turn on, and the shift of all d_k against g that a fixed active set cannot see.
 * ``g`` is the bias gamma as the rectifiers deliver it (normalized: 1 when ideal).
 * ``b`` bends the output toward strong inversion, where the replica's gain depends on its
   current; ``c(s)`` holds that bend at its fitted range so the model stays monotone outside.
 
-Ideal MP is a_k = 1, d_k = 0, g = 1, b = 0. One redundancy (scaling s against every a_k) is removed
-by z = s: the replica's own gain is folded into the a_k.
+Ideal MP is a_k = 1, c_k = d_k = 0, g = 1, b = 0. One redundancy (scaling s against every
+a_k) is removed by z = s: the replica's own gain is folded into the a_k.
 
 ``solve`` is reverse water-filling with weights (Michelot's active-set iteration; every step
 is a lower bound on s, so it converges from below in at most K + 1 rounds). ``fit_plane``
 is Levenberg-Marquardt on one operating point's vectors with the analytic Jacobian: with
-the active set A fixed, s = (sum_A t - g) / sum_A a, so ds/dg = -1 / sum_A a and ds/da_k =
--s / sum_A a and ds/dd_k = 1 / sum_A a for k in A.
+the active set A fixed and D = sum_A (a_k + c_k q'(s)), ds/dg = -1 / D, ds/da_k = -s / D,
+ds/dc_k = -q(s) / D and ds/dd_k = 1 / D for k in A.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from sactk.circuits.mp import water_level
+from sactk.circuits.mp import SQRT_FLOOR, sqrt_term, water_level
 from sactk.errors import SpecError
 
 if TYPE_CHECKING:
     from sactk.circuits.base import Cell
+
+
+class UnitParams(NamedTuple):
+    """Where one unit's parameters sit in a cell's parameter vector: its a_k, d_k and c_k
+    (slices) and the indices of g and b."""
+
+    a: slice
+    d: slice
+    c: slice
+    g: int
+    b: int
 
 
 @dataclass(frozen=True)
@@ -59,49 +76,66 @@ class Layout:
 
     @property
     def n_params(self) -> int:
-        return sum(2 * k + 2 for k in self.sizes)
+        return sum(3 * k + 2 for k in self.sizes)
 
-    def slices(self) -> list[tuple[slice, slice, int, int]]:
-        """Per unit: (slice of its a_k, slice of its d_k, index of g, index of b) in the
-        parameter vector."""
+    def slices(self) -> list[UnitParams]:
+        """Per unit: where its a_k, d_k, c_k, g and b sit in the parameter vector."""
         out, start = [], 0
         for k in self.sizes:
             out.append(
-                (slice(start, start + k), slice(start + k, start + 2 * k), start + 2 * k,
-                 start + 2 * k + 1)
-            )  # fmt: skip
-            start += 2 * k + 2
+                UnitParams(
+                    slice(start, start + k),
+                    slice(start + k, start + 2 * k),
+                    slice(start + 2 * k, start + 3 * k),
+                    start + 3 * k,
+                    start + 3 * k + 1,
+                )
+            )
+            start += 3 * k + 2
         return out
 
     def ideal_params(self) -> np.ndarray:
-        return np.concatenate([np.r_[np.ones(k), np.zeros(k), 1.0, 0.0] for k in self.sizes])
+        return np.concatenate([np.r_[np.ones(k), np.zeros(2 * k), 1.0, 0.0] for k in self.sizes])
 
     def upgrade(self, p: np.ndarray) -> np.ndarray:
-        """Parameters saved before the offsets d_k existed (a_k, g, b per unit): d_k = 0."""
+        """Parameters saved before the square-law terms c_k (a_k, d_k, g, b per unit) or
+        before the offsets d_k too (a_k, g, b): the missing ones are 0."""
         if p.shape[-1] == self.n_params:
             return p
-        parts, start = [], 0
-        for k in self.sizes:
-            sl = p[..., start : start + k + 2]
-            parts += [sl[..., :k], np.zeros((*p.shape[:-1], k)), sl[..., k:]]
-            start += k + 2
-        if start != p.shape[-1]:
-            return p  # neither layout: the caller's shape check refuses it
-        return np.concatenate(parts, axis=-1)
+        for old in (2, 1):  # per unit: a_k and d_k, or a_k alone, then g and b
+            if p.shape[-1] != sum(old * k + 2 for k in self.sizes):
+                continue
+            parts, start = [], 0
+            for k in self.sizes:
+                sl = p[..., start : start + old * k + 2]
+                zeros = np.zeros((*p.shape[:-1], (3 - old) * k))
+                parts += [sl[..., : old * k], zeros, sl[..., old * k :]]
+                start += old * k + 2
+            return np.concatenate(parts, axis=-1)
+        return p  # neither layout: the caller's shape check refuses it
 
     def terms(self, x: np.ndarray) -> list[np.ndarray]:
         """(M, K_u) terms of every unit from (M, inputs) normalized inputs."""
         return [x @ m + o for m, o in zip(self.mix, self.offset, strict=True)]
 
 
-def solve(t: np.ndarray, a: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """s solving sum_k max(0, t_k - a_k s) = g for rows of t (M, K), gains a (M, K) or (K,),
-    g (M,) or scalar; returns s (M,) and the active set (M, K). The solver is the cells'
-    own water-filling (:func:`sactk.circuits.mp.water_level`), on the transposed arrays."""
+def solve(
+    t: np.ndarray, a: np.ndarray, g: np.ndarray, c: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """s solving sum_k max(0, t_k - a_k s - c_k q(s)) = g for rows of t (M, K), gains a
+    (M, K) or (K,), square-law terms c like a (None: 0), g (M,) or scalar; returns s (M,)
+    and the active set (M, K). The solver is the cells' own water-filling
+    (:func:`sactk.circuits.mp.water_level`), on the transposed arrays."""
     ab = a if a.shape == t.shape else np.broadcast_to(a, t.shape)
-    s, act = water_level(t.T, g, ab.T)
+    cb = None if c is None else (c if c.shape == t.shape else np.broadcast_to(c, t.shape))
+    s, act = water_level(t.T, g, ab.T, None if cb is None else cb.T)
     return s, act.T
 
+
+C_PRIOR = 1e-8
+"""Weight of the pull of every square-law term c_k toward 0: only what the data leave free
+(a branch never on); a pull as strong as D_PRIOR's trades c_k against d_k and a_k (it cost
+1e-4 of the bias on synthetic data the model fits exactly)."""
 
 D_PRIOR = 1e-6
 """Weight of the pull of every offset d_k toward 0, per fitted point (normalized units): at
@@ -137,10 +171,10 @@ def unit_outputs(
     m = len(terms[0])
     p2 = np.broadcast_to(p, (m, layout.n_params)) if p.ndim == 1 else p
     out = []
-    for u, (t, (sa, sd, ig, ib)) in enumerate(zip(terms, layout.slices(), strict=True)):
-        g = p2[:, ig] if g_scale is None else p2[:, ig] * g_scale[u]
-        s, _ = solve(t + p2[:, sd], p2[:, sa], g)
-        out.append(unit_out(s, p2[:, ib], *s_range))
+    for u, (t, sl) in enumerate(zip(terms, layout.slices(), strict=True)):
+        g = p2[:, sl.g] if g_scale is None else p2[:, sl.g] * g_scale[u]
+        s, _ = solve(t + p2[:, sl.d], p2[:, sl.a], g, p2[:, sl.c])
+        out.append(unit_out(s, p2[:, sl.b], *s_range))
     return out
 
 
@@ -150,18 +184,22 @@ def _model_jac(
     lo, hi = s_range
     out = np.zeros(len(terms[0]))
     jac = np.zeros((len(out), len(p)))
-    for t, (sa, sd, ig, ib), sign in zip(terms, layout.slices(), layout.sign, strict=True):
-        a, g, b = p[sa], p[ig], p[ib]
-        s, act = solve(t + p[sd], a, g)
-        den = (act * a).sum(axis=1)
+    for t, sl, sign in zip(terms, layout.slices(), layout.sign, strict=True):
+        a, c, g, b = p[sl.a], p[sl.c], p[sl.g], p[sl.b]
+        s, act = solve(t + p[sl.d], a, g, c)
+        q = sqrt_term(s)
+        dq = np.where(s > 0, 0.5 / np.sqrt(np.maximum(s, 0.0) + SQRT_FLOOR), 0.0)
+        den = (act * (a[None, :] + c[None, :] * dq[:, None])).sum(axis=1)
         z = s + b * bend(s, lo, hi)
         on = z > 0
         inside = (s > lo) & (s < hi)
         dz_ds = (1.0 + 2.0 * b * s * inside) * on
-        jac[:, sa] = sign * (-(act * s[:, None]) / den[:, None]) * dz_ds[:, None]
-        jac[:, sd] = sign * (act / den[:, None]) * dz_ds[:, None]
-        jac[:, ig] = sign * (-1.0 / den) * dz_ds
-        jac[:, ib] = sign * bend(s, lo, hi) * on
+        base = sign * (act / den[:, None]) * dz_ds[:, None]
+        jac[:, sl.a] = -base * s[:, None]
+        jac[:, sl.c] = -base * q[:, None]
+        jac[:, sl.d] = base
+        jac[:, sl.g] = sign * (-1.0 / den) * dz_ds
+        jac[:, sl.b] = sign * bend(s, lo, hi) * on
         out += sign * np.maximum(z, 0.0)
     return out, jac
 
@@ -175,12 +213,18 @@ def fit_plane(
     iterations: int = 200,
 ) -> np.ndarray:
     """Least-squares parameters of one operating point: normalized inputs x (M, inputs),
-    normalized outputs y (M,). Gains stay above 0.05 (a step that leaves them is refused)."""
+    normalized outputs y (M,). Every sink keeps a slope above 0.05 at s = 0 (a_k - |c_k| /
+    (2 sqrt(s0)) for c_k < 0; a step that leaves it is refused), so the solver's sinks stay
+    increasing."""
     p = layout.ideal_params() if start is None else start.copy()
-    gains = np.concatenate([np.arange(P.start, P.stop) for P, _, _, _ in layout.slices()])
-    offs = np.concatenate([np.arange(D.start, D.stop) for _, D, _, _ in layout.slices()])
+    sls = layout.slices()
+    gains = np.concatenate([np.arange(u.a.start, u.a.stop) for u in sls])
+    sq = np.concatenate([np.arange(u.c.start, u.c.stop) for u in sls])
+    offs = np.concatenate([np.arange(u.d.start, u.d.stop) for u in sls])
     prior = np.zeros(len(p))
     prior[offs] = D_PRIOR * len(y)  # cost + prior * d^2: d_k = 0 unless the data move it
+    prior[sq] = C_PRIOR * len(y)
+    slope0 = 0.5 / np.sqrt(SQRT_FLOOR)
     terms = layout.terms(x)
     f, jac = _model_jac(layout, terms, p, s_range)
     cost = float(((y - f) ** 2).sum() + (prior * p * p).sum())
@@ -191,7 +235,7 @@ def fit_plane(
         grad = jac.T @ (y - f) - prior * p
         step = np.linalg.solve(ata + lam * np.diag(np.diag(ata)) + 1e-12 * eye, grad)
         q = p + step
-        if np.all(q[gains] > 0.05):
+        if np.all(q[gains] + np.minimum(q[sq], 0.0) * slope0 > 0.05):
             f2, jac2 = _model_jac(layout, terms, q, s_range)
             cost2 = float(((y - f2) ** 2).sum() + (prior * q * q).sum())
         else:
@@ -223,9 +267,9 @@ def fit_units(
     if branches is None:
         return fit_plane(layout, x, y, (0.0, np.inf), start)
     parts = []
-    for u, (sl, _, _, ib) in enumerate(layout.slices()):
+    for u, sl in enumerate(layout.slices()):
         one = Layout((layout.mix[u],), (layout.offset[u],), (1.0,))
-        s0 = None if start is None else start[sl.start : ib + 1]
+        s0 = None if start is None else start[sl.a.start : sl.b + 1]
         parts.append(fit_plane(one, x, branches[u], (0.0, np.inf), s0))
     return np.concatenate(parts)
 

@@ -4,13 +4,16 @@ A table against the ideal output cannot tell which inputs are active, and a chip
 depends on exactly that. :class:`MPModel` models the circuit the way it is built: every MP
 unit of the cell (``Cell.units``: one for the MP cell, two for the inner product) solves
 
-    sum_k max(0, t_k + d_k - a_k s) = g,   z = max(0, s + b c(s)^2)
+    sum_k max(0, t_k + d_k - a_k s - c_k q(s)) = g,   z = max(0, s + b h(s)^2)
 
-with per-branch gains a_k and offsets d_k, a bias gain g and a strong-inversion bend b (mpfit
-has the equations and their sources), in units of the bias current.
+with per-branch gains a_k, offsets d_k and square-law terms c_k, a bias gain g and a
+strong-inversion bend b (mpfit has the equations and their sources), in units of the bias
+current.
 
 * **Per operating point.** The parameters are fitted for every (corner, temperature, bias)
-  plane and interpolated linearly in temperature and log10(bias_a).
+  plane. Between planes they follow a natural cubic spline in 1/T and log10(bias_a) plus
+  a junction-leakage law fitted jointly across the planes (analysis/conditions.py): exact
+  on the grid, smooth between.
 * **Per chip.** Monte Carlo results give every chip its own parameter planes (``chips_``).
   A statistical model of the chips (mean and leading principal components of their
   parameter deviations) samples new chips from a seed (``sample_chips``).
@@ -31,18 +34,27 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from sactk.analysis.interp import hat_index
 from sactk.analysis.lutfit import chip_pca, spline_plane
 from sactk.analysis.modelio import FORMAT, model_stem, read_files, write_files
 from sactk.analysis.mpfit import Layout, fit_units, layout_of, model, unit_outputs
 from sactk.analysis.opgrid import OpGrid, op_groups
 from sactk.circuits.base import ideal_result_column, result_column
+from sactk.circuits.mp import SQRT_FLOOR
 from sactk.errors import ModelError, SpecError
 
 if TYPE_CHECKING:
     import pandas as pd
     from numpy.typing import ArrayLike
 
+
+META_KEYS = (
+    "validation",
+    "fit_points",
+    "fewest_vectors",
+    "cross_validation",
+    "conditions_left_out",
+)
+"""What a model file's JSON carries from its fit (read back by :meth:`MPModel.load`)."""
 
 CHUNK = 65536
 """Points per evaluation chunk: the working set stays small for millions of points."""
@@ -133,6 +145,7 @@ class MPModel(OpGrid):
             self.chip_mean_, self.chip_basis_ = chip_pca(self.chips_, self.chip_variance)
         self.params_ = stack[0] if has_nominal else np.asarray(self.chip_mean_)
         self._fit_residual(x, y, chip, groups, has_nominal)
+        self._conditions()
         self.power_w_ = self._power_table(rows, chip)
         fewest = min(int(m.sum()) for m in groups.values())
         self.meta_: dict[str, Any] = {"fit_points": len(rows), "fewest_vectors": fewest}
@@ -190,14 +203,20 @@ class MPModel(OpGrid):
 
     # -- evaluation ----------------------------------------------------------------------
 
-    def _at(self, table: np.ndarray, k: int, temp_c: float, log_bias: float) -> np.ndarray:
-        """``table[..., corner k, temp, bias, :]`` interpolated (clamped) at one point."""
-        t0, t1, ft = hat_index(self.temp_c_, temp_c)
-        b0, b1, fb = hat_index(self.log_bias_, log_bias)
-        tk = table[..., k, :, :, :]
-        return (1 - ft) * ((1 - fb) * tk[..., t0, b0, :] + fb * tk[..., t0, b1, :]) + ft * (
-            (1 - fb) * tk[..., t1, b0, :] + fb * tk[..., t1, b1, :]
-        )
+    def _conditions(self) -> None:
+        """The condition axes and the leakage coefficients of the nominal planes and the
+        residual (analysis/conditions.py). The chips share the nominal circuit's leakage:
+        their planes differ from it by mismatch, which the spline carries."""
+        self.leak_ = self.cond_.fit_leak(self.params_)  # (corners, P)
+        self.resid_leak_ = self.cond_.fit_leak(self.resid_)  # (corners, knots)
+        self._ops = {}
+
+    def _at(
+        self, table: np.ndarray, k: int, temp_c: float, log_bias: float, lam: np.ndarray
+    ) -> np.ndarray:
+        """``table[..., corner k, temp, bias, :]`` at one condition (clamped), with the
+        leakage coefficients ``lam`` (corners, P)."""
+        return self.cond_.at(table[..., k, :, :, :], temp_c, log_bias, lam[k])
 
     def _strict(self, bias: np.ndarray, temp: np.ndarray) -> None:
         for name, v, grid, unit in (
@@ -251,8 +270,8 @@ class MPModel(OpGrid):
         flat = [np.broadcast_to(v, shape).ravel() for v in (b, t)] if b.ndim or t.ndim else None
         for bi, ti, sel in op_groups(*flat) if flat else [(float(b), float(t), None)]:
             lb = float(np.log10(bi))
-            theta = self._at(pool, k, ti, lb)  # (pool, P)
-            rk = self._at(self.resid_[None], k, ti, lb)[0]
+            theta = self._at(pool, k, ti, lb, self.leak_)  # (pool, P)
+            rk = self._at(self.resid_, k, ti, lb, self.resid_leak_)
             for s in range(0, len(out) if sel is None else len(sel), CHUNK):
                 rows = slice(s, s + CHUNK) if sel is None else sel[s : s + CHUNK]
                 yhat = model(self.layout_, xf[rows] / bi, theta[idx[rows]], (0.0, self.s_hi_))
@@ -297,8 +316,8 @@ class MPModel(OpGrid):
         if key not in cache:
             if len(cache) >= 64:  # a sweep over many operating points: keep it bounded
                 cache.clear()
-            theta = self._at(pool, k, temp_c, lb)
-            cache[key] = (theta, self._at(self.resid_[None], k, temp_c, lb)[0])
+            theta = self._at(pool, k, temp_c, lb, self.leak_)
+            cache[key] = (theta, self._at(self.resid_, k, temp_c, lb, self.resid_leak_))
         theta, rk = cache[key]
         zs = unit_outputs(self.layout_, terms, theta[idx], (0.0, self.s_hi_), g_scale)
         lay = self.layout_
@@ -373,6 +392,8 @@ class MPModel(OpGrid):
             "corners": self.corners_,
             "r_knots": self.r_knots_,
             "resid": self.resid_,
+            "leak": self.leak_,
+            "resid_leak": self.resid_leak_,
         }
         for u, m in enumerate(lay.mix):
             arrays[f"mix{u}"] = m
@@ -389,17 +410,20 @@ class MPModel(OpGrid):
             "ideal": self._ideal,
             "inputs": self.inputs_,
             "form": (
-                "per MP unit u: sum_k max(0, t_k + d_k - a_k s) = g, z_u = max(0, s + b c(s)^2), "
-                "c(s) = min(max(s, 0), s_hi), terms t = (inputs / bias_a) @ mix_u + offset_u; "
-                "out / bias_a = sum_u sign_u z_u + residual(that sum); parameters per corner, "
-                "linear in temp_c and log10(bias_a), clamped to the fitted range"
+                "per MP unit u: sum_k max(0, t_k + d_k - a_k s - c_k q(s)) = g, q(s) = "
+                f"sqrt(max(s, 0) + {SQRT_FLOOR:g}) - sqrt({SQRT_FLOOR:g}), z_u = max(0, s + b "
+                "h(s)^2), h(s) = min(max(s, 0), s_hi), terms t = (inputs / bias_a) @ mix_u + "
+                "offset_u; out / bias_a = sum_u sign_u z_u + residual(that sum); parameters "
+                "and residual per corner: natural cubic spline in -1000/(temp_c + 273.15) and "
+                "log10(bias_a) through the planes, plus leak * (E - spline of E), E = "
+                "leak_law(temp_c) / bias_a (analysis/conditions.py); clamped to the fitted range"
             ),
             "units": {"inputs": "A", "output": "A", "parameters": "1 (normalized to bias_a)"},
             "layout": {
                 "offset": [np.asarray(o, float).tolist() for o in lay.offset],
                 "sign": list(lay.sign),
                 "terms": lay.sizes,
-                "parameters": "per unit: a_0..a_{K-1}, d_0..d_{K-1}, g, b",
+                "parameters": "per unit: a_0..a_{K-1}, d_0..d_{K-1}, c_0..c_{K-1}, g, b",
             },
             "s_hi": self.s_hi_,
             "axes": {
@@ -463,10 +487,9 @@ class MPModel(OpGrid):
         want = (len(m.corners_), len(m.temp_c_), len(m.log_bias_), m.layout_.n_params)
         if m.params_.shape != want or m.chips_.shape[1:] != want:
             raise ModelError(f"{model_stem(path)}.npz: parameter shape does not match its axes")
-        m.meta_ = {
-            k: v for k, v in info.items() if k in ("validation", "fit_points", "fewest_vectors")
-        }
+        m.meta_ = {k: v for k, v in info.items() if k in META_KEYS}
         m.info_ = info
+        m._conditions()  # the leakage coefficients follow from the planes
         return m
 
     # -- the Model protocol's exports (analysis/model.py) ----------------------------------

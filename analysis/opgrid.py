@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sactk.analysis.interp import interp_planes
+from sactk.analysis.conditions import Conditions
 from sactk.errors import ModelError
 
 if TYPE_CHECKING:
@@ -82,6 +82,16 @@ class OpGrid:
 
     meta_: dict[str, Any]
 
+    @property
+    def cond_(self) -> Conditions:
+        """The condition axes (analysis/conditions.py), built once per grid."""
+        key = (id(self.temp_c_), id(self.log_bias_))
+        got = self.__dict__.get("_cond")
+        if got is None or got[0] != key:
+            got = (key, Conditions(self.temp_c_, self.log_bias_))
+            self.__dict__["_cond"] = got
+        return got[1]
+
     def errors(self, df: pd.DataFrame) -> pd.DataFrame:
         """Per-row model error of the simulated DC rows of a results DataFrame: ``pred``
         and ``err_fs`` (fraction of each point's full scale ``fs_a``; the output's own unit
@@ -137,25 +147,19 @@ class OpGrid:
     def power_w(
         self, bias_a: ArrayLike, temp_c: ArrayLike, corner: str | None = None
     ) -> np.ndarray:
-        """Mean static supply power of one cell (W) at operating points, interpolated like
-        the table (power / bias in log10 bias and temperature), clamped to the fitted range."""
+        """Mean static supply power of one cell (W) at operating points: power / bias
+        interpolated like the model's tables (analysis/conditions.py), clamped to the
+        fitted range."""
         self._check()
         if self.power_w_ is None:
             raise ModelError("power_w: the fitted results had no power_w column")
         b, t = np.broadcast_arrays(np.asarray(bias_a, float), np.asarray(temp_c, float))
         k = self._corner_index(corner)
-        per_bias = self.power_w_[k] / (10**self.log_bias_)[None, :]
-        y = interp_planes(
-            per_bias[None, :, :, None],
-            self.temp_c_,
-            self.log_bias_,
-            np.zeros(1),
-            0,
-            t.ravel(),
-            np.log10(b.ravel()),
-            np.zeros(b.size),
-        )
-        return (y * b.ravel()).reshape(b.shape)
+        per_bias = (self.power_w_[k] / (10**self.log_bias_)[None, :])[..., None]
+        out = np.empty(b.size)
+        for bi, ti, sel in op_groups(b.ravel(), t.ravel()):
+            out[sel] = float(self.cond_.at(per_bias, ti, float(np.log10(bi)))[0]) * bi
+        return out.reshape(b.shape)
 
     chip_ids_: np.ndarray
 

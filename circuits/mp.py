@@ -249,41 +249,85 @@ WATER_CHUNK = 8192
 """Problems per chunk of :func:`water_level`: the working set stays in cache."""
 
 
+SQRT_FLOOR = 1e-2
+"""s0 of the square-law term q(s) = sqrt(s + s0) - sqrt(s0) of a fitted MP unit (normalized
+to the bias): q follows sqrt(s) above a percent of the bias and keeps a finite slope at 0,
+so every sink stays monotone for |c_k| < a_k / (2 sqrt(s0)) = 5 a_k."""
+
+
+def sqrt_term(s: np.ndarray) -> np.ndarray:
+    """q(s) = sqrt(max(s, 0) + s0) - sqrt(s0): the strong-inversion term of a sink (0 below 0)."""
+    return np.sqrt(np.maximum(s, 0.0) + SQRT_FLOOR) - np.sqrt(SQRT_FLOOR)
+
+
 def water_level(
-    t: np.ndarray, g: np.ndarray | float, a: np.ndarray | None = None
+    t: np.ndarray,
+    g: np.ndarray | float,
+    a: np.ndarray | None = None,
+    c: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Reverse water-filling, the one solver of sactk: t (K, M) terms of M problems (terms
-    on the first axis), g (M,) or scalar, gains a (K, M), (K, 1) or None (all 1) -> the
-    level s (M,) solving sum_k max(0, t_k - a_k s) = g, and the active set (K, M).
+    on the first axis), g (M,) or scalar, gains a (K, M), (K, 1) or None (all 1), square-law
+    terms c like a or None -> the level s (M,) solving
+    sum_k max(0, t_k - a_k s - c_k q(s)) = g (q: :func:`sqrt_term`), and the active set (K, M).
 
     Michelot's active-set algorithm (Math. Programming 1986), generalized to gains: start
     with every term active, set s = (sum of active t - g) / (sum of active a), drop the
     terms not above a s, repeat until the set stops changing (at most K rounds, usually
     two or three). With a = 1 it is MP's z (:func:`ideal`); with fitted per-branch gains
     it is an MP unit of analysis/mpfit.py. The largest t_k / a_k stays active (s is below
-    it), so no sum is ever empty."""
+    it), so no sum is ever empty. With c, each round solves the active set's equation
+    A s + C q(s) = T in closed form: a quadratic in r = sqrt(s + s0) when T > 0 (then
+    s > 0), s = T / A otherwise (q = 0 there); every sink is increasing in s, so each round
+    is still a lower bound on the level."""
     k, m = t.shape
     gg = np.broadcast_to(np.asarray(g, dtype=float), (m,))
     ab = None if a is None else np.broadcast_to(a, t.shape)
+    cb = None if c is None else np.broadcast_to(c, t.shape)
     s_out = np.empty(m)
     act_out = np.empty((k, m), dtype=bool)
     for lo in range(0, m, WATER_CHUNK):
         hi = min(m, lo + WATER_CHUNK)
         x = np.ascontiguousarray(t[:, lo:hi])
         ac = None if ab is None else np.ascontiguousarray(ab[:, lo:hi])
+        cc = None if cb is None else np.ascontiguousarray(cb[:, lo:hi])
         gc = gg[lo:hi]
         active = np.ones(x.shape, dtype=bool)
-        s = (x.sum(axis=0) - gc) / (k if ac is None else ac.sum(axis=0))
+        s = _level(x, gc, ac, cc, active)
         for _ in range(k + 1):
-            now = x > (s if ac is None else ac * s)
+            sink = s if ac is None else ac * s
+            if cc is not None:
+                sink = sink + cc * sqrt_term(s)
+            now = x > sink
             if np.array_equal(now, active):
                 break
             active = now
-            den = np.count_nonzero(active, axis=0) if ac is None else (ac * active).sum(axis=0)
-            s = ((x * active).sum(axis=0) - gc) / den
+            s = _level(x, gc, ac, cc, active)
         s_out[lo:hi] = s
         act_out[:, lo:hi] = active
     return s_out, act_out
+
+
+def _level(
+    x: np.ndarray,
+    g: np.ndarray,
+    a: np.ndarray | None,
+    c: np.ndarray | None,
+    active: np.ndarray,
+) -> np.ndarray:
+    """The level of one active set (see :func:`water_level`)."""
+    total = (x * active).sum(axis=0) - g
+    if a is None:
+        return total / np.count_nonzero(active, axis=0)
+    big_a = (a * active).sum(axis=0)
+    if c is None:
+        return total / big_a
+    big_c = (c * active).sum(axis=0)
+    r0 = np.sqrt(SQRT_FLOOR)
+    # A (r^2 - s0) + C (r - r0) = T  ->  A r^2 + C r - (T + A s0 + C r0) = 0
+    disc = big_c * big_c + 4.0 * big_a * (total + big_a * SQRT_FLOOR + big_c * r0)
+    r = (-big_c + np.sqrt(np.maximum(disc, 0.0))) / (2.0 * big_a)
+    return np.where(total > 0.0, r * r - SQRT_FLOOR, total / big_a)
 
 
 CELL = module_cell(NAME, globals())
