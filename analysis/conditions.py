@@ -4,7 +4,7 @@ Every fitted model holds tables on a grid of temperatures and biases (one plane 
 condition: the MP units' parameters, the residual spline, a lookup table's knots). Between the
 planes it evaluates
 
-    table(T, I) = sum_tb w_t(T) w_b(I) table[t, b] + lambda (E(T, I) - sum_tb w_t w_b E[t, b])
+    table(T, I) = sum_tb w_t w_b table[t, b] + sum_m c_m (phi_m(T, I) - sum_tb w_t w_b phi_m[t, b])
 
 * **Axes that follow the physics.** The temperature axis is 1/T: the subthreshold slope
   n kT/q puts a mismatch gain exp(-dVt / (n U_T)) in 1/T, and so do the Arrhenius laws of
@@ -19,13 +19,12 @@ planes it evaluates
 * **Leakage.** Junction leakage grows as (T/T0)^3 exp(Eg(T0)/kT0 - Eg(T)/kT) (BSIM3v3.3
   manual, diode saturation current with XTI = 3, NJ = 1; Eg(T) = 1.16 - 7.02e-4 T^2 / (T +
   1108) eV), about 2x per 8 C at 100 C, and it is a current of its own, so in a table
-  normalized to the bias it enters as E = law(T) / bias_a. No polynomial or spline through
-  three or four temperatures follows that: from 85 to 125 C it rises 40x. Each table entry
-  gets a coefficient lambda, fitted jointly across every condition by least squares on
-  the basis (1, x_T, log I, x_T log I, E); between planes the spline carries what the law
-  leaves. On the MP cell the law took the nominal circuit's error at unfitted 100 C, 30 nA
-  from 0.27 % to 0.01 % of full scale (docs/lookup.md).
-
+  normalized to the bias it enters as phi_1 = E = law(T) / bias_a. No polynomial or spline
+  through three or four temperatures follows that: from 85 to 125 C it rises 40x. Each
+  table entry gets a coefficient c_1, fitted jointly across every condition by least
+  squares on the basis (1, x_T, log I, x_T log I, the terms); between planes the spline
+  carries what the laws leave. On the MP cell the law took the nominal circuit's error at
+  unfitted 100 C, 30 nA from 0.27 % to 0.01 % of full scale (docs/lookup.md).
 The same weights are written out as expressions (:meth:`SplineAxis.expressions`), so the
 ngspice and Verilog-A exports evaluate the very functions this module does.
 """
@@ -168,6 +167,10 @@ class SplineAxis:
         return defs, weights
 
 
+TERMS = ("leak",)
+"""The physics terms a table may carry beside its spline, in coefficient order."""
+
+
 @dataclass(frozen=True)
 class Conditions:
     """The condition axes of a model: fitted temperatures (C) and log10 biases (A)."""
@@ -195,44 +198,62 @@ class Conditions:
         t, b = self.clamp(temp_c, log_bias)
         return self.t_axis.weights(temp_coord(t)), self.b_axis.weights(b)
 
-    def leak_grid(self) -> np.ndarray:
-        """E[t, b] = leak_law(T_t) / bias_b (A^-1 relative to 27 C)."""
-        return np.asarray(leak_law(self.temp_c)[:, None] / 10.0 ** self.log_bias[None, :])
+    # -- physics terms ------------------------------------------------------------------
 
-    def leak_excess(self, temp_c: float, log_bias: float) -> float:
-        """E at the (clamped) condition minus the spline of E's grid values there: what the
-        leakage coefficient lambda adds to the interpolated table."""
-        t, b = self.clamp(temp_c, log_bias)
-        wt, wb = self.weights(t, b)
-        here = float(leak_law(t)) / 10.0**b
-        return here - float(wt @ leak_law(self.temp_c)) * float(wb @ 10.0**-self.log_bias)
+    def active(self) -> tuple[bool]:
+        """Which terms the grid can tell from a smooth trend: leakage needs three
+        temperatures (it is flat but for the hottest) and two biases (six planes for the
+        regression's five functions)."""
+        return (len(self.temp_c) >= 3 and len(self.log_bias) >= 2,)
 
-    def fits_leak(self) -> bool:
-        """Whether the grid can tell leakage from a smooth trend: three temperatures or
-        more, two biases or more (six planes for five basis functions)."""
-        return len(self.temp_c) >= 3 and len(self.log_bias) >= 2
+    def terms_at(self, temp_c: np.ndarray | float, log_bias: np.ndarray | float) -> np.ndarray:
+        """The terms' values (..., 1): E = leak_law / bias_a (0 when inactive)."""
+        t, b = np.broadcast_arrays(np.asarray(temp_c, float), np.asarray(log_bias, float))
+        e = leak_law(t) / 10.0**b if self.active()[0] else np.zeros(t.shape)
+        return np.asarray(e)[..., None]
 
-    def fit_leak(self, table: np.ndarray) -> np.ndarray:
-        """Leakage coefficients lambda (..., P) of ``table`` (..., T, B, P), jointly over every
-        condition (module docstring); zeros where the grid cannot tell (:meth:`fits_leak`)."""
+    def terms_grid(self) -> np.ndarray:
+        """:meth:`terms_at` on the grid: (T, B, 1)."""
+        t, b = np.meshgrid(self.temp_c, self.log_bias, indexing="ij")
+        return self.terms_at(t, b)
+
+    def fit_terms(self, table: np.ndarray, leak: np.ndarray | None = None) -> np.ndarray:
+        """Coefficients (..., 1, P) of the physics terms in ``table`` (..., T, B, P), fitted
+        jointly over every condition by least squares on the basis (1, x_T, log I, x_T log I,
+        E); zeros when inactive. ``leak`` (..., P) gives the leakage coefficient instead (a
+        chip shares its nominal circuit's)."""
         lead = table.shape[:-3]
         nt, nb, npar = table.shape[-3:]
-        if not self.fits_leak():
-            return np.zeros((*lead, npar))
+        coef = np.zeros((*lead, len(TERMS), npar))
+        if leak is not None:
+            coef[..., 0, :] = np.broadcast_to(leak, (*lead, npar))
+            return coef
+        if not self.active()[0]:
+            return coef
         x, v = np.meshgrid(self.t_axis.grid, self.log_bias, indexing="ij")
-        e = self.leak_grid()
-        e = e / float(np.abs(e).max())  # scaled for the solve; undone below
-        basis = np.stack([np.ones_like(x), x, v, x * v, e], axis=-1).reshape(nt * nb, 5)
-        y = np.moveaxis(table.reshape(*lead, nt * nb, npar), -2, 0).reshape(nt * nb, -1)
-        coef = np.linalg.lstsq(basis, y, rcond=None)[0][-1]
-        return np.asarray(coef.reshape(*lead, npar) / float(np.abs(self.leak_grid()).max()))
+        e = self.terms_grid()[..., 0]
+        scale = float(np.abs(e).max()) or 1.0  # the solve sees O(1) columns
+        basis = np.stack([np.ones_like(x), x, v, x * v, e / scale], axis=-1)
+        basis = basis.reshape(nt * nb, 5)
+        ys = np.moveaxis(table.reshape(*lead, nt * nb, npar), -2, 0).reshape(nt * nb, -1)
+        got = np.linalg.lstsq(basis, ys, rcond=None)[0][4]
+        coef[..., 0, :] = got.reshape(*lead, npar) / scale
+        return coef
+
+    def excess(self, temp_c: float, log_bias: float) -> np.ndarray:
+        """(terms,): each term at the (clamped) condition minus the spline of its grid values
+        there: what a coefficient adds to the interpolated table (0 on the grid)."""
+        t, b = self.clamp(temp_c, log_bias)
+        wt, wb = self.weights(t, b)
+        return np.asarray(self.terms_at(t, b) - np.einsum("t,b,tbm->m", wt, wb, self.terms_grid()))
 
     def at(
-        self, table: np.ndarray, temp_c: float, log_bias: float, lam: np.ndarray | None = None
+        self, table: np.ndarray, temp_c: float, log_bias: float, coef: np.ndarray | None = None
     ) -> np.ndarray:
-        """``table`` (..., T, B, P) at one condition (clamped): (..., P)."""
+        """``table`` (..., T, B, P) at one condition (clamped): (..., P), with the physics
+        terms' coefficients ``coef`` (..., terms, P)."""
         wt, wb = self.weights(temp_c, log_bias)
         out = np.einsum("t,b,...tbp->...p", wt, wb, table)
-        if lam is not None:
-            out = out + lam * self.leak_excess(temp_c, log_bias)
+        if coef is not None:
+            out = out + np.einsum("m,...mp->...p", self.excess(temp_c, log_bias), coef)
         return np.asarray(out)

@@ -1,7 +1,9 @@
 """Lookup models out to other tools: CSV, JSON, Verilog-A and an ngspice subcircuit.
 
-Every exported form computes the model's own interpolation, so it reproduces
-:meth:`LookupModel.evaluate` (nominal table, one corner per module or subcircuit):
+The behavioural forms compute the model's own interpolation, so they reproduce
+:meth:`LookupModel.evaluate` (nominal table, one corner per module or subcircuit): linear in
+u, and between the fitted temperatures and biases the natural cubic spline and leakage law of
+analysis/conditions.py, written out as expressions.
 
 * **csv**: the tidy table, one row per (corner, temp_c, bias_a, u) knot.
 * **json**: axes and nested table, with the model's description.
@@ -31,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sactk.analysis import exportfmt
-from sactk.analysis.exportfmt import hat_terms, num, wrap
+from sactk.analysis.exportfmt import hat_terms, ngspice_conditions, num, va_conditions, wrap
 from sactk.analysis.lut import LookupModel
 from sactk.errors import SpecError
 from sactk.files import write_json, write_text
@@ -112,7 +114,12 @@ def to_json(model: LookupModel, path: Path) -> Path:
         "coordinate": model.coordinate_,
         "coordinate_per_bias": bool(model.coord_per_bias_),
         "output_per_bias": bool(model.out_per_bias_),
-        "interpolation": "linear in u, log10(bias_a) and temp_c; corner discrete",
+        "interpolation": (
+            "linear in u; in temp_c and log10(bias_a) a natural cubic spline in "
+            "-1000/(temp_c + 273.15) and log10(bias_a) through the planes plus leak[u] * (E - "
+            "spline of E), E = leak_law(temp_c) / bias_a (sactk analysis/conditions.py); "
+            "corner discrete"
+        ),
         "axes": {
             "corner": model.corners_.tolist(),
             "temp_c": model.temp_c_.tolist(),
@@ -120,6 +127,7 @@ def to_json(model: LookupModel, path: Path) -> Path:
             "u": model.u_knots_.tolist(),
         },
         "table": model.table_.tolist(),
+        "terms": {"names": ["leak"], "coefficients": model.coef_.tolist()},
         "validation": model.meta_.get("validation"),
         "technology": info.get("technology"),
         "versions": info.get("versions"),
@@ -147,8 +155,9 @@ def ngspice_subckt(model: LookupModel, corner_index: int) -> str:
         f"* fitted ranges: bias_a {num(10 ** model.log_bias_[0])}..{num(10 ** model.log_bias_[-1])}"
         f" A, temp {num(model.temp_c_[0])}..{num(model.temp_c_[-1])} C; clamped outside",
         f".subckt {name} inp out params: bias_a={bias0}",
-        ".param lb = {log10(bias_a)}",
     ]
+    cond_lines, wt, wb, ex = ngspice_conditions(model.cond_)
+    lines += cond_lines
     if per_bias:
         lines.append("vsense inp 0 0")
         raw = "i(vsense) / {bias_a}"
@@ -156,20 +165,21 @@ def ngspice_subckt(model: LookupModel, corner_index: int) -> str:
         lines.append("rin inp 0 1e12")
         raw = "v(inp)"
     lines.append(f"bu u 0 v = min(max({raw}, {lo}), {hi})")
-    wb = hat_terms("lb", model.log_bias_)
-    for j, w in enumerate(wb):
-        lines.append(f".param wb{j} = {{{w}}}")
-    wt = hat_terms("temper", model.temp_c_)
+
+    def pwl(row: np.ndarray) -> str:
+        pts = ", ".join(f"{num(u)}, {num(y)}" for u, y in zip(model.u_knots_, row, strict=True))
+        return f"pwl(v(u), {pts})"
+
     terms = []
     for t in range(len(model.temp_c_)):
-        inner = []
-        for b in range(len(model.log_bias_)):
-            pts = ", ".join(
-                f"{num(u)}, {num(y)}"
-                for u, y in zip(model.u_knots_, model.table_[corner_index, t, b], strict=True)
-            )
-            inner.append(f"{{wb{b}}} * pwl(v(u), {pts})")
-        terms.append(f"({wt[t]}) * ( {' + '.join(inner)} )")
+        inner = [
+            f"{wb[b]} * {pwl(model.table_[corner_index, t, b])}"
+            for b in range(len(model.log_bias_))
+        ]
+        terms.append(f"{wt[t]} * ( {' + '.join(inner)} )")
+    for m, e in enumerate(ex):
+        if e and np.any(model.coef_[corner_index, m]):
+            terms.append(f"{e} * {pwl(model.coef_[corner_index, m])}")
     scale = "{bias_a} * " if model.out_per_bias_ else ""
     expr = f"bout out 0 i = {scale}( {' + '.join(terms)} )"
     lines += wrap(expr)
@@ -258,33 +268,26 @@ def verilog_a_explicit(model: LookupModel, corner_index: int) -> str:
     name = module_name(model, corner)
     lo, hi = num(model.u_knots_[0]), num(model.u_knots_[-1])
     nk, nb, nt = len(model.u_knots_), len(model.log_bias_), len(model.temp_c_)
-    decl = ", ".join(
-        [f"hu{i}" for i in range(nk)]
-        + [f"wb{j}" for j in range(nb)]
-        + [f"wt{k}" for k in range(nt)]
-    )
-    body = [
-        "    tc = min(max($temperature - 273.15, "
-        f"{num(model.temp_c_[0])}), {num(model.temp_c_[-1])});",
-        f"    lb = min(max(log(bias_a), {num(model.log_bias_[0])}), {num(model.log_bias_[-1])});",
-        *_va_input(model),
-        f"    u = min(max(u, {lo}), {hi});",
-    ]
+    cond_body, cond_reals, wt, wb, ex = va_conditions(model.cond_)
+    decl = ", ".join([f"hu{i}" for i in range(nk)] + cond_reals)
+    body = [*cond_body, *_va_input(model), f"    u = min(max(u, {lo}), {hi});"]
     body += [f"    hu{i} = {w};" for i, w in enumerate(hat_terms("u", model.u_knots_))]
-    body += [f"    wb{j} = {w};" for j, w in enumerate(hat_terms("lb", model.log_bias_))]
-    body += [f"    wt{k} = {w};" for k, w in enumerate(hat_terms("tc", model.temp_c_))]
     body.append("    y = 0.0;")
     for t in range(nt):
         for b in range(nb):
             row = model.table_[corner_index, t, b]
             s = " + ".join(f"hu{i} * {num(v)}" for i, v in enumerate(row))
-            body.append(f"    y = y + wt{t} * wb{b} * ({s});")
+            body.append(f"    y = y + {wt[t]} * {wb[b]} * ({s});")
+    for m, e in enumerate(ex):
+        if e and np.any(model.coef_[corner_index, m]):
+            s = " + ".join(f"hu{i} * {num(v)}" for i, v in enumerate(model.coef_[corner_index, m]))
+            body.append(f"    y = y + {e} * ({s});")
     scale = "bias_a * " if model.out_per_bias_ else ""
     body.append(f"    iout = {scale}y;")
     body.append("    I(out) <+ iout;")
     text = [
         *_va_header(model, name, corner, "explicit interpolation (OpenVAF)"),
-        "  real u, lb, tc;",
+        "  real u;",
         f"  real {decl};",
         "  (*retrieve*) real y;",
         "  (*retrieve*) real iout;",

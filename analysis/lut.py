@@ -4,11 +4,12 @@ A :class:`LookupModel` tabulates one output of one cell in bias-normalized form,
 
     out / bias_a  =  T[corner, temp_c, log10(bias_a), u],     u = coordinate / bias_a,
 
-and interpolates linearly in u, log10(bias_a) and temp_c (discrete in corner). Dividing by
-the bias is what makes one table serve four decades: a shape-based (S-AC) circuit computes
-the same normalized function at every bias, so each bias plane of T is nearly the same curve
-and linear interpolation between planes is accurate in weak inversion, where the raw currents
-span decades and a linear table in amperes fails (17 % error seen; docs/ngspice.md).
+and interpolates linearly in u; between the fitted temperatures and biases it follows a
+natural cubic spline in 1/T and log10(bias_a) plus a junction-leakage law, as the MP-unit
+model does (analysis/conditions.py); corners are discrete. Dividing by the bias is what makes
+one table serve four decades: a shape-based (S-AC) circuit computes the same normalized
+function at every bias, so each bias plane of T is nearly the same curve, where the raw
+currents span decades and a linear table in amperes fails (17 % error seen; docs/ngspice.md).
 
 The coordinate ``u`` is the cell's input when it has one logical input (``in_x_a`` of the
 shapes, ``in_code`` of the memory, which is not divided by the bias), and the cell's ideal
@@ -43,7 +44,7 @@ from sactk.analysis.lutfit import (
     spline_plane,
 )
 from sactk.analysis.modelio import load_model, model_stem, save_model
-from sactk.analysis.opgrid import OpGrid
+from sactk.analysis.opgrid import OpGrid, op_groups
 from sactk.circuits.base import ideal_result_column
 from sactk.errors import ModelError, SpecError
 
@@ -159,7 +160,21 @@ class LookupModel(OpGrid):
         self.power_w_ = self._power_table(rows, chip)
         self.meta_: dict[str, Any] = {"fit_points": len(rows)}
         self.info_: dict[str, Any] = {}
+        self._conditions()  # the physics terms' coefficients
         return self
+
+    _condition_tables = ("table_", "chips_")
+
+    def _conditions(self) -> None:
+        """The physics terms' coefficients (analysis/conditions.py) of the nominal table
+        and of every chip's; a chip shares the nominal circuit's leakage (MPModel's rule)."""
+        self.coef_ = self.cond_.fit_terms(self.table_)  # (corners, terms, knots)
+        self.chip_coef_ = self._pool_coef(self.chips_)
+
+    def _pool_coef(self, pool: np.ndarray) -> np.ndarray:
+        if len(pool) == 0:
+            return np.zeros((0, *self.coef_.shape))
+        return self.cond_.fit_terms(pool, leak=self.coef_[None, :, 0, :])
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -250,24 +265,40 @@ class LookupModel(OpGrid):
             raise ModelError("predict: bias_a must be positive (A)")
         k = self._corner_index(corner)
         if chip is None:
-            stack = self.table_[k][None]
+            stack, coef = self.table_[k][None], self.coef_[k][None]
             plane: Any = 0
         else:
             pool, plane = self._chip_pool(chip, chips, shape)
             stack = pool[:, k]
-        y = _interp(
-            stack,
-            self._axes(),
-            plane,
-            t,
-            b,
-            u_a,
-            bias_amps=True,
-            per_in=self.coord_per_bias_,
-            per_out=self.out_per_bias_,
-            clamp=clamp,
-            check=self._range_check,
-        )
+            coef = (self.chip_coef_ if chips is None else self._pool_coef(pool))[:, k]
+        if not np.prod(shape):
+            return np.zeros(shape)
+        lb = np.log10(b)
+        if not clamp:
+            self._range_check("temp_c", t, self.temp_c_)
+            self._range_check("bias_a", lb, self.log_bias_)
+        n = int(np.prod(shape))
+        tt, bb = (np.broadcast_to(v, (n,)) for v in (t, b))
+        y = np.empty(n)
+        # per operating point: the planes blended into one curve (analysis/conditions.py),
+        # then linear in u alone
+        for bi, ti, sel in op_groups(bb, tt):
+            curve = self.cond_.at(stack, ti, float(np.log10(bi)), coef)
+            one = (_Axis(np.array([ti])), _Axis(np.array([np.log10(bi)])), self._axes()[2])
+            whole = len(sel) == n
+            y[sel] = _interp(
+                curve[:, None, None, :],
+                one,
+                plane if (whole or np.ndim(plane) == 0) else np.asarray(plane)[sel],
+                np.array([ti]),
+                np.array([bi]),
+                u_a if (whole or len(u_a) == 1) else u_a[sel],
+                bias_amps=True,
+                per_in=self.coord_per_bias_,
+                per_out=self.out_per_bias_,
+                clamp=clamp,
+                check=self._range_check,
+            )
         return y.reshape(shape)
 
     def predict(self, X: ArrayLike, **kwargs: Any) -> np.ndarray:

@@ -109,7 +109,8 @@ def validation(model: Model, rows: pd.DataFrame, how: str) -> dict[str, Any]:
     """Held-out errors of ``model`` on simulated ``rows`` inside its range, in fractions of
     full scale: the nominal circuit's max / RMS / p99 at the top level; with chips,
     ``chips`` holds the worst chip's max (``max_err_fs``), the worst RMS of any chip at any
-    operating point (``rms_err_fs``), the pooled RMS, and ``per_chip`` (max, RMS of each)."""
+    operating point (``rms_err_fs``), the worst chip's RMS over its points, the pooled RMS,
+    and ``per_chip`` (max, RMS of each)."""
     inside = model.inside(rows)
     if not inside.any():
         raise SpecError("validate: no validation points inside the fitted range")
@@ -117,6 +118,7 @@ def validation(model: Model, rows: pd.DataFrame, how: str) -> dict[str, Any]:
     chip = rows["mc_index"].to_numpy() if "mc_index" in rows.columns else np.full(len(rows), -1)
     err = rows["err_fs"].to_numpy()
     v: dict[str, Any] = {"how": how, "outside_points": int((~inside).sum())}
+    v["nominal"] = bool((chip < 0).any())
     if (chip < 0).any():
         v.update(_stats(err[chip < 0]))
     if (chip >= 0).any():
@@ -129,6 +131,7 @@ def validation(model: Model, rows: pd.DataFrame, how: str) -> dict[str, Any]:
             "max_err_fs": pooled["max_err_fs"],
             "rms_err_fs": float(per_op.max()),
             "rms_pooled_err_fs": pooled["rms_err_fs"],
+            "worst_chip_rms_err_fs": float(per_chip["ms"].max() ** 0.5),
             "p99_err_fs": pooled["p99_err_fs"],
             "per_chip": [
                 {"chip": int(c), "max_err_fs": float(m), "rms_err_fs": float(ms**0.5)}

@@ -16,6 +16,14 @@ from sactk.errors import ModelError
 from sactk.files import write_bytes
 
 FORMAT = "sactk-model/1"
+META_KEYS = (
+    "validation",
+    "fit_points",
+    "fewest_vectors",
+    "cross_validation",
+    "conditions_left_out",
+)
+"""What a model file's JSON carries from its fit, read back by both kinds' ``load``."""
 _ARRAYS = ("table", "u_knots", "log_bias", "temp_c", "corners", "chips", "chip_ids")
 
 
@@ -34,6 +42,7 @@ def save_model(
         "corners": model.corners_,
         "chips": model.chips_,
         "chip_ids": model.chip_ids_,
+        "coef": model.coef_,
     }
     if model.power_w_ is not None:
         arrays["power_w"] = model.power_w_
@@ -51,7 +60,10 @@ def save_model(
         "form": (
             "out/bias_a = T[corner, temp_c, log10(bias_a), u], u = coordinate"
             + ("/bias_a" if model.coord_per_bias_ else "")
-            + "; linear interpolation on every axis but corner"
+            + "; linear in u; in temp_c and log10(bias_a) a natural cubic spline in "
+            "-1000/(temp_c + 273.15) and log10(bias_a) through the planes plus leak * (E - "
+            "spline of E), E = leak_law(temp_c) / bias_a (analysis/conditions.py); corners "
+            "discrete"
         ),
         "units": {
             "output": "A" if model.output_.endswith("_a") else "",
@@ -182,8 +194,9 @@ def load_model(cls: Any, path: str | os.PathLike[str]) -> Any:
     want = (len(m.corners_), len(m.temp_c_), len(m.log_bias_), len(m.u_knots_))
     if m.table_.shape != want or m.chips_.shape[1:] != want:
         raise ModelError(f"{npath}: table shape {m.table_.shape} does not match its axes")
-    m.meta_ = {k: v for k, v in info.items() if k in ("validation", "fit_points")}
+    m.meta_ = {k: v for k, v in info.items() if k in META_KEYS}
     m.info_ = info
+    m._conditions()  # the physics terms' coefficients follow from the planes
     return m
 
 

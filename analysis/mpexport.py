@@ -26,8 +26,15 @@ from pathlib import Path
 
 import numpy as np
 
-from sactk.analysis.conditions import leak_law, leak_law_expr, temp_coord_expr
-from sactk.analysis.exportfmt import hat_terms, module_name, num, wrap
+from sactk.analysis.exportfmt import (
+    blend,
+    hat_terms,
+    module_name,
+    ngspice_conditions,
+    num,
+    va_conditions,
+    wrap,
+)
 from sactk.analysis.mpmodel import MPModel
 from sactk.circuits.mp import SQRT_FLOOR
 from sactk.errors import SpecError
@@ -47,24 +54,11 @@ def _planes(model: MPModel, k: int, chip: int | None) -> np.ndarray:
     return model.chips_[int(model.chip_rows(chip, "export")), k]
 
 
-def _blend(table: np.ndarray, wt: list[str], wb: list[str], lam: float, lx: str) -> str:
-    """sum_t sum_b wt_t wb_b table[t, b] + lam lx as an expression."""
-    terms = []
-    for t in range(table.shape[0]):
-        inner = " + ".join(f"{wb[b]} * {num(table[t, b])}" for b in range(table.shape[1]))
-        terms.append(f"{wt[t]} * ({inner})")
-    if lam:
-        terms.append(f"({num(lam)}) * {lx}")
-    return " + ".join(terms)
-
-
-def _leak_excess(model: MPModel, tc: str, lb: str, wt: list[str], wb: list[str]) -> str:
-    """E(T, I) - sum_t sum_b wt_t wb_b E[t, b] (analysis/conditions.py) as an expression of
-    the clamped temperature ``tc`` (C) and log10 bias ``lb``; E is separable, so the sum
-    is a product of two sums."""
-    law = " + ".join(f"{w} * {num(v)}" for w, v in zip(wt, leak_law(model.temp_c_), strict=True))
-    inv = " + ".join(f"{w} * {num(10.0**-b)}" for w, b in zip(wb, model.log_bias_, strict=True))
-    return f"{leak_law_expr(tc)} / exp({num(np.log(10.0))} * {lb}) - ({law}) * ({inv})"
+def _coef(model: MPModel, k: int, chip: int | None) -> np.ndarray:
+    """(2, P) physics-term coefficients of corner k, nominal or fitted chip ``chip``."""
+    if chip is None:
+        return np.asarray(model.coef_[k])
+    return np.asarray(model.chip_coef_[int(model.chip_rows(chip, "export")), k])
 
 
 def _unit_exprs(
@@ -103,7 +97,6 @@ def ngspice_subckt(model: MPModel, k: int, chip: int | None = None) -> str:
     n = len(model.inputs_)
     pins = [f"in{i}" for i in range(n)]
     bias0 = num(10 ** float(np.median(model.log_bias_)))
-    cond = model.cond_
     lines = [
         f"* sactk MP-unit model: cell {model.cell_}, output {model.output_}, corner {corner}"
         + ("" if chip is None else f", chip {chip}"),
@@ -115,28 +108,14 @@ def ngspice_subckt(model: MPModel, k: int, chip: int | None = None) -> str:
         "* between fitted conditions: natural cubic spline in -1000/(T + 273.15) and log10(bias_a)"
         " plus a junction-leakage law (sactk analysis/conditions.py)",
         f".subckt {name} {' '.join(pins)} out params: bias_a={bias0}",
-        f".param lb = {{min(max(log10(bias_a), {num(model.log_bias_[0])}), "
-        f"{num(model.log_bias_[-1])})}}",
     ]
-    # bias weights: parameters of the instance; temperature weights: nodes (temper)
-    bdefs, wb = cond.b_axis.expressions("lb", "cb", lambda n: n)
-    lines += [f".param {n} = {{{e}}}" for n, e in bdefs]
-    lines += [f".param wb{j} = {{{w}}}" for j, w in enumerate(wb)]
-    wbn = [f"{{wb{j}}}" for j in range(len(wb))]
-    lines.append(
-        f"btc tc 0 v = min(max(temper, {num(model.temp_c_[0])}), {num(model.temp_c_[-1])})"
-    )
-    tdefs, wt = cond.t_axis.expressions(temp_coord_expr("v(tc)"), "ct", lambda n: f"v({n})")
-    lines += [f"b{n} {n} 0 v = {e}" for n, e in tdefs]
-    for t, w in enumerate(wt):
-        lines += wrap(f"bwt{t} wt{t} 0 v = {w}")
-    wtn = [f"v(wt{t})" for t in range(len(wt))]
-    lines += wrap(f"blx lx 0 v = {_leak_excess(model, 'v(tc)', '{lb}', wtn, wbn)}")
+    cond_lines, wtn, wbn, ex = ngspice_conditions(model.cond_)
+    lines += cond_lines
     for i in range(n):
         lines += [f"vs{i} in{i} 0 0", f"bx{i} x{i} 0 v = i(vs{i}) / {{bias_a}}"]
-    lam = model.leak_[k]
+    coef = _coef(model, k, chip)
     for j in range(planes.shape[-1]):
-        lines += wrap(f"bp{j} p{j} 0 v = {_blend(planes[..., j], wtn, wbn, lam[j], 'v(lx)')}")
+        lines += wrap(f"bp{j} p{j} 0 v = {blend(planes[..., j], wtn, wbn, coef[:, j], ex)}")
     units = range(len(model.layout_.mix))
     kcl, outs = _unit_exprs(
         model,
@@ -160,8 +139,9 @@ def ngspice_subckt(model: MPModel, k: int, chip: int | None = None) -> str:
     for t in range(len(model.temp_c_)):
         inner = [f"{wbn[b]} * {pwl(model.resid_[k, t, b])}" for b in range(len(model.log_bias_))]
         res.append(f"{wtn[t]} * ({' + '.join(inner)})")
-    if np.any(model.resid_leak_[k]):
-        res.append(f"v(lx) * {pwl(model.resid_leak_[k])}")
+    for m, e in enumerate(ex):
+        if e and np.any(model.resid_coef_[k, m]):
+            res.append(f"{e} * {pwl(model.resid_coef_[k, m])}")
     lines += wrap(f"bout out 0 i = {{bias_a}} * (v(yh) + {' + '.join(res)})")
     lines.append(f".ends {name}")
     return "\n".join(lines) + "\n"
@@ -186,25 +166,12 @@ def verilog_a(model: MPModel, k: int, chip: int | None = None) -> str:
         [f"x{i}" for i in range(n)],
         [f"V(s{u})" for u in units],
     )
-    cond = model.cond_
-    body = [
-        f"    tc = min(max($temperature - 273.15, {num(model.temp_c_[0])}), "
-        f"{num(model.temp_c_[-1])});",
-        f"    lb = min(max(log(bias_a), {num(model.log_bias_[0])}), {num(model.log_bias_[-1])});",
-        f"    xt = {temp_coord_expr('tc')};",
-    ]
-    bdefs, wbx = cond.b_axis.expressions("lb", "cb", lambda n: n)
-    tdefs, wtx = cond.t_axis.expressions("xt", "ct", lambda n: n)
-    body += [f"    {n} = {e};" for n, e in bdefs + tdefs]
-    body += [f"    wb{j} = {w};" for j, w in enumerate(wbx)]
-    body += [f"    wt{t} = {w};" for t, w in enumerate(wtx)]
-    wt, wb = [f"wt{t}" for t in range(nt)], [f"wb{b}" for b in range(nb)]
-    body.append(f"    lx = {_leak_excess(model, 'tc', 'lb', wt, wb)};")
+    body, cond_reals, wt, wb, ex = va_conditions(model.cond_)
     for i in range(n):
         # 0 * I keeps the pin a node of its own (a bare 0 lets OpenVAF merge it into ground)
         body += [f"    V(in{i}) <+ 0.0 * I(in{i});", f"    x{i} = I(in{i}) / bias_a;"]
-    lam = model.leak_[k]
-    body += [f"    p{j} = {_blend(planes[..., j], wt, wb, lam[j], 'lx')};" for j in range(npar)]
+    coef = _coef(model, k, chip)
+    body += [f"    p{j} = {blend(planes[..., j], wt, wb, coef[:, j], ex)};" for j in range(npar)]
     for u in units:
         body += [
             f"    I(s{u}) <+ {kcl[u]};",
@@ -227,15 +194,13 @@ def verilog_a(model: MPModel, k: int, chip: int | None = None) -> str:
         for b in range(nb):
             row = " + ".join(f"h{i} * {num(v)}" for i, v in enumerate(model.resid_[k, t, b]))
             body.append(f"    r = r + wt{t} * wb{b} * ({row});")
-    if np.any(model.resid_leak_[k]):
-        row = " + ".join(f"h{i} * {num(v)}" for i, v in enumerate(model.resid_leak_[k]))
-        body.append(f"    r = r + lx * ({row});")
+    for m, e in enumerate(ex):
+        if e and np.any(model.resid_coef_[k, m]):
+            row = " + ".join(f"h{i} * {num(v)}" for i, v in enumerate(model.resid_coef_[k, m]))
+            body.append(f"    r = r + {e} * ({row});")
     body += ["    iout = bias_a * (yh + r);", "    I(out) <+ iout;"]
     reals = (
-        ["tc", "lb", "xt", "lx", "yh", "yc", "r"]
-        + [n for n, _ in bdefs + tdefs]
-        + [f"wt{t}" for t in range(nt)]
-        + [f"wb{b}" for b in range(nb)]
+        ["yh", "yc", "r", *cond_reals]
         + [f"x{i}" for i in range(n)]
         + [f"p{j}" for j in range(npar)]
         + [f"z{u}" for u in units]

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from sactk.analysis.lutfit import chip_pca, spline_plane
-from sactk.analysis.modelio import FORMAT, model_stem, read_files, write_files
+from sactk.analysis.modelio import FORMAT, META_KEYS, model_stem, read_files, write_files
 from sactk.analysis.mpfit import Layout, fit_units, layout_of, model, unit_outputs
 from sactk.analysis.opgrid import OpGrid, op_groups
 from sactk.circuits.base import ideal_result_column, result_column
@@ -46,15 +46,6 @@ if TYPE_CHECKING:
     import pandas as pd
     from numpy.typing import ArrayLike
 
-
-META_KEYS = (
-    "validation",
-    "fit_points",
-    "fewest_vectors",
-    "cross_validation",
-    "conditions_left_out",
-)
-"""What a model file's JSON carries from its fit (read back by :meth:`MPModel.load`)."""
 
 CHUNK = 65536
 """Points per evaluation chunk: the working set stays small for millions of points."""
@@ -145,8 +136,8 @@ class MPModel(OpGrid):
             self.chip_mean_, self.chip_basis_ = chip_pca(self.chips_, self.chip_variance)
         self.params_ = stack[0] if has_nominal else np.asarray(self.chip_mean_)
         self._fit_residual(x, y, chip, groups, has_nominal)
-        self._conditions()
         self.power_w_ = self._power_table(rows, chip)
+        self._conditions()  # the physics terms' coefficients
         fewest = min(int(m.sum()) for m in groups.values())
         self.meta_: dict[str, Any] = {"fit_points": len(rows), "fewest_vectors": fewest}
         self.info_: dict[str, Any] = {}
@@ -203,20 +194,30 @@ class MPModel(OpGrid):
 
     # -- evaluation ----------------------------------------------------------------------
 
+    _condition_tables = ("params_", "chips_", "resid_")
+
     def _conditions(self) -> None:
-        """The condition axes and the leakage coefficients of the nominal planes and the
-        residual (analysis/conditions.py). The chips share the nominal circuit's leakage:
-        their planes differ from it by mismatch, which the spline carries."""
-        self.leak_ = self.cond_.fit_leak(self.params_)  # (corners, P)
-        self.resid_leak_ = self.cond_.fit_leak(self.resid_)  # (corners, knots)
+        """The physics terms' coefficients of the nominal planes, the residual and every
+        chip (analysis/conditions.py). A chip shares its nominal circuit's leakage: its
+        planes differ from it by mismatch, which the spline carries."""
+        cond = self.cond_
+        self.coef_ = cond.fit_terms(self.params_)  # (corners, terms, P)
+        self.resid_coef_ = cond.fit_terms(self.resid_)  # (corners, terms, knots)
+        self.chip_coef_ = self._pool_coef(self.chips_)
         self._ops = {}
 
+    def _pool_coef(self, pool: np.ndarray) -> np.ndarray:
+        """Physics-term coefficients (chips, corners, terms, P) of chip planes ``pool``."""
+        if len(pool) == 0:
+            return np.zeros((0, *self.coef_.shape))
+        return self.cond_.fit_terms(pool, leak=self.coef_[None, :, 0, :])
+
     def _at(
-        self, table: np.ndarray, k: int, temp_c: float, log_bias: float, lam: np.ndarray
+        self, table: np.ndarray, k: int, temp_c: float, log_bias: float, coef: np.ndarray
     ) -> np.ndarray:
         """``table[..., corner k, temp, bias, :]`` at one condition (clamped), with the
-        leakage coefficients ``lam`` (corners, P)."""
-        return self.cond_.at(table[..., k, :, :, :], temp_c, log_bias, lam[k])
+        physics terms' coefficients ``coef`` (..., corners, 2, P)."""
+        return self.cond_.at(table[..., k, :, :, :], temp_c, log_bias, coef[..., k, :, :])
 
     def _strict(self, bias: np.ndarray, temp: np.ndarray) -> None:
         for name, v, grid, unit in (
@@ -264,14 +265,14 @@ class MPModel(OpGrid):
         if strict:
             self._strict(b.ravel(), t.ravel())
         k = self._corner_index(corner)
-        pool, idx = self._pool(chip, chips, shape)
+        pool, idx, coef = self._pool(chip, chips, shape)
         out = np.empty(len(xf))
         # one scalar operating point (a runner's call) is never copied out to every row
         flat = [np.broadcast_to(v, shape).ravel() for v in (b, t)] if b.ndim or t.ndim else None
         for bi, ti, sel in op_groups(*flat) if flat else [(float(b), float(t), None)]:
             lb = float(np.log10(bi))
-            theta = self._at(pool, k, ti, lb, self.leak_)  # (pool, P)
-            rk = self._at(self.resid_, k, ti, lb, self.resid_leak_)
+            theta = self._at(pool, k, ti, lb, coef)  # (pool, P)
+            rk = self._at(self.resid_, k, ti, lb, self.resid_coef_)
             for s in range(0, len(out) if sel is None else len(sel), CHUNK):
                 rows = slice(s, s + CHUNK) if sel is None else sel[s : s + CHUNK]
                 yhat = model(self.layout_, xf[rows] / bi, theta[idx[rows]], (0.0, self.s_hi_))
@@ -280,12 +281,15 @@ class MPModel(OpGrid):
 
     def _pool(
         self, chip: ArrayLike | None, chips: ArrayLike | None, shape: tuple[int, ...]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(parameter planes, index into them per point): the nominal circuit for ``chip``
-        None, else ``chips`` (default the fitted ``chips_``) checked against ``chip``."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(parameter planes, index into them per point, their physics-term coefficients):
+        the nominal circuit for ``chip`` None, else ``chips`` (default the fitted
+        ``chips_``) checked against ``chip``."""
         if chip is None:
-            return self.params_[None], np.zeros(int(np.prod(shape)), np.intp)
-        return self._chip_pool(chip, chips, shape)
+            return self.params_[None], np.zeros(int(np.prod(shape)), np.intp), self.coef_[None]
+        pool, idx = self._chip_pool(chip, chips, shape)
+        coef = self.chip_coef_ if chips is None else self._pool_coef(pool)
+        return pool, idx, coef
 
     def evaluate_units(
         self,
@@ -308,7 +312,7 @@ class MPModel(OpGrid):
         m = len(terms[0])
         k = self._corner_index(corner)
         lb = float(np.log10(bias_a))
-        pool, idx = self._pool(chip, chips, (m,))
+        pool, idx, coef = self._pool(chip, chips, (m,))
         # a runner calls this per batch at one operating point: the fitted planes there are
         # kept (not for ``chips`` given by the caller)
         cache = self.__dict__.setdefault("_ops", {}) if chips is None else {}
@@ -316,8 +320,8 @@ class MPModel(OpGrid):
         if key not in cache:
             if len(cache) >= 64:  # a sweep over many operating points: keep it bounded
                 cache.clear()
-            theta = self._at(pool, k, temp_c, lb, self.leak_)
-            cache[key] = (theta, self._at(self.resid_, k, temp_c, lb, self.resid_leak_))
+            theta = self._at(pool, k, temp_c, lb, coef)
+            cache[key] = (theta, self._at(self.resid_, k, temp_c, lb, self.resid_coef_))
         theta, rk = cache[key]
         zs = unit_outputs(self.layout_, terms, theta[idx], (0.0, self.s_hi_), g_scale)
         lay = self.layout_
@@ -392,8 +396,9 @@ class MPModel(OpGrid):
             "corners": self.corners_,
             "r_knots": self.r_knots_,
             "resid": self.resid_,
-            "leak": self.leak_,
-            "resid_leak": self.resid_leak_,
+            "coef": self.coef_,
+            "resid_coef": self.resid_coef_,
+            "chip_coef": self.chip_coef_,
         }
         for u, m in enumerate(lay.mix):
             arrays[f"mix{u}"] = m
@@ -415,7 +420,7 @@ class MPModel(OpGrid):
                 "h(s)^2), h(s) = min(max(s, 0), s_hi), terms t = (inputs / bias_a) @ mix_u + "
                 "offset_u; out / bias_a = sum_u sign_u z_u + residual(that sum); parameters "
                 "and residual per corner: natural cubic spline in -1000/(temp_c + 273.15) and "
-                "log10(bias_a) through the planes, plus leak * (E - spline of E), E = "
+                "log10(bias_a) through the planes, plus coef (E - spline of E), E = "
                 "leak_law(temp_c) / bias_a (analysis/conditions.py); clamped to the fitted range"
             ),
             "units": {"inputs": "A", "output": "A", "parameters": "1 (normalized to bias_a)"},
@@ -489,7 +494,7 @@ class MPModel(OpGrid):
             raise ModelError(f"{model_stem(path)}.npz: parameter shape does not match its axes")
         m.meta_ = {k: v for k, v in info.items() if k in META_KEYS}
         m.info_ = info
-        m._conditions()  # the leakage coefficients follow from the planes
+        m._conditions()  # the physics terms' coefficients follow from the planes
         return m
 
     # -- the Model protocol's exports (analysis/model.py) ----------------------------------

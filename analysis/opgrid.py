@@ -92,6 +92,53 @@ class OpGrid:
             self.__dict__["_cond"] = got
         return got[1]
 
+    # -- conditions the model never saw ----------------------------------------------------
+
+    _condition_tables: tuple[str, ...] = ()
+    """Attributes holding (..., T, B, X) tables; each class names its own."""
+
+    def _conditions(self) -> None:
+        """Recompute what follows from the planes (the physics terms' coefficients)."""
+        raise NotImplementedError
+
+    def without(self, axis: str, index: int) -> Any:
+        """A copy of the model that never saw temperature (``axis`` "temp_c") or bias
+        ("bias_a") number ``index`` of its grid: the same planes but that one, and the
+        physics terms refitted on the rest."""
+        import copy
+
+        m = copy.copy(self)
+        m.__dict__.pop("_cond", None)
+        m.__dict__.pop("_ops", None)
+        ax = -3 if axis == "temp_c" else -2
+        for name in self._condition_tables:
+            setattr(m, name, np.delete(getattr(self, name), index, axis=ax))
+        if self.power_w_ is not None:
+            m.power_w_ = np.delete(self.power_w_, index, axis=ax + 1)
+        if axis == "temp_c":
+            m.temp_c_ = np.delete(self.temp_c_, index)
+        else:
+            m.log_bias_ = np.delete(self.log_bias_, index)
+        m._conditions()
+        return m
+
+    def leave_conditions_out(self, rows: pd.DataFrame) -> list[dict[str, Any]]:
+        """Leave each interior temperature and each interior bias out in turn: the model
+        without it predicts the fitted rows there (a condition it never saw). Per
+        condition: axis, value and lutfit.validation's figures."""
+        from sactk.analysis.lutfit import ok_rows, validation
+
+        rows = ok_rows(rows)
+        out = []
+        for axis, grid in (("temp_c", self.temp_c_), ("bias_a", 10.0**self.log_bias_)):
+            for i in range(1, len(grid) - 1):
+                at = rows[np.isclose(rows[axis].to_numpy(float), grid[i], rtol=1e-9)]
+                if at.empty:
+                    continue
+                v = validation(self.without(axis, i), at, f"{axis} {grid[i]:g} left out")
+                out.append({"axis": axis, "value": float(grid[i]), **_headline(v)})
+        return out
+
     def errors(self, df: pd.DataFrame) -> pd.DataFrame:
         """Per-row model error of the simulated DC rows of a results DataFrame: ``pred``
         and ``err_fs`` (fraction of each point's full scale ``fs_a``; the output's own unit
@@ -209,3 +256,18 @@ class OpGrid:
                 f"predict: corner {corner!r} was not fitted; fitted: {list(self.corners_)}"
             )
         return int(hits[0])
+
+
+def _headline(v: dict[str, Any]) -> dict[str, Any]:
+    """The figures a model may claim from a lutfit.validation result: the max and the RMS
+    of the worst of the nominal circuit and every chip (a chip's RMS over its points)."""
+    chips = v.get("chips") or {}
+    nominal = bool(v.get("nominal", not chips))
+    rms = [float(v["rms_err_fs"])] if nominal else []
+    mx = [float(v["max_err_fs"])] if nominal else []
+    if chips:
+        rms.append(float(chips["worst_chip_rms_err_fs"]))
+        mx.append(float(chips["max_err_fs"]))
+    points = int(v["points"]) if nominal else 0
+    points += int(chips["points"]) if chips else 0
+    return {"points": points, "max_err_fs": max(mx), "worst_rms_err_fs": max(rms)}
