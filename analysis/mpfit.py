@@ -181,15 +181,19 @@ def unit_outputs(
 def _model_jac(
     layout: Layout, terms: list[np.ndarray], p: np.ndarray, s_range: tuple[float, float]
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Model outputs (C, M) and their Jacobian (C, M, P) for a batch of C parameter vectors
+    p (C, P), each on its own terms (``terms[u]``: (C, M, K_u))."""
     lo, hi = s_range
-    out = np.zeros(len(terms[0]))
-    jac = np.zeros((len(out), len(p)))
+    nc, m = terms[0].shape[:2]
+    out = np.zeros(nc * m)
+    jac = np.zeros((nc * m, p.shape[1]))
+    rows = np.repeat(p, m, axis=0)  # (C * M, P): every row its chip's parameters
     for t, sl, sign in zip(terms, layout.slices(), layout.sign, strict=True):
-        a, c, g, b = p[sl.a], p[sl.c], p[sl.g], p[sl.b]
-        s, act = solve(t + p[sl.d], a, g, c)
+        a, c, g, b = rows[:, sl.a], rows[:, sl.c], rows[:, sl.g], rows[:, sl.b]
+        s, act = solve(t.reshape(nc * m, -1) + rows[:, sl.d], a, g, c)
         q = sqrt_term(s)
         dq = np.where(s > 0, 0.5 / np.sqrt(np.maximum(s, 0.0) + SQRT_FLOOR), 0.0)
-        den = (act * (a[None, :] + c[None, :] * dq[:, None])).sum(axis=1)
+        den = (act * (a + c * dq[:, None])).sum(axis=1)
         z = s + b * bend(s, lo, hi)
         on = z > 0
         inside = (s > lo) & (s < hi)
@@ -201,7 +205,7 @@ def _model_jac(
         jac[:, sl.g] = sign * (-1.0 / den) * dz_ds
         jac[:, sl.b] = sign * bend(s, lo, hi) * on
         out += sign * np.maximum(z, 0.0)
-    return out, jac
+    return out.reshape(nc, m), jac.reshape(nc, m, -1)
 
 
 def fit_plane(
@@ -213,44 +217,60 @@ def fit_plane(
     iterations: int = 200,
 ) -> np.ndarray:
     """Least-squares parameters of one operating point: normalized inputs x (M, inputs),
-    normalized outputs y (M,). Every sink keeps a slope above 0.05 at s = 0 (a_k - |c_k| /
-    (2 sqrt(s0)) for c_k < 0; a step that leaves it is refused), so the solver's sinks stay
-    increasing."""
-    p = layout.ideal_params() if start is None else start.copy()
+    normalized outputs y (M,); or of C problems at once (x (C, M, inputs), y (C, M), start
+    (C, P)), each its own Levenberg-Marquardt with its own damping, batched so that chips
+    cost one pass of array operations instead of C. Every sink keeps a slope above 0.05 at
+    s = 0 (a_k - |c_k| / (2 sqrt(s0)) for c_k < 0; a step that leaves it is refused), so
+    the solver's sinks stay increasing."""
+    one = np.ndim(y) == 1
+    xb, yb = (x[None], y[None]) if one else (x, y)
+    nc, m = yb.shape
+    p0 = layout.ideal_params() if start is None else np.asarray(start, float)
+    p = np.array(np.broadcast_to(p0, (nc, layout.n_params)))
     sls = layout.slices()
     gains = np.concatenate([np.arange(u.a.start, u.a.stop) for u in sls])
     sq = np.concatenate([np.arange(u.c.start, u.c.stop) for u in sls])
     offs = np.concatenate([np.arange(u.d.start, u.d.stop) for u in sls])
-    prior = np.zeros(len(p))
-    prior[offs] = D_PRIOR * len(y)  # cost + prior * d^2: d_k = 0 unless the data move it
-    prior[sq] = C_PRIOR * len(y)
+    prior = np.zeros(layout.n_params)
+    prior[offs] = D_PRIOR * m  # cost + prior * d^2: d_k = 0 unless the data move it
+    prior[sq] = C_PRIOR * m
     slope0 = 0.5 / np.sqrt(SQRT_FLOOR)
-    terms = layout.terms(x)
+    terms = [t.reshape(nc, m, -1) for t in layout.terms(xb.reshape(nc * m, -1))]
+
+    def cost_of(f: np.ndarray, yy: np.ndarray, q: np.ndarray) -> np.ndarray:
+        return np.asarray(((yy - f) ** 2).sum(axis=1) + (prior * q * q).sum(axis=1))
+
     f, jac = _model_jac(layout, terms, p, s_range)
-    cost = float(((y - f) ** 2).sum() + (prior * p * p).sum())
-    lam = 1e-3
-    eye = np.eye(len(p))
+    cost = cost_of(f, yb, p)
+    lam = np.full(nc, 1e-3)
+    live = np.ones(nc, dtype=bool)
+    eye = np.eye(layout.n_params)
     for _ in range(iterations):
-        ata = jac.T @ jac + np.diag(prior)
-        grad = jac.T @ (y - f) - prior * p
-        step = np.linalg.solve(ata + lam * np.diag(np.diag(ata)) + 1e-12 * eye, grad)
-        q = p + step
-        if np.all(q[gains] + np.minimum(q[sq], 0.0) * slope0 > 0.05):
-            f2, jac2 = _model_jac(layout, terms, q, s_range)
-            cost2 = float(((y - f2) ** 2).sum() + (prior * q * q).sum())
-        else:
-            cost2 = np.inf
-        if cost2 < cost:
-            done = cost - cost2 <= 1e-12 * cost or float(np.abs(step).max()) < 1e-10
-            p, f, jac, cost = q, f2, jac2, cost2
-            lam = max(lam / 3.0, 1e-9)
-            if done:
-                break
-        else:
-            lam *= 10.0
-            if lam > 1e8:
-                break
-    return p
+        idx = np.nonzero(live)[0]
+        if not len(idx):
+            break
+        jl = jac[idx]
+        ata = np.einsum("cmp,cmq->cpq", jl, jl) + np.diag(prior)
+        grad = np.einsum("cmp,cm->cp", jl, yb[idx] - f[idx]) - prior * p[idx]
+        diag = np.einsum("cpp->cp", ata)
+        lhs = ata + (lam[idx, None] * diag)[:, :, None] * eye + 1e-12 * eye
+        step = np.linalg.solve(lhs, grad[..., None])[..., 0]
+        q = p[idx] + step
+        ok = np.all(q[:, gains] + np.minimum(q[:, sq], 0.0) * slope0 > 0.05, axis=1)
+        f2, jac2 = _model_jac(layout, [t[idx] for t in terms], q, s_range)
+        cost2 = np.where(ok, cost_of(f2, yb[idx], q), np.inf)
+        better = cost2 < cost[idx]
+        done = better & (
+            (cost[idx] - cost2 <= 1e-12 * cost[idx]) | (np.abs(step).max(axis=1) < 1e-10)
+        )
+        take = idx[better]
+        p[take], f[take], jac[take], cost[take] = q[better], f2[better], jac2[better], cost2[better]
+        lam[take] = np.maximum(lam[take] / 3.0, 1e-9)
+        worse = idx[~better]
+        lam[worse] *= 10.0
+        live[idx[done]] = False
+        live[worse[lam[worse] > 1e8]] = False
+    return p[0] if one else p
 
 
 def fit_units(
@@ -263,15 +283,16 @@ def fit_units(
     """:func:`fit_plane` of the whole cell on its output y, or, with ``branches`` (each
     unit's own output current, normalized), of every unit alone on its branch: the units'
     parameters are disjoint, and a branch pins the unit's common mode that the difference
-    of two units leaves free."""
+    of two units leaves free. Batches as :func:`fit_plane` does (the last axis of start is
+    the parameters)."""
     if branches is None:
         return fit_plane(layout, x, y, (0.0, np.inf), start)
     parts = []
     for u, sl in enumerate(layout.slices()):
         one = Layout((layout.mix[u],), (layout.offset[u],), (1.0,))
-        s0 = None if start is None else start[sl.a.start : sl.b + 1]
+        s0 = None if start is None else start[..., sl.a.start : sl.b + 1]
         parts.append(fit_plane(one, x, branches[u], (0.0, np.inf), s0))
-    return np.concatenate(parts)
+    return np.concatenate(parts, axis=-1)
 
 
 def layout_of(cell: Cell, inputs: list[str], table: dict[str, Any] | None) -> Layout:

@@ -111,15 +111,31 @@ class MPModel(OpGrid):
         stack = np.full((len(ids), *grid, self.layout_.n_params), np.nan)
         groups = self._planes(rows, chip)
         branches = self._branches(rows)
-        for (c, *op), m in groups.items():  # nominal first: chips start from it
-            start = stack[(0, *op)] if ids[0] == -1 and c != -1 else None
-            stack[(ids.index(c), *op)] = fit_units(
-                self.layout_,
-                x[m],
-                y[m],
-                None if branches is None else [v[m] for v in branches],
-                start,
-            )
+        pos = {c: i for i, c in enumerate(ids)}
+        by_op: dict[tuple[int, ...], list[tuple[int, np.ndarray]]] = {}
+        for key, m in groups.items():
+            by_op.setdefault(tuple(key[1:]), []).append((key[0], np.nonzero(m)[0]))
+        for op, members in by_op.items():
+            # the nominal circuit first: the chips start from its plane, all at once
+            nominal = [(c, r) for c, r in members if c == -1]
+            for c, r in nominal:
+                stack[(pos[c], *op)] = fit_units(
+                    self.layout_, x[r], y[r], None if branches is None else [v[r] for v in branches]
+                )
+            start = stack[(0, *op)] if nominal else None
+            chips = [(c, r) for c, r in members if c != -1]
+            for size in sorted({len(r) for _, r in chips}):
+                batch = [(c, r) for c, r in chips if len(r) == size]
+                idx = np.stack([r for _, r in batch])  # (C, M) rows of every chip
+                got = fit_units(
+                    self.layout_,
+                    x[idx],
+                    y[idx],
+                    None if branches is None else [v[idx] for v in branches],
+                    start,
+                )
+                for (c, _), p in zip(batch, got, strict=True):
+                    stack[(pos[c], *op)] = p
         missing = np.isnan(stack[..., 0])
         if missing.any():
             c, k, t, b = (int(v[0]) for v in np.nonzero(missing))

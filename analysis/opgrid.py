@@ -127,6 +127,7 @@ class OpGrid:
         without it predicts the fitted rows there (a condition it never saw). Per
         condition: axis, value and lutfit.validation's figures."""
         from sactk.analysis.lutfit import ok_rows, validation
+        from sactk.analysis.validation import headline
 
         rows = ok_rows(rows)
         out = []
@@ -136,7 +137,7 @@ class OpGrid:
                 if at.empty:
                     continue
                 v = validation(self.without(axis, i), at, f"{axis} {grid[i]:g} left out")
-                out.append({"axis": axis, "value": float(grid[i]), **_headline(v)})
+                out.append({"axis": axis, "value": float(grid[i]), **headline(v)})
         return out
 
     def errors(self, df: pd.DataFrame) -> pd.DataFrame:
@@ -256,18 +257,3 @@ class OpGrid:
                 f"predict: corner {corner!r} was not fitted; fitted: {list(self.corners_)}"
             )
         return int(hits[0])
-
-
-def _headline(v: dict[str, Any]) -> dict[str, Any]:
-    """The figures a model may claim from a lutfit.validation result: the max and the RMS
-    of the worst of the nominal circuit and every chip (a chip's RMS over its points)."""
-    chips = v.get("chips") or {}
-    nominal = bool(v.get("nominal", not chips))
-    rms = [float(v["rms_err_fs"])] if nominal else []
-    mx = [float(v["max_err_fs"])] if nominal else []
-    if chips:
-        rms.append(float(chips["worst_chip_rms_err_fs"]))
-        mx.append(float(chips["max_err_fs"]))
-    points = int(v["points"]) if nominal else 0
-    points += int(chips["points"]) if chips else 0
-    return {"points": points, "max_err_fs": max(mx), "worst_rms_err_fs": max(rms)}

@@ -15,6 +15,7 @@ progress, see :mod:`sactk.api.reporter`). Heavy libraries load inside the functi
 | plots, tables, report | :func:`plot`, :func:`report` |
 | cell models | :func:`fit`, :func:`load_model`, :func:`export`, :func:`roundtrip` (and its
   older names :func:`export_roundtrip`, :func:`mp_roundtrip`) |
+| adaptive characterization | :func:`refine` |
 | S-AC regression | :func:`dataset`, :func:`regress` |
 | stochastic computing | ``sc.train``, ``sc.fit_device``, ``sc.mac_cost`` |
 | AIMC and the NMPU | ``aimc.characterize``, ``aimc.evaluate``, ``aimc.bits`` |
@@ -26,6 +27,7 @@ from sactk.api import aimc, layer, sc
 from sactk.api.characterize import Characterization, plot, report
 from sactk.api.demo import demo
 from sactk.api.models import export, export_roundtrip, fit, load_model, mp_roundtrip, roundtrip
+from sactk.api.refine import Refinement, refine
 from sactk.api.regress import dataset, regress
 from sactk.api.reporter import Quiet, Reporter
 from sactk.api.sweeping import crosscheck, load, preset_text, presets, sweep, sweep_preset
@@ -34,6 +36,7 @@ from sactk.netlists.render import spice_number
 __all__ = [
     "Characterization",
     "Quiet",
+    "Refinement",
     "Reporter",
     "aimc",
     "crosscheck",
@@ -49,6 +52,7 @@ __all__ = [
     "plot",
     "preset_text",
     "presets",
+    "refine",
     "regress",
     "report",
     "roundtrip",

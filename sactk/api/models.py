@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sactk.api.characterize import warn_failed
-from sactk.api.reporter import Reporter
+from sactk.api.reporter import Quiet, Reporter
 from sactk.errors import SpecError
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ def fit(
     out: str | Path,
     *,
     validate: str | Path | None = None,
-    holdout: float = 0.2,
+    folds: int = 5,
     seed: int = 0,
     output: str | None = None,
     knots: int = 32,
@@ -27,37 +27,57 @@ def fit(
     kind: str = "auto",
     reporter: Reporter | None = None,
 ) -> tuple[Any, Path]:
-    """Fit a cell model on ``results``: ``kind`` ``mp`` is the MP-unit model with the cell's
-    real inputs (analysis/mpmodel.py; cells with MP units: MP, inner product), ``lookup``
-    the bias-normalized table against one coordinate, ``auto`` the first that fits the cell.
-    Validate it on a seeded ``holdout`` fraction of the input vectors (or on a second results
-    folder ``validate``); save OUT.npz, OUT.json (with the validation, the spec, technology,
-    seeds, versions and netlist hashes), the residual plot OUT.residuals.png and, with Monte
-    Carlo chips, their errors OUT.chips.png. Returns the model and the JSON path."""
-    from sactk.analysis.lut import LookupModel
-    from sactk.analysis.lutfit import holdout_split
-    from sactk.analysis.metrics import cell_of
-    from sactk.analysis.modelio import model_stem
-    from sactk.analysis.modelplots import plot_chip_errors, plot_residuals
-    from sactk.analysis.mpmodel import MPModel
+    """Fit a cell model on every point of ``results``: ``kind`` ``mp`` is the MP-unit model
+    with the cell's real inputs (analysis/mpmodel.py; cells with MP units: MP, inner
+    product), ``lookup`` the bias-normalized table against one coordinate, ``auto`` the
+    first that fits the cell. Validate it (analysis/validation.py) on new input vectors by
+    a seeded ``folds``-fold split (the worst fold counts), on the conditions the grid does
+    not hold by leaving each interior temperature and bias out, and on a second results
+    folder ``validate`` when given (then its figures are the model's ``validation``). Save
+    OUT.npz, OUT.json (all of it, the spec, technology, seeds, versions and netlist hashes),
+    the residual plot OUT.residuals.png and, with Monte Carlo chips, their errors
+    OUT.chips.png. Returns the model and the JSON path."""
     from sactk.analysis.results import load_results
-    from sactk.versions import tool_versions
 
     res = load_results(results)
     warn_failed(res, reporter)
-    df, man = res.frame, res.manifest
-    meta: dict[str, Any] = {"results": str(results)}
+    test = None
     if validate is not None:
-        train, test = df, load_results(validate).frame
-        if set(test["cell"].unique()) != set(df["cell"].unique()):
+        test = load_results(validate).frame
+        if set(test["cell"].unique()) != set(res.frame["cell"].unique()):
             raise SpecError(f"fit: --validate {validate} holds another cell; give the same cell")
-        how = f"separate results {validate}"
-        meta["validated_on"] = str(validate)
-    else:
-        train, test = holdout_split(df, holdout, seed)
-        how = f"{holdout:g} of the input vectors held out (seed {seed})"
-        meta["validated_on"] = str(results)
-        meta["holdout"] = {"fraction": holdout, "seed": seed}
+    return fit_frame(
+        res.frame,
+        res.manifest,
+        res.netlist_hashes,
+        out,
+        results=str(results),
+        test=test,
+        test_name=None if validate is None else str(validate),
+        folds=folds,
+        seed=seed,
+        output=output,
+        knots=knots,
+        smoothing=smoothing,
+        kind=kind,
+        reporter=reporter,
+    )
+
+
+def model_maker(
+    df: Any,
+    manifest: dict[str, Any],
+    *,
+    output: str | None = None,
+    knots: int = 32,
+    smoothing: float = 1e-2,
+    kind: str = "auto",
+) -> Any:
+    """``rows -> fitted model`` of the kind ``kind`` chooses for the cell of ``df``."""
+    from sactk.analysis.lut import LookupModel
+    from sactk.analysis.metrics import cell_of
+    from sactk.analysis.mpmodel import MPModel
+
     if kind not in ("auto", "mp", "lookup"):
         raise SpecError(f"fit: --kind {kind!r} unknown; choose auto, mp or lookup")
     has_units = getattr(cell_of(df), "units", None) is not None
@@ -66,32 +86,88 @@ def fit(
     several = len([c for c in df.columns if c.startswith("in_") and c.endswith("_a")]) > 1
     if kind == "mp" and not has_units:
         raise SpecError(f"fit: --kind mp needs a cell with MP units; {df['cell'].iloc[0]} has none")
-    model: Any
     current_out = output is None or output.endswith("_a")
     if kind == "mp" or (kind == "auto" and has_units and several and current_out):
-        cell_table = (man.get("spec") or {}).get("cell")
-        model = MPModel(output=output, smoothing=smoothing).fit(train, cell_table)
-        fewest = int(model.meta_["fewest_vectors"])
-        if fewest < 3 * model.layout_.n_params and reporter is not None:
-            reporter.error(
-                f"fit: warning: {fewest} vectors fit the {model.layout_.n_params} parameters of "
-                "some chip and operating point; with fewer than 3x as many the per-chip fit may "
-                "not generalize (sweep more vectors: inputs.random.count)"
-            )
+        cell_table = (manifest.get("spec") or {}).get("cell")
+
+        def make(rows: Any) -> Any:
+            return MPModel(output=output, smoothing=smoothing).fit(rows, cell_table)
+
+        return make
+
+    def table(rows: Any) -> Any:
+        return LookupModel(output=output, knots=knots, smoothing=smoothing).fit(rows)
+
+    return table
+
+
+def fit_frame(
+    df: Any,
+    man: dict[str, Any],
+    netlist_hashes: Any,
+    out: str | Path,
+    *,
+    results: str | list[str],
+    test: Any = None,
+    test_name: str | None = None,
+    folds: int = 5,
+    seed: int = 0,
+    output: str | None = None,
+    knots: int = 32,
+    smoothing: float = 1e-2,
+    kind: str = "auto",
+    reporter: Reporter | None = None,
+    extra: dict[str, Any] | None = None,
+) -> tuple[Any, Path]:
+    """:func:`fit` on a results table ``df`` already loaded (with its manifest ``man`` and
+    netlist hashes): what ``sactk refine`` calls on the union of its rounds."""
+    from sactk.analysis.modelio import model_stem
+    from sactk.analysis.modelplots import plot_chip_errors, plot_residuals
+    from sactk.analysis.validation import conditions_left_out, cross_validate, warning_text
+    from sactk.versions import tool_versions
+
+    rep = reporter or Quiet()
+    make = model_maker(df, man, output=output, knots=knots, smoothing=smoothing, kind=kind)
+    meta: dict[str, Any] = {"results": results, **(extra or {})}
+    rep.message(f"fit: {len(df)} points ...")
+    model = make(df)
+    n_params = getattr(getattr(model, "layout_", None), "n_params", None)
+    fewest = int(model.meta_.get("fewest_vectors", 0))
+    if n_params is not None and fewest < 3 * n_params:
+        rep.error(
+            f"fit: warning: {fewest} vectors fit the {n_params} parameters of some chip and "
+            "operating point; with fewer than 3x as many the per-chip fit may not generalize "
+            "(sweep more vectors: inputs.random.count)"
+        )
+    rep.message(f"fit: {folds}-fold validation on new input vectors ...")
+    cv, fold_model, fold_rows = cross_validate(make, df, folds, seed)
+    cross = {k: v for k, v in cv.items() if k != "validation"}
+    loco = conditions_left_out(model, df, cv["max_err_fs"])
+    note = warning_text(loco, cv["max_err_fs"])
+    if note:
+        rep.error(note)
+    if test is not None:
+        model.validate(test, f"separate results {test_name}")
+        meta["validated_on"] = test_name
+        shown_model, shown_rows = model, test
     else:
-        model = LookupModel(output=output, knots=knots, smoothing=smoothing).fit(train)
-    model.validate(test, how)
+        v = dict(cv["validation"])
+        v["how"] = f"worst of {folds} folds of the input vectors (seed {seed})"
+        model.meta_["validation"] = v
+        meta["validated_on"] = results
+        shown_model, shown_rows = fold_model, fold_rows
+    model.meta_.update(cross_validation=cross, conditions_left_out=loco)
     meta.update(
         technology=man.get("technology"),
         spec=man.get("spec"),
         seeds=man.get("seeds"),
         versions={**man.get("versions", {}), **{"fit_" + k: v for k, v in tool_versions().items()}},
-        netlist_hashes=res.netlist_hashes,
+        netlist_hashes=netlist_hashes,
     )
     path = model.save(out, meta)
     stem = model_stem(out)
-    plot_residuals(model, test, stem.parent, f"{stem.name}.residuals")
-    plot_chip_errors(model, test, stem.parent, f"{stem.name}.chips")
+    plot_residuals(shown_model, shown_rows, stem.parent, f"{stem.name}.residuals")
+    plot_chip_errors(shown_model, shown_rows, stem.parent, f"{stem.name}.chips")
     return model, path
 
 
