@@ -104,13 +104,14 @@ def cross_validate(
         h = headline(v)
         per.append(h)
         if worst is None or h["max_err_fs"] > worst[0]["max_err_fs"]:
-            worst = (h, model, rows[mask], v)
+            worst = (h, model, rows[mask], v, k)
     assert worst is not None
     record = {
         "folds": folds,
         "seed": seed,
         "chips": int((np.unique(rows["mc_index"]) >= 0).sum()) if "mc_index" in rows else 0,
         "per_fold": per,
+        "worst_fold": worst[4],
         "max_err_fs": max(h["max_err_fs"] for h in per),
         "worst_rms_err_fs": max(h["worst_rms_err_fs"] for h in per),
         "validation": worst[3],

@@ -20,7 +20,9 @@ import pytest
 from _cli import run
 
 from sactk.analysis import export as ex
-from sactk.analysis.lut import LookupModel, holdout_split
+from sactk.analysis.lut import LookupModel
+from sactk.analysis.lutfit import ok_rows
+from sactk.analysis.validation import vector_folds
 from sactk.api.models import export_roundtrip
 from sactk.sweeps.store import read_results
 
@@ -49,9 +51,9 @@ def fitted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return res, tmp / "model" / "mp"
 
 
-def _held_out(res: Path, model: LookupModel):
-    info = model.info_
-    _, test = holdout_split(read_results(res), info["holdout"]["fraction"], info["holdout"]["seed"])
+def _inside(res: Path, model: LookupModel):
+    """Simulated DC rows of the results inside the model's coordinate range."""
+    test = ok_rows(read_results(res))
     u = test["ideal_z_a"] / test["bias_a"]
     return test[(u >= model.u_knots_[0]) & (u <= model.u_knots_[-1])]
 
@@ -67,11 +69,21 @@ def test_mp_model_predicts_held_out_points_within_1pct(fitted) -> None:
     assert info["versions"]["ngspice"] and info["netlist_hashes"]
     assert info["axes"]["temp_c"] == [-40.0, 27.0, 125.0]
     assert stem.with_name("mp.residuals.png").is_file()
-    # the reloaded model gives the same figure on the same held-out rows
-    m = LookupModel.load(stem)
-    test = _held_out(res, m)
+    # the worst fold is reproducible: the same split and fit give the same figure
+    cv = info["cross_validation"]
+    assert cv["folds"] == 5 and cv["seed"] == 1 and len(cv["per_fold"]) == 5
+    assert v["max_err_fs"] == max(f["max_err_fs"] for f in cv["per_fold"])
+    df = ok_rows(read_results(res))
+    held = vector_folds(df, cv["folds"], cv["seed"])[cv["worst_fold"]]
+    m = LookupModel(knots=32, smoothing=1e-2).fit(df[~held])
+    test = df[held]
+    test = test[m.inside(test)]
     err = (m.predict_results(test) - test["out_z_a"]) / test["fs_a"]
     assert np.isclose(np.max(np.abs(err)), v["max_err_fs"])
+    # held-out conditions: each interior temperature and bias left out, in the record
+    loco = info["conditions_left_out"]["per_condition"]
+    assert {(r["axis"], r["value"]) for r in loco} == {("temp_c", 27.0), ("bias_a", 1e-7)}
+    assert all(r["max_err_fs"] > 0 for r in loco)
 
 
 def test_ngspice_export_reproduces_the_model(fitted, tmp_path: Path) -> None:
@@ -83,7 +95,7 @@ def test_ngspice_export_reproduces_the_model(fitted, tmp_path: Path) -> None:
     text = sub.read_text()
     assert ".subckt sactk_mp_tt inp out params: bias_a=" in text
     assert ".control" not in text and "shell" not in text
-    test = _held_out(res, m).sample(60, random_state=0)
+    test = _inside(res, m).sample(60, random_state=0)
     # plus points between the fitted biases and temperatures
     rng = np.random.default_rng(2)
     b = np.concatenate([test["bias_a"], 10 ** rng.uniform(-8, -6, 20)])
@@ -123,7 +135,7 @@ def test_verilog_a_exports(fitted, tmp_path: Path) -> None:
     assert vals[k, 2] == pytest.approx(m.temp_c_[t_i])
     assert vals[k, 3] == pytest.approx(m.table_[0, t_i, b_i, u_i], rel=1e-10)
     # the explicit flavour compiles with OpenVAF's front end and matches the model
-    test = _held_out(res, m)
+    test = _inside(res, m)
     got = ex.evaluate_verilog_a(
         tmp_path / "va" / "sactk_mp_tt.va", test["ideal_z_a"], test["bias_a"], test["temp_c"]
     )
@@ -178,7 +190,7 @@ def test_model_commands_refuse_bad_input(fitted, tmp_path: Path) -> None:
     res, stem = fitted
     bad = [
         ("fit", str(tmp_path / "nowhere"), "--out", str(tmp_path / "m")),
-        ("fit", str(res), "--out", str(tmp_path / "m"), "--holdout", "1.5"),
+        ("fit", str(res), "--out", str(tmp_path / "m"), "--folds", "1"),
         ("fit", str(res), "--out", str(tmp_path / "m"), "--output", "out_q_a"),
         ("export", str(stem), "--format", "spice3", "--out", str(tmp_path / "x")),
         ("export", str(tmp_path / "missing"), "--format", "csv", "--out", str(tmp_path / "x")),
@@ -202,6 +214,7 @@ def test_fit_validates_on_a_second_results_directory(fitted, tmp_path: Path) -> 
     assert r.returncode == 0, r.stderr
     info = json.loads((tmp_path / "m.json").read_text())
     v = info["validation"]
-    assert v["how"].startswith("separate results") and "holdout" not in info
+    assert v["how"].startswith("separate results")
+    assert info["cross_validation"]["folds"] == 5  # measured beside it
     assert v["max_err_fs"] <= 0.01  # fitted on these very points: a consistency check
     assert info["validated_on"] == str(res)

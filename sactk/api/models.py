@@ -127,6 +127,8 @@ def fit_frame(
     from sactk.versions import tool_versions
 
     rep = reporter or Quiet()
+    if folds < 2:
+        raise SpecError(f"fit: --folds {folds}; use 2 or more (5 is the default)")
     make = model_maker(df, man, output=output, knots=knots, smoothing=smoothing, kind=kind)
     meta: dict[str, Any] = {"results": results, **(extra or {})}
     rep.message(f"fit: {len(df)} points ...")

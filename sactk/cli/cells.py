@@ -142,7 +142,7 @@ def fit(
         ),
     ] = None,
     folds: Annotated[
-        int, typer.Option(min=2, help="Folds of the input vectors for held-out validation.")
+        int, typer.Option(help="Folds of the input vectors for held-out validation (2 or more).")
     ] = 5,
     seed: Annotated[int, typer.Option(help="Seed of the fold split.")] = 0,
     output: Annotated[
