@@ -18,9 +18,9 @@ planes it evaluates
   clamp to the end planes (the models' range rule).
 * **Leakage.** Junction leakage grows as (T/T0)^3 exp(Eg(T0)/kT0 - Eg(T)/kT) (BSIM3v3.3
   manual, diode saturation current with XTI = 3, NJ = 1; Eg(T) = 1.16 - 7.02e-4 T^2 / (T +
-  1108) eV), about 2x per 8 C at 100 C, and it is a current of its own, so in a table
+  1108) eV), about 2x per 7 C at 100 C, and it is a current of its own, so in a table
   normalized to the bias it enters as phi_1 = E = law(T) / bias_a. No polynomial or spline
-  through three or four temperatures follows that: from 85 to 125 C it rises 40x. Each
+  through three or four temperatures follows that: from 85 to 125 C it rises 70x. Each
   table entry gets a coefficient c_1, fitted jointly across every condition by least
   squares on the basis (1, x_T, log I, x_T log I, the terms); between planes the spline
   carries what the laws leave. On the MP cell the law took the nominal circuit's error at

@@ -57,6 +57,9 @@ def fitted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     assert r.returncode == 0, r.stderr
     assert "MP units on inputs in_i0_a" in r.stdout
     assert "worst of 5 folds (nominal and 3 chips)" in r.stdout
+    assert "bias_a 1e-06 A left out" in r.stdout
+    # a decade and a half each side of 1 uA: the grid is too coarse, and fit says what to add
+    assert "the grid is too coarse: add bias_a" in r.stderr
     return tmp / "unfitted", tmp / "m"
 
 

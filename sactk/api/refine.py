@@ -48,6 +48,7 @@ def refine(
     *,
     preset: str | None = None,
     overrides: list[str] | None = None,
+    updates: dict[str, Any] | None = None,
     target_fs: float = 3e-3,
     max_points: int = 200_000,
     max_rounds: int = 8,
@@ -57,7 +58,7 @@ def refine(
 ) -> Refinement:
     """Characterize a cell until its model's worst left-out-condition error (a fraction of
     full scale) is at most ``target_fs`` or ``max_points`` points are simulated (module
-    docstring). ``spec``/``preset``/``overrides`` as :func:`sactk.api.load`; the spec's
+    docstring). ``spec``/``preset``/``overrides``/``updates`` as :func:`sactk.api.load`; the spec's
     ``sweep.temp_c`` and ``sweep.bias_a`` are the start, and refine adds to them."""
     import numpy as np
     import pandas as pd
@@ -70,11 +71,16 @@ def refine(
 
     rep = reporter or Quiet()
     if not 0.0 < target_fs < 1.0:
-        raise SpecError(f"refine: target {target_fs:g} of full scale; give 0 < target < 1")
+        raise SpecError(
+            f"refine: target {100 * target_fs:g} % of full scale; give a target between 0 "
+            "and 100 % (--target-pct)"
+        )
     if max_points < 1:
-        raise SpecError("refine: --max-points must be at least 1")
+        raise SpecError(f"refine: --max-points {max_points}; give the point budget, 1 or more")
+    if kind not in ("auto", "mp", "lookup"):
+        raise SpecError(f"refine: --kind {kind!r} unknown; choose auto, mp or lookup")
     out = Path(out)
-    base = load(spec, preset=preset, overrides=overrides)
+    base = load(spec, preset=preset, overrides=overrides, updates=updates)
     temps = sorted(float(t) for t in base.sweep.temp_c)
     biases = sorted(float(b) for b in base.sweep.bias_a)
     result = Refinement()
@@ -87,7 +93,11 @@ def refine(
             spec,
             preset=preset,
             overrides=overrides,
-            updates={"sweep.temp_c": new["temp_c"], "sweep.bias_a": new["bias_a"]},
+            updates={
+                **(updates or {}),
+                "sweep.temp_c": new["temp_c"],
+                "sweep.bias_a": new["bias_a"],
+            },
         )
         rep.message(
             f"refine: round {k}: temp_c {', '.join(f'{t:g}' for t in new['temp_c'])} C x "

@@ -245,10 +245,9 @@ def refine(
         typer.Option("--set", help="Override a spec key: section.key=TOML value."),
     ] = None,
     target_pct: Annotated[
-        float,
-        typer.Option(min=0.0, help="Worst left-out-condition error to reach, % of full scale."),
+        float, typer.Option(help="Worst left-out-condition error to reach, % of full scale.")
     ] = 0.3,
-    max_points: Annotated[int, typer.Option(min=1, help="Point budget over all rounds.")] = 200_000,
+    max_points: Annotated[int, typer.Option(help="Point budget over all rounds.")] = 200_000,
     kind: Annotated[str, typer.Option(help="Model kind: auto, mp or lookup.")] = "auto",
     jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
 ) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 def figures() -> dict[str, Callable[[], None]]:
     """Every generator by name, in the order a full run makes them (all but the process
     comparison, which needs PDK_ROOT and is asked for by name)."""
-    from sactk.docsgen import cells, systems
+    from sactk.docsgen import cells, conditions, systems
 
     return {
         "mp_numbers": cells.mp_numbers,
@@ -26,6 +26,7 @@ def figures() -> dict[str, Callable[[], None]]:
         "lookup_figures": cells.lookup_figures,
         "model_nominal_numbers": systems.model_nominal_numbers,
         "model_chip_numbers": systems.model_chip_numbers,
+        "model_conditions": conditions.model_conditions,
         "regression_figures": systems.regression_figures,
         "layer_figures": systems.layer_figures,
         "sc_figures": systems.sc_figures,
