@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from sactk.analysis.conditions import leak_law
 from sactk.analysis.interp import _Axis, _interp, interp_planes
 from sactk.analysis.lutfit import (
     chip_pca,
@@ -44,7 +45,7 @@ from sactk.analysis.lutfit import (
     spline_plane,
 )
 from sactk.analysis.modelio import load_model, model_stem, save_model
-from sactk.analysis.opgrid import OpGrid, op_groups
+from sactk.analysis.opgrid import OpGrid
 from sactk.circuits.base import ideal_result_column
 from sactk.errors import ModelError, SpecError
 
@@ -54,6 +55,11 @@ if TYPE_CHECKING:
 
 
 __all__ = ["LookupModel", "holdout_split", "interp_planes", "model_stem", "ok_rows"]
+
+
+def leak_terms(temp_c: np.ndarray, log_bias: np.ndarray) -> np.ndarray:
+    """The leakage term E = leak_law / bias_a at clamped points (analysis/conditions.py)."""
+    return np.asarray(leak_law(temp_c) / 10.0**log_bias)
 
 
 class LookupModel(OpGrid):
@@ -277,29 +283,82 @@ class LookupModel(OpGrid):
         if not clamp:
             self._range_check("temp_c", t, self.temp_c_)
             self._range_check("bias_a", lb, self.log_bias_)
-        n = int(np.prod(shape))
-        tt, bb = (np.broadcast_to(v, (n,)) for v in (t, b))
-        y = np.empty(n)
-        # per operating point: the planes blended into one curve (analysis/conditions.py),
-        # then linear in u alone
-        for bi, ti, sel in op_groups(bb, tt):
-            curve = self.cond_.at(stack, ti, float(np.log10(bi)), coef)
-            one = (_Axis(np.array([ti])), _Axis(np.array([np.log10(bi)])), self._axes()[2])
-            whole = len(sel) == n
-            y[sel] = _interp(
-                curve[:, None, None, :],
-                one,
-                plane if (whole or np.ndim(plane) == 0) else np.asarray(plane)[sel],
-                np.array([ti]),
-                np.array([bi]),
-                u_a if (whole or len(u_a) == 1) else u_a[sel],
-                bias_amps=True,
-                per_in=self.coord_per_bias_,
-                per_out=self.out_per_bias_,
-                clamp=clamp,
-                check=self._range_check,
-            )
+        if len(b) > 1 or len(t) > 1:
+            y = self._per_point(stack, coef, plane, u_a, b, t, clamp)
+            return y.reshape(shape)
+        # one operating point (a runner's call): the planes blended into one curve
+        # (analysis/conditions.py), then linear in u alone
+        curve = self.cond_.at(stack, float(t[0]), float(lb[0]), coef)
+        one = (_Axis(t[:1]), _Axis(lb[:1]), self._axes()[2])
+        y = _interp(
+            curve[:, None, None, :],
+            one,
+            plane,
+            t,
+            b,
+            u_a,
+            bias_amps=True,
+            per_in=self.coord_per_bias_,
+            per_out=self.out_per_bias_,
+            clamp=clamp,
+            check=self._range_check,
+        )
         return y.reshape(shape)
+
+    def _per_point(
+        self,
+        stack: np.ndarray,
+        coef: np.ndarray,
+        plane: Any,
+        u: np.ndarray,
+        b: np.ndarray,
+        t: np.ndarray,
+        clamp: bool,
+        chunk: int = 1 << 14,
+    ) -> np.ndarray:
+        """Points at their own temperatures and biases: per chunk of points, the condition
+        weights of every point (analysis/conditions.py) times every plane's linear
+        interpolation in u, summed, plus the leakage term's."""
+        from sactk.analysis.conditions import temp_coord
+
+        cond, au = self.cond_, self._axes()[2]
+        n = max(len(u), len(b), len(t))
+        nt, nb, nu = stack.shape[1:]
+        flat = np.ascontiguousarray(stack, dtype=float).ravel()
+        cflat = np.ascontiguousarray(coef[:, 0, :], dtype=float).ravel()  # the leak term
+        phi = cond.terms_grid()[..., 0]
+        planes = np.broadcast_to(np.asarray(plane, dtype=np.intp), (n,))
+        out = np.empty(n)
+        for s in range(0, n, chunk):
+            e = min(n, s + chunk)
+            bs = b[s:e] if len(b) > 1 else np.broadcast_to(b, (e - s,))
+            ts = t[s:e] if len(t) > 1 else np.broadcast_to(t, (e - s,))
+            lb = np.clip(np.log10(bs), cond.log_bias[0], cond.log_bias[-1])
+            tc = np.clip(ts, cond.temp_c[0], cond.temp_c[-1])
+            wt = cond.t_axis.weights(temp_coord(tc))  # (m, T)
+            wb = cond.b_axis.weights(lb)  # (m, B)
+            un = (u[s:e] if len(u) > 1 else u) / (bs if self.coord_per_bias_ else 1.0)
+            if clamp:
+                un = np.clip(un, au.g[0], au.g[-1])
+            else:
+                self._range_check("u", np.asarray(un, float), au.g)
+            iu, fu = au.locate(np.broadcast_to(un, (e - s,)).astype(float))
+            base = planes[s:e] * (nt * nb * nu) + iu
+            v = np.zeros(e - s)
+            for it in range(nt):
+                for ib in range(nb):
+                    k = base + (it * nb + ib) * nu
+                    lo = flat.take(k)
+                    val = lo + fu * (flat.take(k + 1 if nu > 1 else k) - lo)
+                    v += wt[:, it] * wb[:, ib] * val
+            if cond.active()[0]:
+                here = leak_terms(tc, lb)
+                excess = here - np.einsum("mt,mb,tb->m", wt, wb, phi)
+                kc = planes[s:e] * nu + iu
+                lo = cflat.take(kc)
+                v += excess * (lo + fu * (cflat.take(kc + 1 if nu > 1 else kc) - lo))
+            out[s:e] = v * bs if self.out_per_bias_ else v
+        return out
 
     def predict(self, X: ArrayLike, **kwargs: Any) -> np.ndarray:
         """``X``: (n, 3) rows of (u, bias_a, temp_c); keyword arguments as :meth:`evaluate`."""
