@@ -133,9 +133,16 @@ def solve(
 
 
 C_PRIOR = 1e-8
-"""Weight of the pull of every square-law term c_k toward 0: only what the data leave free
-(a branch never on); a pull as strong as D_PRIOR's trades c_k against d_k and a_k (it cost
-1e-4 of the bias on synthetic data the model fits exactly)."""
+"""Default weight of the pull of every square-law term c_k toward 0: only what the data leave
+free (a branch never on); a pull as strong as D_PRIOR's trades c_k against d_k and a_k (it
+cost 1e-4 of the bias on synthetic data the model fits exactly). Cells whose vectors pin c_k
+less (the tanh cell's 2-term units along one swept input) generalize better with a firm
+pull: ``sactk fit`` picks between :data:`C_PRIORS` by the held-out-vector error."""
+
+C_PRIORS = (1e-8, 1e-4)
+"""The square-law pulls ``sactk fit`` tries (analysis/validation.py): 1e-8 took the MP cell's
+chips at 10 uA to the nominal circuit's error on new vectors; 1e-4 kept the tanh cell's MP
+units at the error they had without c_k (docs/lookup.md)."""
 
 D_PRIOR = 1e-6
 """Weight of the pull of every offset d_k toward 0, per fitted point (normalized units): at
@@ -215,6 +222,7 @@ def fit_plane(
     s_range: tuple[float, float],
     start: np.ndarray | None = None,
     iterations: int = 200,
+    c_prior: float = C_PRIOR,
 ) -> np.ndarray:
     """Least-squares parameters of one operating point: normalized inputs x (M, inputs),
     normalized outputs y (M,); or of C problems at once (x (C, M, inputs), y (C, M), start
@@ -233,7 +241,7 @@ def fit_plane(
     offs = np.concatenate([np.arange(u.d.start, u.d.stop) for u in sls])
     prior = np.zeros(layout.n_params)
     prior[offs] = D_PRIOR * m  # cost + prior * d^2: d_k = 0 unless the data move it
-    prior[sq] = C_PRIOR * m
+    prior[sq] = c_prior * m
     slope0 = 0.5 / np.sqrt(SQRT_FLOOR)
     terms = [t.reshape(nc, m, -1) for t in layout.terms(xb.reshape(nc * m, -1))]
 
@@ -279,6 +287,7 @@ def fit_units(
     y: np.ndarray,
     branches: list[np.ndarray] | None,
     start: np.ndarray | None = None,
+    c_prior: float = C_PRIOR,
 ) -> np.ndarray:
     """:func:`fit_plane` of the whole cell on its output y, or, with ``branches`` (each
     unit's own output current, normalized), of every unit alone on its branch: the units'
@@ -286,12 +295,12 @@ def fit_units(
     of two units leaves free. Batches as :func:`fit_plane` does (the last axis of start is
     the parameters)."""
     if branches is None:
-        return fit_plane(layout, x, y, (0.0, np.inf), start)
+        return fit_plane(layout, x, y, (0.0, np.inf), start, c_prior=c_prior)
     parts = []
     for u, sl in enumerate(layout.slices()):
         one = Layout((layout.mix[u],), (layout.offset[u],), (1.0,))
         s0 = None if start is None else start[..., sl.a.start : sl.b + 1]
-        parts.append(fit_plane(one, x, branches[u], (0.0, np.inf), s0))
+        parts.append(fit_plane(one, x, branches[u], (0.0, np.inf), s0, c_prior=c_prior))
     return np.concatenate(parts, axis=-1)
 
 

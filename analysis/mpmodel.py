@@ -36,7 +36,7 @@ import numpy as np
 
 from sactk.analysis.lutfit import chip_pca, spline_plane
 from sactk.analysis.modelio import FORMAT, META_KEYS, model_stem, read_files, write_files
-from sactk.analysis.mpfit import Layout, fit_units, layout_of, model, unit_outputs
+from sactk.analysis.mpfit import C_PRIOR, Layout, fit_units, layout_of, model, unit_outputs
 from sactk.analysis.opgrid import OpGrid, op_groups
 from sactk.circuits.base import ideal_result_column, result_column
 from sactk.circuits.mp import SQRT_FLOOR
@@ -64,6 +64,8 @@ class MPModel(OpGrid):
         Second-difference penalty of the residual spline, relative to the data term.
     chip_variance:
         Fraction of the chips' parameter variance the statistical mismatch model keeps.
+    c_prior:
+        Pull of the square-law terms c_k toward 0 (analysis/mpfit.py, ``C_PRIORS``).
     """
 
     def __init__(
@@ -72,11 +74,13 @@ class MPModel(OpGrid):
         residual_knots: int = 16,
         smoothing: float = 1e-2,
         chip_variance: float = 0.99,
+        c_prior: float = C_PRIOR,
     ) -> None:
         self.output = output
         self.residual_knots = residual_knots
         self.smoothing = smoothing
         self.chip_variance = chip_variance
+        self.c_prior = c_prior
 
     # fitted: cell_, output_, inputs_, layout_, corners_, temp_c_, log_bias_, s_hi_, params_,
     # chips_, chip_ids_, chip_mean_, chip_basis_, r_knots_, resid_, power_w_, meta_
@@ -120,7 +124,11 @@ class MPModel(OpGrid):
             nominal = [(c, r) for c, r in members if c == -1]
             for c, r in nominal:
                 stack[(pos[c], *op)] = fit_units(
-                    self.layout_, x[r], y[r], None if branches is None else [v[r] for v in branches]
+                    self.layout_,
+                    x[r],
+                    y[r],
+                    None if branches is None else [v[r] for v in branches],
+                    c_prior=self.c_prior,
                 )
             start = stack[(0, *op)] if nominal else None
             chips = [(c, r) for c, r in members if c != -1]
@@ -133,6 +141,7 @@ class MPModel(OpGrid):
                     y[idx],
                     None if branches is None else [v[idx] for v in branches],
                     start,
+                    c_prior=self.c_prior,
                 )
                 for (c, _), p in zip(batch, got, strict=True):
                     stack[(pos[c], *op)] = p
@@ -462,6 +471,7 @@ class MPModel(OpGrid):
                 "residual_knots": self.residual_knots,
                 "smoothing": self.smoothing,
                 "chip_variance": self.chip_variance,
+                "c_prior": self.c_prior,
             },
             **self.meta_,
             **(meta or {}),
@@ -479,6 +489,7 @@ class MPModel(OpGrid):
                 residual_knots=int(p["residual_knots"]),
                 smoothing=float(p["smoothing"]),
                 chip_variance=float(p["chip_variance"]),
+                c_prior=float(p.get("c_prior", C_PRIOR)),
             )
             lay = info["layout"]
             m.layout_ = Layout(

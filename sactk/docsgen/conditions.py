@@ -15,12 +15,15 @@ from sactk.docsgen.common import DOCS, pct, write_block
 GRID = {"sweep.temp_c": [-40.0, 27.0, 85.0, 125.0], "sweep.bias_a": [1e-8, 1e-7, 1e-6, 1e-5]}
 UNFITTED = {"sweep.temp_c": [0.0, 50.0, 100.0], "sweep.bias_a": [3e-8, 3e-7, 3e-6]}
 MP_SET = {"mc.instances": 20, "mc.per_job": 20, "inputs.random.count": 120}
-CELLS: tuple[tuple[str, str, dict[str, Any], dict[str, Any], str], ...] = (
+CELLS: tuple[tuple[str, str, dict[str, Any], dict[str, Any], str, str], ...] = (
     ("MP, 4 inputs", "mp-mc", MP_SET, {"inputs.random.seed": 2, "inputs.random.count": 60},
-     "0.3 / 0.1"),
+     "0.3 / 0.1", "auto"),
     ("inner product, N = 4", "inner-product-mc", {},
-     {"inputs.random.seed": 2, "inputs.random.count": 60}, "0.5 / 0.15"),
-    ("tanh (lookup table)", "shape-tanh-mc", {}, {"inputs.sweep.points": 64}, "0.5 / -"),
+     {"inputs.random.seed": 2, "inputs.random.count": 60}, "0.5 / 0.15", "auto"),
+    ("tanh: lookup table (`sactk fit`)", "shape-tanh-mc", {}, {"inputs.sweep.points": 64},
+     "0.5 / -", "auto"),
+    ("tanh: MP units (`--kind mp`)", "shape-tanh-mc", {}, {"inputs.sweep.points": 64},
+     "0.5 / -", "mp"),
 )  # fmt: skip
 
 
@@ -46,16 +49,20 @@ def model_conditions() -> None:
 
     tmp = Path(tempfile.mkdtemp())
     try:
-        rows, models = [], {}
-        for name, preset, sets, test_sets, bound in CELLS:
+        rows: list[str] = []
+        models: dict[str, Any] = {}
+        for name, preset, sets, test_sets, bound, kind in CELLS:
             api.sweep_preset(preset, tmp / f"{preset}-fit", updates={**GRID, **sets})
             api.sweep_preset(
                 preset, tmp / f"{preset}-test", updates={**UNFITTED, **sets, **test_sets}
             )
             m, _ = api.fit(
-                tmp / f"{preset}-fit", tmp / "m" / preset, validate=tmp / f"{preset}-test"
+                tmp / f"{preset}-fit",
+                tmp / "m" / f"{preset}-{kind}",
+                validate=tmp / f"{preset}-test",
+                kind=kind,
             )
-            models[preset] = m
+            models.setdefault(preset, m)
             rows.append(_row(name, bound, m))
         head = (
             "| cell | bound: max / RMS | nominal max | chips: worst max | worst chip RMS | "
