@@ -314,7 +314,7 @@ class LookupModel(OpGrid):
         b: np.ndarray,
         t: np.ndarray,
         clamp: bool,
-        chunk: int = 1 << 14,
+        chunk: int = 1 << 13,
     ) -> np.ndarray:
         """Points at their own temperatures and biases: per chunk of points, the condition
         weights of every point (analysis/conditions.py) times every plane's linear
@@ -328,6 +328,8 @@ class LookupModel(OpGrid):
         cflat = np.ascontiguousarray(coef[:, 0, :], dtype=float).ravel()  # the leak term
         phi = cond.terms_grid()[..., 0]
         planes = np.broadcast_to(np.asarray(plane, dtype=np.intp), (n,))
+        offsets = (np.arange(nt * nb) * nu)[None, :]
+        step = 1 if nu > 1 else 0
         out = np.empty(n)
         for s in range(0, n, chunk):
             e = min(n, s + chunk)
@@ -343,20 +345,18 @@ class LookupModel(OpGrid):
             else:
                 self._range_check("u", np.asarray(un, float), au.g)
             iu, fu = au.locate(np.broadcast_to(un, (e - s,)).astype(float))
-            base = planes[s:e] * (nt * nb * nu) + iu
-            v = np.zeros(e - s)
-            for it in range(nt):
-                for ib in range(nb):
-                    k = base + (it * nb + ib) * nu
-                    lo = flat.take(k)
-                    val = lo + fu * (flat.take(k + 1 if nu > 1 else k) - lo)
-                    v += wt[:, it] * wb[:, ib] * val
+            # every (temperature, bias) plane's two knots around u at once: (m, T * B)
+            k = (planes[s:e] * (nt * nb * nu) + iu)[:, None] + offsets
+            lo = flat.take(k)
+            val = lo + fu[:, None] * (flat.take(k + step) - lo)
+            w = (wt[:, :, None] * wb[:, None, :]).reshape(e - s, nt * nb)
+            v = np.einsum("mp,mp->m", w, val)
             if cond.active()[0]:
                 here = leak_terms(tc, lb)
                 excess = here - np.einsum("mt,mb,tb->m", wt, wb, phi)
                 kc = planes[s:e] * nu + iu
                 lo = cflat.take(kc)
-                v += excess * (lo + fu * (cflat.take(kc + 1 if nu > 1 else kc) - lo))
+                v += excess * (lo + fu * (cflat.take(kc + step) - lo))
             out[s:e] = v * bs if self.out_per_bias_ else v
         return out
 
