@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests._cli import run
+from _cli import run
 
 pytestmark = pytest.mark.ngspice
 
