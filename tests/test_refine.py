@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from _cli import run
 
 pytestmark = pytest.mark.ngspice
