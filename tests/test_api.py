@@ -23,7 +23,7 @@ def test_readme_api_example_runs(tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stderr[-2000:]
     assert "195 points, 0 failed" in r.stdout
-    assert "held-out max error" in r.stdout
+    assert "new vectors: max error" in r.stdout
     assert (tmp_path / "api-r1-plots" / "transfer.png").stat().st_size > 0
     assert "sactk_mp_tt" in (tmp_path / "api-r1-model.sub").read_text()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from sactk.cli import cells, experiments, verify  # noqa: F401  (registers the commands)
+from sactk.cli import cells, experiments, models, verify  # noqa: F401  (registers the commands)
 from sactk.cli.root import app
 from sactk.errors import SactkError
 
