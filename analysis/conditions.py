@@ -23,8 +23,9 @@ planes it evaluates
   through three or four temperatures follows that: from 85 to 125 C it rises 70x. Each
   table entry gets a coefficient c_1, fitted jointly across every condition by least
   squares on the basis (1, x_T, log I, x_T log I, the terms); between planes the spline
-  carries what the laws leave. On the MP cell the law took the nominal circuit's error at
-  unfitted 100 C, 30 nA from 0.27 % to 0.01 % of full scale (docs/lookup.md).
+  carries what the laws leave. With it the nominal MP cell's error at unfitted temperatures
+  and biases went from 0.26 % to 0.006 % of full scale (docs/lookup.md).
+
 The same weights are written out as expressions (:meth:`SplineAxis.expressions`), so the
 ngspice and Verilog-A exports evaluate the very functions this module does.
 """
