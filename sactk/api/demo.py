@@ -175,8 +175,9 @@ def demo(
     write_csv(out / "mc_spread.csv", spread)
     write_csv(out / "speed_power.csv", sp)
 
-    rep.message("\n5/7 cell models: the MP cell (validated on 5 folds of its vectors), exports ...")
-    model, mpath = fit(out / "mp-sweep", out / "models" / "mp")
+    folds = 2 if quick else 5  # the quick run checks the pipeline, not the figures
+    rep.message(f"\n5/7 cell models: the MP cell (validated on {folds} folds of its vectors) ...")
+    model, mpath = fit(out / "mp-sweep", out / "models" / "mp", folds=folds)
     v = model.meta_["validation"]
     rep.message(
         f"{mpath}: new vectors, worst fold: max |error| {100 * v['max_err_fs']:.3f} % of "
@@ -189,7 +190,7 @@ def demo(
     for preset, name in (("inner-product-mc", "inner_product"), ("shape-tanh-mc", "tanh")):
         rep.message(f"{preset}: an S-AC neuron's cells, nominal and 20 mismatch chips ...")
         run(preset, preset)
-        m_, p_ = fit(out / preset, out / "models" / name)
+        m_, p_ = fit(out / preset, out / "models" / name, folds=folds)
         vv = m_.meta_["validation"]
         rep.message(
             f"{p_}: new vectors, worst fold: max |error| {100 * vv['max_err_fs']:.3f} % of "
