@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from sactk.analysis.conditions import leak_law
 from sactk.analysis.interp import _Axis, _interp, interp_planes
 from sactk.analysis.lutfit import (
     chip_pca,
@@ -55,11 +54,6 @@ if TYPE_CHECKING:
 
 
 __all__ = ["LookupModel", "holdout_split", "interp_planes", "model_stem", "ok_rows"]
-
-
-def leak_terms(temp_c: np.ndarray, log_bias: np.ndarray) -> np.ndarray:
-    """The leakage term E = leak_law / bias_a at clamped points (analysis/conditions.py)."""
-    return np.asarray(leak_law(temp_c) / 10.0**log_bias)
 
 
 class LookupModel(OpGrid):
@@ -352,7 +346,7 @@ class LookupModel(OpGrid):
             w = (wt[:, :, None] * wb[:, None, :]).reshape(e - s, nt * nb)
             v = np.einsum("mp,mp->m", w, val)
             if cond.active()[0]:
-                here = leak_terms(tc, lb)
+                here = cond.terms_at(tc, lb)[:, 0]
                 excess = here - np.einsum("mt,mb,tb->m", wt, wb, phi)
                 kc = planes[s:e] * nu + iu
                 lo = cflat.take(kc)
