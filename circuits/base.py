@@ -135,6 +135,23 @@ class Bench:
     a unit's gamma, the cascode bias): how a composite (circuits/layer.py) replaces them."""
 
 
+@dataclass(frozen=True)
+class Condition:
+    """The operating point a reference is computed at: what a user's ``ideal(norm, params,
+    cond)`` may need beyond its inputs (kT/q at ``temp_c``, the supply, the process)."""
+
+    temp_c: float = 27.0
+    corner: str = "tt"
+    vdd_v: float = 1.8
+    bias_a: float = 1e-6
+    tech: Technology | None = None
+
+    @property
+    def ut_v(self) -> float:
+        """The thermal voltage kT/q at ``temp_c``, V (CODATA k and q)."""
+        return 1.380649e-23 * (self.temp_c + 273.15) / 1.602176634e-19
+
+
 @runtime_checkable
 class Cell(Protocol):
     """What sactk needs of a cell. Currents in vectors and references are in units of the

@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from sactk.circuits.base import Bench, Probe, module_cell, random_and_sweep
+from sactk.circuits.base import Bench, Condition, Probe, module_cell, random_and_sweep
 from sactk.errors import SpecError
 from sactk.netlists.mismatch import Alter, normal_draws
 from sactk.netlists.render import (
@@ -59,6 +59,7 @@ from sactk.netlists.render import (
     spice_number,
 )
 from sactk.netlists.technology import Technology
+from sactk.netlists.userfile import Library, instance_subckt, read_library
 
 TITLE = "User subcircuit"
 OUTPUT = "out_y_a"  # the instance's is out_<first out pin>_a (Params.output)
@@ -68,38 +69,50 @@ ROLES = ("in", "vin", "out", "vout", "vdd", "gnd", "bias")
 
 @dataclass(frozen=True)
 class Device:
-    """A MOSFET the subcircuit declares: its instance name, model and size (um)."""
+    """A MOSFET sactk can reach: its ngspice instance path below the bench, model, size."""
 
-    name: str
+    path: str
+    """``xcell.m1``, ``xcell.xinner.m1`` or, for a PDK device, the MOSFET inside its
+    wrapper (``xcell.xm1.msky130_fd_pr__nfet_01v8``): ``@m.<path>[delvto]`` alters it."""
     model: str
     w_um: float
     l_um: float
+    mult: float = 1.0
+    """Parallel devices (``m``, ``mult``): Pelgrom's area is W L mult."""
+
+    @property
+    def name(self) -> str:
+        return self.path.split(".")[1] if self.path.count(".") else self.path
 
 
 @dataclass(frozen=True)
 class Subckt:
-    """What sactk reads of a ``.subckt`` block: ports, declared parameters, MOSFETs."""
+    """What sactk reads of a ``.subckt`` block: ports, declared parameters, the lines the
+    netlist carries (netlists/userfile.py) and the library they came from."""
 
     name: str
     ports: tuple[str, ...]
     params: dict[str, str]
-    devices: tuple[Device, ...]
-    unsized: tuple[str, ...]
-    """MOSFETs whose W or L is an expression sactk cannot read."""
+    lines: tuple[str, ...]
+    library: Library
 
 
-def _lines(text: str) -> list[str]:
-    """Logical lines: comments dropped, ``+`` continuations joined, lower case."""
-    out: list[str] = []
-    for raw in text.splitlines():
-        line = raw.split(";", 1)[0].split("$ ", 1)[0].rstrip()
-        if not line.strip() or line.lstrip().startswith("*"):
-            continue
-        if line.lstrip().startswith("+") and out:
-            out[-1] += " " + line.lstrip()[1:]
-        else:
-            out.append(line.strip())
-    return [x.lower() for x in out]
+def read_subckt(
+    path: Path, name: str, given: dict[str, str] | None = None, trust: tuple[Path, ...] = ()
+) -> Subckt:
+    """The ``.subckt name`` block of the SPICE file ``path`` and what it needs."""
+    lib = read_library(path, trust)
+    if name not in lib.subckts:
+        listed = ", ".join(lib.subckts) or "none"
+        raise SpecError(f"cell.subckt: no .subckt {name!r} in {path}; subcircuits there: {listed}")
+    toks = lib.subckts[name].header.tokens
+    head = toks[2:]
+    ports = tuple(t for t in head if "=" not in t and not _is_value(head, t))
+    params = _assignments(head)
+    for line in lib.subckts[name].body:
+        if line.tokens[0].startswith(".param"):
+            params.update(_assignments(line.tokens[1:]))
+    return Subckt(name, ports, params, tuple(lib.closure(name)), lib)
 
 
 def _assignments(tokens: list[str]) -> dict[str, str]:
@@ -108,42 +121,76 @@ def _assignments(tokens: list[str]) -> dict[str, str]:
     return dict(re.findall(r"([a-z_][a-z0-9_]*)\s*=\s*(\{[^}]*\}|'[^']*'|\S+)", joined))
 
 
-def read_subckt(path: Path, name: str, given: dict[str, str] | None = None) -> Subckt:
-    """The ``.subckt name`` block of the SPICE file ``path``; ``given`` parameter values
-    override the declared defaults when sizes are read."""
-    try:
-        lines = _lines(path.read_text(errors="replace"))
-    except OSError as exc:
-        raise SpecError(f"cell.file: cannot read {path} ({exc.strerror})") from None
-    found: list[str] = []
-    for i, line in enumerate(lines):
-        toks = line.split()
-        if toks[0] != ".subckt" or len(toks) < 2:
-            continue
-        found.append(toks[1])
-        if toks[1] != name:
-            continue
-        head = [t for t in toks[2:] if t != "params:"]
-        ports = tuple(t for t in head if "=" not in t and not _is_value(head, t))
-        params = _assignments(toks[2:])
-        values = {**params, **(given or {})}
-        devices, unsized = [], []
-        for body in lines[i + 1 :]:
-            b = body.split()
-            if b[0].startswith(".ends"):
-                break
-            if b[0].startswith(".param"):
-                params.update(_assignments(b[1:]))
-            elif b[0].startswith("m") and len(b) >= 6:
-                kv = _assignments(b[6:])
-                w, ll = _size(kv.get("w"), values), _size(kv.get("l"), values)
-                if w is None or ll is None:
-                    unsized.append(b[0])
-                else:
-                    devices.append(Device(b[0], b[5], w * 1e6, ll * 1e6))
-        return Subckt(name, ports, params, tuple(devices), tuple(unsized))
-    listed = ", ".join(found) if found else "none"
-    raise SpecError(f"cell.subckt: no .subckt {name!r} in {path}; subcircuits there: {listed}")
+@dataclass
+class Reach:
+    """The walk of a subcircuit's hierarchy: the MOSFETs found and what stopped it."""
+
+    devices: list[Device] = field(default_factory=list)
+    unreached: list[str] = field(default_factory=list)
+    """Instances sactk cannot see into (``xu1 (opamp)``: a subcircuit neither the file
+    nor the technology's device list defines)."""
+    unsized: list[str] = field(default_factory=list)
+
+
+def reach(sub: Subckt, tech: Technology, given: dict[str, str] | None = None) -> Reach:
+    """Every MOSFET below the cell's instance ``xcell``: ``M`` lines, and ``X`` instances of
+    the technology's device wrappers (sky130, GF180), through nested subcircuits."""
+    out = Reach()
+    glob = {n: _rhs(line.text, n) for n, line in sub.library.params}
+    scope = {**glob, **sub.params, **(given or {})}
+    _walk(sub.library, sub.name, scope, "xcell", tech, out, 0)
+    return out
+
+
+def _rhs(text: str, name: str) -> str:
+    return _assignments(text.split()[1:]).get(name, "")
+
+
+def _walk(lib: Library, name: str, scope: dict[str, str], prefix: str, tech: Technology,
+          out: Reach, depth: int) -> None:  # fmt: skip
+    um = 1.0 if tech.scale_um else 1e6  # .option scale=1u: plain numbers are um
+    scope = dict(scope)
+    for line in lib.subckts[name].body:
+        toks = line.tokens
+        head = toks[0]
+        if head.startswith(".param"):
+            scope.update(_assignments(toks[1:]))
+        elif head.startswith("m") and len(toks) >= 6:
+            kv = _assignments(toks[6:])
+            _device(out, f"{prefix}.{head}", toks[5], kv, scope, um)
+        elif head.startswith("x"):
+            child = instance_subckt(toks)
+            kv = _assignments(toks[toks.index(child) + 1 :]) if child else {}
+            if child in lib.subckts and depth < 8:
+                inner = {**scope, **_header_params(lib, child)}
+                for k, v in kv.items():
+                    val = _size(v, scope)
+                    inner[k] = v if val is None else repr(val)
+                _walk(lib, child, inner, f"{prefix}.{head}", tech, out, depth + 1)
+            elif tech.device_kind == "subckt" and child in (tech.nmos, tech.pmos):
+                inside = tech.subckt_device.format(model=child)
+                _device(out, f"{prefix}.{head}.{inside}", child, kv, scope, um)
+            else:
+                out.unreached.append(f"{head} ({child})")
+
+
+def _header_params(lib: Library, name: str) -> dict[str, str]:
+    return _assignments(lib.subckts[name].header.tokens[2:])
+
+
+def _device(out: Reach, path: str, model: str, kv: dict[str, str], scope: dict[str, str],
+            um: float) -> None:  # fmt: skip
+    w, ll = _size(kv.get("w"), scope), _size(kv.get("l"), scope)
+    mult = 1.0
+    for k in ("m", "mult"):
+        v = _size(kv.get(k), scope) if k in kv else 1.0
+        mult *= v if v and v > 0 else 1.0
+    if w is None or ll is None or not (w > 0 and ll > 0):
+        out.unsized.append(path.split(".", 1)[1])
+    else:
+        out.devices.append(Device(path, model, w * um, ll * um, mult))
+
+
 
 
 def _is_value(head: list[str], tok: str) -> bool:
@@ -205,10 +252,25 @@ class Params:
     ports: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     ideal: str | None = None
+    trust: list[str] = field(default_factory=list)
+    """Folders outside the file's own from which it may ``.include`` (netlists/userfile.py)."""
+    full_scale: float | None = None
+    """The main output's full scale in units of the bias; default: the largest current
+    input of each vector, or 1 (the bias) for a cell with voltage inputs only."""
     w_um: float | None = None
     l_um: float | None = None
 
     def __post_init__(self) -> None:
+        if self.w_um is not None or self.l_um is not None:
+            raise SpecError(
+                "cell.w_um: a subcircuit sets its own device sizes, so cell.w_um, cell.l_um and "
+                "sweep.wl_um do not apply; give sizes as the subcircuit's parameters "
+                "(cell.params) and sweep them with sweep.cell.<name>"
+            )
+        fs = self.full_scale
+        if fs is not None and (isinstance(fs, bool) or not isinstance(fs, int | float)
+                               or not math.isfinite(fs) or fs <= 0):  # fmt: skip
+            raise SpecError(f"cell.full_scale: {fs!r} must be a positive number (units of bias)")
         self.info  # noqa: B018  (reads and checks the file, the block and the ports)
 
     @cached_property
@@ -223,7 +285,10 @@ class Params:
             raise SpecError(f"cell.file: {path} not found; give a path relative to the spec")
         if not NAME_RE.match(self.subckt or ""):
             raise SpecError(f"cell.subckt: {self.subckt!r} is not a subcircuit name")
-        sub = read_subckt(path, self.subckt, {k: str(v) for k, v in self.params.items()})
+        if not isinstance(self.trust, list) or not all(isinstance(t, str) for t in self.trust):
+            raise SpecError("cell.trust: give a list of folders (strings)")
+        trust = tuple(Path(check_path(t, "cell.trust")) for t in self.trust)
+        sub = read_subckt(path, self.subckt, {k: str(v) for k, v in self.params.items()}, trust)
         roles = self._roles()
         for role, pins in roles.items():
             for p in pins:
@@ -286,9 +351,19 @@ def output_column(params: Params) -> str:
     return f"out_{params._roles()['out'][0]}_a"
 
 
+def devices(params: Params, tech: Technology) -> Reach:
+    """The MOSFETs below the cell on ``tech``, through wrappers and nested subcircuits."""
+    key = (tech.name, tech.device_kind, tech.nmos, tech.pmos, tech.scale_um)
+    cache: dict[Any, Reach] = params.__dict__.setdefault("_reach", {})
+    if key not in cache:
+        given = {k: str(v) for k, v in params.params.items()}
+        cache[key] = reach(params.info, tech, given)
+    return cache[key]
+
+
 def sizes(params: Params, tech: Technology) -> tuple[float, float]:
-    """The first declared MOSFET's size (what result columns w_um, l_um report)."""
-    devs = params.info.devices
+    """The first MOSFET's size (what result columns w_um, l_um report)."""
+    devs = devices(params, tech).devices
     return (devs[0].w_um, devs[0].l_um) if devs else (0.0, 0.0)
 
 
@@ -335,7 +410,7 @@ def build(
         corner=corner,
         temp_c=temp_c,
         elements=tuple(els),
-        includes=(str(Path(params.file).resolve()),),
+        library=sub.lines,
     )
     return Bench(
         netlist=netlist,
@@ -350,53 +425,102 @@ def vectors(params: Params, inputs: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def ideal_function(params: Params) -> Any:
-    """The user's ideal() (``package.module:function``), or None."""
+    """The user's ideal() (``package.module:function``), or None. The module is found on
+    the Python path or beside the cell's SPICE file (the spec's folder)."""
     if not params.ideal:
         return None
+    import sys
+
     mod, _, fn = params.ideal.partition(":")
+    here = str(Path(params.file).resolve().parent)
+    added = here not in sys.path
+    if added:
+        sys.path.insert(0, here)
     try:
         return getattr(importlib.import_module(mod), fn)
     except (ImportError, AttributeError, ValueError) as exc:
         raise SpecError(
-            f"cell.ideal: cannot import {params.ideal!r} ({exc}); give package.module:function"
+            f"cell.ideal: cannot import {params.ideal!r} ({exc}); give package.module:function "
+            "of a module on the Python path or beside the cell's file"
         ) from None
+    finally:
+        if added:
+            sys.path.remove(here)
 
 
-def reference(params: Params, norm: np.ndarray, inputs: Any) -> dict[str, np.ndarray]:
-    """ideal_y from the user's function (NaN without one); full scale: the largest input."""
+def reference(
+    params: Params, norm: np.ndarray, inputs: Any, cond: Condition | None = None
+) -> dict[str, np.ndarray]:
+    """ideal_y from the user's function (NaN without one): ``ideal(norm, params)`` or, if
+    it takes a third argument, ``ideal(norm, params, cond)`` with the operating point
+    (temperature, corner, supply, bias, technology: circuits/base.Condition). Full scale:
+    ``full_scale``, else the largest current input, else 1 (voltage inputs never scale it)."""
+    import inspect
+
     f = ideal_function(params)
     n = len(norm)
-    y = np.full(n, np.nan) if f is None or not n else np.asarray(f(norm, params), float)
-    fs = norm.max(axis=1) if n else np.zeros(0)
+    if f is None or not n:
+        y = np.full(n, np.nan)
+    else:
+        try:
+            takes = len(inspect.signature(f).parameters) >= 3
+        except (TypeError, ValueError):
+            takes = False
+        if takes and cond is None:
+            cond = Condition()
+        y = np.asarray(f(norm, params, cond) if takes else f(norm, params), float)
+        if y.shape != (n,):
+            raise SpecError(
+                f"cell.ideal: {params.ideal} returned shape {y.shape}; return one value per "
+                f"vector, shape ({n},)"
+            )
+    n_current = len(params._roles()["in"])
+    if params.full_scale is not None:
+        fs = np.full(n, float(params.full_scale))
+    elif n_current and n:
+        fs = np.abs(norm[:, :n_current]).max(axis=1)
+    else:
+        fs = np.ones(n)
     return {"ideal_y": y, "fs": fs, "domain_ok": np.isfinite(y)}
 
 
 def mismatch(
     params: Params, bias_a: float, seed: int, index: int, tech: Technology | None = None
 ) -> tuple[Alter, ...]:
-    """Pelgrom shifts of the subcircuit's own MOSFETs with the technology's coefficients
-    (netlists/mismatch.py); instance -1 is the nominal circuit."""
+    """Pelgrom shifts of every MOSFET below the cell with the technology's coefficients
+    (netlists/mismatch.py): ``M`` lines and the MOSFET inside each PDK device wrapper, through
+    nested subcircuits. Area is W L mult. Instance -1 is the nominal circuit. A device sactk
+    cannot reach or size is refused, pointing to the PDK's own statistics."""
     from sactk.netlists.technology import c180
 
     t = tech or c180()
     sub = params.info
-    if sub.unsized:
+    found = devices(params, t)
+    pdk = 'or use mc.method = "pdk" (the PDK\'s own statistical models)'
+    if found.unreached:
         raise SpecError(
-            f"cell.file: the W or L of {sub.unsized[0]} in {sub.name} is not a number sactk can "
-            'read; give numbers or parameters, or use mc.method = "pdk"'
+            f"mc.method: Pelgrom draws cannot reach inside {found.unreached[0]} in {sub.name} "
+            f"(neither the file nor {t.name}'s devices {t.nmos}, {t.pmos} define it); {pdk}"
         )
-    devs = sub.devices
+    if found.unsized:
+        raise SpecError(
+            f"mc.method: the W or L of {found.unsized[0]} in {sub.name} is not a number sactk "
+            f"can read; give numbers or parameters, {pdk}"
+        )
+    if not found.devices:
+        raise SpecError(f"mc.method: {sub.name} has no MOSFET for Pelgrom draws; {pdk}")
+    devs = found.devices
     out: list[Alter] = []
     z = normal_draws(seed, index, len(devs)) if index >= 0 else np.zeros((len(devs), 2))
     for d, (z_vt, z_beta) in zip(devs, z, strict=True):
         if d.model not in (t.nmos, t.pmos):
             raise SpecError(
-                f"cell.file: {d.name} in {sub.name} uses model {d.model!r}, not {t.name}'s "
-                f'{t.nmos} or {t.pmos}; Pelgrom draws need them (or use mc.method = "pdk")'
+                f"mc.method: {d.name} in {sub.name} uses model {d.model!r}, not {t.name}'s "
+                f"{t.nmos} or {t.pmos}; Pelgrom draws need them, {pdk}"
             )
-        root = math.sqrt(d.w_um * d.l_um)
+        root = math.sqrt(d.w_um * d.l_um * d.mult)
         dvt = 1e-3 * t.avt_mv_um / root * z_vt
-        target = f"@m.xcell.{d.name}"
+        target = f"@m.{d.path}"
         out.append((f"{target}[delvto]", fmt(-dvt if d.model == t.pmos else dvt, "delvto")))
         dbeta = 1e-2 * t.abeta_pct_um / root * z_beta
         out.append((f"{target}[mulu0]", fmt(max(0.05, 1.0 + dbeta), "mulu0")))

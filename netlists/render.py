@@ -12,6 +12,7 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from sactk.errors import SpecError
@@ -179,7 +180,10 @@ class Netlist:
     elements: tuple[Element, ...]
     options: tuple[tuple[str, float], ...] = field(default=(("gmin", 1e-15),))
     includes: tuple[str, ...] = ()
-    """Files ``.include``d after the technology's models (a user cell's subcircuits)."""
+    """Files ``.include``d after the technology's models."""
+    library: tuple[str, ...] = ()
+    """SPICE lines sactk read from a user's file and checked (netlists/userfile.py): a user
+    cell's subcircuits, carried as text so that the netlist's hash follows the file."""
     method: str = ""
     """Transient integration method (``gear`` or ``trap``); empty: ngspice's default (trap).
     Gear damps the point-to-point ringing trapezoidal integration puts on source branch
@@ -307,6 +311,10 @@ def write(netlist: Netlist, out: TextIO) -> None:
         out.write(f".lib '{check_path(str(tech.model_lib), 'tech.model_lib')}' {section}\n")
     for user_file in netlist.includes:
         out.write(f".include '{check_path(str(user_file), 'cell.file')}'\n")
+    for line in netlist.library:
+        if "\n" in line or "\r" in line:
+            raise SpecError("cell.file: a library line holds a line break")
+        out.write(line + "\n")
     opts = " ".join(f"{check_name(k, 'option')}={fmt(v, k)}" for k, v in netlist.options)
     if netlist.method:
         if netlist.method not in ("gear", "trap"):
@@ -329,3 +337,49 @@ def render(netlist: Netlist) -> str:
 def text_hash(text: str) -> str:
     """SHA-256 of netlist text (hex, first 16 characters), recorded with every result."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+_INCLUDE = re.compile(
+    r"^[ \t]*\.(?:inc(?:lude)?[ \t]+(['\"]?)([^'\"\s]+)\1"
+    r"|lib[ \t]+(['\"]?)([^'\"\s]+)\3[ \t]+\w)",
+    re.I | re.M,
+)
+"""An ``.include FILE`` or ``.lib FILE SECTION`` line (not a ``.lib SECTION`` header)."""
+
+
+def _file_of(m: re.Match[str]) -> str:
+    return m.group(2) or m.group(4)
+
+
+def _digest(path: Path, seen: frozenset[Path] = frozenset()) -> str:
+    """SHA-256 of a model file and, recursively, of every file it includes."""
+    try:
+        st = path.stat()
+    except OSError:
+        return "missing:" + path.name
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    if key in _DIGESTS:
+        return _DIGESTS[key]
+    data = path.read_bytes()
+    h = hashlib.sha256(data)
+    text = data.decode("utf-8", errors="replace")
+    for m in _INCLUDE.finditer(text):
+        inner = (path.parent / _file_of(m)).resolve()
+        if inner != path.resolve() and inner not in seen:
+            h.update(_digest(inner, seen | {path.resolve()}).encode())
+    _DIGESTS[key] = h.hexdigest()
+    return _DIGESTS[key]
+
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def identity_text(text: str) -> str:
+    """Netlist text with every included file's path replaced by the hash of its content
+    (and of what it includes): what decides the numbers, wherever sactk or the PDK is
+    installed. An edited model file changes it; a moved one does not."""
+
+    def sub(m: re.Match[str]) -> str:
+        return m.group(0).replace(_file_of(m), "sha256:" + _digest(Path(_file_of(m))))
+
+    return _INCLUDE.sub(sub, text)

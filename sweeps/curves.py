@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from sactk.circuits.base import Probe
-from sactk.netlists.render import Mosfet, Netlist, VoltageSource, render, text_hash
+from sactk.netlists.render import Mosfet, Netlist, VoltageSource, identity_text, render, text_hash
 from sactk.netlists.technology import Technology
 from sactk.sweeps.plan import Job
 
@@ -49,7 +49,7 @@ def _job(
     return Job(
         job_id=f"{kind}-{sweep}-{temp_c}",
         netlist=text,
-        netlist_hash=text_hash(text),
+        netlist_hash=text_hash(identity_text(text)),
         ngbehavior=tech.ngbehavior,
         coords=coords,
         sources=("vd", "vg"),

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from sactk.circuits.base import Bench, Probe, result_column
+from sactk.circuits.base import Bench, Condition, Probe, result_column
 from sactk.circuits.registry import get_cell
 from sactk.errors import SpecError
 from sactk.netlists.mismatch import Alter, nominal_alters, pdk_seed, pelgrom_alters
@@ -29,6 +29,7 @@ from sactk.netlists.render import (
     CurrentSource,
     Mosfet,
     Netlist,
+    identity_text,
     instance_name,
     render,
     text_hash,
@@ -106,7 +107,7 @@ def job_key(
 ) -> str:
     """The job's identity: a hash of its netlist, coordinates, vectors and instances."""
     h = hashlib.sha256()
-    h.update(netlist.encode())
+    h.update(identity_text(netlist).encode())
     h.update(json.dumps(coords, sort_keys=True, default=str).encode())
     h.update(np.ascontiguousarray(values, dtype=np.float64).tobytes())
     h.update(json.dumps([(i.mc_index, i.alters, i.ngseed) for i in instances]).encode())
@@ -249,7 +250,7 @@ def make_job(
     return Job(
         job_id=job_id or job_key(text, coords, values, instances, tran),
         netlist=text,
-        netlist_hash=text_hash(text),
+        netlist_hash=text_hash(identity_text(text)),
         ngbehavior=tech.ngbehavior,
         coords=coords,
         sources=sources,
@@ -375,8 +376,13 @@ def _table_jobs(
     draws: dict[tuple[float, float], list[Instance]] = {}
     jobs: list[Job] = []
     axes = itertools.product(spec.sweep.corner, vdds, sizes, spec.sweep.temp_c, spec.sweep.bias_a)
+    per_condition = _takes_condition(cell)
     for corner, vdd_v, (w_um, l_um), temp_c, bias_a in axes:
         t = techs[vdd_v]
+        if per_condition:  # a reference that depends on the operating point (kT/q)
+            cond = Condition(float(temp_c), corner, float(t.vdd_v), float(bias_a), t)
+            ref = cell.reference(base_params, norm, spec.inputs, cond=cond)
+            point_columns = {"pattern": patterns, **ref}
         params = cell.params(table, w_um=w_um, l_um=l_um)
         w_res, l_res = cell.sizes(params, t)
         bench = cell.build(params, t, bias_a=bias_a, corner=corner, temp_c=temp_c)
@@ -416,6 +422,16 @@ def _table_jobs(
         }
         jobs += _circuit_jobs(spec, bench, coords, norm, point_columns, instances)
     return jobs
+
+
+def _takes_condition(cell: Any) -> bool:
+    """Whether the cell's ``reference`` takes the operating point (``cond=``)."""
+    import inspect
+
+    try:
+        return "cond" in inspect.signature(cell.reference).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sactk.errors import SpecMismatch
 from sactk.netlists.technology import Technology, get_technology
 from sactk.sweeps.executors import default_jobs, run_jobs
 from sactk.sweeps.plan import Job, plan
@@ -68,6 +69,23 @@ def prepare(spec: SweepSpec) -> tuple[Technology, list[Job]]:
     return tech, plan(spec, tech)
 
 
+def refuse_stale(store: ResultsStore, spec: dict[str, Any], planned: set[str]) -> None:
+    """Refuse to resume into a folder whose finished jobs this plan would not run: the same
+    spec, but a circuit that changed since (the cell's file, a model file, sactk's netlists).
+    A job's id hashes its netlist text with every included file's content, so an edit
+    changes it; resuming would mix two circuits' rows in one folder."""
+    old = store.check(spec)
+    if old is None:
+        return
+    stale = sorted(set(old.get("jobs", {})) - planned)
+    if stale:
+        raise SpecMismatch(
+            f"--out: {store.out} holds {len(stale)} finished jobs of a circuit this spec no "
+            "longer simulates (the cell's file, a model file or sactk's netlists changed "
+            "since); use a new --out, or delete the folder to start over"
+        )
+
+
 def run_sweep(
     spec: SweepSpec,
     out: str | Path,
@@ -85,6 +103,8 @@ def run_sweep(
     t0 = time.perf_counter()
     tech, jobs = prepared or prepare(spec)
     store = ResultsStore(out)
+    planned = {j.job_id for j in jobs}
+    refuse_stale(store, spec.to_dict(), planned)
     store.open(
         spec.to_dict(),
         tech.to_dict(),
@@ -97,7 +117,6 @@ def run_sweep(
     done = store.done()
     todo = [j for j in jobs if j.job_id not in done]
     # a damaged part is recomputed; one with no job in this plan is dropped with its entry
-    planned = {j.job_id for j in jobs}
     for jid in store.damaged:
         if jid not in planned:
             (store.parts / f"part-{jid}.parquet").unlink(missing_ok=True)

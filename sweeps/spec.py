@@ -411,6 +411,8 @@ def load_spec(
         # a cell's file (a user subcircuit) is relative to the spec file, else to the cwd
         base = Path(path).parent if path is not None else Path.cwd()
         cell["file"] = str(base / cell["file"])
+        if isinstance(cell.get("trust"), list):  # trusted include folders, likewise
+            cell["trust"] = [str(base / t) if isinstance(t, str) else t for t in cell["trust"]]
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:

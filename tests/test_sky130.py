@@ -148,3 +148,49 @@ def test_a_sky130_job_leaves_no_scale_behind() -> None:
     after = b.run_job(c180)
     assert set(after["status"]) == {"ok"}
     assert list(after["out_z_a"]) == list(before["out_z_a"])
+
+
+MIRROR = """
+[cell]
+name = "subckt"
+file = "{file}"
+subckt = "mirror130"
+[cell.ports]
+in = ["a"]
+out = ["out"]
+vdd = "vdd"
+gnd = "gnd"
+[tech]
+name = "sky130"
+[sweep]
+bias_a = [1e-7]
+[inputs.random]
+count = 1
+min_ratio = 1.0
+max_ratio = 1.0001
+[inputs.sweep]
+points = 0
+[mc]
+instances = 16
+seed = 3
+method = "{method}"
+"""
+
+
+def test_pelgrom_draws_reach_a_user_subcircuits_pdk_devices(tmp_path: Path) -> None:
+    """A user's mirror of sky130_fd_pr__nfet_01v8 X instances: sactk's Pelgrom draws reach
+    the MOSFET inside each wrapper, and their spread is the PDK's own within 2x."""
+    data = Path(__file__).parent / "data" / "mirror_sky130.sp"
+    sigma = {}
+    for method in ("pelgrom", "pdk"):
+        spec = load_spec(text=MIRROR.format(file=data, method=method))
+        jobs = plan(spec)
+        if method == "pelgrom":
+            targets = {a for a, _ in jobs[0].instances[0].alters}
+            assert "@m.xcell.xm2.msky130_fd_pr__nfet_01v8[delvto]" in targets
+        run_sweep(spec, tmp_path / method, prepared=(sky130(), jobs))
+        df = read_results(tmp_path / method)
+        assert (df["w_um"] == 4.0).all() and (df["l_um"] == 2.0).all()  # through the wrapper
+        sigma[method] = float((df["out_y_a"] / df["bias_a"]).std())
+    assert sigma["pelgrom"] > 0.01
+    assert 0.5 < sigma["pelgrom"] / sigma["pdk"] < 2.0, sigma

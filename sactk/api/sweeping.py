@@ -71,7 +71,7 @@ def sweep(
     holds the same spec. Returns the ``SweepSummary``; reports its line and the first failed
     points. Bad input fails before anything is written."""
     from sactk.sweeps.executors import EXECUTORS
-    from sactk.sweeps.run import prepare, run_sweep
+    from sactk.sweeps.run import prepare, refuse_stale, run_sweep
     from sactk.sweeps.store import ResultsStore
 
     rep = reporter or Quiet()
@@ -79,7 +79,7 @@ def sweep(
     if executor not in EXECUTORS:
         raise SpecError(f"--executor: unknown {executor!r}; use one of {', '.join(EXECUTORS)}")
     prepared = prepare(spec)  # bad input fails here, before any output or progress bar
-    ResultsStore(out).check(spec.to_dict())
+    refuse_stale(ResultsStore(out), spec.to_dict(), {j.job_id for j in prepared[1]})
     if timeout_s is not None and not timeout_s > 0:
         raise SpecError(f"--timeout {timeout_s:g}: give a positive number of seconds")
     with rep.progress("sweep", "points") as progress:
