@@ -222,7 +222,7 @@ def test_a_voltage_input_ota_has_its_own_full_scale_and_a_kt_over_q_ideal(
     worst = err.groupby(df["temp_c"]).max()
     assert worst.max() < 2.0 * worst[27.0], worst.to_dict()
     # a 27 C thermal voltage at -40 C and 85 C would be far worse (what ideal() fixed)
-    from otacells import SLOPE_N  # noqa: PLC0415  (tests/data is on the path below)
+    from otacells import SLOPE_N  # tests/data is on the path (the fixture below)
 
     ut27 = 1.380649e-23 * 300.15 / 1.602176634e-19
     d = df["in_inp_v"] - df["in_inn_v"]
