@@ -1,13 +1,16 @@
 """The Model protocol: what every fitted cell model is to sactk, and the one way to load
 one.
 
-Two kinds implement it:
+Three kinds implement it:
 
 * :class:`~sactk.analysis.lut.LookupModel` (``kind = "lookup"``): a table of the output
   against one coordinate (the ideal output, a single input or a code), per operating point
   and chip;
 * :class:`~sactk.analysis.mpmodel.MPModel` (``kind = "mp"``): the cell's MP units with
-  per-branch parameters, evaluated on the cell's real input currents.
+  per-branch parameters, evaluated on the cell's real input currents;
+* :class:`~sactk.analysis.inputmodel.InputModel` (``kind = "inputs"``): a table of the
+  output against the cell's own inputs (current or voltage, up to 3), a user circuit's
+  drop-in export.
 
 Callers never ask which class a model is (``hasattr(m, "layout_")``): they read ``kind``
 and ``cell_inputs``, and call the protocol's methods. Units: ``evaluate`` takes and returns
@@ -131,10 +134,11 @@ class Model(Protocol):
 
 def model_classes() -> dict[str, Any]:
     """Every model kind by the ``kind`` its MODEL.json records."""
+    from sactk.analysis.inputmodel import InputModel
     from sactk.analysis.lut import LookupModel
     from sactk.analysis.mpmodel import MPModel
 
-    return {cls.file_kind: cls for cls in (LookupModel, MPModel)}
+    return {cls.file_kind: cls for cls in (LookupModel, MPModel, InputModel)}
 
 
 def load_model(path: str | os.PathLike[str]) -> Model:

@@ -154,7 +154,7 @@ def model_kind(path: str | os.PathLike[str]) -> str:
     except (OSError, ValueError) as exc:
         raise ModelError(f"{jpath}: not a model description ({exc}); refit") from None
     kind = info.get("kind", "LookupModel") if isinstance(info, dict) else None
-    if kind not in ("LookupModel", "MPModel"):
+    if kind not in ("LookupModel", "MPModel", "InputModel"):
         raise ModelError(f"{jpath}: unknown model kind {kind!r}; refit with this sactk")
     return str(kind)
 

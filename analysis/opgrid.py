@@ -220,7 +220,11 @@ class OpGrid:
         if want.size == 0:
             return np.zeros(want.shape, np.intp)
         pos = np.searchsorted(have, want)
-        bad = (pos >= len(have)) | (have[np.minimum(pos, max(len(have) - 1, 0))] != want)
+        bad = (
+            np.ones(want.shape, bool)
+            if len(have) == 0
+            else (pos >= len(have)) | (have[np.minimum(pos, len(have) - 1)] != want)
+        )
         if len(have) == 0 or bad.any():
             missing = sorted(set(np.asarray(want[bad] if len(have) else want).ravel().tolist()))
             shown = ", ".join(map(str, missing[:5]))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sactk.errors import SpecMismatch
+from sactk.errors import SpecError, SpecMismatch
 from sactk.netlists.technology import Technology, get_technology
 from sactk.sweeps.executors import default_jobs, run_jobs
 from sactk.sweeps.plan import Job, plan
@@ -132,9 +132,9 @@ def run_sweep(
         est_s = total_points * tech.point_s + len(todo) * tech.load_s
         auto_serial = executor == "local" and est_s < AUTO_SERIAL_S
         n_jobs = 1 if auto_serial else default_jobs()
-    for job_id, part, job_version in run_jobs(
-        todo, executor, n_jobs, scheduler, timeout_s=timeout_s, retries=retries
-    ):
+    results = run_jobs(todo, executor, n_jobs, scheduler, timeout_s=timeout_s, retries=retries)
+    stopped = ""
+    for job_id, part, job_version in results:
         version = job_version or version
         job = by_id.pop(job_id)
         info = {"netlist_hash": job.netlist_hash, "coords": job.coords}
@@ -143,9 +143,14 @@ def run_sweep(
             jobs_failed += 1
             failed += n_bad
             failures += list(part.failures[: 20 - len(failures)])
+        first = finished == 0
         finished += part.points
         if progress:
             progress(finished, total_points)
+        stopped = _stop_reason(part, n_bad, first, len(by_id))
+        if stopped:
+            getattr(results, "close", lambda: None)()  # stops the workers
+            break
     if version:
         store.set_versions(version)
     summary = SweepSummary(
@@ -165,4 +170,18 @@ def run_sweep(
     doc = summary.to_dict()
     doc["damaged_parts_recomputed"] = sorted(store.damaged)
     store.finish(doc)
+    if stopped:
+        raise SpecError(
+            f"sweep: every point of the first job failed ({stopped}); stopped before the "
+            f"other {len(by_id)} jobs ran. Fix the circuit or spec; a rerun retries it"
+        )
     return summary
+
+
+def _stop_reason(part: Any, n_bad: int, first: bool, pending: int) -> str:
+    """The reason to stop a sweep whose first finished job failed at every point with a
+    simulator error (not a timeout or a dead worker, which can pass); '' to go on."""
+    if not (first and pending and part.points and n_bad == part.points and part.failures):
+        return ""
+    reason = str(part.failures[0].get("status", ""))
+    return "" if reason.startswith(("timeout", "worker died")) else reason

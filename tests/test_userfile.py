@@ -235,3 +235,23 @@ def test_a_voltage_input_ota_has_its_own_full_scale_and_a_kt_over_q_ideal(
 @pytest.fixture(autouse=True)
 def _data_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(DATA))
+
+
+def test_a_sweep_whose_first_job_fails_everywhere_stops_and_says_why(tmp_path: Path) -> None:
+    sp = (DATA / "wta.sp").read_text().replace("m1a a c gnd gnd nch", "m1a a c gnd gnd nchx")
+    spec = WTA.replace("bias_a = [1e-7]", "bias_a = [1e-8, 1e-7, 1e-6, 1e-5]")
+    r = run("sweep", str(_folder(tmp_path, spec, sp)), "--out", str(tmp_path / "r"), "--jobs", "1")
+    assert r.returncode == 2, r.stdout + r.stderr
+    msg = r.stderr.strip().splitlines()[-1]
+    assert "every point of the first job failed" in msg and "other 3 jobs" in msg
+    assert "nchx" in msg  # the cause after ngspice's "Error on line:" is kept
+
+
+def test_crosscheck_reads_a_subcircuit_with_parameters(tmp_path: Path) -> None:
+    """VACASK's ngspice reader took ``params:`` for a node; the netlist now declares the
+    subcircuit's parameters without the keyword, which both simulators read."""
+    out = tmp_path / "r"
+    assert run("sweep", str(_folder(tmp_path)), "--out", str(out)).returncode == 0
+    r = run("crosscheck", str(out), "--points", "3")
+    assert r.returncode == 0, r.stderr
+    assert "largest |VACASK - ngspice|" in r.stdout

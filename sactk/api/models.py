@@ -65,12 +65,15 @@ def fit(
 
 
 def model_kind(df: Any, *, output: str | None = None, kind: str = "auto") -> str:
-    """``mp`` or ``lookup``: the kind ``kind`` (``auto``, ``mp``, ``lookup``) gives the cell
-    of ``df``."""
+    """``mp``, ``lookup`` or ``inputs``: the kind ``kind`` (``auto`` or one of them) gives
+    the cell of ``df``. ``auto`` takes ``inputs`` for a user subcircuit: a table of its own
+    inputs, which needs no ideal() and exports as a drop-in cell."""
     from sactk.analysis.metrics import cell_of
 
-    if kind not in ("auto", "mp", "lookup"):
-        raise SpecError(f"fit: --kind {kind!r} unknown; choose auto, mp or lookup")
+    if kind not in ("auto", "mp", "lookup", "inputs"):
+        raise SpecError(f"fit: --kind {kind!r} unknown; choose auto, mp, lookup or inputs")
+    if kind == "inputs" or (kind == "auto" and str(df["cell"].iloc[0]) == "subckt"):
+        return "inputs"
     has_units = getattr(cell_of(df), "units", None) is not None
     # auto: MP units for cells of several inputs; a single-input cell's per-chip table is
     # already a model at its port (the tanh cell's units are for networks: --kind mp)
@@ -99,7 +102,15 @@ def model_maker(
     from sactk.analysis.mpfit import C_PRIOR
     from sactk.analysis.mpmodel import MPModel
 
-    if model_kind(df, output=output, kind=kind) == "mp":
+    chosen = model_kind(df, output=output, kind=kind)
+    if chosen == "inputs":
+        from sactk.analysis.inputmodel import InputModel
+
+        def inputs(rows: Any) -> Any:
+            return InputModel(output=output).fit(rows)
+
+        return inputs
+    if chosen == "mp":
         cell_table = (manifest.get("spec") or {}).get("cell")
         pull = C_PRIOR if c_prior is None else c_prior
 

@@ -39,7 +39,9 @@ def fit(
         str,
         typer.Option(
             help="mp: MP units with the cell's real inputs (MP, inner product); lookup: a "
-            "table against one coordinate; auto: mp where the cell has MP units."
+            "table against one coordinate; inputs: a table of the cell's own 1 to 3 inputs "
+            "(a user subcircuit's drop-in model); auto: inputs for a user subcircuit, mp "
+            "where the cell has MP units, else lookup."
         ),
     ] = "auto",
 ) -> None:
@@ -60,11 +62,10 @@ def fit(
         reporter=Console(),
     )
     r = model.ranges()
-    what = (
-        f"against {model.coordinate_}, {len(model.u_knots_)} knots"
-        if hasattr(model, "u_knots_")
-        else f"MP units on inputs {', '.join(model.inputs_)}"
-    )
+    what = {
+        "lookup": f"against {model.coordinate_}, {len(getattr(model, 'u_knots_', []))} knots",
+        "inputs": f"table of inputs {', '.join(getattr(model, 'inputs_', []))}",
+    }.get(model.kind, f"MP units on inputs {', '.join(getattr(model, 'inputs_', []))}")
     typer.echo(
         f"{path}: {model.cell_}.{model.output_} {what} x {len(model.log_bias_)} biases "
         f"({r['bias_a'][0]:.3g}..{r['bias_a'][1]:.3g} A) x {len(model.temp_c_)} temperatures "
@@ -131,7 +132,7 @@ def refine(
         float, typer.Option(help="Worst left-out-condition error to reach, % of full scale.")
     ] = 0.3,
     max_points: Annotated[int, typer.Option(help="Point budget over all rounds.")] = 200_000,
-    kind: Annotated[str, typer.Option(help="Model kind: auto, mp or lookup.")] = "auto",
+    kind: Annotated[str, typer.Option(help="Model kind: auto, mp, lookup or inputs.")] = "auto",
     jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
 ) -> None:
     """Characterize a cell to an accuracy: sweep, fit, leave each interior temperature and

@@ -142,8 +142,13 @@ class NgspiceSharedBackend:
 
     def _load_checked(self, netlist: str, ngbehavior: str | None) -> str:
         out = self._load(netlist, ngbehavior)
-        bad = [ln for ln in out.splitlines() if _FAIL.search(ln)]
-        return "netlist error: " + bad[0].strip()[:200] if bad else ""
+        lines = [ln.strip() for ln in out.splitlines() if ln.strip()]
+        first = next((i for i, ln in enumerate(lines) if _FAIL.search(ln)), None)
+        if first is None:
+            return ""
+        # ngspice puts the cause on the lines after "Error on line:" (the line, the reason)
+        text = " ".join(lines[first : first + 3] if lines[first].endswith(":") else [lines[first]])
+        return "netlist error: " + " ".join(text.split())[:300]
 
     def _alter(self, alters: tuple[tuple[str, str], ...]) -> str:
         """Apply (target, formatted value) alters; returns an error reason or ''."""
