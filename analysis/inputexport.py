@@ -93,6 +93,12 @@ def save_inputs(
         "output": model.output_,
         "inputs": list(model.inputs_),
         "coordinate": model.coordinate_,
+        "axes": {
+            "corner": model.corners_.tolist(),
+            "temp_c": model.temp_c_.tolist(),
+            "bias_a": (10**model.log_bias_).tolist(),
+            **{c: g.tolist() for c, g in zip(model.inputs_, model.grids_, strict=True)},
+        },
         "form": (
             "out / bias_a (a current output) = sum over knots of prod_i hat_i(u_i) T[knot], "
             "u_i = input / bias_a (currents) or the input in V; between fitted temp_c and "
