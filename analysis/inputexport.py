@@ -12,9 +12,9 @@ biases the spline and leakage law of analysis/conditions.py. Pins by role (the s
 ``cell.ports``): a current input is held at its ground pin's potential through a 0 V sense
 source and read as the current into it; a voltage input is read against the ground pin and
 draws no current; the modelled output current flows into its pin and out of the ground pin
-(the cell sinks it); the bias pin is tied to the supply pin (a 0 V source in ngspice,
-1 ohm in Verilog-A) that carries whatever the bench sinks there; every other pin sees 1 Tohm to ground. Supply current is not
-modelled.
+(the cell sinks it); the bias pin is tied to the supply pin (a 0 V source in ngspice, 1 ohm
+in Verilog-A) that carries whatever the bench sinks there; every other pin sees 1 Tohm to
+ground. Supply current is not modelled.
 """
 
 from __future__ import annotations
@@ -145,7 +145,12 @@ def load_inputs(cls: Any, path: str | os.PathLike[str]) -> Any:
     m.coord_per_bias_ = m.coordinate_.endswith("_a")
     m.chip_mean_, m.chip_basis_ = arr.get("chip_mean"), arr.get("chip_basis")
     m.power_w_ = arr.get("power_w")
-    want = (len(m.corners_), len(m.temp_c_), len(m.log_bias_), int(np.prod([len(g) for g in m.grids_])))
+    want = (
+        len(m.corners_),
+        len(m.temp_c_),
+        len(m.log_bias_),
+        int(np.prod([len(g) for g in m.grids_])),
+    )
     if m.table_.shape != want:
         raise ModelError(f"{model_stem(path)}: table shape {m.table_.shape} != axes {want}")
     m.meta_ = {k: v for k, v in info.items() if k in META_KEYS}
@@ -185,22 +190,31 @@ def export_inputs(model: InputModel, fmt: str, out: Path, chip: int | None) -> l
     names = [model.module_name(str(c), chip) for c in model.corners_]
     if fmt == "ngspice":
         subs = [_ngspice(model, n, table[k], coef[k]) for k, n in enumerate(names)]
-        return [write_text(out, "* written by sactk export; .include this file\n" + "\n".join(subs))]
+        return [
+            write_text(out, "* written by sactk export; .include this file\n" + "\n".join(subs))
+        ]
     out.mkdir(parents=True, exist_ok=True)
-    return [write_text(out / f"{n}.va", _va(model, n, table[k], coef[k])) for k, n in enumerate(names)]
+    return [
+        write_text(out / f"{n}.va", _va(model, n, table[k], coef[k])) for k, n in enumerate(names)
+    ]
 
 
 def _csv(model: InputModel, table: np.ndarray) -> str:
     fh = io.StringIO(newline="")
     w = csv.writer(fh)
-    norm = [c.removesuffix("_a") + "_per_bias" if p else c for c, p in zip(model.inputs_, model.per_bias_)]
+    norm = [
+        c.removesuffix("_a") + "_per_bias" if p else c
+        for c, p in zip(model.inputs_, model.per_bias_, strict=True)
+    ]
     w.writerow(["corner", "temp_c", "bias_a", *norm, f"{model.output_}_per_bias"])
     knots = list(itertools.product(*model.grids_))
     for k, corner in enumerate(model.corners_):
         for t, temp in enumerate(model.temp_c_):
             for b, lb in enumerate(model.log_bias_):
                 for p, u in enumerate(knots):
-                    w.writerow([corner, num(temp), num(10**lb), *map(num, u), num(table[k, t, b, p])])
+                    w.writerow(
+                        [corner, num(temp), num(10**lb), *map(num, u), num(table[k, t, b, p])]
+                    )
     return fh.getvalue()
 
 
@@ -228,7 +242,7 @@ def _ngspice(model: InputModel, name: str, table: np.ndarray, coef: np.ndarray) 
     ]
     cond, wt, wb, ex = ngspice_conditions(model.cond_)
     lines += cond
-    for d, (grid, per) in enumerate(zip(model.grids_, model.per_bias_)):
+    for d, (grid, per) in enumerate(zip(model.grids_, model.per_bias_, strict=True)):
         pin = role[f"in{d}"]
         if per:
             lines.append(f"vsx{d} {pin} {gnd} 0")
@@ -258,10 +272,13 @@ def _va(model: InputModel, name: str, table: np.ndarray, coef: np.ndarray) -> st
     gnd = role["gnd"]
     body, reals, wt, wb, ex = va_conditions(model.cond_)
     decl = [f"u{d}" for d in range(len(model.grids_))]
-    for d, (grid, per) in enumerate(zip(model.grids_, model.per_bias_)):
+    for d, (grid, per) in enumerate(zip(model.grids_, model.per_bias_, strict=True)):
         pin = role[f"in{d}"]
         if per:  # 0 * I keeps the pin a node (a bare 0.0 lets OpenVAF merge it into ground)
-            body += [f"    V({pin}, {gnd}) <+ 0.0 * I({pin}, {gnd});", f"    u{d} = I({pin}, {gnd}) / bias_a;"]
+            body += [
+                f"    V({pin}, {gnd}) <+ 0.0 * I({pin}, {gnd});",
+                f"    u{d} = I({pin}, {gnd}) / bias_a;",
+            ]
         else:
             body.append(f"    u{d} = V({pin}, {gnd});")
         body.append(f"    u{d} = min(max(u{d}, {num(grid[0])}), {num(grid[-1])});")

@@ -115,12 +115,10 @@ class InputModel(OpGrid):
         from sactk.analysis.lutfit import chip_pca
         from sactk.analysis.metrics import input_cols
 
-        rows, cell, output, chip = self._start_fit(df, self.output)
+        rows, _cell, output, chip = self._start_fit(df, self.output)
         ins = [c for c in input_cols(rows) if rows[c].notna().all()]
         if not 1 <= len(ins) <= 3:
-            raise SpecError(
-                f"fit: --kind inputs tabulates 1 to 3 inputs; this cell has {len(ins)}"
-            )
+            raise SpecError(f"fit: --kind inputs tabulates 1 to 3 inputs; this cell has {len(ins)}")
         self.cell_, self.output_, self.inputs_ = str(rows["cell"].iloc[0]), output, ins
         self.per_bias_ = np.array([c.endswith("_a") for c in ins])
         self.out_per_bias_ = output.endswith("_a")
@@ -238,7 +236,9 @@ class InputModel(OpGrid):
 
     def _range_check(self, u: np.ndarray, b: np.ndarray, t: np.ndarray) -> None:
         checks = [("temp_c", t, self.temp_c_), ("bias_a", np.log10(b), self.log_bias_)]
-        checks += [(c, u[:, d], g) for d, (c, g) in enumerate(zip(self.inputs_, self.grids_))]
+        checks += [
+            (c, u[:, d], g) for d, (c, g) in enumerate(zip(self.inputs_, self.grids_, strict=True))
+        ]
         for name, v, grid in checks:
             lo, hi = float(grid[0]), float(grid[-1])
             tol = 1e-9 * max(1.0, abs(lo), abs(hi))

@@ -191,8 +191,6 @@ def _device(out: Reach, path: str, model: str, kv: dict[str, str], scope: dict[s
         out.devices.append(Device(path, model, w * um, ll * um, mult))
 
 
-
-
 def _is_value(head: list[str], tok: str) -> bool:
     """``w = 4`` split into three tokens: ``4`` and ``=`` are not ports."""
     k = head.index(tok)

@@ -32,9 +32,48 @@ DANGEROUS = (".control", ".endc", "shell", "system", ".exec", ".shell", "exec")
 script hooks)."""
 
 SPICE_FUNCTIONS = frozenset(
-    "abs acos acosh asin asinh atan atanh cos cosh exp ln log log10 sin sinh sqrt tan tanh "
-    "min max pow pwr sgn floor ceil nint int u uramp ddt temper hertz pi gauss "
-    "agauss aunif unif limit table if".split()
+    [
+        "abs",
+        "acos",
+        "acosh",
+        "asin",
+        "asinh",
+        "atan",
+        "atanh",
+        "cos",
+        "cosh",
+        "exp",
+        "ln",
+        "log",
+        "log10",
+        "sin",
+        "sinh",
+        "sqrt",
+        "tan",
+        "tanh",
+        "min",
+        "max",
+        "pow",
+        "pwr",
+        "sgn",
+        "floor",
+        "ceil",
+        "nint",
+        "int",
+        "u",
+        "uramp",
+        "ddt",
+        "temper",
+        "hertz",
+        "pi",
+        "gauss",
+        "agauss",
+        "aunif",
+        "unif",
+        "limit",
+        "table",
+        "if",
+    ]
 )
 """Names of ngspice's built-in functions and constants (ngspice manual, "B source" and
 ".param"): a parameter so named is read as the function."""
@@ -152,7 +191,7 @@ def _target(line: Line, raw_arg: str, base: Path, root: Path, trust: tuple[Path,
     if not inside:
         raise SpecError(
             f"cell.file: {line.where} includes {arg}, outside {root}; copy it beside the "
-            "file, or trust its folder with cell.trust = [\"<folder>\"]"
+            'file, or trust its folder with cell.trust = ["<folder>"]'
         )
     if not p.is_file():
         raise SpecError(f"cell.file: {line.where} includes {arg}, which does not exist")
