@@ -294,7 +294,9 @@ class InputModel(OpGrid):
             "bias_a": (float(10 ** self.log_bias_[0]), float(10 ** self.log_bias_[-1])),
             "temp_c": (float(self.temp_c_[0]), float(self.temp_c_[-1])),
         }
-        out.update({c: (float(g[0]), float(g[-1])) for c, g in zip(self.inputs_, self.grids_)})
+        out.update(
+            {c: (float(g[0]), float(g[-1])) for c, g in zip(self.inputs_, self.grids_, strict=True)}
+        )
         return out
 
     @property
