@@ -46,7 +46,8 @@ FORMATS = ("csv", "json", "verilog-a", "ngspice")
 
 
 def module_name(model: LookupModel, corner: str) -> str:
-    return exportfmt.module_name(model.cell_, corner)
+    """``sactk_<cell>_<corner>``, with ``_chip<K>`` for a chip's own table."""
+    return exportfmt.module_name(model.cell_, corner, getattr(model, "export_chip_", None))
 
 
 def export(model: LookupModel, fmt: str, out: str | os.PathLike[str]) -> list[Path]:
@@ -114,6 +115,7 @@ def to_json(model: LookupModel, path: Path) -> Path:
         "coordinate": model.coordinate_,
         "coordinate_per_bias": bool(model.coord_per_bias_),
         "output_per_bias": bool(model.out_per_bias_),
+        "chip": getattr(model, "export_chip_", None),
         "interpolation": (
             "linear in u; in temp_c and log10(bias_a) a natural cubic spline in "
             "-1000/(temp_c + 273.15) and log10(bias_a) through the planes plus leak[u] * (E - "

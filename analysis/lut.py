@@ -411,12 +411,19 @@ class LookupModel(OpGrid):
     # -- the Model protocol's exports (analysis/model.py) ----------------------------------
 
     def export(self, fmt: str, out: Path, chip: int | None = None) -> list[Path]:
-        """Write the model as ``fmt`` (analysis/export.py); a table has no per-chip export."""
+        """Write the model as ``fmt`` (analysis/export.py): the nominal table, or chip
+        ``chip``'s own (a Monte Carlo id, ``sactk_<cell>_<corner>_chip<K>``)."""
+        import copy
+
         from sactk.analysis.export import export
 
-        if chip is not None:
-            raise SpecError("export: --chip needs an MP-unit model (sactk fit --kind mp)")
-        return export(self, fmt, Path(out))
+        if chip is None:
+            return export(self, fmt, Path(out))
+        pos = int(self.chip_rows([chip], "export --chip")[0])
+        one = copy.copy(self)
+        one.table_, one.coef_ = self.chips_[pos], self.chip_coef_[pos]
+        one.export_chip_ = chip
+        return export(one, fmt, Path(out))
 
     def module_name(self, corner: str, chip: int | None = None) -> str:
         from sactk.analysis.exportfmt import module_name

@@ -218,3 +218,29 @@ def test_fit_validates_on_a_second_results_directory(fitted, tmp_path: Path) -> 
     assert info["cross_validation"]["folds"] == 5  # measured beside it
     assert v["max_err_fs"] <= 0.01  # fitted on these very points: a consistency check
     assert info["validated_on"] == str(res)
+
+
+def test_a_lookup_table_exports_one_chip(tmp_path: Path) -> None:
+    """``--chip K`` on a lookup model writes chip K's own table: in ngspice it reproduces
+    ``evaluate(chip=...)`` of that chip, which differs from the nominal table's."""
+    res = tmp_path / "r"
+    r = run(
+        "sweep", "--preset", "shape-tanh-mc", "--set", "mc.instances=3",
+        "--set", "sweep.bias_a=[1e-8, 1e-7]", "--set", "sweep.temp_c=[27]",
+        "--set", "inputs.sweep.points=41", "--out", str(res),
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    r = run("fit", str(res), "--out", str(tmp_path / "m"), "--folds", "2")
+    assert r.returncode == 0, r.stderr
+    m = LookupModel.load(tmp_path / "m")
+    sub = tmp_path / "c.sub"
+    r = run("export", str(tmp_path / "m"), "--format", "ngspice", "--out", str(sub), "--chip", "2")
+    assert r.returncode == 0, r.stderr
+    assert ".subckt sactk_tanh_tt_chip2 inp out" in sub.read_text()
+    u = np.linspace(-3e-8, 3e-8, 7)
+    want = m.evaluate(u, 1e-8, 27.0, chip=m.chip_rows([2]))
+    from sactk.api.models import roundtrip
+
+    sim = roundtrip(m, sub, u, 1e-8, 27.0, chip=2)
+    assert np.max(np.abs(sim - want)) < 1e-4 * 1e-8
+    assert np.max(np.abs(want - m.evaluate(u, 1e-8, 27.0))) > 1e-4 * 1e-8

@@ -194,3 +194,19 @@ def test_pelgrom_draws_reach_a_user_subcircuits_pdk_devices(tmp_path: Path) -> N
         sigma[method] = float((df["out_y_a"] / df["bias_a"]).std())
     assert sigma["pelgrom"] > 0.01
     assert 0.5 < sigma["pelgrom"] / sigma["pdk"] < 2.0, sigma
+
+
+def test_a_sky130_netlist_error_keeps_its_cause(tmp_path: Path) -> None:
+    """A user's sky130 subcircuit with an undefined parameter: the sweep stops after its
+    first job with ngspice's cause, not a cut "Error on line:" (or an internal error)."""
+    from _cli import run
+
+    data = Path(__file__).parent / "data" / "mirror_sky130.sp"
+    (tmp_path / "m.sp").write_text(
+        data.read_text().replace("w={w} l={l}\nxm2", "w={w} l={l} nf=x\nxm2")
+    )
+    spec = MIRROR.format(file="m.sp", method="pelgrom").replace("instances = 16", "instances = 0")
+    (tmp_path / "m.toml").write_text(spec.replace("bias_a = [1e-7]", "bias_a = [1e-7, 1e-6]"))
+    r = run("sweep", str(tmp_path / "m.toml"), "--out", str(tmp_path / "r"))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "Undefined parameter [x]" in r.stderr and "internal error" not in r.stderr, r.stderr

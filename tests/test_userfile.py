@@ -255,3 +255,24 @@ def test_crosscheck_reads_a_subcircuit_with_parameters(tmp_path: Path) -> None:
     r = run("crosscheck", str(out), "--points", "3")
     assert r.returncode == 0, r.stderr
     assert "largest |VACASK - ngspice|" in r.stdout
+
+
+def test_library_sections_and_includes_inside_the_folder_are_read(tmp_path: Path) -> None:
+    """Parser only: ``.lib FILE SECTION`` takes that section of a file beside the cell's,
+    ``.include`` another; what the block names comes along, the other section does not."""
+    from sactk.netlists.userfile import read_library
+
+    (tmp_path / "models.lib").write_text(
+        "* sections\n.lib fast\n.param k = 2\n.model nfast nmos level=1\n.endl\n"
+        ".lib slow\n.param k = 1\n.model nslow nmos level=1\n.endl\n"
+    )
+    (tmp_path / "parts.sp").write_text(".subckt leaf a b\nr1 a b {k}\n.ends\n")
+    (tmp_path / "top.sp").write_text(
+        ".lib 'models.lib' fast\n.include parts.sp\n"
+        ".subckt top a b\nx1 a b leaf\nm1 a b 0 0 nfast w=1u l=1u\n.ends top\n"
+    )
+    lib = read_library(tmp_path / "top.sp")
+    text = "\n".join(lib.closure("top"))
+    assert ".param k = 2" in text and ".model nfast" in text and ".subckt leaf" in text
+    assert "nslow" not in text and ".param k = 1" not in text
+    assert [p.name for p in lib.files] == ["top.sp", "models.lib", "parts.sp"]

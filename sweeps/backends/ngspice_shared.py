@@ -27,6 +27,7 @@ from sactk.sweeps.backends import compat
 from sactk.sweeps.plan import Job
 
 # ngspice reports failed analyses in its output rather than through return codes.
+_CAUSE = re.compile(r"undefined|unknown|cannot|could not|not found|missing", re.IGNORECASE)
 _FAIL = re.compile(
     r"(error|no convergence|singular matrix|iteration limit|aborted|timestep too small)",
     re.IGNORECASE,
@@ -96,7 +97,11 @@ class NgspiceSharedBackend:
         # netlist sets temp and gmin; clear the ones only some set.
         ng.exec_command("unset scale")
         ng.exec_command("unset method")
-        ng.load_circuit(netlist)
+        try:
+            ng.load_circuit(netlist)
+        except NameError:  # PySpice: ngSpice_Circ returned 1 (the parser gave up)
+            text = "\n".join([*ng._stdout, *ng._stderr])
+            return text if _FAIL.search(text) else text + "\nError: ngspice refused the netlist"
         return "\n".join([*ng._stdout, *ng._stderr])
 
     def run_job(self, job: Job) -> dict[str, Any]:
@@ -146,8 +151,11 @@ class NgspiceSharedBackend:
         first = next((i for i, ln in enumerate(lines) if _FAIL.search(ln)), None)
         if first is None:
             return ""
-        # ngspice puts the cause on the lines after "Error on line:" (the line, the reason)
-        text = " ".join(lines[first : first + 3] if lines[first].endswith(":") else [lines[first]])
+        # ngspice puts the cause on the lines after "Error on line:" (the line, the reason),
+        # or before a "Formula() error." ("Undefined parameter [x]")
+        before = [ln for ln in lines[max(0, first - 3) : first] if _CAUSE.search(ln)]
+        after = lines[first : first + 3] if lines[first].endswith(":") else [lines[first]]
+        text = " ".join(before + after)
         return "netlist error: " + " ".join(text.split())[:300]
 
     def _alter(self, alters: tuple[tuple[str, str], ...]) -> str:
