@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from sactk.analysis.opgrid import OpGrid, op_groups
+from sactk.analysis.opgrid import TableGrid, op_groups
 from sactk.errors import ModelError, SpecError
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ def penalty(grids: list[np.ndarray]) -> np.ndarray:
     return total
 
 
-class InputModel(OpGrid):
+class InputModel(TableGrid):
     """A table of one output against the cell's own inputs (see the module docstring).
 
     Parameters
@@ -96,7 +96,6 @@ class InputModel(OpGrid):
     kind: ClassVar[str] = "inputs"
     file_kind: ClassVar[str] = "InputModel"
     cell_inputs: ClassVar[bool] = True
-    _condition_tables = ("table_", "chips_")
 
     def __init__(
         self,
@@ -171,15 +170,6 @@ class InputModel(OpGrid):
         self.info_: dict[str, Any] = {}
         self._conditions()
         return self
-
-    def _conditions(self) -> None:
-        self.coef_ = self.cond_.fit_terms(self.table_)
-        self.chip_coef_ = self._pool_coef(self.chips_)
-
-    def _pool_coef(self, pool: np.ndarray) -> np.ndarray:
-        if len(pool) == 0:
-            return np.zeros((0, *self.coef_.shape))
-        return self.cond_.fit_terms(pool, leak=self.coef_[None, :, 0, :])
 
     def _coords(self, x: np.ndarray, bias_a: np.ndarray) -> np.ndarray:
         return np.where(self.per_bias_[None, :], x / bias_a[:, None], x)

@@ -44,7 +44,7 @@ from sactk.analysis.lutfit import (
     spline_plane,
 )
 from sactk.analysis.modelio import load_model, model_stem, save_model
-from sactk.analysis.opgrid import OpGrid
+from sactk.analysis.opgrid import TableGrid
 from sactk.circuits.base import ideal_result_column
 from sactk.errors import ModelError, SpecError
 
@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 __all__ = ["LookupModel", "holdout_split", "interp_planes", "model_stem", "ok_rows"]
 
 
-class LookupModel(OpGrid):
+class LookupModel(TableGrid):
     """Bias-normalized lookup table of one cell output (see the module docstring).
 
     Parameters
@@ -78,6 +78,8 @@ class LookupModel(OpGrid):
     kind: ClassVar[str] = "lookup"
     file_kind: ClassVar[str] = "LookupModel"
     cell_inputs: ClassVar[bool] = False
+    export_chip_: int | None = None
+    """Set on the copy :meth:`export` writes for one chip (its module name's ``_chip<K>``)."""
 
     def __init__(
         self,
@@ -162,19 +164,6 @@ class LookupModel(OpGrid):
         self.info_: dict[str, Any] = {}
         self._conditions()  # the physics terms' coefficients
         return self
-
-    _condition_tables = ("table_", "chips_")
-
-    def _conditions(self) -> None:
-        """The physics terms' coefficients (analysis/conditions.py) of the nominal table
-        and of every chip's; a chip shares the nominal circuit's leakage (MPModel's rule)."""
-        self.coef_ = self.cond_.fit_terms(self.table_)  # (corners, terms, knots)
-        self.chip_coef_ = self._pool_coef(self.chips_)
-
-    def _pool_coef(self, pool: np.ndarray) -> np.ndarray:
-        if len(pool) == 0:
-            return np.zeros((0, *self.coef_.shape))
-        return self.cond_.fit_terms(pool, leak=self.coef_[None, :, 0, :])
 
     # -- helpers ---------------------------------------------------------------------------
 

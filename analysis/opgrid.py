@@ -261,3 +261,25 @@ class OpGrid:
                 f"predict: corner {corner!r} was not fitted; fitted: {list(self.corners_)}"
             )
         return int(hits[0])
+
+
+class TableGrid(OpGrid):
+    """An OpGrid whose planes are tables (``table_`` (corners, T, B, P), ``chips_`` (chips,
+    corners, T, B, P)): the lookup and input-table models. Their physics terms follow from
+    the planes the same way."""
+
+    table_: np.ndarray
+    coef_: np.ndarray
+    chip_coef_: np.ndarray
+    _condition_tables = ("table_", "chips_")
+
+    def _conditions(self) -> None:
+        """The physics terms' coefficients (analysis/conditions.py) of the nominal table
+        and of every chip's; a chip shares the nominal circuit's leakage (MPModel's rule)."""
+        self.coef_ = self.cond_.fit_terms(self.table_)  # (corners, terms, P)
+        self.chip_coef_ = self._pool_coef(self.chips_)
+
+    def _pool_coef(self, pool: np.ndarray) -> np.ndarray:
+        if len(pool) == 0:
+            return np.zeros((0, *self.coef_.shape))
+        return self.cond_.fit_terms(pool, leak=self.coef_[None, :, 0, :])
