@@ -95,6 +95,8 @@ class CurrentSource:
     dc_a: float
     pwl: tuple[tuple[float, float], ...] = ()
     """Piecewise-linear waveform for transient runs: (time_s, current_a) pairs."""
+    ac: float = 0.0
+    """Small-signal magnitude for ``ac`` and ``noise`` analyses (the input they refer to)."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ class VoltageSource:
     p: str
     n: str
     dc_v: float
+    ac: float = 0.0
+    """Small-signal magnitude for ``ac`` and ``noise`` analyses."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,19 @@ class Capacitor:
 
 
 @dataclass(frozen=True)
+class Ccvs:
+    """A current-controlled voltage source: ``v(p) - v(n) = gain * i(control)``, where
+    ``control`` is a voltage source's instance name (a 1-ohm sense turns the current through
+    a held output into the voltage ngspice's ``noise`` analysis needs)."""
+
+    name: str
+    p: str
+    n: str
+    control: str
+    gain: float = 1.0
+
+
+@dataclass(frozen=True)
 class Diode:
     """A diode from anode ``p`` to cathode ``n`` with model ``model`` (defined in a file the
     netlist includes)."""
@@ -165,7 +182,15 @@ class SubcktInstance:
 
 
 Element = (
-    Mosfet | CurrentSource | VoltageSource | Resistor | Vcvs | Capacitor | Diode | SubcktInstance
+    Mosfet
+    | CurrentSource
+    | VoltageSource
+    | Resistor
+    | Vcvs
+    | Ccvs
+    | Capacitor
+    | Diode
+    | SubcktInstance
 )
 
 
@@ -205,6 +230,8 @@ def _prefix(e: Element, tech: Technology) -> str:
         return "r"
     if isinstance(e, Vcvs):
         return "e"
+    if isinstance(e, Ccvs):
+        return "h"
     if isinstance(e, Capacitor):
         return "c"
     if isinstance(e, Diode):
@@ -277,6 +304,9 @@ def _render_element(e: Element, tech: Technology) -> str:
             raise SpecError(f"element {e.name}: resistance {e.r_ohm!r} must be positive")
         r = fmt(e.r_ohm, e.name + ".r_ohm")
         return f"{name} {e.p} {e.n} {r} tc1={fmt(e.tc1, e.name + '.tc1')}"
+    if isinstance(e, Ccvs):
+        ctrl = check_name(e.control, f"control of {e.name}")
+        return f"{name} {e.p} {e.n} {ctrl} {fmt(e.gain, e.name + '.gain')}"
     if isinstance(e, Vcvs):
         check_node(e.cp, f"node of {e.name}")
         check_node(e.cn, f"node of {e.name}")
@@ -286,8 +316,11 @@ def _render_element(e: Element, tech: Technology) -> str:
         if e.pwl:
             pts = " ".join(f"{fmt(t, e.name + '.pwl')} {fmt(v, e.name + '.pwl')}" for t, v in e.pwl)
             text += f" pwl({pts})"
+        if e.ac:
+            text += f" ac {fmt(e.ac, e.name + '.ac')}"
         return text
-    return f"{name} {e.p} {e.n} dc {fmt(e.dc_v, e.name + '.dc_v')}"
+    ac = f" ac {fmt(e.ac, e.name + '.ac')}" if e.ac else ""
+    return f"{name} {e.p} {e.n} dc {fmt(e.dc_v, e.name + '.dc_v')}{ac}"
 
 
 def write(netlist: Netlist, out: TextIO) -> None:

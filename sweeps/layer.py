@@ -21,7 +21,7 @@ from sactk.errors import SpecError
 from sactk.netlists.mismatch import pelgrom_alters
 from sactk.netlists.render import Netlist, VoltageSource, render
 from sactk.netlists.technology import Technology
-from sactk.sweeps import plan
+from sactk.sweeps import benches, plan
 from sactk.sweeps.plan import NOMINAL, Instance, Job, TranSetup
 
 
@@ -253,7 +253,7 @@ def step_job(
     t_step = 0.1 * window_s
     t_rise = 1e-3 * window_s
     lo, hi = layer.drive(x0[None])[0], layer.drive(x1[None])[0]
-    netlist, _ = plan.step_sources(layer.netlist, layer.sources, lo, hi, t_step, t_rise)
+    netlist, _ = benches.step_sources(layer.netlist, layer.sources, lo, hi, t_step, t_rise)
     tran = TranSetup(
         t_stop_s=window_s,
         t_max_s=window_s / 2000.0,

@@ -16,7 +16,7 @@ import hashlib
 import itertools
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,16 +26,17 @@ from sactk.circuits.registry import get_cell
 from sactk.errors import SpecError
 from sactk.netlists.mismatch import Alter, nominal_alters, pdk_seed, pelgrom_alters
 from sactk.netlists.render import (
-    CurrentSource,
     Mosfet,
     Netlist,
     identity_text,
-    instance_name,
     render,
     text_hash,
 )
 from sactk.netlists.technology import Technology, get_technology
-from sactk.sweeps.spec import SweepSpec, TranSpec, axis_column, cell_tables
+from sactk.sweeps.benches import NoiseSetup, TranSetup, logical, noise_bench, tran_bench
+from sactk.sweeps.spec import SweepSpec, axis_column, cell_tables
+
+__all__ = ["NOMINAL", "Instance", "Job", "TranSetup", "plan", "tran_bench"]
 
 NOMINAL = -1
 """``mc_seed`` and ``mc_index`` of a nominal (mismatch-free) instance."""
@@ -50,25 +51,6 @@ class Instance:
     """Instance-parameter alters applied before its points (Pelgrom draws)."""
     ngseed: int | None = None
     """For a PDK's own statistical models: ``setseed`` this, then reload the circuit."""
-
-
-@dataclass(frozen=True)
-class TranSetup:
-    """A step response: run ``tran`` and reduce the output waveform to scalars."""
-
-    t_stop_s: float
-    t_max_s: float
-    t_step_s: float
-    """When the input starts to step."""
-    tolerance: float
-    """Settling band as a fraction of the final value."""
-    output: Probe
-    """The probe whose waveform must settle (scaled like its DC column)."""
-    sources: tuple[str, ...] = ()
-    """Instance names of the stepped sources: their DC values are set to ``final`` for the
-    operating point that gives the true final value, then back to ``initial``."""
-    initial: tuple[float, ...] = ()
-    final: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,10 +74,13 @@ class Job:
     vdd_v: float = 0.0
     tran: TranSetup | None = None
     output_columns: tuple[str, ...] = field(default=())
+    noise: NoiseSetup | None = None
+    """A noise job: one row per frequency of every (chip, vector)."""
 
     @property
     def n_points(self) -> int:
-        return len(self.instances) * (1 if self.tran else len(self.values))
+        per = 1 if self.tran else len(self.values) * (self.noise.n_freq if self.noise else 1)
+        return len(self.instances) * per
 
 
 def job_key(
@@ -103,7 +88,7 @@ def job_key(
     coords: dict[str, Any],
     values: np.ndarray,
     instances: tuple[Instance, ...],
-    tran: TranSetup | None,
+    tran: TranSetup | NoiseSetup | None,
 ) -> str:
     """The job's identity: a hash of its netlist, coordinates, vectors and instances."""
     h = hashlib.sha256()
@@ -159,77 +144,6 @@ def _row_slices(patterns: np.ndarray, n_instances: int) -> list[slice]:
     return out
 
 
-def _logical(bench: Bench, norm: np.ndarray, bias_a: float) -> np.ndarray:
-    """Normalized vectors -> input column values: currents (``_a``) scale with the bias."""
-    unit = np.array([bias_a if c.endswith("_a") else 1.0 for c in bench.inputs])
-    return norm * unit
-
-
-def tran_bench(bench: Bench, tr: TranSpec, bias_a: float) -> tuple[Bench, np.ndarray, TranSetup]:
-    """The bench with input ``tr.input`` stepped (every source it drives becomes a PWL step),
-    the final input values, and the setup."""
-    cols = bench.inputs
-    if tr.input >= len(cols):
-        raise SpecError(f"tran.input: must be below the cell's {len(cols)} inputs")
-    if not all(c.endswith("_a") for c in cols):
-        raise SpecError("tran: this cell's inputs are not currents; remove the [tran] section")
-    if tr.from_ratio == tr.to_ratio:
-        raise SpecError("tran.to_ratio: must differ from tran.from_ratio to make a step")
-    t_stop = tr.window_as / bias_a
-    t_step = 0.1 * t_stop
-    t_rise = 1e-3 * t_stop
-    start = np.full((1, len(cols)), tr.hold_ratio)
-    start[0, tr.input] = tr.from_ratio
-    end = start.copy()
-    end[0, tr.input] = tr.to_ratio
-    final = _logical(bench, end, bias_a)[0]
-    lo = bench.drive(_logical(bench, start, bias_a))[0]
-    hi = bench.drive(final[None, :])[0]
-    netlist, stepped = step_sources(bench.netlist, bench.sources, lo, hi, t_step, t_rise)
-    netlist = replace(netlist, method="gear")
-    setup = TranSetup(
-        t_stop_s=t_stop,
-        t_max_s=t_stop / tr.points,
-        t_step_s=t_step,
-        tolerance=tr.tolerance,
-        output=bench.probes[0],
-        sources=tuple(bench.sources[i] for i in stepped),
-        initial=tuple(float(lo[i]) for i in stepped),
-        final=tuple(float(hi[i]) for i in stepped),
-    )
-    return replace(bench, netlist=netlist), final, setup
-
-
-def step_sources(
-    netlist: Netlist,
-    sources: tuple[str, ...],
-    lo: np.ndarray,
-    hi: np.ndarray,
-    t_step_s: float,
-    t_rise_s: float,
-) -> tuple[Netlist, list[int]]:
-    """The netlist with current source ``sources[i]`` (an instance name, ``iin0``) stepped
-    from ``lo[i]`` to ``hi[i]`` at ``t_step_s`` in ``t_rise_s`` (a PWL step; a source with
-    lo == hi is held at it), and the indices of the stepped sources. The one place a step
-    input is written (cells' [tran] and the layer's step response)."""
-    src_index = {name: i for i, name in enumerate(sources)}
-    stepped: list[int] = []
-    els = []
-    for e in netlist.elements:
-        i = src_index.get(instance_name(e, netlist.tech), -1)
-        if i >= 0:
-            if not isinstance(e, CurrentSource):
-                raise SpecError("tran: this cell's inputs are not current sources; remove [tran]")
-            if lo[i] != hi[i]:
-                stepped.append(i)
-                pwl = ((0.0, lo[i]), (t_step_s, lo[i]), (t_step_s + t_rise_s, hi[i]))
-                e = replace(e, dc_a=float(lo[i]), pwl=tuple((t, float(v)) for t, v in pwl))
-            else:
-                e = replace(e, dc_a=float(lo[i]))
-        els.append(e)
-    return replace(netlist, elements=tuple(els)), stepped
-
-
 def make_job(
     netlist: Netlist,
     text: str,
@@ -243,12 +157,13 @@ def make_job(
     tran: TranSetup | None = None,
     supply: str = "",
     job_id: str | None = None,
+    noise: NoiseSetup | None = None,
 ) -> Job:
     """A job of ``netlist`` (rendered as ``text``, once per circuit) for these chips and
     vectors; its id is the hash of what decides its numbers unless ``job_id`` names it."""
     tech = netlist.tech
     return Job(
-        job_id=job_id or job_key(text, coords, values, instances, tran),
+        job_id=job_id or job_key(text, coords, values, instances, tran or noise),
         netlist=text,
         netlist_hash=text_hash(identity_text(text)),
         ngbehavior=tech.ngbehavior,
@@ -262,6 +177,7 @@ def make_job(
         vdd_v=tech.vdd_v,
         tran=tran,
         output_columns=tuple(p.column for p in probes),
+        noise=noise,
     )
 
 
@@ -274,6 +190,7 @@ def _make_job(
     point_columns: dict[str, np.ndarray],
     instances: tuple[Instance, ...],
     tran: TranSetup | None = None,
+    noise: NoiseSetup | None = None,
 ) -> Job:
     """A job of ``bench`` (rendered as ``text``, once per circuit) for these chips and vectors."""
     return make_job(
@@ -287,6 +204,7 @@ def _make_job(
         instances,
         tran=tran,
         supply=bench.supply,
+        noise=noise,
     )
 
 
@@ -308,10 +226,10 @@ def _circuit_jobs(
     jobs: list[Job] = []
     if len(norm):
         text = render(bench.netlist)
-        logical = _logical(bench, norm, bias_a)
-        values = bench.drive(logical)
+        inputs = logical(bench, norm, bias_a)
+        values = bench.drive(inputs)
         pcols: dict[str, np.ndarray] = {"point": np.arange(len(norm))}
-        pcols.update({c: logical[:, k] for k, c in enumerate(cols)})
+        pcols.update({c: inputs[:, k] for k, c in enumerate(cols)})
         for name, col in point_columns.items():
             if col.dtype.kind == "f":
                 pcols[result_column(name)] = col * bias_a
@@ -330,6 +248,14 @@ def _circuit_jobs(
                         chunk,
                     )
                 )
+    if spec.noise is not None and len(norm):
+        nb, ns = noise_bench(bench, spec.noise)
+        ntext = render(nb.netlist)
+        for chunk in _chunks(instances, spec.mc.per_job):
+            noise_coords = {**coords, "analysis": "noise"}
+            jobs.append(
+                _make_job(nb, ntext, noise_coords, bench.sources, values, pcols, chunk, noise=ns)
+            )
     if spec.tran is not None:
         tb, final, setup = tran_bench(bench, spec.tran, bias_a)
         text = render(tb.netlist)

@@ -17,7 +17,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sactk.errors import SpecError
 from sactk.netlists.render import SPICE_SCALE
@@ -195,6 +202,34 @@ class TranSpec(BaseModel):
     """Settling band, as a fraction of the final value."""
 
 
+class NoiseSpec(BaseModel):
+    """[noise]: the output noise density of every circuit, at every DC vector and chip.
+
+    ngspice's ``.noise`` of the main output (a current through its held pin, sensed by a
+    1-ohm CCVS: A^2/Hz; a voltage output: V^2/Hz), input-referred to input ``input``. Rows
+    ``analysis == "noise"`` with ``freq_hz``, ``onoise_a2_hz`` and ``inoise_a2_hz``.
+    The readout integrates it over ``bandwidth_hz`` (a brick wall from ``fstart_hz``) or an
+    integration window ``window_s`` (sinc^2 weighting); default: up to ``fstop_hz``.
+    """
+
+    model_config = _CONFIG
+    fstart_hz: float = Field(1.0, gt=0, le=1e12)
+    fstop_hz: float = Field(1e6, gt=0, le=1e13)
+    points_per_decade: int = Field(10, ge=1, le=100)
+    input: int = Field(0, ge=0)
+    """The input whose source the input-referred noise refers to."""
+    bandwidth_hz: float | None = Field(None, gt=0, le=1e13)
+    window_s: float | None = Field(None, gt=0, le=1e3)
+
+    @model_validator(mode="after")
+    def _range(self) -> NoiseSpec:
+        if self.fstop_hz <= self.fstart_hz:
+            raise ValueError("fstop_hz: must be above noise.fstart_hz")
+        if self.bandwidth_hz is not None and self.window_s is not None:
+            raise ValueError("window_s: give noise.bandwidth_hz or noise.window_s, not both")
+        return self
+
+
 class SweepSpec(BaseModel):
     """A whole sweep. ``to_dict()`` is what the manifest records."""
 
@@ -206,9 +241,13 @@ class SweepSpec(BaseModel):
     inputs: InputsSpec = Field(default_factory=lambda: InputsSpec())
     mc: MonteCarloSpec = Field(default_factory=lambda: MonteCarloSpec())
     tran: TranSpec | None = None
+    noise: NoiseSpec | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        d = self.model_dump(mode="json")
+        if d.get("noise") is None:  # manifests written before [noise] existed still resume
+            d.pop("noise", None)
+        return d
 
 
 # ---------------------------------------------------------------------------- presets

@@ -125,6 +125,12 @@ class NgspiceSharedBackend:
                     ng.exec_command(f"setseed {int(inst.ngseed)}")
                     load_err = self._load_checked(job.netlist, job.ngbehavior)
                 inst_err = load_err or self._alter(inst.alters)
+                if job.noise is not None:
+                    for v in range(len(job.values)):
+                        got = inst_err or self._alter(vector_alters[v]) or self._noise(job)
+                        for row in [got] if isinstance(got, str) else got:
+                            rec.add(inst.mc_index, v, row)
+                    continue
                 if job.tran is not None:
                     rec.add(inst.mc_index, 0, inst_err if inst_err else self._tran(job))
                     continue
@@ -214,6 +220,33 @@ class NgspiceSharedBackend:
             if idd is not None and len(idd) == len(x):
                 cols["power_w"] = -job.vdd_v * idd
         return [{c: float(v[k]) for c, v in cols.items()} for k in range(len(x))]
+
+    def _noise(self, job: Job) -> list[dict[str, float]] | str:
+        """The operating point, then ngspice's ``noise`` of the job's output: one row per
+        frequency with the DC outputs, ``freq_hz``, ``onoise_*`` and ``inoise_*``."""
+        ns = job.noise
+        assert ns is not None
+        dc = self._op(job)
+        if isinstance(dc, str):
+            return dc
+        ng = self._ng
+        ng.exec_command("set sqrnoise")  # densities in A^2/Hz (V^2/Hz), not A/rtHz
+        ng.exec_command("destroy all")
+        ng.exec_command(
+            f"noise {ns.output} {ns.source} dec {ns.points_per_decade} "
+            f"{fmt(ns.fstart_hz)} {fmt(ns.fstop_hz)}"
+        )
+        f = compat.read_vector(ng, "noise1.frequency")
+        on = compat.read_vector(ng, "noise1.onoise_spectrum")
+        inn = compat.read_vector(ng, "noise1.inoise_spectrum")
+        if f is None or on is None or inn is None or len(on) != len(f):
+            return self._failure("noise analysis", "no noise spectrum")
+        on = on * ns.scale2
+        out_col, in_col = f"onoise_{ns.out_unit}", f"inoise_{ns.in_unit}"
+        return [
+            {**dc, "freq_hz": float(fk), out_col: float(ok), in_col: float(ik)}
+            for fk, ok, ik in zip(f, on, inn, strict=True)
+        ]
 
     def _probe(self, probe: Probe) -> Any:
         """The probe's values (``scale * (target - minus)``), or None if a vector is missing."""
@@ -348,7 +381,11 @@ class _Recorder:
         self.job = job
         self.mc_index: list[int] = []
         self.vec: list[int] = []
-        self.outputs: dict[str, list[float]] = {c: [] for c in (*job.output_columns, *self.EXTRA)}
+        extra: tuple[str, ...] = self.EXTRA
+        if job.noise is not None:
+            ns = job.noise
+            extra = (*extra, "freq_hz", f"onoise_{ns.out_unit}", f"inoise_{ns.in_unit}")
+        self.outputs: dict[str, list[float]] = {c: [] for c in (*job.output_columns, *extra)}
         self.status: list[str] = []
 
     def add(self, mc_index: int, v: int, result: dict[str, float] | str) -> None:
