@@ -70,10 +70,11 @@ def at_frequency(f: np.ndarray, s: np.ndarray, hz: float) -> float:
 
 def flicker_corner(f: np.ndarray, s: np.ndarray) -> float:
     """Corner of S(f) = W + K / f, fitted with equal relative weight at every frequency;
-    NaN when K or W is not positive (white noise, or flicker to the end of the span)."""
+    NaN when it is not inside the span (white noise, or flicker to the end of it)."""
     a = np.stack([np.ones_like(f), 1.0 / f], axis=1) / s[:, None]
     w, k = np.linalg.lstsq(a, np.ones_like(f), rcond=None)[0]
-    return float(k / w) if w > 0 and k > 0 and k / w > 1e-3 * f[0] else float("nan")
+    inside = w > 0 and k > 0 and f[0] <= k / w <= f[-1]
+    return float(k / w) if inside else float("nan")
 
 
 def noise_table(
@@ -103,7 +104,8 @@ def noise_table(
         if "fs_a" in g.columns and rms > 0:
             rec["snr_db"] = 20.0 * np.log10(float(g["fs_a"].iloc[0]) / rms)
         if unit == "a" and out_col is not None:
-            rec["shot_ratio"] = d1k / (2.0 * Q_C * abs(float(g[out_col].iloc[0])))
+            i_out = abs(float(g[out_col].iloc[0]))
+            rec["shot_ratio"] = d1k / (2.0 * Q_C * i_out) if i_out > 0 else float("nan")
         per_point.append(rec)
     pts = pd.DataFrame(per_point)
     value_cols = [c for c in pts.columns if c not in (*keys, "mc_index", "point")]
