@@ -29,6 +29,7 @@ def test_every_preset_loads_and_plans(name: str) -> None:
     chunks = -(-chips // spec.mc.per_job)
     analyses = int(bool(spec.inputs.random.count or spec.inputs.sweep.points))
     analyses += int(spec.tran is not None)
+    analyses += int(spec.noise is not None and analyses > 0)  # noise at the DC vectors
     assert len(jobs) == conditions * chunks * analyses
     assert len({j.job_id for j in jobs}) == len(jobs)
 

@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 
 def figures() -> dict[str, Callable[[], None]]:
-    """Every generator by name, in the order a full run makes them (all but the process
-    comparison, which needs PDK_ROOT and is asked for by name)."""
-    from sactk.docsgen import cells, conditions, systems
+    """Every generator by name, in the order a full run makes them (all but those of
+    :data:`NEEDS_PDKS`, which need PDK_ROOT and are asked for by name)."""
+    from sactk.docsgen import cells, conditions, noise, systems
 
     return {
         "mp_numbers": cells.mp_numbers,
@@ -32,7 +32,12 @@ def figures() -> dict[str, Callable[[], None]]:
         "sc_figures": systems.sc_figures,
         "aimc_figures": systems.aimc_figures,
         "process_comparison": systems.process_comparison,
+        "noise_figures": noise.noise_figures,
     }
+
+
+NEEDS_PDKS = ("process_comparison", "noise_figures")
+"""Generators that need PDK_ROOT: run only when asked for by name."""
 
 
 def main(names: list[str]) -> int:
@@ -46,7 +51,7 @@ def main(names: list[str]) -> int:
         print(f"make_figures: unknown {', '.join(unknown)}; known: {', '.join(known)}")
         return 2
     IMG.mkdir(exist_ok=True)
-    for name in names or [n for n in known if n != "process_comparison"]:
+    for name in names or [n for n in known if n not in NEEDS_PDKS]:
         known[name]()
     print("figures written to", IMG)
     return 0

@@ -1,0 +1,86 @@
+"""docs/noise.md: the MP cell's output noise on three processes (c180, GF180MCU, sky130),
+from the ``mp-noise`` preset at 27 C (needs PDK_ROOT: ``python docs/make_figures.py
+noise_figures``)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from sactk import api
+from sactk.analysis.figures import STYLE
+from sactk.docsgen.common import DOCS, IMG, bias_text, write_block
+
+TECHS = ("c180", "gf180mcu", "sky130")
+BIASES = (1e-8, 1e-7, 1e-6)
+
+
+def _sweep(tech: str, tmp: Path) -> Any:
+    from sactk.analysis.results import load_results
+
+    out = tmp / tech
+    api.sweep_preset("mp-noise", out, [f"tech.name={tech}", "sweep.temp_c=[27]"])
+    return load_results(out).frame
+
+
+def _e(v: float) -> str:
+    return "-" if not np.isfinite(v) else f"{v:.2g}"
+
+
+def noise_figures() -> None:
+    """The table (noise_processes block) and the density figure (img/noise_processes.png)."""
+    from sactk.analysis.noise import at_frequency, noise_rows, noise_table
+
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        frames = {t: _sweep(t, tmp) for t in TECHS}
+    finally:
+        shutil.rmtree(tmp)
+    growth: dict[str, list[float]] = {}
+    lines = [
+        "| process | bias | I_out | density at 1 kHz (A^2/Hz) | / 2qI_out | at 1 Hz "
+        "| flicker corner | rms, 10 us window | SNR |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, len(TECHS), figsize=(13, 3.8), sharey=True)
+        for ax, tech in zip(axes, TECHS, strict=True):
+            df = frames[tech]
+            table = noise_table(df, window_s=1e-5)
+            rows = noise_rows(df)
+            for b in BIASES:
+                g = rows[rows["bias_a"] == b].sort_values("freq_hz")
+                f, s = g["freq_hz"].to_numpy(), g["onoise_a2_hz"].to_numpy()
+                i_out = float(g["out_z_a"].iloc[0])
+                t = table[table["bias_a"] == b].iloc[0]
+                corner = float(t["corner_hz"])
+                lines.append(
+                    f"| {tech} | {bias_text(b)} | {bias_text(i_out)} | {_e(t['density_1khz'])} "
+                    f"| {t['shot_ratio']:.2f} | {_e(at_frequency(f, s, 1.0))} | "
+                    f"{'white' if not np.isfinite(corner) else f'{corner:.2g} Hz'} | "
+                    f"{100 * t['noise_rms_a'] / b:.3f} % of bias | {t['snr_db']:.1f} dB |"
+                )
+                growth.setdefault(tech, []).append(at_frequency(f, s, 1.0))
+                ax.loglog(f, s, label=f"{bias_text(b)}")
+            ax.set(title=tech, xlabel="freq_hz (Hz)")
+            ax.legend(fontsize=8)
+        axes[0].set_ylabel("onoise_a2_hz: output noise density (A^2/Hz)")
+        fig.suptitle("MP cell output noise, 4 inputs at the bias, 27 C, tt (mp-noise preset)")
+        fig.savefig(IMG / "noise_processes.png", dpi=110, bbox_inches="tight")
+        plt.close(fig)
+    steps = {t: np.array(v[1:]) / np.array(v[:-1]) for t, v in growth.items()}
+    lines.append("")
+    lines.append(
+        "Per decade of bias, the 1 Hz density grew by "
+        + "; ".join(f"{t} {', '.join(f'{x:.0f}x' for x in steps[t])}" for t in TECHS)
+        + "."
+    )
+    write_block(DOCS / "noise.md", "noise_processes", "\n".join(lines))
