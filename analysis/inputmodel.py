@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from sactk.analysis.opgrid import TableGrid, op_groups
+from sactk.analysis.opgrid import TableGrid, op_groups, with_noise
 from sactk.errors import ModelError, SpecError
 
 if TYPE_CHECKING:
@@ -176,6 +176,7 @@ class InputModel(TableGrid):
 
     # -- prediction ------------------------------------------------------------------------
 
+    @with_noise
     def evaluate(
         self,
         x: ArrayLike,

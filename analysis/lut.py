@@ -44,7 +44,7 @@ from sactk.analysis.lutfit import (
     spline_plane,
 )
 from sactk.analysis.modelio import load_model, model_stem, save_model
-from sactk.analysis.opgrid import TableGrid
+from sactk.analysis.opgrid import TableGrid, with_noise
 from sactk.circuits.base import ideal_result_column
 from sactk.errors import ModelError, SpecError
 
@@ -225,6 +225,7 @@ class LookupModel(TableGrid):
 
     # -- prediction ------------------------------------------------------------------------
 
+    @with_noise
     def evaluate(
         self,
         u: ArrayLike,

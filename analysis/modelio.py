@@ -22,6 +22,7 @@ META_KEYS = (
     "fewest_vectors",
     "cross_validation",
     "conditions_left_out",
+    "noise",
 )
 """What a model file's JSON carries from its fit, read back by both kinds' ``load``."""
 _ARRAYS = ("table", "u_knots", "log_bias", "temp_c", "corners", "chips", "chip_ids")

@@ -36,7 +36,7 @@ import numpy as np
 
 from sactk.analysis.lutfit import chip_pca, spline_plane
 from sactk.analysis.mpfit import C_PRIOR, fit_units, layout_of, model, unit_outputs
-from sactk.analysis.opgrid import OpGrid, op_groups
+from sactk.analysis.opgrid import OpGrid, op_groups, with_noise
 from sactk.circuits.base import ideal_result_column
 from sactk.errors import ModelError, SpecError
 
@@ -256,6 +256,7 @@ class MPModel(OpGrid):
                     f"{show(lo):.4g}..{show(hi):.4g} {unit}; drop strict=True to clamp"
                 )
 
+    @with_noise
     def evaluate(
         self,
         x: ArrayLike,

@@ -3,6 +3,7 @@ log10 bias), the supply power tabulated on it, and corner selection."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -15,6 +16,36 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
     from sactk.circuits.base import Cell
+
+
+def with_noise(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """Gives a model's ``evaluate`` the keywords ``noise_window_s`` and ``seed``: the output
+    plus seeded Gaussian noise of the model's noise terms for an integration window
+    (analysis/noisemodel.py; a model fitted on results with noise rows)."""
+    import functools
+
+    @functools.wraps(fn)
+    def evaluate(
+        self: Any,
+        x: Any,
+        bias_a: Any,
+        temp_c: Any,
+        *args: Any,
+        noise_window_s: float | None = None,
+        seed: int | None = None,
+        **kw: Any,
+    ) -> np.ndarray:
+        y = fn(self, x, bias_a, temp_c, *args, **kw)
+        if noise_window_s is None:
+            return y
+        if seed is None:
+            raise ModelError("evaluate: noise_window_s needs seed= (every random draw is seeded)")
+        from sactk.analysis.noisemodel import add_noise
+
+        info = self.meta_.get("noise")
+        return add_noise(y, bias_a, temp_c, info, noise_window_s, seed, kw.get("corner"))
+
+    return evaluate
 
 
 def op_groups(b: np.ndarray, t: np.ndarray) -> list[tuple[float, float, np.ndarray]]:

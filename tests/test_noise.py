@@ -109,3 +109,39 @@ def test_noise_specs_are_checked() -> None:
     ):
         with pytest.raises(SpecError, match=field):
             load_spec(text=f"[sweep]\nbias_a = [1e-7]\n[noise]\n{bad}\n")
+
+
+def test_a_model_carries_the_noise_and_samples_it_for_a_window(tmp_path: Path) -> None:
+    """Fitted on a sweep with [noise], a model's MODEL.json holds white and flicker terms;
+    ``evaluate(noise_window_s=, seed=)`` adds seeded noise whose spread is the measured
+    spectrum's integral over that window (within 15 %), at vectors of the sweep."""
+    from sactk.analysis.model import load_model
+    from sactk.errors import ModelError
+
+    spec = tmp_path / "s.toml"
+    spec.write_text(
+        '[cell]\nname = "mp"\n[sweep]\nbias_a = [1e-8, 1e-7]\ntemp_c = [27]\n'
+        "[inputs.random]\ncount = 16\n[inputs.sweep]\npoints = 0\n"
+        "[noise]\nfstop_hz = 1e5\npoints_per_decade = 5\n"
+    )
+    assert run("sweep", str(spec), "--out", str(tmp_path / "r")).returncode == 0
+    r = run("fit", str(tmp_path / "r"), "--out", str(tmp_path / "m"), "--folds", "2")
+    assert r.returncode == 0, r.stderr
+    assert "output noise: S = 2 q (a |out| + b bias_a)" in r.stdout
+    m = load_model(tmp_path / "m")
+    rows = noise_rows(read_results(tmp_path / "r"))
+    ins = [f"in_i{k}_a" for k in range(4)]
+    for b, point in ((1e-8, 3), (1e-7, 11)):
+        p = rows[(rows["bias_a"] == b) & (rows["point"] == point)].sort_values("freq_hz")
+        want = np.sqrt(integrate(p["freq_hz"], p["onoise_a2_hz"], window_s=1e-4))
+        x = np.tile(p[ins].iloc[0].to_numpy(float), (4000, 1))
+        y0 = m.evaluate(x, b, 27.0)
+        y = m.evaluate(x, b, 27.0, noise_window_s=1e-4, seed=7)
+        assert abs(np.std(y - y0) / want - 1.0) < 0.15, (b, np.std(y - y0), want)
+        assert np.array_equal(y, m.evaluate(x, b, 27.0, noise_window_s=1e-4, seed=7))
+        assert not np.array_equal(y, m.evaluate(x, b, 27.0, noise_window_s=1e-4, seed=8))
+    with pytest.raises(ModelError, match="seed"):
+        m.evaluate(x, 1e-7, 27.0, noise_window_s=1e-4)
+    m.meta_.pop("noise")
+    with pytest.raises(ModelError, match=r"no noise terms.*\[noise\]"):
+        m.evaluate(x, 1e-7, 27.0, noise_window_s=1e-4, seed=1)

@@ -208,6 +208,11 @@ def fit_frame(
         versions={**man.get("versions", {}), **{"fit_" + k: v for k, v in tool_versions().items()}},
         netlist_hashes=netlist_hashes,
     )
+    from sactk.analysis.noisemodel import fit_noise
+
+    terms = fit_noise(df)  # the noise rows of a sweep with [noise], if any
+    if terms is not None:
+        meta["noise"] = model.meta_["noise"] = terms.to_dict()
     path = model.save(out, meta)
     stem = model_stem(out)
     plot_residuals(shown_model, shown_rows, stem.parent, f"{stem.name}.residuals")

@@ -79,6 +79,16 @@ def fit(
 def validation_lines(meta: dict[str, Any]) -> list[str]:
     """What ``fit`` prints of a model's validation record (MODEL.json), in % of full scale."""
     out = []
+    noise = meta.get("noise")
+    if noise:
+        import numpy as np
+
+        w, k = np.asarray(noise["white"], float), np.asarray(noise["flicker"], float)
+        out.append(
+            f"output noise: S = 2 q (a |out| + b bias_a) + bias_a^2 k / f at {k.size} operating "
+            f"points: a {w[..., 0].min():.3g}..{w[..., 0].max():.3g}, b {w[..., 1].min():.3g}.."
+            f"{w[..., 1].max():.3g}, k {k.min():.3g}..{k.max():.3g}"
+        )
     cv = meta.get("cross_validation")
     if cv:
         chips = f" (nominal and {cv['chips']} chips)" if cv["chips"] else ""

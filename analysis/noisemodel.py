@@ -1,0 +1,190 @@
+"""A cell's output noise as a model carries it: white plus flicker per operating point.
+
+From the noise rows of a results folder (a sweep with ``[noise]``, analysis/noise.py), every
+(corner, temperature, bias) gets
+
+    S(f) = 2 q (a |out| + b bias_a) + bias_a^2 k / f       (A^2/Hz at the output)
+
+Each chip's and vector's spectrum is fitted as S = W + K/f (equal relative weight per
+frequency). Then W / 2q = a |out| + b bias_a by least squares over the vectors, so the white
+noise follows the output current as shot noise does (a near 1 to 2 in weak inversion), and
+k is the mean K / bias_a^2, the flicker term relative to the signal. All three interpolate
+smoothly between the fitted temperatures and biases: in log, with the spline weights of
+analysis/conditions.py.
+
+A readout window T (integrate and dump) sees the variance
+
+    W / (2 T) + K * integral from f0 T to infinity of sinc(x)^2 / x dx,
+
+where f0 is the lowest characterized frequency (flicker's 1/f has no lower bound; the noise
+below f0 is drift, not noise, for this readout).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sactk.errors import ModelError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Q_C = 1.602176634e-19
+"""Elementary charge, C (CODATA 2018, exact)."""
+
+
+def flicker_integral(x0: float) -> float:
+    """Integral of sinc(x)^2 / x from ``x0`` to infinity (sinc(x) = sin(pi x) / (pi x))."""
+    x = np.logspace(np.log10(x0), 4.0, 20000)
+    return float(np.trapezoid(np.sinc(x) ** 2 / x, x))
+
+
+@dataclass(frozen=True)
+class NoiseTerms:
+    """White and flicker terms per (corner, temperature, bias); see the module docstring."""
+
+    corners: tuple[str, ...]
+    temp_c: np.ndarray
+    log_bias: np.ndarray
+    white: np.ndarray
+    """(corners, T, B, 2): (a, b) of W / 2q = a |out| + b bias_a."""
+    flicker: np.ndarray
+    """(corners, T, B): k = K / bias_a^2."""
+    fstart_hz: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "form": "S(f) = 2 q (white[0] |out| + white[1] bias_a) + bias_a^2 flicker / f "
+            "(A^2/Hz); per corner, temp_c, bias_a; log-spline between them",
+            "corners": list(self.corners),
+            "temp_c": self.temp_c.tolist(),
+            "bias_a": (10.0**self.log_bias).tolist(),
+            "white": self.white.tolist(),
+            "flicker": self.flicker.tolist(),
+            "fstart_hz": self.fstart_hz,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> NoiseTerms:
+        try:
+            return cls(
+                tuple(d["corners"]),
+                np.asarray(d["temp_c"], float),
+                np.log10(np.asarray(d["bias_a"], float)),
+                np.asarray(d["white"], float),
+                np.asarray(d["flicker"], float),
+                float(d["fstart_hz"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"noise: the model's noise terms are damaged ({exc}); refit") from None
+
+    def terms(
+        self, out_a: np.ndarray, bias_a: float, temp_c: float, corner: str | None
+    ) -> tuple[np.ndarray, float]:
+        """(W in A^2/Hz at outputs ``out_a``, K in A^2) at one operating point (clamped to
+        the fitted range)."""
+        from sactk.analysis.conditions import Conditions
+
+        if corner is None:
+            k = 0
+        elif corner in self.corners:
+            k = self.corners.index(corner)
+        else:
+            raise ModelError(f"noise: corner {corner!r} was not characterized: {self.corners}")
+        cond = Conditions(self.temp_c, self.log_bias)
+        table = np.concatenate([self.white[k], self.flicker[k][..., None]], axis=-1)
+        a, b, kf = np.exp(cond.at(np.log(np.maximum(table, 1e-300)), temp_c, np.log10(bias_a)))
+        white = 2.0 * Q_C * (a * np.abs(np.asarray(out_a, float)) + b * bias_a)
+        return white, bias_a**2 * float(kf)
+
+    def variance(
+        self,
+        out_a: np.ndarray,
+        bias_a: float,
+        temp_c: float,
+        window_s: float,
+        corner: str | None = None,
+    ) -> np.ndarray:
+        """Output noise variance (A^2) at outputs ``out_a`` seen by an integration window
+        ``window_s``."""
+        if not window_s > 0:
+            raise ModelError(f"noise: window_s = {window_s!r}; give a positive time (s)")
+        w, k = self.terms(out_a, bias_a, temp_c, corner)
+        return w / (2.0 * window_s) + k * flicker_integral(self.fstart_hz * window_s)
+
+
+def fit_noise(df: pd.DataFrame) -> NoiseTerms | None:
+    """The noise terms of a results frame's noise rows; None when it has none."""
+    from sactk.analysis.noise import density_column, noise_rows
+
+    rows = noise_rows(df)
+    if rows.empty or density_column(rows) != "onoise_a2_hz":
+        return None
+    corners = tuple(sorted(rows["corner"].unique()))
+    temps = np.array(sorted(rows["temp_c"].unique()), float)
+    biases = np.array(sorted(rows["bias_a"].unique()), float)
+    white = np.full((len(corners), len(temps), len(biases), 2), np.nan)
+    flick = np.full(white.shape[:3], np.nan)
+    out_col = next(c for c in rows.columns if c.startswith("out_") and c.endswith("_a"))
+    keys = ["corner", "temp_c", "bias_a"]
+    for key, g in rows.groupby(keys, sort=True):
+        corner, temp, bias = str(key[0]), float(key[1]), float(key[2])  # type: ignore[arg-type]
+        ws, ks, outs = [], [], []
+        for _, p in g.groupby(["mc_index", "point"], sort=True):
+            p = p.sort_values("freq_hz")
+            f, s = p["freq_hz"].to_numpy(float), p["onoise_a2_hz"].to_numpy(float)
+            a = np.stack([np.ones_like(f), 1.0 / f], axis=1) / s[:, None]
+            w, k = np.linalg.lstsq(a, np.ones_like(f), rcond=None)[0]
+            ws.append(max(w, 1e-3 * float(s.min())))
+            ks.append(max(k, 0.0))
+            outs.append(abs(float(p[out_col].iloc[0])))
+        at = (
+            corners.index(corner),
+            int(np.searchsorted(temps, temp)),
+            int(np.searchsorted(biases, bias)),
+        )
+        basis = np.stack([np.asarray(outs), np.full(len(outs), bias)], axis=1)
+        if len(outs) < 3 or np.ptp(outs) < 0.05 * bias:  # one output level: all of it per bias
+            coef = np.array([0.0, np.mean(ws) / (2.0 * Q_C * bias)])
+        else:
+            coef = np.linalg.lstsq(basis, np.asarray(ws) / (2.0 * Q_C), rcond=None)[0]
+        white[at] = np.maximum(coef, 1e-6)
+        flick[at] = np.mean(ks) / bias**2
+    if np.isnan(white).any():
+        raise ModelError(
+            "noise: the noise rows miss a combination of corner, temperature and bias; sweep "
+            "[noise] at every one"
+        )
+    return NoiseTerms(corners, temps, np.log10(biases), white, flick, float(rows["freq_hz"].min()))
+
+
+def add_noise(
+    y: np.ndarray,
+    bias_a: np.ndarray,
+    temp_c: np.ndarray,
+    info: dict[str, Any] | None,
+    window_s: float,
+    seed: int,
+    corner: str | None = None,
+) -> np.ndarray:
+    """``y`` plus seeded Gaussian output noise of the model's noise terms (``info``: what
+    MODEL.json records under ``noise``) at the outputs ``y`` for an integration window
+    ``window_s``."""
+    if not info:
+        raise ModelError(
+            "evaluate: this model has no noise terms; fit it on results of a sweep with a "
+            "[noise] table (sactk sweep --preset mp-noise)"
+        )
+    terms = NoiseTerms.from_dict(info)
+    yv = np.asarray(y, float).ravel()
+    b, t = (np.broadcast_to(np.asarray(a, float), np.shape(y)).ravel() for a in (bias_a, temp_c))
+    sd = np.empty(b.size)
+    ops, inv = np.unique(np.stack([b, t], axis=1), axis=0, return_inverse=True)
+    for i, (bi, ti) in enumerate(ops):
+        sel = inv.ravel() == i
+        sd[sel] = np.sqrt(terms.variance(yv[sel], float(bi), float(ti), window_s, corner))
+    rng = np.random.default_rng(seed)
+    return np.asarray(y, float) + (rng.standard_normal(b.size) * sd).reshape(np.shape(y))
