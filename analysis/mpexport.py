@@ -36,6 +36,7 @@ from sactk.analysis.exportfmt import (
     wrap,
 )
 from sactk.analysis.mpmodel import MPModel
+from sactk.analysis.noisemodel import va_noise
 from sactk.circuits.mp import SQRT_FLOOR
 from sactk.errors import SpecError
 from sactk.files import write_text
@@ -199,8 +200,13 @@ def verilog_a(model: MPModel, k: int, chip: int | None = None) -> str:
             row = " + ".join(f"h{i} * {num(v)}" for i, v in enumerate(model.resid_coef_[k, m]))
             body.append(f"    r = r + {e} * ({row});")
     body += ["    iout = bias_a * (yh + r);", "    I(out) <+ iout;"]
+    # the output noise the model was fitted with (analysis/noisemodel.py), if any
+    noise, noise_reals = va_noise(
+        model.meta_.get("noise"), corner, model.temp_c_, model.log_bias_, wt, wb
+    )
+    body += noise
     reals = (
-        ["yh", "yc", "r", *cond_reals]
+        ["yh", "yc", "r", *cond_reals, *noise_reals]
         + [f"x{i}" for i in range(n)]
         + [f"p{j}" for j in range(npar)]
         + [f"z{u}" for u in units]

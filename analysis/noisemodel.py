@@ -3,21 +3,24 @@
 From the noise rows of a results folder (a sweep with ``[noise]``, analysis/noise.py), every
 (corner, temperature, bias) gets
 
-    S(f) = 2 q (a |out| + b bias_a) + bias_a^2 k / f       (A^2/Hz at the output)
+    S(f) = 2 q (a |out| + b bias_a) + bias_a^2 k / f^alpha       (A^2/Hz at the output)
 
-Each chip's and vector's spectrum is fitted as S = W + K/f (equal relative weight per
-frequency). Then W / 2q = a |out| + b bias_a by least squares over the vectors, so the white
-noise follows the output current as shot noise does (a near 1 to 2 in weak inversion), and
-k is the mean K / bias_a^2, the flicker term relative to the signal. All three interpolate
-smoothly between the fitted temperatures and biases: in log, with the spline weights of
+Each chip's and vector's spectrum is fitted as S = W + K/f^alpha, with equal relative weight
+per frequency and alpha from 0.5 to 1.5 in steps of 0.01 (BSIM4's flicker exponent EF is
+not 1 on sky130, and 1/f missed its density there by up to 45 %). The fit stops a decade
+below the top of the span, where the internal poles of the cell show. Then W / 2q = a |out|
++ b bias_a by least squares over the vectors, so the white noise follows the output current
+as shot noise does (a is near 1 to 2 in weak inversion), and k is the mean K / bias_a^2, the
+flicker term relative to the signal. All of them interpolate smoothly between the fitted
+temperatures and biases (in log, alpha linearly), with the spline weights of
 analysis/conditions.py.
 
 A readout window T (integrate and dump) sees the variance
 
-    W / (2 T) + K * integral from f0 T to infinity of sinc(x)^2 / x dx,
+    W / (2 T) + K T^(alpha - 1) * integral from f0 T to infinity of sinc(x)^2 / x^alpha dx,
 
-where f0 is the lowest characterized frequency (flicker's 1/f has no lower bound; the noise
-below f0 is drift, not noise, for this readout).
+where f0 is the lowest characterized frequency (flicker noise has no lower bound; below f0
+it is drift, not noise, for this readout).
 """
 
 from __future__ import annotations
@@ -36,10 +39,28 @@ Q_C = 1.602176634e-19
 """Elementary charge, C (CODATA 2018, exact)."""
 
 
-def flicker_integral(x0: float) -> float:
-    """Integral of sinc(x)^2 / x from ``x0`` to infinity (sinc(x) = sin(pi x) / (pi x))."""
+def flicker_integral(x0: float, alpha: float = 1.0) -> float:
+    """Integral of sinc(x)^2 / x^alpha from ``x0`` to infinity (sinc(x) = sin(pi x) /
+    (pi x))."""
     x = np.logspace(np.log10(x0), 4.0, 20000)
-    return float(np.trapezoid(np.sinc(x) ** 2 / x, x))
+    return float(np.trapezoid(np.sinc(x) ** 2 / x**alpha, x))
+
+
+ALPHAS = np.round(np.arange(0.5, 1.5001, 0.01), 2)
+
+
+def fit_spectrum(f: np.ndarray, s: np.ndarray) -> tuple[float, float, float]:
+    """(W, K, alpha) of S = W + K / f^alpha, relative least squares, W and K >= 0."""
+    best: tuple[float, float, float, float] | None = None
+    for alpha in ALPHAS:
+        a = np.stack([np.ones_like(f), f**-alpha], axis=1) / s[:, None]
+        (w, k), *_ = np.linalg.lstsq(a, np.ones_like(f), rcond=None)
+        w, k = max(w, 1e-3 * float(s.min())), max(k, 0.0)
+        err = float(np.sum((a @ np.array([w, k]) - 1.0) ** 2))
+        if best is None or err < best[0]:
+            best = (err, w, k, float(alpha))
+    assert best is not None
+    return best[1], best[2], best[3]
 
 
 @dataclass(frozen=True)
@@ -54,17 +75,20 @@ class NoiseTerms:
     flicker: np.ndarray
     """(corners, T, B): k = K / bias_a^2."""
     fstart_hz: float
+    exponent: np.ndarray
+    """(corners, T, B): alpha of the flicker term."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "form": "S(f) = 2 q (white[0] |out| + white[1] bias_a) + bias_a^2 flicker / f "
-            "(A^2/Hz); per corner, temp_c, bias_a; log-spline between them",
+            "form": "S(f) = 2 q (white[0] |out| + white[1] bias_a) + bias_a^2 flicker / "
+            "f^exponent (A^2/Hz); per corner, temp_c, bias_a; log-spline between them",
             "corners": list(self.corners),
             "temp_c": self.temp_c.tolist(),
             "bias_a": (10.0**self.log_bias).tolist(),
             "white": self.white.tolist(),
             "flicker": self.flicker.tolist(),
             "fstart_hz": self.fstart_hz,
+            "exponent": self.exponent.tolist(),
         }
 
     @classmethod
@@ -77,28 +101,32 @@ class NoiseTerms:
                 np.asarray(d["white"], float),
                 np.asarray(d["flicker"], float),
                 float(d["fstart_hz"]),
+                np.asarray(d["exponent"], float),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelError(f"noise: the model's noise terms are damaged ({exc}); refit") from None
 
     def terms(
         self, out_a: np.ndarray, bias_a: float, temp_c: float, corner: str | None
-    ) -> tuple[np.ndarray, float]:
-        """(W in A^2/Hz at outputs ``out_a``, K in A^2) at one operating point (clamped to
-        the fitted range)."""
+    ) -> tuple[np.ndarray, float, float]:
+        """(W in A^2/Hz at outputs ``out_a``, K in A^2 Hz^(alpha-1), alpha) at one
+        operating point (clamped to the fitted range)."""
         from sactk.analysis.conditions import Conditions
 
-        if corner is None:
-            k = 0
-        elif corner in self.corners:
-            k = self.corners.index(corner)
-        else:
-            raise ModelError(f"noise: corner {corner!r} was not characterized: {self.corners}")
+        k = self.corner_index(corner)
         cond = Conditions(self.temp_c, self.log_bias)
         table = np.concatenate([self.white[k], self.flicker[k][..., None]], axis=-1)
         a, b, kf = np.exp(cond.at(np.log(np.maximum(table, 1e-300)), temp_c, np.log10(bias_a)))
+        alpha = float(cond.at(self.exponent[k][..., None], temp_c, np.log10(bias_a))[0])
         white = 2.0 * Q_C * (a * np.abs(np.asarray(out_a, float)) + b * bias_a)
-        return white, bias_a**2 * float(kf)
+        return white, bias_a**2 * float(kf), alpha
+
+    def corner_index(self, corner: str | None) -> int:
+        if corner is None:
+            return 0
+        if corner not in self.corners:
+            raise ModelError(f"noise: corner {corner!r} was not characterized: {self.corners}")
+        return self.corners.index(corner)
 
     def variance(
         self,
@@ -112,8 +140,9 @@ class NoiseTerms:
         ``window_s``."""
         if not window_s > 0:
             raise ModelError(f"noise: window_s = {window_s!r}; give a positive time (s)")
-        w, k = self.terms(out_a, bias_a, temp_c, corner)
-        return w / (2.0 * window_s) + k * flicker_integral(self.fstart_hz * window_s)
+        w, k, alpha = self.terms(out_a, bias_a, temp_c, corner)
+        x0 = self.fstart_hz * window_s
+        return w / (2.0 * window_s) + k * window_s ** (alpha - 1.0) * flicker_integral(x0, alpha)
 
 
 def fit_noise(df: pd.DataFrame) -> NoiseTerms | None:
@@ -128,18 +157,20 @@ def fit_noise(df: pd.DataFrame) -> NoiseTerms | None:
     biases = np.array(sorted(rows["bias_a"].unique()), float)
     white = np.full((len(corners), len(temps), len(biases), 2), np.nan)
     flick = np.full(white.shape[:3], np.nan)
+    expo = np.full(white.shape[:3], np.nan)
     out_col = next(c for c in rows.columns if c.startswith("out_") and c.endswith("_a"))
     keys = ["corner", "temp_c", "bias_a"]
     for key, g in rows.groupby(keys, sort=True):
         corner, temp, bias = str(key[0]), float(key[1]), float(key[2])  # type: ignore[arg-type]
-        ws, ks, outs = [], [], []
+        ws, ks, alphas, outs = [], [], [], []
         for _, p in g.groupby(["mc_index", "point"], sort=True):
             p = p.sort_values("freq_hz")
             f, s = p["freq_hz"].to_numpy(float), p["onoise_a2_hz"].to_numpy(float)
-            a = np.stack([np.ones_like(f), 1.0 / f], axis=1) / s[:, None]
-            w, k = np.linalg.lstsq(a, np.ones_like(f), rcond=None)[0]
-            ws.append(max(w, 1e-3 * float(s.min())))
-            ks.append(max(k, 0.0))
+            use = f <= max(f[-1] / 10.0, f[min(2, len(f) - 1)])
+            w, k, alpha = fit_spectrum(f[use], s[use])
+            ws.append(w)
+            ks.append(k)
+            alphas.append(alpha)
             outs.append(abs(float(p[out_col].iloc[0])))
         at = (
             corners.index(corner),
@@ -153,12 +184,14 @@ def fit_noise(df: pd.DataFrame) -> NoiseTerms | None:
             coef = np.linalg.lstsq(basis, np.asarray(ws) / (2.0 * Q_C), rcond=None)[0]
         white[at] = np.maximum(coef, 1e-6)
         flick[at] = np.mean(ks) / bias**2
+        expo[at] = np.mean(alphas)
     if np.isnan(white).any():
         raise ModelError(
             "noise: the noise rows miss a combination of corner, temperature and bias; sweep "
             "[noise] at every one"
         )
-    return NoiseTerms(corners, temps, np.log10(biases), white, flick, float(rows["freq_hz"].min()))
+    fmin = float(rows["freq_hz"].min())
+    return NoiseTerms(corners, temps, np.log10(biases), white, flick, fmin, expo)
 
 
 def add_noise(
@@ -188,3 +221,47 @@ def add_noise(
         sd[sel] = np.sqrt(terms.variance(yv[sel], float(bi), float(ti), window_s, corner))
     rng = np.random.default_rng(seed)
     return np.asarray(y, float) + (rng.standard_normal(b.size) * sd).reshape(np.shape(y))
+
+
+def va_noise(
+    info: dict[str, Any] | None,
+    corner: str,
+    temp_c: np.ndarray,
+    log_bias: np.ndarray,
+    wt: list[str],
+    wb: list[str],
+    branch: str = "out",
+) -> tuple[list[str], list[str]]:
+    """Verilog-A statements that give an exported model its output noise (``white_noise``
+    and ``flicker_noise`` on ``I(branch)``, at the module's ``iout`` and ``bias_a``), with
+    the model's condition weights ``wt``/``wb``; nothing when the model has no noise terms
+    or they were characterized on another grid of temperatures and biases."""
+    from sactk.analysis.exportfmt import blend, num
+
+    if not info:
+        return [], []
+    terms = NoiseTerms.from_dict(info)
+    same = (
+        terms.temp_c.shape == temp_c.shape
+        and np.allclose(terms.temp_c, temp_c)
+        and terms.log_bias.shape == log_bias.shape
+        and np.allclose(terms.log_bias, log_bias)
+    )
+    if not same or corner not in terms.corners:
+        return [], []
+    k = terms.corner_index(corner)
+    none = np.zeros(0)
+    logs = np.log(
+        np.maximum(np.stack([*np.moveaxis(terms.white[k], -1, 0), terms.flicker[k]]), 1e-300)
+    )
+    names = ("na", "nb", "nk")
+    body = [
+        f"    {n} = exp({blend(t, wt, wb, none, [])});" for n, t in zip(names, logs, strict=True)
+    ]
+    body += [
+        f"    nalpha = {blend(terms.exponent[k], wt, wb, none, [])};",
+        f"    I({branch}) <+ white_noise(2 * {num(Q_C)} * (na * abs(iout) + nb * bias_a), "
+        '"white");',
+        f'    I({branch}) <+ flicker_noise(bias_a * bias_a * nk, nalpha, "flicker");',
+    ]
+    return body, [*names, "nalpha"]

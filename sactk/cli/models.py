@@ -84,10 +84,12 @@ def validation_lines(meta: dict[str, Any]) -> list[str]:
         import numpy as np
 
         w, k = np.asarray(noise["white"], float), np.asarray(noise["flicker"], float)
+        e = np.asarray(noise.get("exponent", 1.0), float)
         out.append(
-            f"output noise: S = 2 q (a |out| + b bias_a) + bias_a^2 k / f at {k.size} operating "
-            f"points: a {w[..., 0].min():.3g}..{w[..., 0].max():.3g}, b {w[..., 1].min():.3g}.."
-            f"{w[..., 1].max():.3g}, k {k.min():.3g}..{k.max():.3g}"
+            f"output noise: S = 2 q (a |out| + b bias_a) + bias_a^2 k / f^alpha at {k.size} "
+            f"operating points: a {w[..., 0].min():.3g}..{w[..., 0].max():.3g}, b "
+            f"{w[..., 1].min():.3g}..{w[..., 1].max():.3g}, k {k.min():.3g}..{k.max():.3g}, "
+            f"alpha {e.min():.2f}..{e.max():.2f}"
         )
     cv = meta.get("cross_validation")
     if cv:
