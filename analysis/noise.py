@@ -20,7 +20,7 @@ S(f) = W + K / f has K / f = W (NaN for white noise).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,6 +31,12 @@ Q_C = 1.602176634e-19
 """Elementary charge, C (CODATA 2018, exact)."""
 
 KEYS = ["corner", "vdd_v", "w_um", "l_um", "temp_c", "bias_a"]
+
+
+def readout(manifest: dict[str, Any]) -> dict[str, float | None]:
+    """The readout a sweep's ``[noise]`` table states (``bandwidth_hz`` or ``window_s``)."""
+    noise = (manifest.get("spec") or {}).get("noise") or {}
+    return {"bandwidth_hz": noise.get("bandwidth_hz"), "window_s": noise.get("window_s")}
 
 
 def noise_rows(df: pd.DataFrame) -> pd.DataFrame:

@@ -79,12 +79,19 @@ def _results_section(results: Path, plot_dir: Path) -> list[str]:
         _kv({k: tech[k] for k in ("name", "description", "vdd_v", "corners") if k in tech})
     )
     parts.append("<h3>Metrics</h3>")
-    for name, table in summary_tables(df).items():
+    tables = summary_tables(df)
+    plots = []
+    sub = plot_dir / results.name
+    if "freq_hz" in df.columns:  # a sweep with [noise] (analysis/noise.py)
+        from sactk.analysis.noise import noise_table, plot_noise, readout
+
+        tables["noise"] = noise_table(df, **readout(man))
+        plots = plot_noise(df, sub, **readout(man))
+    for name, table in tables.items():
         if not table.empty:
             parts.append(f"<h4>{html.escape(name)}</h4>{_table(table)}")
     parts.append("<h3>Plots</h3>")
-    sub = plot_dir / results.name
-    for p in plot_all(df, sub):
+    for p in plot_all(df, sub) + plots:
         if p.suffix == ".png":
             parts.append(_img(p, f"{results.name}: "))
     parts.append("<h3>Spec</h3>")

@@ -22,7 +22,7 @@ from sactk.sweeps.backends.batch import run_batch
 
 DATA = Path(__file__).parent / "data"
 SPEC = (Path(__file__).parent / "test_userfile.py").read_text().split('OTA = """')[1]
-SPEC = SPEC.split('"""')[0].replace("count = 12", "count = 150")
+SPEC = SPEC.split('"""')[0].replace("count = 12", "count = 80")
 SPEC = SPEC.replace("bias_a = [1e-8, 1e-7]", "bias_a = [1e-8, 1e-7, 1e-6]")
 POINTS = [(27.0, 1e-7), (85.0, 1e-6), (50.0, 3e-7)]  # the last: between fitted conditions
 VECTORS = [(0.75, 0.76), (0.78, 0.74), (0.72, 0.79), (0.755, 0.75)]

@@ -29,7 +29,10 @@ def _spectrum(df: pd.DataFrame, bias_a: float) -> tuple[np.ndarray, np.ndarray, 
 
 def test_the_mp_noise_preset_is_characterized_and_plotted(tmp_path: Path) -> None:
     out = tmp_path / "r"
-    r = run("sweep", "--preset", "mp-noise", "--set", "sweep.temp_c=[27]", "--out", str(out))
+    r = run(
+        "sweep", "--preset", "mp-noise", "--set", "sweep.temp_c=[27]",
+        "--set", "noise.points_per_decade=5", "--out", str(out),
+    )  # fmt: skip
     assert r.returncode == 0, r.stderr
     df = read_results(out)
     assert {"freq_hz", "onoise_a2_hz", "inoise_a2_hz"} <= set(df.columns)
@@ -38,7 +41,7 @@ def test_the_mp_noise_preset_is_characterized_and_plotted(tmp_path: Path) -> Non
     per_current = []
     for b in (1e-8, 1e-7, 1e-6):
         f, s, i_out = _spectrum(df, b)
-        assert len(f) == 61 and f[0] == 1.0 and np.isclose(f[-1], 1e6)
+        assert len(f) == 31 and f[0] == 1.0 and np.isclose(f[-1], 1e6)
         per_current.append(np.interp(3.0, np.log10(f), s) / i_out)
         assert np.isnan(flicker_corner(f, s))  # c180 cards set no flicker noise
     ratio = np.array(per_current) / per_current[0]
@@ -59,6 +62,10 @@ def test_the_mp_noise_preset_is_characterized_and_plotted(tmp_path: Path) -> Non
     assert table["snr_db"].is_monotonic_increasing  # more bias, less relative noise
     assert table["readout"].iloc[0] == "window 1e-05 s (sinc^2)"
     assert "noise:" in r.stdout and "snr_db" in r.stdout
+    r = run("report", str(out), "--out", str(tmp_path / "rep.html"))
+    assert r.returncode == 0, r.stderr
+    page = (tmp_path / "rep.html").read_text()
+    assert "<h4>noise</h4>" in page and 'alt="r: noise density"' in page
 
 
 @pytest.mark.sky130
@@ -170,8 +177,8 @@ def test_the_verilog_a_export_carries_the_models_noise(tmp_path: Path) -> None:
     spec = tmp_path / "s.toml"
     spec.write_text(
         '[cell]\nname = "mp"\n[tech]\nname = "sky130"\n[sweep]\nbias_a = [1e-8, 1e-6]\n'
-        "temp_c = [27]\n[inputs.random]\ncount = 16\n[inputs.sweep]\npoints = 0\n"
-        "[noise]\nfstop_hz = 1e6\npoints_per_decade = 5\n"
+        "temp_c = [27]\n[inputs.random]\ncount = 10\n[inputs.sweep]\npoints = 0\n"
+        "[noise]\nfstop_hz = 1e6\npoints_per_decade = 3\n"
     )
     assert run("sweep", str(spec), "--out", str(tmp_path / "r")).returncode == 0
     assert (

@@ -54,12 +54,11 @@ def plot(
         m = load_model(model)
         paths += plot_residuals(m, df, out) + plot_chip_errors(m, df, out, "model_chips")
     tables = summary_tables(df)
-    readout = noise_readout(res.manifest)
     if "freq_hz" in df.columns:
-        from sactk.analysis.noise import noise_table, plot_noise
+        from sactk.analysis.noise import noise_table, plot_noise, readout
 
-        paths += plot_noise(df, out, **readout)
-        noise = noise_table(df, **readout)
+        paths += plot_noise(df, out, **readout(res.manifest))
+        noise = noise_table(df, **readout(res.manifest))
         if not noise.empty:
             tables["noise"] = noise
     for name, table in tables.items():
@@ -67,12 +66,6 @@ def plot(
     from sactk.analysis.metrics import conditions
 
     return Characterization(paths, tables, conditions(df))
-
-
-def noise_readout(manifest: dict[str, Any]) -> dict[str, float | None]:
-    """The readout a sweep's ``[noise]`` table states (bandwidth_hz or window_s)."""
-    noise = (manifest.get("spec") or {}).get("noise") or {}
-    return {"bandwidth_hz": noise.get("bandwidth_hz"), "window_s": noise.get("window_s")}
 
 
 def accuracy_and_collapse(results: str | Path, plots_dir: str | Path) -> dict[str, Any]:
