@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -56,22 +55,21 @@ def _ngspice(include: str, name: str, temp_c: float, bias_a: float) -> list[floa
     return out
 
 
-def _vacask(va: Path, name: str, temp_c: float, bias_a: float) -> list[float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        osdi = vacask.compile_va(va, Path(tmp) / "m.osdi")
-        lines = ["drop-in check", "ground 0", f'load "{osdi.name}"', "model vsource vsource"]
-        lines += ["model isource isource", f"model cellmodel {name}"]
-        lines.append("vdd (vdd 0) vsource dc=1.8")
-        for k, (vp, vn) in enumerate(VECTORS):
-            lines += [
-                f"vinp{k} (inp{k} 0) vsource dc={vp}",
-                f"vinn{k} (inn{k} 0) vsource dc={vn}",
-                f"vout{k} (out{k} 0) vsource dc=0.9",
-                f"x{k} (inp{k} inn{k} out{k} tail{k} vdd 0) cellmodel bias_a={bias_a}",
-                f"it{k} (tail{k} 0) isource dc={bias_a}",
-            ]
-        lines += ["control", f"  options temp={temp_c}", "  analysis op0 op", "endc"]
-        vec = vacask.run("\n".join(lines) + "\n", {osdi.name: osdi}, ["op0"])
+def _vacask(osdi: Path, name: str, temp_c: float, bias_a: float) -> list[float]:
+    """The compiled module in a VACASK deck of the same bench, one instance per vector."""
+    lines = ["drop-in check", "ground 0", f'load "{osdi.name}"', "model vsource vsource"]
+    lines += ["model isource isource", f"model cellmodel {name}"]
+    lines.append("vdd (vdd 0) vsource dc=1.8")
+    for k, (vp, vn) in enumerate(VECTORS):
+        lines += [
+            f"vinp{k} (inp{k} 0) vsource dc={vp}",
+            f"vinn{k} (inn{k} 0) vsource dc={vn}",
+            f"vout{k} (out{k} 0) vsource dc=0.9",
+            f"x{k} (inp{k} inn{k} out{k} tail{k} vdd 0) cellmodel bias_a={bias_a}",
+            f"it{k} (tail{k} 0) isource dc={bias_a}",
+        ]
+    lines += ["control", f"  options temp={temp_c}", "  analysis op0 op", "endc"]
+    vec = vacask.run("\n".join(lines) + "\n", {osdi.name: osdi}, ["op0"])
     return [-float(vec["op0"][f"vout{k}:flow(br)"][0]) for k in range(len(VECTORS))]
 
 
@@ -90,12 +88,11 @@ def test_the_ota_exports_as_a_drop_in_cell(tmp_path: Path) -> None:
     sub = (tmp_path / "m.sub").read_text()
     assert ".subckt sactk_ota5_tt inp inn out tail vdd gnd params: bias_a=" in sub
     lib = f".lib '{c180().model_lib}' tt\n.include '{tmp_path / 'ota.sp'}'"
+    osdi = vacask.compile_va(tmp_path / "va" / "sactk_ota5_tt.va", tmp_path / "m.osdi")
     for temp_c, bias_a in POINTS:
         ref = np.array(_ngspice(lib, "ota5", temp_c, bias_a))
         sp = np.array(_ngspice(f".include '{tmp_path / 'm.sub'}'", "sactk_ota5_tt", temp_c, bias_a))
-        va = np.array(
-            _vacask(tmp_path / "va" / "sactk_ota5_tt.va", "sactk_ota5_tt", temp_c, bias_a)
-        )
+        va = np.array(_vacask(osdi, "sactk_ota5_tt", temp_c, bias_a))
         py = model.evaluate(np.array(VECTORS), bias_a, temp_c)
         assert np.max(np.abs(sp - ref)) / bias_a < 0.01, (temp_c, bias_a, sp / bias_a, ref / bias_a)
         assert np.max(np.abs(va - ref)) / bias_a < 0.01, (temp_c, bias_a, va / bias_a)
