@@ -211,14 +211,14 @@ def add_noise(
             "evaluate: this model has no noise terms; fit it on results of a sweep with a "
             "[noise] table (sactk sweep --preset mp-noise)"
         )
+    from sactk.analysis.opgrid import op_groups
+
     terms = NoiseTerms.from_dict(info)
     yv = np.asarray(y, float).ravel()
     b, t = (np.broadcast_to(np.asarray(a, float), np.shape(y)).ravel() for a in (bias_a, temp_c))
     sd = np.empty(b.size)
-    ops, inv = np.unique(np.stack([b, t], axis=1), axis=0, return_inverse=True)
-    for i, (bi, ti) in enumerate(ops):
-        sel = inv.ravel() == i
-        sd[sel] = np.sqrt(terms.variance(yv[sel], float(bi), float(ti), window_s, corner))
+    for bi, ti, sel in op_groups(b, t):
+        sd[sel] = np.sqrt(terms.variance(yv[sel], bi, ti, window_s, corner))
     rng = np.random.default_rng(seed)
     return np.asarray(y, float) + (rng.standard_normal(b.size) * sd).reshape(np.shape(y))
 

@@ -113,7 +113,7 @@ class Params:
         if not isinstance(self.trust, list) or not all(isinstance(t, str) for t in self.trust):
             raise SpecError("cell.trust: give a list of folders (strings)")
         trust = tuple(Path(check_path(t, "cell.trust")) for t in self.trust)
-        sub = read_subckt(path, self.subckt, {k: str(v) for k, v in self.params.items()}, trust)
+        sub = read_subckt(path, self.subckt, trust)
         roles = self._roles()
         for role, pins in roles.items():
             for p in pins:

@@ -45,9 +45,7 @@ class Subckt:
     library: Library
 
 
-def read_subckt(
-    path: Path, name: str, given: dict[str, str] | None = None, trust: tuple[Path, ...] = ()
-) -> Subckt:
+def read_subckt(path: Path, name: str, trust: tuple[Path, ...] = ()) -> Subckt:
     """The ``.subckt name`` block of the SPICE file ``path`` and what it needs."""
     lib = read_library(path, trust)
     if name not in lib.subckts:

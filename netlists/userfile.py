@@ -88,6 +88,8 @@ class Line:
     text: str
     file: Path
     number: int
+    raw: str = ""
+    """The line as written (case kept): an include's path."""
 
     @property
     def where(self) -> str:
@@ -178,9 +180,12 @@ def logical_lines(path: Path) -> list[Line]:
             continue
         if s.startswith("+") and out:
             prev = out[-1]
-            out[-1] = Line(prev.text + " " + s[1:].strip().lower(), prev.file, prev.number)
+            more = s[1:].strip()
+            out[-1] = Line(
+                f"{prev.text} {more.lower()}", prev.file, prev.number, f"{prev.raw} {more}"
+            )
         else:
-            out.append(Line(s.lower(), path, k))
+            out.append(Line(s.lower(), path, k, s))
     return out
 
 
@@ -200,8 +205,7 @@ def _target(line: Line, raw_arg: str, base: Path, root: Path, trust: tuple[Path,
 
 def _raw_argument(line: Line) -> str:
     """The path argument of an include line, in its original case."""
-    raw = line.file.read_text(errors="replace").splitlines()[line.number - 1].strip()
-    parts = raw.split(None, 2)
+    parts = line.raw.split(None, 2)
     return parts[1] if len(parts) > 1 else ""
 
 

@@ -84,7 +84,7 @@ class Job:
 
 
 def job_key(
-    netlist: str,
+    identity: str,
     coords: dict[str, Any],
     values: np.ndarray,
     instances: tuple[Instance, ...],
@@ -92,7 +92,7 @@ def job_key(
 ) -> str:
     """The job's identity: a hash of its netlist, coordinates, vectors and instances."""
     h = hashlib.sha256()
-    h.update(identity_text(netlist).encode())
+    h.update(identity.encode())
     h.update(json.dumps(coords, sort_keys=True, default=str).encode())
     h.update(np.ascontiguousarray(values, dtype=np.float64).tobytes())
     h.update(json.dumps([(i.mc_index, i.alters, i.ngseed) for i in instances]).encode())
@@ -162,10 +162,11 @@ def make_job(
     """A job of ``netlist`` (rendered as ``text``, once per circuit) for these chips and
     vectors; its id is the hash of what decides its numbers unless ``job_id`` names it."""
     tech = netlist.tech
+    ident = identity_text(text)  # included files by content (render.identity_text)
     return Job(
-        job_id=job_id or job_key(text, coords, values, instances, tran or noise),
+        job_id=job_id or job_key(ident, coords, values, instances, tran or noise),
         netlist=text,
-        netlist_hash=text_hash(identity_text(text)),
+        netlist_hash=text_hash(ident),
         ngbehavior=tech.ngbehavior,
         coords=coords,
         sources=sources,

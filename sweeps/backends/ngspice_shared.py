@@ -126,6 +126,7 @@ class NgspiceSharedBackend:
                     load_err = self._load_checked(job.netlist, job.ngbehavior)
                 inst_err = load_err or self._alter(inst.alters)
                 if job.noise is not None:
+                    ng.exec_command("set sqrnoise")  # densities in A^2/Hz, not A/rtHz
                     for v in range(len(job.values)):
                         got = inst_err or self._alter(vector_alters[v]) or self._noise(job)
                         for row in [got] if isinstance(got, str) else got:
@@ -230,7 +231,6 @@ class NgspiceSharedBackend:
         if isinstance(dc, str):
             return dc
         ng = self._ng
-        ng.exec_command("set sqrnoise")  # densities in A^2/Hz (V^2/Hz), not A/rtHz
         ng.exec_command("destroy all")
         ng.exec_command(
             f"noise {ns.output} {ns.source} dec {ns.points_per_decade} "
