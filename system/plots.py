@@ -53,6 +53,11 @@ def plot_regression(rows: Any, outdir: Path, title: str = "") -> list[Path]:
                 lw=0.8,
                 label=f"{t:g} C, float readout, no mismatch",
             )
+            if "r2_noise_mean" in g and g["r2_noise_mean"].notna().any():
+                ax[0].loglog(
+                    b, 1.0 - g["r2_noise_mean"], "x-.", color=line.get_color(), ms=4, lw=0.8,
+                    label=f"{t:g} C, readout fitted on chip, with noise",
+                )  # fmt: skip
             ax[1].loglog(g["energy_j"], hil, "o-", color=line.get_color(), label=f"{t:g} C")
             ax[2].loglog(
                 g["power_w"], g["throughput_hz"], "o-", color=line.get_color(), label=f"{t:g} C"
@@ -76,6 +81,39 @@ def plot_regression(rows: Any, outdir: Path, title: str = "") -> list[Path]:
         ax[2].yaxis.set_minor_formatter(NullFormatter())
         fig.suptitle(title or "S-AC regression against bias")
         return save(fig, outdir, "regression")
+
+
+def plot_noise_tradeoff(tradeoff: Any, outdir: Path, title: str = "") -> list[Path]:
+    """Energy per inference against 1 - R2 with noise (chip in the loop), one line per bias
+    through the readout windows (in settling times), at the temperature nearest 27 C; the
+    noiseless 1 - R2 of each bias is the dotted floor."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    matplotlib.use("Agg")
+    if tradeoff is None or len(tradeoff) == 0:
+        return []
+    temps = tradeoff["temp_c"].unique()
+    t = float(min(temps, key=lambda v: abs(v - 27.0)))
+    rows = tradeoff[tradeoff["temp_c"] == t]
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(5.6, 3.8))
+        for b, g in rows.groupby("bias_a"):
+            g = g.sort_values("window_s")
+            (line,) = ax.loglog(g["energy_j"], 1.0 - g["r2_noise_mean"], "o-", label=si(b, "A"))
+            ax.loglog(g["energy_j"], 1.0 - g["r2_mean"], ":", color=line.get_color(), lw=0.8)
+            for x, y, m in zip(g["energy_j"], 1.0 - g["r2_noise_mean"], g["window_settle"],
+                               strict=True):  # fmt: skip
+                ax.annotate(
+                    f"{m:g}x", (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points"
+                )
+        ax.set(
+            xlabel="energy per inference (J)",
+            ylabel="1 - R2 with noise, readout fitted on chip",
+            title=title or f"noise against energy at {t:g} C (windows in settling times)",
+        )
+        ax.legend(fontsize=6, title="bias", title_fontsize=6)
+        return save(fig, outdir, "noise_tradeoff")
 
 
 def plot_regression_fit(details: Any, rows: Any, outdir: Path, title: str = "") -> list[Path]:

@@ -38,6 +38,13 @@ INPUT_RATIO = 0.4
 encoding's limit, as in the inner-product presets."""
 
 
+WINDOWS = (1.0, 4.0, 16.0)
+"""Readout windows of the noise trade-off, in settling times: a window shorter than the
+settling time would read an unsettled output, which the runner does not model."""
+NOISE_COLUMNS = ("r2_noise_mean", "r2_noise_std", "r2_noise_min", "noise_rms_gamma",
+                 "noise_window_s")  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Models:
     ip: Any
@@ -174,13 +181,19 @@ def run(
     test_fraction: float = 0.3,
     quantize_bits: int = 0,
     chip_source: str = "auto",
+    windows: tuple[float, ...] = WINDOWS,
     progress: Any = None,
 ) -> tuple[Any, dict[str, Any]]:
     """The experiment over operating points. Returns (rows DataFrame, details for plots).
 
     ``chip_source``: ``simulated`` builds the chips from the fitted Monte Carlo instances
     (SACHiddenLayer.simulated_chips), ``sampled`` draws them from the statistical mismatch
-    model with ``seed``, ``auto`` is simulated when the models hold enough instances."""
+    model with ``seed``, ``auto`` is simulated when the models hold enough instances.
+
+    With noise terms in both models and a settling time, every operating point also gets
+    ``r2_noise_*``: the chip in the loop on noisy reads (:func:`noisy_r2`) over a readout
+    window of the neuron's settling time, and ``details["tradeoff"]`` the same at windows
+    of ``windows`` times it, with the energy each costs."""
     import pandas as pd
 
     if hidden < 1 or chips < 1:
@@ -208,6 +221,10 @@ def run(
     temps = temps or [float(t) for t in models.ip.temp_c_]
     rows = []
     curves: dict[tuple[float, float], np.ndarray] = {}
+    has_noise = bool(models.ip.meta_.get("noise")) and bool(models.act.meta_.get("noise"))
+    if 1.0 not in windows:
+        raise SpecError("--windows: include 1 (the readout window of the settling time itself)")
+    tradeoff: list[dict[str, Any]] = []
     total = len(biases) * len(temps)
     for i, (temp, bias) in enumerate((t, b) for t in temps for b in biases):
         h, clipped = layer.forward(Xb, bias, temp, corner, chip_set, ideal_ip=u)
@@ -218,6 +235,21 @@ def run(
         r2n, _ = r2_rmse(ds.y[test], predict(h_nom[:, test], beta_float))
         curves[(temp, bias)] = predict(h, beta)
         t_inf, power, timing_from = inference_cost(models.timing, layer, hidden, bias, temp, corner)
+        noisy: dict[str, float] = {}
+        if has_noise and t_inf == t_inf:
+            for m in windows:
+                r2w, rms = noisy_r2(
+                    layer, Xb, (bias, temp, corner), chip_set, u, (ds.y, train, test, lam),
+                    m * t_inf, seed, h,
+                )  # fmt: skip
+                tradeoff.append({"bias_a": bias, "temp_c": temp, "window_s": m * t_inf,
+                                 "window_settle": m, "energy_j": power * m * t_inf,
+                                 "r2_noise_mean": float(r2w.mean()), "r2_mean": float(r2.mean()),
+                                 "noise_rms_gamma": rms})  # fmt: skip
+                if m == 1.0:
+                    noisy = {"r2_noise_mean": float(r2w.mean()), "r2_noise_std": float(r2w.std()),
+                             "r2_noise_min": float(r2w.min()), "noise_rms_gamma": rms,
+                             "noise_window_s": t_inf}  # fmt: skip
         # the cells-only estimate, for comparison (docs/regression.md)
         t_cells, p_cells, _ = inference_cost(
             models.timing, layer, hidden, bias, temp, corner, use_layer=False
@@ -231,6 +263,8 @@ def run(
                 "r2_mean": float(r2.mean()),
                 "r2_std": float(r2.std()),
                 "r2_min": float(r2.min()),
+                **dict.fromkeys(NOISE_COLUMNS, float("nan")),
+                **noisy,
                 "rmse_mean": float(rmse.mean()),
                 "rmse_std": float(rmse.std()),
                 "r2_float_mean": float(r2f.mean()),
@@ -251,8 +285,34 @@ def run(
         )
         if progress is not None:
             progress(i + 1, total)
-    details = {"X": ds.X, "y": ds.y, "test": test, "curves": curves, "weights": W}
+    details = {"X": ds.X, "y": ds.y, "test": test, "curves": curves, "weights": W,
+               "tradeoff": pd.DataFrame(tradeoff)}  # fmt: skip
     return pd.DataFrame(rows), details
+
+
+def noisy_r2(
+    layer: SACHiddenLayer,
+    Xb: np.ndarray,
+    op: tuple[float, float, Any],
+    chip_set: Chips,
+    u: np.ndarray,
+    task: tuple[np.ndarray, np.ndarray, np.ndarray, float],
+    window_s: float,
+    seed: int,
+    h0: np.ndarray,
+) -> tuple[np.ndarray, float]:
+    """Chip in the loop with noise: every sample is read once through a window
+    ``window_s`` (each cell's noise, seeded), the readout is fitted on the noisy training
+    reads and scored on the noisy test reads. Returns (R2 per chip, RMS of the activations'
+    noise in gamma); ``h0``: the same activations without noise."""
+    bias, temp, corner = op
+    y, train, test, lam = task
+    h, _ = layer.forward(
+        Xb, bias, temp, corner, chip_set, ideal_ip=u, noise_window_s=window_s, noise_seed=seed
+    )
+    beta = ridge(h[:, train], y[train], lam)
+    r2, _ = r2_rmse(y[test], predict(h[:, test], beta))
+    return r2, float(np.sqrt(np.mean((h - h0) ** 2)))
 
 
 def inference_cost(

@@ -55,23 +55,42 @@ def _cells(
     corner: str | None,
     plane: np.ndarray | None,
     pool: np.ndarray | None,
+    noise: dict[str, Any] | None = None,
 ) -> np.ndarray:
     """Output currents of cells driven by ``x`` (gamma): every cell on the nominal table
     (``plane`` None), or cell i on table ``pool[plane[i]]``. Inputs beyond the
-    characterized range are clamped to it (the cells saturate there)."""
-    if plane is None:
-        return np.asarray(model.evaluate(x * bias_a, bias_a, temp_c, corner=corner, clamp=True))
+    characterized range are clamped to it (the cells saturate there). ``noise``: the
+    keywords ``noise_window_s`` and ``seed`` of the model's evaluate (each cell its own
+    draw)."""
+    chip = None if plane is None else np.broadcast_to(plane, x.shape)
     return np.asarray(
         model.evaluate(
             x * bias_a,
             bias_a,
             temp_c,
             corner=corner,
-            chip=np.broadcast_to(plane, x.shape),
-            chips=pool,
+            chip=chip,
+            chips=None if plane is None else pool,
             clamp=True,
+            **(noise or {}),
         )
     )
+
+
+NOISE_TAG = 0x4E5
+"""The stream of the runner's noise draws: ``stream_rng(seed, NOISE_TAG, stage, chip)``."""
+
+
+def noise_keywords(window_s: float | None, seed: int | None, *tags: int) -> dict[str, Any]:
+    """The evaluate keywords of one seeded noise draw (none without a window)."""
+    if window_s is None:
+        return {}
+    if seed is None:
+        raise SpecError("noise: a readout window needs a seed (every random draw is seeded)")
+    from sactk.seeds import stream_rng
+
+    draw = int(stream_rng(seed, NOISE_TAG, *tags).integers(2**31 - 1))
+    return {"noise_window_s": float(window_s), "seed": draw}
 
 
 @dataclass
@@ -194,10 +213,18 @@ class SACHiddenLayer:
         corner: str | None = None,
         chips: Chips | None = None,
         ideal_ip: np.ndarray | None = None,
+        noise_window_s: float | None = None,
+        noise_seed: int | None = None,
     ) -> tuple[np.ndarray, float]:
         """(C, S, H) normalized activations h / bias_a, and the fraction of activation
         inputs clamped to the shape cell's characterized range. ``chips=None``: the nominal
-        circuit (C = 1). ``ideal_ip`` reuses :meth:`ideal_ip` of the same X."""
+        circuit (C = 1). ``ideal_ip`` reuses :meth:`ideal_ip` of the same X.
+
+        ``noise_window_s``: every cell adds its output noise (the models' noise terms,
+        analysis/noisemodel.py) as one integrate-and-dump read over that window would see
+        it, drawn independently per chip, sample, neuron and block from ``noise_seed``: the
+        inner products' noise reaches the activation through the mirror gain and its
+        slope, the activation cell adds its own."""
         s, h, b = len(X), self.hidden, self.blocks
         c = 1 if chips is None else chips.n
         ip_plane = act_plane = None
@@ -219,6 +246,7 @@ class SACHiddenLayer:
                         corner=corner,
                         chip=None if ip_plane is None else np.broadcast_to(ip_plane[i], (s, h, b)),
                         chips=None if chips is None else chips.ip,
+                        **noise_keywords(noise_window_s, noise_seed, 0, i),
                     )
                     for i in range(c)
                 ]
@@ -227,14 +255,16 @@ class SACHiddenLayer:
             u = self.ideal_ip(X) if ideal_ip is None else ideal_ip  # (S, H, B), gamma
             uu = np.broadcast_to(u[None], (c, s, h, b))
             y_ip = _cells(
-                self.ip, uu, bias_a, temp_c, corner, ip_plane, None if chips is None else chips.ip
-            )
+                self.ip, uu, bias_a, temp_c, corner, ip_plane, None if chips is None else chips.ip,
+                noise_keywords(noise_window_s, noise_seed, 0),
+            )  # fmt: skip
         z = self.gain * y_ip.sum(axis=-1) / bias_a  # (C, S, H), gamma
         lo, hi = self.act.u_knots_[0], self.act.u_knots_[-1]
         clipped = float(np.mean((z < lo) | (z > hi)))
         a = _cells(
-            self.act, z, bias_a, temp_c, corner, act_plane, None if chips is None else chips.act
-        )
+            self.act, z, bias_a, temp_c, corner, act_plane, None if chips is None else chips.act,
+            noise_keywords(noise_window_s, noise_seed, 1),
+        )  # fmt: skip
         return a / bias_a, clipped
 
     def power_w(self, bias_a: float, temp_c: float, corner: str | None = None) -> float:

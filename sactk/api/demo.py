@@ -12,7 +12,7 @@ from sactk.api.layerstep import step_response
 from sactk.api.models import export, fit
 from sactk.api.regress import dataset, regress
 from sactk.api.reporter import Quiet, Reporter
-from sactk.api.sweeping import sweep_preset
+from sactk.api.sweeping import load, sweep_preset
 from sactk.errors import SpecError, SpecMismatch
 from sactk.files import write_csv, write_json
 
@@ -46,6 +46,23 @@ FULL: dict[str, dict[str, Any]] = {"mp-mc": {"inputs.random.count": 24}}
 chips and fits no model, so it keeps 24 vectors per chip (the preset sweeps 60, what an
 MP-unit model of every chip needs)."""
 
+NOISE: dict[str, dict[str, Any]] = {
+    "inner-product-noise": {
+        "inputs.random.count": 6,
+        "inputs.random.min_ratio": -0.4,
+        "inputs.random.max_ratio": 0.4,
+        "inputs.sweep.points": 0,
+    },
+    "shape-tanh-noise": {
+        "inputs.sweep.points": 5,
+        "inputs.sweep.min_ratio": -2.0,
+        "inputs.sweep.max_ratio": 2.0,
+    },
+}
+"""The noise sweeps behind the neuron's models (``sactk fit --noise``): several vectors
+over the range ``sactk regress`` drives, so the white term can follow the output; the
+biases and temperatures are the Monte Carlo sweep's."""
+
 FILES = (
     "mp-sweep/results.parquet",
     "mp-sweep/manifest.json",
@@ -58,6 +75,8 @@ FILES = (
     "inner-product-mc/manifest.json",
     "shape-tanh-mc/results.parquet",
     "shape-tanh-mc/manifest.json",
+    "inner-product-noise/results.parquet",
+    "shape-tanh-noise/results.parquet",
     "plots/transfer.png",
     "plots/transfer.pdf",
     "plots/error_vs_bias.png",
@@ -93,6 +112,8 @@ FILES = (
     "regress/summary.csv",
     "regress/regression.png",
     "regress/regression_fit.png",
+    "regress/noise_tradeoff.csv",
+    "regress/noise_tradeoff.png",
     "report.html",
 )
 """Every file the demo writes (README, "What the demo produces"), relative to its folder."""
@@ -113,9 +134,12 @@ def demo(
     out = Path(out)
     failed = 0
 
-    def run(preset: str, folder: str) -> Any:
+    def updates_of(preset: str) -> dict[str, Any]:
+        return (QUICK if quick else FULL).get(preset, {})
+
+    def run(preset: str, folder: str, extra: dict[str, Any] | None = None) -> Any:
         nonlocal failed
-        updates = QUICK[preset] if quick else FULL.get(preset, {})
+        updates = updates_of(preset) | (extra or {})
         try:
             s = sweep_preset(preset, out / folder, updates=updates, jobs=jobs, reporter=rep)
         except SpecMismatch:
@@ -187,10 +211,17 @@ def demo(
         export(model, fmt, out / "models" / dest)
     figures["model_validation"] = v
     models = [mpath]
-    for preset, name in (("inner-product-mc", "inner_product"), ("shape-tanh-mc", "tanh")):
+    for preset, name, noise in (
+        ("inner-product-mc", "inner_product", "inner-product-noise"),
+        ("shape-tanh-mc", "tanh", "shape-tanh-noise"),
+    ):
         rep.message(f"{preset}: an S-AC neuron's cells, nominal and 20 mismatch chips ...")
         run(preset, preset)
-        m_, p_ = fit(out / preset, out / "models" / name, folds=folds)
+        rep.message(f"{noise}: their output noise at the same biases and temperatures ...")
+        grid = load(preset=preset, updates=updates_of(preset)).sweep
+        run(noise, noise, NOISE[noise] | {"sweep.bias_a": list(grid.bias_a),
+                                          "sweep.temp_c": list(grid.temp_c)})  # fmt: skip
+        m_, p_ = fit(out / preset, out / "models" / name, folds=folds, noise=out / noise)
         vv = m_.meta_["validation"]
         rep.message(
             f"{p_}: new vectors, worst fold: max |error| {100 * vv['max_err_fs']:.3f} % of "
@@ -227,7 +258,8 @@ def demo(
     rows = regress(
         dataset("sinc"), out / "models", out / "regress", hidden=hidden, chips=chips, reporter=rep
     )
-    shown = ["bias_a", "temp_c", "r2_mean", "r2_std", "r2_float_mean", "energy_j", "throughput_hz"]
+    shown = ["bias_a", "temp_c", "r2_mean", "r2_noise_mean", "r2_float_mean", "energy_j",
+             "throughput_hz"]  # fmt: skip
     rep.message(rows[shown].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     figures["regression"] = rows.to_dict(orient="records")
     write_json(out / "summary.json", figures)

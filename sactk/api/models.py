@@ -25,6 +25,7 @@ def fit(
     knots: int = 32,
     smoothing: float = 1e-2,
     kind: str = "auto",
+    noise: str | Path | None = None,
     reporter: Reporter | None = None,
 ) -> tuple[Any, Path]:
     """Fit a cell model on every point of ``results``: ``kind`` ``mp`` is the MP-unit model
@@ -36,7 +37,9 @@ def fit(
     folder ``validate`` when given (then its figures are the model's ``validation``). Save
     OUT.npz, OUT.json (all of it, the spec, technology, seeds, versions and netlist hashes),
     the residual plot OUT.residuals.png and, with Monte Carlo chips, their errors
-    OUT.chips.png. Returns the model and the JSON path."""
+    OUT.chips.png. The model's output noise terms come from the noise rows of ``results``,
+    or of a separate noise sweep ``noise`` of the same cell and technology (``[noise]``).
+    Returns the model and the JSON path."""
     from sactk.analysis.results import load_results
 
     res = load_results(results)
@@ -46,6 +49,9 @@ def fit(
         test = load_results(validate).frame
         if set(test["cell"].unique()) != set(res.frame["cell"].unique()):
             raise SpecError(f"fit: --validate {validate} holds another cell; give the same cell")
+    noise_frame = None
+    if noise is not None:
+        noise_frame = noise_results(load_results(noise), res.manifest, str(noise))
     return fit_frame(
         res.frame,
         res.manifest,
@@ -61,7 +67,38 @@ def fit(
         smoothing=smoothing,
         kind=kind,
         reporter=reporter,
+        noise_frame=noise_frame,
+        extra=None if noise is None else {"noise_results": str(noise)},
     )
+
+
+def noise_results(res: Any, manifest: dict[str, Any], where: str) -> Any:
+    """The noise rows of a noise sweep ``res`` for a model of the results with ``manifest``:
+    the same cell on the same technology."""
+    from sactk.analysis.noise import noise_rows
+
+    rows = noise_rows(res.frame)
+    if rows.empty:
+        raise SpecError(
+            f"fit: --noise {where} has no noise rows; sweep it with a [noise] table "
+            "(sactk sweep --preset inner-product-noise, mp-noise, shape-tanh-noise)"
+        )
+    cell, tech = (manifest.get("spec") or {}).get("cell", {}), manifest.get("technology") or {}
+    ncell = (res.manifest.get("spec") or {}).get("cell", {})
+    ntech = res.manifest.get("technology") or {}
+    if cell.get("name") != ncell.get("name") or tech.get("name") != ntech.get("name"):
+        raise SpecError(
+            f"fit: --noise {where} holds {ncell.get('name')} on {ntech.get('name')}, the "
+            f"results {cell.get('name')} on {tech.get('name')}; give a noise sweep of the "
+            "same cell and technology"
+        )
+    differ = sorted(k for k in set(cell) | set(ncell) if cell.get(k) != ncell.get(k))
+    if differ:
+        raise SpecError(
+            f"fit: --noise {where}: cell.{differ[0]} is {ncell.get(differ[0])!r} there and "
+            f"{cell.get(differ[0])!r} in the results; sweep the noise of the same cell"
+        )
+    return rows
 
 
 def model_kind(df: Any, *, output: str | None = None, kind: str = "auto") -> str:
@@ -142,6 +179,7 @@ def fit_frame(
     kind: str = "auto",
     reporter: Reporter | None = None,
     extra: dict[str, Any] | None = None,
+    noise_frame: Any = None,
 ) -> tuple[Any, Path]:
     """:func:`fit` on a results table ``df`` already loaded (with its manifest ``man`` and
     netlist hashes): what ``sactk refine`` calls on the union of its rounds."""
@@ -210,7 +248,8 @@ def fit_frame(
     )
     from sactk.analysis.noisemodel import fit_noise
 
-    terms = fit_noise(df)  # the noise rows of a sweep with [noise], if any
+    # the noise rows of a sweep with [noise] (the results' own, or a separate noise sweep)
+    terms = fit_noise(df if noise_frame is None else noise_frame)
     if terms is not None:
         meta["noise"] = model.meta_["noise"] = terms.to_dict()
     path = model.save(out, meta)

@@ -45,14 +45,18 @@ def regress(
     ridge: float = 1e-4,
     quantize_bits: int = 0,
     chip_source: str = "auto",
+    windows: tuple[float, ...] | None = None,
     reporter: Reporter | None = None,
 ) -> Any:
     """Run the S-AC regression of ``ds`` (see :func:`dataset`) on the lookup models in the
     folder ``models`` (inner_product, tanh, timing.csv: what ``sactk demo`` fits) across
     bias, temperature and chips; write summary.json, summary.csv and the plots into ``out``.
-    Returns the summary rows (a DataFrame)."""
-    from sactk.system.plots import plot_regression, plot_regression_fit
-    from sactk.system.regression import load_models, run
+    With noise terms in the models, R2 with noise sits beside R2 without, and
+    noise_tradeoff.csv (plot noise_tradeoff.png) holds R2 and energy at readout windows of
+    ``windows`` settling times (default 1, 4, 16). Returns the summary rows (a
+    DataFrame)."""
+    from sactk.system.plots import plot_noise_tradeoff, plot_regression, plot_regression_fit
+    from sactk.system.regression import WINDOWS, load_models, run
     from sactk.versions import tool_versions
 
     rep = reporter or Quiet()
@@ -73,7 +77,17 @@ def regress(
         lam=ridge,
         quantize_bits=quantize_bits,
         chip_source=chip_source,
+        windows=WINDOWS if windows is None else tuple(windows),
     )
+    tradeoff = details["tradeoff"]
+    if len(tradeoff):
+        write_csv(out / "noise_tradeoff.csv", tradeoff)
+        plot_noise_tradeoff(tradeoff, out)
+    else:
+        rep.message(
+            "regress: no noise figures (the models have no noise terms, or timing.csv no "
+            "settling time); fit them with `sactk fit ... --noise NOISE_RESULTS`"
+        )
     model_info = {}
     for k, v in models.source.items():
         p = Path(v + ".npz") if k != "timing" else Path(v)
@@ -97,9 +111,11 @@ def regress(
         "ridge": ridge,
         "quantize_bits": quantize_bits,
         "chip_source": str(rows["chip_source"].iloc[0]),
+        "noise_windows_settle": list(WINDOWS if windows is None else windows),
         "models": model_info,
         "versions": tool_versions(),
         "rows": rows.to_dict(orient="records"),
+        "noise_tradeoff": tradeoff.to_dict(orient="records"),
     }
     write_json(out / "summary.json", doc)
     write_csv(out / "summary.csv", rows)

@@ -44,6 +44,13 @@ def fit(
             "where the cell has MP units, else lookup."
         ),
     ] = "auto",
+    noise: Annotated[
+        Path | None,
+        typer.Option(
+            help="A noise sweep of the same cell (a [noise] table): the model's output noise "
+            "terms come from it (default: the results' own noise rows, if any)."
+        ),
+    ] = None,
 ) -> None:
     """Fit a model of a cell's output (per chip with Monte Carlo results) on every point,
     and measure it where it did not fit: new input vectors (k-fold, worst fold), each
@@ -59,6 +66,7 @@ def fit(
         knots=knots,
         smoothing=smoothing,
         kind=kind,
+        noise=noise,
         reporter=Console(),
     )
     r = model.ranges()
