@@ -44,10 +44,14 @@ class Setup:
     mirror_l_um: float | None = None
     act_w_um: float | None = ACT_W_UM
     """Width of the tanh cell's matched devices, um (None: the cell's default, 4 um)."""
+    noise_samples: int = 2
+    """Samples whose output noise is checked against the netlist's ``.noise`` (0: none)."""
 
     def check(self) -> None:
         if self.samples < 1 or self.chips < 0:
             raise SpecError("--samples must be at least 1 and --chips at least 0")
+        if not 0 <= self.noise_samples <= self.samples:
+            raise SpecError("--noise-samples: give 0 (no noise check) up to --samples")
         if not 1 <= self.n_block <= 32:
             raise SpecError("--block must be from 1 to 32 (the inner product's N)")
         if any(not b > 0 for b in self.biases):

@@ -56,10 +56,25 @@ def integrate(
 ) -> float:
     """The integral of density ``s`` over frequency ``f`` (ascending), by the trapezoid rule
     in f: up to ``bandwidth_hz`` (interpolated log-log at the edge), or weighted by
-    sinc^2(f window_s); with neither, over the whole span."""
+    sinc^2(f window_s); with neither, over the whole span.
+
+    The window's weight oscillates faster than a density is sampled (10 points a decade):
+    the density is interpolated log-log onto 400 points a decade, and beyond f window_s = 2
+    the weight is its average over the oscillation, 1 / (2 pi^2 (f window_s)^2). A first
+    frequency of 0 extends the first density flat to DC."""
     f, s = np.asarray(f, float), np.asarray(s, float)
     if window_s is not None:
-        return float(np.trapezoid(s * np.sinc(f * window_s) ** 2, f))
+        dc = int(f[0] == 0.0)
+        lf, ls = np.log(f[dc:]), np.log(s[dc:])
+        fine = np.exp(np.linspace(lf[0], lf[-1], max(2, int(400 * (lf[-1] - lf[0]) / np.log(10)))))
+        if dc:
+            fine = np.concatenate([np.linspace(0.0, fine[0], 50, endpoint=False), fine])
+        sf = np.exp(np.interp(np.log(np.maximum(fine, f[dc])), lf, ls))
+        u = fine * window_s
+        weight = np.where(
+            u < 2.0, np.sinc(u) ** 2, 1.0 / (2.0 * np.pi**2 * np.maximum(u, 2.0) ** 2)
+        )
+        return float(np.trapezoid(sf * weight, fine))
     if bandwidth_hz is not None and bandwidth_hz < f[-1]:
         edge = float(np.exp(np.interp(np.log(bandwidth_hz), np.log(f), np.log(s))))
         keep = f < bandwidth_hz

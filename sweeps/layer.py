@@ -267,3 +267,23 @@ def step_job(
     return make_job(
         name, netlist, (), np.zeros((1, 0)), layer.probes, Instance(NOMINAL), tran, supply=True
     )
+
+
+# -- the output noise of a neuron -----------------------------------------------------------
+
+
+def noise_job(layer: Layer, X: np.ndarray, neuron: int, ns: Any, name: str) -> Job:
+    """The nominal layer at the samples X (S, D) in gamma: ngspice's ``.noise`` of neuron
+    ``neuron``'s output current (its probe sensed by a 1-ohm CCVS, the first input source
+    at ``ac 1``; ``ns`` a NoiseSpec). Rows per sample and frequency: freq_hz, onoise_a2_hz,
+    and every neuron's operating point h{j}_a."""
+    from sactk.circuits.base import Bench
+
+    bench = Bench(layer.netlist, layer.sources, layer.sources, (layer.probes[neuron],))
+    nb, setup = benches.noise_bench(bench, ns)
+    v = np.atleast_2d(layer.drive(X))
+    return plan.make_job(
+        nb.netlist, render(nb.netlist), tuple(layer.probes), {"analysis": "noise"},
+        tuple(layer.sources), v, {"point": np.arange(len(v))}, (Instance(NOMINAL),),
+        job_id=name, noise=setup,
+    )  # fmt: skip

@@ -19,7 +19,7 @@ blocks) per operating point; no Python loop over samples or neurons.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -84,17 +84,30 @@ class LayerRunner:
         *,
         corner: str | None = None,
         chip: int | None = None,
+        noise_window_s: float | None = None,
+        noise_seed: int | None = None,
     ) -> np.ndarray:
         """(S, H) activations (gamma) for inputs X (S, D) in gamma, on chip ``chip`` (its
-        instances c H B + i and c H + j) or the nominal circuit (None)."""
+        instances c H B + i and c H + j) or the nominal circuit (None).
+
+        ``noise_window_s``: each inner-product block and each tanh cell adds its output
+        noise for that readout window (the models' noise terms, analysis/noisemodel.py),
+        drawn from ``noise_seed`` independently per sample, neuron and block. A block's
+        noise is split evenly between its Zp and Zn (their difference carries all of it);
+        every mirror's diode and output device add their shot noise (:meth:`UnitNoise.shot`)."""
         wr, h, nb = self.wr, self.h, self.b
         x = np.asarray(X, float)
         s = len(x)
         # the input signals, indexed by Signal: ONE, XP, XN
         sig = np.stack([np.ones_like(x), self.x_cm + x, self.x_cm - x], axis=0)
+        noise = None
+        if noise_window_s is not None:
+            noise = UnitNoise(self.ip, self.act, bias_a, temp_c, corner, noise_window_s, noise_seed)
+            sig = noise.shot(sig)  # the fan-out diodes, shared by their copies
 
         def copy(out: np.ndarray, value: np.ndarray) -> np.ndarray:
-            return gains.a[out] * value + gains.b[out]
+            y = gains.a[out] * value + gains.b[out]
+            return y if noise is None else noise.shot(y)
 
         # inner-product terms (S, H, B, 2, 2N)
         o = np.maximum(wr.ip_copy, 0)
@@ -109,6 +122,8 @@ class LayerRunner:
             ip_chip = np.broadcast_to(self.ip.chip_rows(blocks, "layer"), (s, h * nb)).ravel()
             act_chip = np.broadcast_to(self.act.chip_rows(neurons, "layer"), (s, h)).ravel()
         g_ip = np.broadcast_to(gains.a[wr.ip_gamma], (s, h, nb, 2))
+        if noise is not None:
+            g_ip = noise.shot(g_ip)
         zp, zn = self.ip.evaluate_units(
             [terms[..., u, :].reshape(-1, k2) for u in range(2)],
             bias_a,
@@ -117,9 +132,13 @@ class LayerRunner:
             chip=ip_chip,
             g_scale=[g_ip[..., u].ravel() for u in range(2)],
         )
+        if noise is not None:
+            zp, zn = noise.split(zp, zn)
         big_zp = zp.reshape(s, h, nb).sum(axis=-1)
         big_zn = zn.reshape(s, h, nb).sum(axis=-1)
         z = np.stack([big_zp, big_zn], axis=0)  # signals zp, zn: (2, S, H)
+        if noise is not None:
+            z = noise.shot(z)  # the inter-stage diodes that sink Zp and Zn
         # activation terms (S, H, 2 units, 2 terms)
         j = np.arange(h)[:, None, None]
 
@@ -130,6 +149,9 @@ class LayerRunner:
         const = np.where(wr.act_const >= 0, gains.a[np.maximum(wr.act_const, 0)], 0.0)
         t_act = const[None] + copy(wr.act_copy, zsig(wr.act_copy))
         g_act = np.broadcast_to(gains.a[wr.act_gamma], (s, h, 2))
+        if noise is not None:
+            t_act = t_act + noise.shot(np.broadcast_to(const, t_act.shape)) - const
+            g_act = noise.shot(g_act)
 
         def act_units(t: np.ndarray) -> list[np.ndarray]:
             return self.act.evaluate_units(
@@ -151,4 +173,75 @@ class LayerRunner:
             g_c = np.where(wr.act_const >= 0, gains.g_v[np.maximum(wr.act_const, 0)], 0.0)
             g_t = g_c + gains.g_v[wr.act_copy]  # (H, 2, 2) gamma per volt
             yp, yn = act_units(t_act + g_t[None] * dv[..., None])
-        return (yp - yn).reshape(s, h)
+        y = (yp - yn).reshape(s, h)
+        return y if noise is None else noise.add(y)
+
+
+Q_C = 1.602176634e-19
+"""Elementary charge, C."""
+
+
+class UnitNoise:
+    """Seeded output noise of a layer's cells at one operating point, in gamma: a cell's
+    variance is its model's noise terms at its output current for the readout window."""
+
+    def __init__(
+        self,
+        ip: MPModel,
+        act: MPModel,
+        bias_a: float,
+        temp_c: float,
+        corner: str | None,
+        window_s: float,
+        seed: int | None,
+    ):
+        from sactk.errors import SpecError
+
+        if seed is None:
+            raise SpecError("noise: a readout window needs a seed (every random draw is seeded)")
+        from sactk.seeds import stream_rng
+
+        self.op = (bias_a, temp_c, window_s, corner)
+        self.rng = stream_rng(seed, 0x4E5)
+        self.ip_terms = self._terms(ip)
+        self.act_terms = self._terms(act)
+
+    @staticmethod
+    def _terms(model: MPModel) -> Any:
+        from sactk.analysis.noisemodel import NoiseTerms
+        from sactk.errors import ModelError
+
+        info = model.meta_.get("noise")
+        if not info:
+            raise ModelError(
+                f"noise: the {model.cell_} model has no noise terms; fit it with "
+                "`sactk fit ... --noise NOISE_RESULTS`"
+            )
+        return NoiseTerms.from_dict(info)
+
+    def draw(self, terms: Any, out: np.ndarray) -> np.ndarray:
+        """Noise (gamma) of cells whose outputs are ``out`` (gamma)."""
+        bias, temp, window, corner = self.op
+        var = terms.variance(np.abs(out) * bias, bias, temp, window, corner) / bias**2
+        return np.asarray(self.rng.standard_normal(out.shape) * np.sqrt(var))
+
+    def shot(self, out: np.ndarray) -> np.ndarray:
+        """Currents ``out`` (gamma) of saturated MOSFETs plus their white noise. In weak
+        inversion a drain current carries full shot noise, 2 q I (Tsividis, Operation and
+        Modeling of the MOS Transistor, 3rd ed., sec. 9.3; Sarpeshkar, Delbruck and Mead,
+        IEEE Circuits and Devices 1993). A mirror's diode noise is drawn once on the signal
+        it copies (so every copy of one diode shares it, scaled by its ratio: k^2 2 q I_in
+        = k 2 q I_out), each output device's on its own output."""
+        bias, _, window, _ = self.op
+        var = Q_C * np.abs(out) / (window * bias)
+        return np.asarray(out + self.rng.standard_normal(np.shape(out)) * np.sqrt(var))
+
+    def split(self, zp: np.ndarray, zn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each inner-product block's noise, half its variance on Zp and half on Zn."""
+        n = self.draw(self.ip_terms, zp - zn) / np.sqrt(2.0)
+        m = self.draw(self.ip_terms, zp - zn) / np.sqrt(2.0)
+        return zp + n, zn + m
+
+    def add(self, y: np.ndarray) -> np.ndarray:
+        """The tanh cells' own output noise."""
+        return y + self.draw(self.act_terms, y)

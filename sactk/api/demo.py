@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sactk.api.characterize import accuracy_and_collapse, report, spread_and_speed
+from sactk.api.layer import NOISE_SWEEPS
 from sactk.api.layerstep import step_response
 from sactk.api.models import export, fit
 from sactk.api.regress import dataset, regress
@@ -45,23 +46,6 @@ FULL: dict[str, dict[str, Any]] = {"mp-mc": {"inputs.random.count": 24}}
 """The full demo's departures from the presets: its mismatch step measures the spread of 200
 chips and fits no model, so it keeps 24 vectors per chip (the preset sweeps 60, what an
 MP-unit model of every chip needs)."""
-
-NOISE: dict[str, dict[str, Any]] = {
-    "inner-product-noise": {
-        "inputs.random.count": 6,
-        "inputs.random.min_ratio": -0.4,
-        "inputs.random.max_ratio": 0.4,
-        "inputs.sweep.points": 0,
-    },
-    "shape-tanh-noise": {
-        "inputs.sweep.points": 5,
-        "inputs.sweep.min_ratio": -2.0,
-        "inputs.sweep.max_ratio": 2.0,
-    },
-}
-"""The noise sweeps behind the neuron's models (``sactk fit --noise``): several vectors
-over the range ``sactk regress`` drives, so the white term can follow the output; the
-biases and temperatures are the Monte Carlo sweep's."""
 
 FILES = (
     "mp-sweep/results.parquet",
@@ -219,7 +203,7 @@ def demo(
         run(preset, preset)
         rep.message(f"{noise}: their output noise at the same biases and temperatures ...")
         grid = load(preset=preset, updates=updates_of(preset)).sweep
-        run(noise, noise, NOISE[noise] | {"sweep.bias_a": list(grid.bias_a),
+        run(noise, noise, NOISE_SWEEPS[noise] | {"sweep.bias_a": list(grid.bias_a),
                                           "sweep.temp_c": list(grid.temp_c)})  # fmt: skip
         m_, p_ = fit(out / preset, out / "models" / name, folds=folds, noise=out / noise)
         vv = m_.meta_["validation"]

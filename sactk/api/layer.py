@@ -34,6 +34,25 @@ if TYPE_CHECKING:
     from sactk.circuits.layer import LayerParams
 
 
+NOISE_PRESETS = {"inner_product": "inner-product-noise", "tanh": "shape-tanh-noise"}
+NOISE_SWEEPS: dict[str, dict[str, Any]] = {
+    "inner-product-noise": {
+        "inputs.random.count": 6,
+        "inputs.random.min_ratio": -0.4,
+        "inputs.random.max_ratio": 0.4,
+        "inputs.sweep.points": 0,
+    },
+    "shape-tanh-noise": {
+        "inputs.sweep.points": 5,
+        "inputs.sweep.min_ratio": -2.0,
+        "inputs.sweep.max_ratio": 2.0,
+    },
+}
+"""The noise sweeps behind an S-AC neuron's models (``sactk fit --noise``): several vectors
+over the range the runners drive, so the white term can follow the output; the biases,
+temperatures and cell are the Monte Carlo sweep's."""
+
+
 def cell_models(
     out: Path, setup: Setup, reporter: Reporter, jobs: int | None = None
 ) -> tuple[MPModel, MPModel, dict[str, int]]:
@@ -49,20 +68,25 @@ def cell_models(
     common: dict[str, Any] = {"sweep.bias_a": sorted(setup.biases), "sweep.temp_c": [setup.temp_c]}
     ip_set = {"cell.n_inputs": setup.n_block, "inputs.random.count": setup.ip_vectors}
     act_set: dict[str, Any] = {"cell.w_um": setup.act_w_um} if setup.act_w_um else {}
+    ip_cell = {"cell.n_inputs": setup.n_block}
     runs = {
-        "inner_product": ("inner-product-mc", ip_set | {"mc.instances": max(1, n_ip)}),
-        "tanh": ("shape-tanh-mc", act_set | {"mc.instances": max(1, n_act)}),
+        "inner_product": ("inner-product-mc", ip_set | {"mc.instances": max(1, n_ip)}, ip_cell),
+        "tanh": ("shape-tanh-mc", act_set | {"mc.instances": max(1, n_act)}, act_set),
     }
     models, seeds = {}, {}
-    for name, (preset, extra) in runs.items():
+    for name, (preset, extra, cell) in runs.items():
         spec = load(preset=preset, updates=common | extra)
         reporter.message(f"{name}: {preset} with {spec.mc.instances} Monte Carlo instances")
         sweep(spec, out / "cells" / name, jobs=jobs, reporter=reporter)
+        noise = NOISE_PRESETS[name]  # the same cell's output noise, for the noise check
+        nspec = load(preset=noise, updates=NOISE_SWEEPS[noise] | common | cell)
+        sweep(nspec, out / "cells" / f"{name}-noise", jobs=jobs, reporter=reporter)
         stem = out / "models" / name
         if not (stem.with_suffix(".json")).is_file():
             # the layer check measures the models against the circuit itself: two folds
             # are enough to choose the square-law pull (sactk fit validates with five)
-            fit(out / "cells" / name, stem, kind="mp", folds=2, reporter=reporter)
+            fit(out / "cells" / name, stem, kind="mp", folds=2, reporter=reporter,
+                noise=out / "cells" / f"{name}-noise")  # fmt: skip
         models[name] = MPModel.load(stem)  # with its file's spec, seeds and technology
         seeds[name] = int(spec.mc.seed)
     return models["inner_product"], models["tanh"], seeds
@@ -163,6 +187,7 @@ def verify_layer(
     neuron), OUT/summary.csv and OUT/summary.json (errors per bias and chip, speed, setup,
     seeds, versions, netlist hashes) and OUT/layer.png. Returns the summary."""
     from sactk.analysis.layercheck import check_summary, frame_of, summarize
+    from sactk.api.layernoise import noise_check, noise_summary
     from sactk.files import write_csv, write_json
     from sactk.seeds import stream_rng
     from sactk.system.plots import plot_layer_check
@@ -178,12 +203,24 @@ def verify_layer(
     res = simulate(st, ip, act, seeds, W, X, rep, jobs)
     frame = frame_of(res)
     table = summarize(frame)
+    noise = noise_check(st, ip, act, W, X, rep, jobs)
+    if len(noise):
+        write_csv(out / "noise.csv", noise)
     write_csv(out / "layer.csv", frame)
     write_csv(out / "summary.csv", table)
     plot_layer_check(frame, out, "layer")
     setup_rec = asdict(st) | {"biases": list(st.biases)}
     models = {k: str(out / "models" / k) for k in ("inner_product", "tanh")}
     summary = check_summary(res, table, setup_rec, st.seed, ip.info_, models)
+    if len(noise):
+        summary["noise"] = noise_summary(noise)
+        rep.message(
+            "layer noise, runner / netlist RMS over the window (median, worst): "
+            + ", ".join(
+                f"{r['bias_a']:.3g} A {r['ratio_median']:.3f}, {r['ratio_worst']:.3f}"
+                for r in summary["noise"]
+            )
+        )
     write_json(out / "summary.json", summary)
     rep.message(
         f"layer: worst max {summary['worst']['max_err_pct']:.2f} %, worst RMS "

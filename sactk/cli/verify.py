@@ -31,15 +31,22 @@ def layer(
     temp: Annotated[float, typer.Option(min=-60, max=175, help="Temperature, C.")] = 27.0,
     chips: Annotated[int, typer.Option(min=0, max=50, help="Monte Carlo chips.")] = 3,
     seed: Annotated[int, typer.Option(help="Seed of weights, inputs and mirror draws.")] = 0,
+    noise_samples: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Samples whose output noise the runner must match (0: no noise check)."
+        ),
+    ] = 2,
     jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
 ) -> None:
     """The runner against ngspice on one layer: activations of the same weights, inputs and
     chips (the cells' own Monte Carlo instances, fan-out, inter-stage and bias mirrors as
-    transistors); max and RMS error in % of the activation range, and the speed ratio."""
+    transistors); max and RMS error in % of the activation range, the speed ratio, and each
+    neuron's output noise over a readout window against the netlist's .noise."""
     biases = tuple(float_list(bias, "--bias")) if bias else (1e-8, 1e-6, 1e-5)
     setup = api.layer.Setup(
         features=features, hidden=hidden, n_block=block, samples=samples, biases=biases,
-        temp_c=temp, chips=chips, seed=seed,
+        temp_c=temp, chips=chips, seed=seed, noise_samples=noise_samples,
     )  # fmt: skip
     s = api.layer.verify_layer(out, setup, jobs=jobs, reporter=Console())
     typer.echo("bias_a    chip  max %  RMS %  (ideal mirrors: max %, RMS %)")
@@ -49,6 +56,14 @@ def layer(
             f"{e['bias_a']:<9.3g} {chip:>4} {e['max_err_pct']:6.2f} {e['rms_err_pct']:6.2f}"
             f"  ({e['max_err_ideal_mirrors_pct']:.2f}, {e['rms_err_ideal_mirrors_pct']:.2f})"
         )
+    if s.get("noise"):
+        typer.echo("bias_a    window_s   netlist RMS  runner RMS (gamma)  ratio median, worst")
+        for r in s["noise"]:
+            typer.echo(
+                f"{r['bias_a']:<9.3g} {r['window_s']:<9.3g}  {r['spice_rms_gamma']:.3e}"
+                f"    {r['runner_rms_gamma']:.3e}          {r['ratio_median']:.3f}, "
+                f"{r['ratio_worst']:.3f}"
+            )
     typer.echo(f"summary: {out / 'summary.json'}, plot: {out / 'layer.png'}")
 
 
