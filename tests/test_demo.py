@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from _cli import run
 
@@ -41,6 +42,17 @@ def test_quick_demo_writes_every_promised_file(tmp_path: Path) -> None:
         assert figures[key], key
     assert len(figures["regression"]) == 2  # two biases at 27 C in the quick run
     assert all(0.5 < row["r2_mean"] <= 1.0 for row in figures["regression"])
+    # the models carry their cells' noise: R2 with noise beside R2 without, and the
+    # trade-off's white noise falls as 1 / sqrt(window) (windows 1, 4, 16 settling times)
+    assert all(0.5 < row["r2_noise_mean"] <= 1.0 for row in figures["regression"])
+    import pandas as pd
+
+    trade = pd.read_csv(out / "regress" / "noise_tradeoff.csv")
+    for _, g in trade.groupby("bias_a"):
+        g = g.sort_values("window_settle")
+        assert g["window_settle"].tolist() == [1.0, 4.0, 16.0]
+        steps = g["noise_rms_gamma"].to_numpy()[:-1] / g["noise_rms_gamma"].to_numpy()[1:]
+        assert np.allclose(steps, 2.0, rtol=0.1), g
     page = (out / "report.html").read_text()
     assert "S-AC regression on sinc(3x)" in page and page.count("<img") >= 10
     assert "7/7 HTML report" in r.stdout

@@ -213,3 +213,32 @@ def test_the_verilog_a_export_carries_the_models_noise(tmp_path: Path) -> None:
         w, k, alpha = terms.terms(np.atleast_1d(out), bias, 27.0, "tt")
         want = w[0] + k / f**alpha
         assert np.allclose(got, want, rtol=0.02), (bias, got / want)
+
+
+def test_fit_takes_the_noise_of_a_separate_noise_sweep(tmp_path: Path) -> None:
+    """``sactk fit --noise DIR``: the model's noise terms come from a noise sweep of the
+    same cell (recorded as noise_results); a noise sweep of another cell is refused in one
+    line naming the differing field."""
+    import json
+
+    common = ["--set", "sweep.bias_a=[1e-8, 1e-7]", "--set", "sweep.temp_c=[27]"]
+    r = run("sweep", "--preset", "inner-product", "--out", str(tmp_path / "r"), *common,
+            "--set", "inputs.random.count=30", "--set", "inputs.sweep.points=0",
+            "--set", "cell.n_inputs=4")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    for name, n in (("n", 4), ("n2", 2)):
+        r = run("sweep", "--preset", "inner-product-noise", "--out", str(tmp_path / name),
+                *common, "--set", f"cell.n_inputs={n}", "--set", "noise.fstop_hz=1e4")  # fmt: skip
+        assert r.returncode == 0, r.stderr
+    r = run("fit", str(tmp_path / "r"), "--out", str(tmp_path / "m"), "--folds", "2",
+            "--noise", str(tmp_path / "n"))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    meta = json.loads((tmp_path / "m.json").read_text())
+    assert meta["noise"]["bias_a"] == [1e-8, 1e-7] and meta["noise_results"].endswith("n")
+    r = run("fit", str(tmp_path / "r"), "--out", str(tmp_path / "m2"), "--folds", "2",
+            "--noise", str(tmp_path / "n2"))  # fmt: skip
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert "cell.n_inputs is 2 there and 4" in r.stderr and len(r.stderr.splitlines()) == 1
+    r = run("fit", str(tmp_path / "r"), "--out", str(tmp_path / "m3"), "--folds", "2",
+            "--noise", str(tmp_path / "r"))  # fmt: skip
+    assert r.returncode == 2 and "has no noise rows" in r.stderr, r.stderr

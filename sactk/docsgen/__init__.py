@@ -33,6 +33,7 @@ def figures() -> dict[str, Callable[[], None]]:
         "aimc_figures": systems.aimc_figures,
         "process_comparison": systems.process_comparison,
         "noise_figures": noise.noise_figures,
+        "layer_noise_figures": noise.layer_noise_figures,
     }
 
 

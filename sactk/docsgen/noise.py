@@ -84,3 +84,37 @@ def noise_figures() -> None:
         + "."
     )
     write_block(DOCS / "noise.md", "noise_processes", "\n".join(lines))
+
+
+def layer_noise_figures() -> None:
+    """docs/noise.md's layer_noise block: ``sactk verify layer``'s noise check on a 4 x 4
+    layer (c180, nominal, 4 samples) at 10 nA to 10 uA."""
+    import pandas as pd
+
+    from sactk.api.layer import Setup, verify_layer
+
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        setup = Setup(
+            features=4, hidden=4, samples=4, chips=0, biases=(1e-8, 1e-7, 1e-6, 1e-5),
+            noise_samples=4,
+        )  # fmt: skip
+        s = verify_layer(tmp, setup)
+        per = pd.read_csv(tmp / "noise.csv")
+    finally:
+        shutil.rmtree(tmp)
+    lines = [
+        "| bias | readout window | netlist `.noise` (RMS, gamma) | runner (RMS, gamma) | "
+        "runner / netlist: median | farthest from 1 |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in s["noise"]:
+        lines.append(
+            f"| {bias_text(r['bias_a'])} | {r['window_s']:.2g} s | {r['spice_rms_gamma']:.2e} "
+            f"| {r['runner_rms_gamma']:.2e} | {r['ratio_median']:.3f} | {r['ratio_worst']:.3f} |"
+        )
+    lines.append(
+        f"\n{len(per)} neuron outputs (4 inputs x 4 neurons, 4 samples, 4 biases, 27 C); "
+        "`python docs/make_figures.py layer_noise_figures`."
+    )
+    write_block(DOCS / "noise.md", "layer_noise", "\n".join(lines))
