@@ -80,13 +80,11 @@ def _results_section(results: Path, plot_dir: Path) -> list[str]:
     )
     parts.append("<h3>Metrics</h3>")
     tables = summary_tables(df)
-    plots = []
     sub = plot_dir / results.name
-    if "freq_hz" in df.columns:  # a sweep with [noise] (analysis/noise.py)
-        from sactk.analysis.noise import noise_table, plot_noise, readout
+    from sactk.analysis.smallsignal import small_signal
 
-        tables["noise"] = noise_table(df, **readout(man))
-        plots = plot_noise(df, sub, **readout(man))
+    extra, plots = small_signal(df, man, sub)  # [noise] and [ac] sweeps
+    tables.update(extra)
     for name, table in tables.items():
         if not table.empty:
             parts.append(f"<h4>{html.escape(name)}</h4>{_table(table)}")

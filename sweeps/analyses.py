@@ -1,6 +1,6 @@
 """The spec's analysis sections beside the DC operating points: ``[tran]`` (a step
-response) and ``[noise]`` (output noise density), validated like the rest of the spec
-(sweeps/spec.py)."""
+response), ``[noise]`` (output noise density) and ``[ac]`` (small-signal transfer),
+validated like the rest of the spec (sweeps/spec.py)."""
 
 from __future__ import annotations
 
@@ -55,4 +55,23 @@ class NoiseSpec(BaseModel):
             raise ValueError("fstop_hz: must be above noise.fstart_hz")
         if self.bandwidth_hz is not None and self.window_s is not None:
             raise ValueError("window_s: give noise.bandwidth_hz or noise.window_s, not both")
+        return self
+
+
+class AcSpec(BaseModel):
+    """[ac]: the small-signal transfer from input ``input`` to the main output over
+    frequency, at every DC vector and chip: ngspice's ``ac dec``. Rows ``analysis == "ac"``
+    with ``freq_hz``, ``ac_gain`` (A/A or V/V; ``ac_gain_ohm`` V/A, ``ac_gain_s`` A/V) and
+    ``ac_phase_deg``; analysis/bandwidth.py reads the -3 dB bandwidth off them."""
+
+    model_config = _CONFIG
+    fstart_hz: float = Field(10.0, gt=0, le=1e12)
+    fstop_hz: float = Field(1e10, gt=0, le=1e13)
+    points_per_decade: int = Field(10, ge=1, le=100)
+    input: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _range(self) -> AcSpec:
+        if self.fstop_hz <= self.fstart_hz:
+            raise ValueError("fstop_hz: must be above ac.fstart_hz")
         return self

@@ -1,5 +1,5 @@
-"""Test benches derived from a cell's: a step response for ``[tran]`` and a small-signal
-noise bench for ``[noise]`` (the sweep planner, sweeps/plan.py, makes jobs of them)."""
+"""Test benches derived from a cell's: a step response for ``[tran]`` and small-signal
+benches for ``[noise]`` and ``[ac]`` (the sweep planner, sweeps/plan.py, makes jobs of them)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 from sactk.circuits.base import Bench, Probe, ProbeRole
 from sactk.errors import SpecError
 from sactk.netlists.render import Ccvs, CurrentSource, Netlist, VoltageSource, instance_name
-from sactk.sweeps.spec import NoiseSpec, TranSpec
+from sactk.sweeps.spec import AcSpec, NoiseSpec, TranSpec
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,13 @@ def step_sources(
     return replace(netlist, elements=tuple(els)), stepped
 
 
+def n_freq(fstart_hz: float, fstop_hz: float, points_per_decade: int) -> int:
+    """Frequencies ngspice reports for a ``dec`` sweep: points per decade over the span,
+    plus the first."""
+    decades = np.log10(fstop_hz / fstart_hz)
+    return int(np.floor(points_per_decade * decades + 1e-9)) + 1
+
+
 @dataclass(frozen=True)
 class NoiseSetup:
     """A ``noise`` analysis per point: ngspice's ``noise <output> <source> dec ...``."""
@@ -122,24 +129,40 @@ class NoiseSetup:
 
     @property
     def n_freq(self) -> int:
-        """Frequencies ngspice reports: points per decade over the span, plus the first."""
-        decades = np.log10(self.fstop_hz / self.fstart_hz)
-        return int(np.floor(self.points_per_decade * decades + 1e-9)) + 1
+        return n_freq(self.fstart_hz, self.fstop_hz, self.points_per_decade)
 
 
-def noise_bench(bench: Bench, ns: NoiseSpec) -> tuple[Bench, NoiseSetup]:
-    """The bench with its noise input (``ns.input``) at ``ac 1`` and its main output sensed:
-    a current output through a 1-ohm CCVS on its held source (minus a second for a
-    differential output), a voltage output read directly."""
+@dataclass(frozen=True)
+class AcSetup:
+    """An ``ac`` analysis per point: ngspice's ``ac dec ...`` with the input source at
+    ``ac 1``; the transfer is ``scale * (vectors[0] - vectors[1])``."""
+
+    vectors: tuple[str, ...]
+    fstart_hz: float
+    fstop_hz: float
+    points_per_decade: int
+    scale: float = 1.0
+    unit: str = ""
+    """The transfer's unit suffix: ``""`` (A/A, V/V), ``_ohm`` (V/A) or ``_s`` (A/V)."""
+
+    @property
+    def n_freq(self) -> int:
+        return n_freq(self.fstart_hz, self.fstop_hz, self.points_per_decade)
+
+
+def _small_signal(bench: Bench, index: int, section: str) -> tuple[Bench, str, bool, Probe]:
+    """The bench with input ``index``'s source at ``ac 1`` and its main output, if a
+    current, sensed by a 1-ohm CCVS into node ``nsense`` (minus a second for a differential
+    output). Returns (bench, source, whether the input is a current, the main probe)."""
     tech = bench.netlist.tech
-    if ns.input >= len(bench.sources):
-        raise SpecError(f"noise.input: must be below the cell's {len(bench.sources)} sources")
-    src = bench.sources[ns.input]
-    els = []
+    if index >= len(bench.sources):
+        raise SpecError(f"{section}.input: must be below the cell's {len(bench.sources)} sources")
+    src = bench.sources[index]
+    els, current_in = [], True
     for e in bench.netlist.elements:
         if isinstance(e, CurrentSource | VoltageSource) and instance_name(e, tech) == src:
             e = replace(e, ac=1.0)
-            in_unit = "a2_hz" if isinstance(e, CurrentSource) else "v2_hz"
+            current_in = isinstance(e, CurrentSource)
         els.append(e)
     probe: Probe = bench.probes[0]
     if probe.role == ProbeRole.CURRENT:
@@ -147,6 +170,20 @@ def noise_bench(bench: Bench, ns: NoiseSpec) -> tuple[Bench, NoiseSetup]:
         els.append(Ccvs("sense", "nsense" if not minus else "nsense1", "0", probe.target))
         if minus:
             els.append(Ccvs("sensem", "nsense", "nsense1", minus, -1.0))
+    return (
+        replace(bench, netlist=replace(bench.netlist, elements=tuple(els))),
+        src,
+        current_in,
+        probe,
+    )
+
+
+def noise_bench(bench: Bench, ns: NoiseSpec) -> tuple[Bench, NoiseSetup]:
+    """The bench with its noise input (``ns.input``) at ``ac 1`` and its main output sensed:
+    a current output through a 1-ohm CCVS on its held source (minus a second for a
+    differential output), a voltage output read directly."""
+    nb, src, current_in, probe = _small_signal(bench, ns.input, "noise")
+    if probe.role == ProbeRole.CURRENT:
         output, out_unit = "v(nsense)", "a2_hz"
     else:
         output = f"v({probe.target}, {probe.minus})" if probe.minus else f"v({probe.target})"
@@ -159,6 +196,27 @@ def noise_bench(bench: Bench, ns: NoiseSpec) -> tuple[Bench, NoiseSetup]:
         points_per_decade=ns.points_per_decade,
         scale2=probe.scale**2,
         out_unit=out_unit,
-        in_unit=in_unit,
+        in_unit="a2_hz" if current_in else "v2_hz",
     )
-    return replace(bench, netlist=replace(bench.netlist, elements=tuple(els))), setup
+    return nb, setup
+
+
+def ac_bench(bench: Bench, ac: AcSpec) -> tuple[Bench, AcSetup]:
+    """The bench with input ``ac.input`` at ``ac 1`` and its main output read as a complex
+    transfer (a current through the 1-ohm sense, a voltage directly)."""
+    nb, _, current_in, probe = _small_signal(bench, ac.input, "ac")
+    current_out = probe.role == ProbeRole.CURRENT
+    if current_out:
+        vectors: tuple[str, ...] = ("v(nsense)",)
+    else:
+        vectors = (f"v({probe.target})",) + ((f"v({probe.minus})",) if probe.minus else ())
+    unit = {(True, True): "", (False, False): "", (True, False): "_ohm", (False, True): "_s"}
+    setup = AcSetup(
+        vectors=vectors,
+        fstart_hz=ac.fstart_hz,
+        fstop_hz=ac.fstop_hz,
+        points_per_decade=ac.points_per_decade,
+        scale=probe.scale,
+        unit=unit[(current_in, current_out)],
+    )
+    return nb, setup

@@ -33,7 +33,15 @@ from sactk.netlists.render import (
     text_hash,
 )
 from sactk.netlists.technology import Technology, get_technology
-from sactk.sweeps.benches import NoiseSetup, TranSetup, logical, noise_bench, tran_bench
+from sactk.sweeps.benches import (
+    AcSetup,
+    NoiseSetup,
+    TranSetup,
+    ac_bench,
+    logical,
+    noise_bench,
+    tran_bench,
+)
 from sactk.sweeps.spec import SweepSpec, axis_column, cell_tables
 
 __all__ = ["NOMINAL", "Instance", "Job", "TranSetup", "plan", "tran_bench"]
@@ -76,10 +84,17 @@ class Job:
     output_columns: tuple[str, ...] = field(default=())
     noise: NoiseSetup | None = None
     """A noise job: one row per frequency of every (chip, vector)."""
+    ac: AcSetup | None = None
+    """An ac job: one row per frequency of every (chip, vector)."""
+
+    @property
+    def small_signal(self) -> NoiseSetup | AcSetup | None:
+        return self.noise or self.ac
 
     @property
     def n_points(self) -> int:
-        per = 1 if self.tran else len(self.values) * (self.noise.n_freq if self.noise else 1)
+        ss = self.small_signal
+        per = 1 if self.tran else len(self.values) * (ss.n_freq if ss else 1)
         return len(self.instances) * per
 
 
@@ -88,7 +103,7 @@ def job_key(
     coords: dict[str, Any],
     values: np.ndarray,
     instances: tuple[Instance, ...],
-    tran: TranSetup | NoiseSetup | None,
+    tran: TranSetup | NoiseSetup | AcSetup | None,
 ) -> str:
     """The job's identity: a hash of its netlist, coordinates, vectors and instances."""
     h = hashlib.sha256()
@@ -158,13 +173,14 @@ def make_job(
     supply: str = "",
     job_id: str | None = None,
     noise: NoiseSetup | None = None,
+    ac: AcSetup | None = None,
 ) -> Job:
     """A job of ``netlist`` (rendered as ``text``, once per circuit) for these chips and
     vectors; its id is the hash of what decides its numbers unless ``job_id`` names it."""
     tech = netlist.tech
     ident = identity_text(text)  # included files by content (render.identity_text)
     return Job(
-        job_id=job_id or job_key(ident, coords, values, instances, tran or noise),
+        job_id=job_id or job_key(ident, coords, values, instances, tran or noise or ac),
         netlist=text,
         netlist_hash=text_hash(ident),
         ngbehavior=tech.ngbehavior,
@@ -179,6 +195,7 @@ def make_job(
         tran=tran,
         output_columns=tuple(p.column for p in probes),
         noise=noise,
+        ac=ac,
     )
 
 
@@ -192,6 +209,7 @@ def _make_job(
     instances: tuple[Instance, ...],
     tran: TranSetup | None = None,
     noise: NoiseSetup | None = None,
+    ac: AcSetup | None = None,
 ) -> Job:
     """A job of ``bench`` (rendered as ``text``, once per circuit) for these chips and vectors."""
     return make_job(
@@ -206,6 +224,7 @@ def _make_job(
         tran=tran,
         supply=bench.supply,
         noise=noise,
+        ac=ac,
     )
 
 
@@ -256,6 +275,14 @@ def _circuit_jobs(
             noise_coords = {**coords, "analysis": "noise"}
             jobs.append(
                 _make_job(nb, ntext, noise_coords, bench.sources, values, pcols, chunk, noise=ns)
+            )
+    if spec.ac is not None and len(norm):
+        ab, acs = ac_bench(bench, spec.ac)
+        atext = render(ab.netlist)
+        for chunk in _chunks(instances, spec.mc.per_job):
+            ac_coords = {**coords, "analysis": "ac"}
+            jobs.append(
+                _make_job(ab, atext, ac_coords, bench.sources, values, pcols, chunk, ac=acs)
             )
     if spec.tran is not None:
         tb, final, setup = tran_bench(bench, spec.tran, bias_a)

@@ -27,9 +27,9 @@ from pydantic import (
 
 from sactk.errors import SpecError
 from sactk.netlists.render import SPICE_SCALE
-from sactk.sweeps.analyses import NoiseSpec, TranSpec
+from sactk.sweeps.analyses import AcSpec, NoiseSpec, TranSpec
 
-__all__ = ["NoiseSpec", "SweepSpec", "TranSpec", "load_spec"]
+__all__ = ["AcSpec", "NoiseSpec", "SweepSpec", "TranSpec", "load_spec"]
 
 _CONFIG = ConfigDict(strict=True, extra="forbid", frozen=True)
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
@@ -195,11 +195,13 @@ class SweepSpec(BaseModel):
     mc: MonteCarloSpec = Field(default_factory=lambda: MonteCarloSpec())
     tran: TranSpec | None = None
     noise: NoiseSpec | None = None
+    ac: AcSpec | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = self.model_dump(mode="json")
-        if d.get("noise") is None:  # manifests written before [noise] existed still resume
-            d.pop("noise", None)
+        for key in ("noise", "ac"):  # manifests written before these existed still resume
+            if d.get(key) is None:
+                d.pop(key, None)
         return d
 
 

@@ -27,9 +27,10 @@ def test_every_preset_loads_and_plans(name: str) -> None:
     )
     chips = spec.mc.instances + int(spec.mc.nominal) if spec.mc.instances else 1
     chunks = -(-chips // spec.mc.per_job)
-    analyses = int(bool(spec.inputs.random.count or spec.inputs.sweep.points))
-    analyses += int(spec.tran is not None)
-    analyses += int(spec.noise is not None and analyses > 0)  # noise at the DC vectors
+    dc = int(bool(spec.inputs.random.count or spec.inputs.sweep.points))
+    analyses = dc + int(spec.tran is not None)
+    analyses += dc * int(spec.noise is not None)  # noise at the DC vectors
+    analyses += dc * int(spec.ac is not None)  # ac at the DC vectors
     assert len(jobs) == conditions * chunks * analyses
     assert len({j.job_id for j in jobs}) == len(jobs)
 

@@ -54,13 +54,11 @@ def plot(
         m = load_model(model)
         paths += plot_residuals(m, df, out) + plot_chip_errors(m, df, out, "model_chips")
     tables = summary_tables(df)
-    if "freq_hz" in df.columns:
-        from sactk.analysis.noise import noise_table, plot_noise, readout
+    from sactk.analysis.smallsignal import small_signal
 
-        paths += plot_noise(df, out, **readout(res.manifest))
-        noise = noise_table(df, **readout(res.manifest))
-        if not noise.empty:
-            tables["noise"] = noise
+    extra, plots = small_signal(df, res.manifest, out)  # [noise] and [ac] sweeps
+    paths += plots
+    tables.update({k: v for k, v in extra.items() if not v.empty})
     for name, table in tables.items():
         paths.append(write_csv(out / f"{name}.csv", table))
     from sactk.analysis.metrics import conditions

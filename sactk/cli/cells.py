@@ -14,6 +14,7 @@ from sactk.cli.root import app
 TABLE_COLUMNS = {
     "accuracy": ["temp_c", "bias_a", "points", "max_abs_err_pct", "rms_err_pct"],
     "noise": ["temp_c", "bias_a", "density_1khz", "corner_hz", "snr_db"],
+    "bandwidth": ["temp_c", "bias_a", "bandwidth_hz", "settle_est_s", "settle_s"],
     "dot_tracking": ["temp_c", "bias_a", "vectors", "pearson_r", "pearson_r_ideal", "scale"],
     "linearity": [
         "temp_c",

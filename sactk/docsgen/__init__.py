@@ -34,6 +34,7 @@ def figures() -> dict[str, Callable[[], None]]:
         "process_comparison": systems.process_comparison,
         "noise_figures": noise.noise_figures,
         "layer_noise_figures": noise.layer_noise_figures,
+        "bandwidth_figures": noise.bandwidth_figures,
     }
 
 

@@ -118,3 +118,31 @@ def layer_noise_figures() -> None:
         "`python docs/make_figures.py layer_noise_figures`."
     )
     write_block(DOCS / "noise.md", "layer_noise", "\n".join(lines))
+
+
+def bandwidth_figures() -> None:
+    """docs/noise.md's bandwidth block and img/mp_bandwidth.png: the ``mp-ac`` preset on
+    c180 (``python docs/make_figures.py bandwidth_figures``)."""
+    from sactk.analysis.bandwidth import bandwidth_table, plot_bandwidth
+    from sactk.analysis.results import load_results
+
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        api.sweep_preset("mp-ac", tmp / "r")
+        df = load_results(tmp / "r").frame
+        table = bandwidth_table(df)
+        plot_bandwidth(df, tmp / "p")
+        shutil.copy(tmp / "p" / "bandwidth.png", IMG / "mp_bandwidth.png")
+    finally:
+        shutil.rmtree(tmp)
+    lines = [
+        "| bias | -3 dB bandwidth | tau = 1 / (2 pi bw) | ln(100) tau | step's settle_s (1 %) "
+        "| settle_s / ln(100) tau |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in table.sort_values("bias_a").to_dict(orient="records"):
+        lines.append(
+            f"| {bias_text(r['bias_a'])} | {r['bandwidth_hz']:.3g} Hz | {r['tau_s']:.3g} s | "
+            f"{r['settle_est_s']:.3g} s | {r['settle_s']:.3g} s | {r['settle_ratio']:.2f} |"
+        )
+    write_block(DOCS / "noise.md", "mp_bandwidth", "\n".join(lines))

@@ -208,11 +208,12 @@ def regression_figures() -> None:
             "| R2 with noise | without |",
             "| --- | --- | --- | --- | --- | --- |",
         ]
-        for r in trade.itertuples():
+        t: Any
+        for t in trade.itertuples():
             tl.append(
-                f"| {bias_text(r.bias_a)} | {r.window_settle:g} x settling ({r.window_s:.2g} s) "
-                f"| {r.energy_j * 1e9:.2g} nJ | {r.noise_rms_gamma:.2e} | "
-                f"{r.r2_noise_mean:.4f} | {r.r2_mean:.4f} |"
+                f"| {bias_text(t.bias_a)} | {t.window_settle:g} x settling ({t.window_s:.2g} s) "
+                f"| {t.energy_j * 1e9:.2g} nJ | {t.noise_rms_gamma:.2e} | "
+                f"{t.r2_noise_mean:.4f} | {t.r2_mean:.4f} |"
             )
         write_block(DOCS / "regression.md", "regress_noise", "\n".join(tl))
         rows = pd.read_csv(tmp / "regress" / "summary.csv")

@@ -111,6 +111,23 @@ def read_vector(ngspice: Any, name: str) -> np.ndarray | None:
     return np.frombuffer(ffi.buffer(info.v_realdata, n * 8), dtype=np.float64).copy()
 
 
+def read_complex(ngspice: Any, name: str) -> np.ndarray | None:
+    """A vector of the current plot as complex NumPy values (an ``ac`` plot's vectors are
+    complex, its frequency too), or None if absent."""
+    from PySpice.Spice.NgSpice.Shared import ffi
+
+    info = ngspice._ngspice_shared.ngGet_Vec_Info(name.encode("ascii"))
+    if info == ffi.NULL:
+        return None
+    n = int(info.v_length)
+    if info.v_compdata != ffi.NULL:  # ngcomplex_t: (real, imaginary) doubles
+        buf = ffi.buffer(info.v_compdata, n * 16)
+        return np.frombuffer(buf, dtype=np.complex128).copy()
+    if info.v_realdata != ffi.NULL:
+        return np.frombuffer(ffi.buffer(info.v_realdata, n * 8), dtype=np.float64).astype(complex)
+    return None
+
+
 def vector_name(role: str, target: str) -> str:
     """ngspice's vector for a probe role (circuits.base.ProbeRole) on ``target``: the
     current of voltage source ``vout`` is ``vout#branch``, the voltage of node ``g`` is

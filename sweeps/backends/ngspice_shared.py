@@ -125,10 +125,11 @@ class NgspiceSharedBackend:
                     ng.exec_command(f"setseed {int(inst.ngseed)}")
                     load_err = self._load_checked(job.netlist, job.ngbehavior)
                 inst_err = load_err or self._alter(inst.alters)
-                if job.noise is not None:
+                if job.small_signal is not None:
                     ng.exec_command("set sqrnoise")  # densities in A^2/Hz, not A/rtHz
+                    run = self._noise if job.noise is not None else self._ac
                     for v in range(len(job.values)):
-                        got = inst_err or self._alter(vector_alters[v]) or self._noise(job)
+                        got = inst_err or self._alter(vector_alters[v]) or run(job)
                         for row in [got] if isinstance(got, str) else got:
                             rec.add(inst.mc_index, v, row)
                     continue
@@ -246,6 +247,32 @@ class NgspiceSharedBackend:
         return [
             {**dc, "freq_hz": float(fk), out_col: float(ok), in_col: float(ik)}
             for fk, ok, ik in zip(f, on, inn, strict=True)
+        ]
+
+    def _ac(self, job: Job) -> list[dict[str, float]] | str:
+        """The operating point, then ngspice's ``ac`` from the job's input source to its
+        output: one row per frequency with the DC outputs, ``freq_hz``, the transfer's
+        magnitude ``ac_gain*`` and ``ac_phase_deg``."""
+        import numpy as np
+
+        ac = job.ac
+        assert ac is not None
+        dc = self._op(job)
+        if isinstance(dc, str):
+            return dc
+        ng = self._ng
+        ng.exec_command("destroy all")
+        ng.exec_command(f"ac dec {ac.points_per_decade} {fmt(ac.fstart_hz)} {fmt(ac.fstop_hz)}")
+        f = compat.read_complex(ng, "frequency")
+        vecs = [compat.read_complex(ng, v) for v in ac.vectors]
+        if f is None or any(v is None or len(v) != len(f) for v in vecs):
+            return self._failure("ac analysis", "no ac transfer")
+        h = ac.scale * (vecs[0] - (vecs[1] if len(vecs) > 1 else 0.0))  # type: ignore[operator]
+        gain, phase = np.abs(h), np.degrees(np.unwrap(np.angle(h)))
+        col = f"ac_gain{ac.unit}"
+        return [
+            {**dc, "freq_hz": float(fk.real), col: float(g), "ac_phase_deg": float(ph)}
+            for fk, g, ph in zip(f, gain, phase, strict=True)
         ]
 
     def _probe(self, probe: Probe) -> Any:
@@ -385,6 +412,8 @@ class _Recorder:
         if job.noise is not None:
             ns = job.noise
             extra = (*extra, "freq_hz", f"onoise_{ns.out_unit}", f"inoise_{ns.in_unit}")
+        if job.ac is not None:
+            extra = (*extra, "freq_hz", f"ac_gain{job.ac.unit}", "ac_phase_deg")
         self.outputs: dict[str, list[float]] = {c: [] for c in (*job.output_columns, *extra)}
         self.status: list[str] = []
 
