@@ -36,7 +36,7 @@ from sactk.analysis.exportfmt import (
     wrap,
 )
 from sactk.analysis.mpmodel import MPModel
-from sactk.analysis.noisemodel import va_noise
+from sactk.analysis.noisemodel import ngspice_noise, va_noise
 from sactk.circuits.mp import SQRT_FLOOR
 from sactk.errors import SpecError
 from sactk.files import write_text
@@ -143,7 +143,15 @@ def ngspice_subckt(model: MPModel, k: int, chip: int | None = None) -> str:
     for m, e in enumerate(ex):
         if e and np.any(model.resid_coef_[k, m]):
             res.append(f"{e} * {pwl(model.resid_coef_[k, m])}")
-    lines += wrap(f"bout out 0 i = {{bias_a}} * (v(yh) + {' + '.join(res)})")
+    noise, extra = ngspice_noise(
+        model.meta_.get("noise"), corner, model.temp_c_, model.log_bias_, wtn, wbn, "v(yo)"
+    )
+    if not noise:
+        lines += wrap(f"bout out 0 i = {{bias_a}} * (v(yh) + {' + '.join(res)})")
+    else:  # the output current on a node, so that its noise can follow it
+        lines += wrap(f"byo yo 0 v = {{bias_a}} * (v(yh) + {' + '.join(res)})")
+        lines += noise
+        lines += wrap(f"bout out 0 i = v(yo) + {extra}")
     lines.append(f".ends {name}")
     return "\n".join(lines) + "\n"
 

@@ -3,17 +3,19 @@
 From the noise rows of a results folder (a sweep with ``[noise]``, analysis/noise.py), every
 (corner, temperature, bias) gets
 
-    S(f) = 2 q (a |out| + b bias_a) + bias_a^2 k / f^alpha       (A^2/Hz at the output)
+    S(f) = 2 q (a |out| + b bias_a) + (k2 out^2 + k0 bias_a^2) / f^alpha   (A^2/Hz at the output)
 
 Each chip's and vector's spectrum is fitted as S = W + K/f^alpha, with equal relative weight
 per frequency and alpha from 0.5 to 1.5 in steps of 0.01 (BSIM4's flicker exponent EF is
 not 1 on sky130, and 1/f missed its density there by up to 45 %). The fit stops a decade
 below the top of the span, where the internal poles of the cell show. Then W / 2q = a |out|
 + b bias_a by least squares over the vectors, so the white noise follows the output current
-as shot noise does (a is near 1 to 2 in weak inversion), and k is the mean K / bias_a^2, the
-flicker term relative to the signal. All of them interpolate smoothly between the fitted
-temperatures and biases (in log, alpha linearly), with the spline weights of
-analysis/conditions.py.
+as shot noise does (a is near 1 to 2 in weak inversion), and K = k2 out^2 + k0 bias_a^2 by
+non-negative least squares in relative terms: a device's flicker density grows as the square
+of its current (BSIM4's KF I^AF with AF near 2), and on sky130 the MP cell's K spans 8x over
+vectors, 28 % from the out^2 law against 126 % from its mean (the rest follows which inputs
+are active). All of them interpolate smoothly between the fitted temperatures and biases (in
+log, alpha linearly), with the spline weights of analysis/conditions.py.
 
 A readout window T (integrate and dump) sees the variance
 
@@ -73,15 +75,16 @@ class NoiseTerms:
     white: np.ndarray
     """(corners, T, B, 2): (a, b) of W / 2q = a |out| + b bias_a."""
     flicker: np.ndarray
-    """(corners, T, B): k = K / bias_a^2."""
+    """(corners, T, B, 2): (k2, k0) of K = k2 out^2 + k0 bias_a^2."""
     fstart_hz: float
     exponent: np.ndarray
     """(corners, T, B): alpha of the flicker term."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "form": "S(f) = 2 q (white[0] |out| + white[1] bias_a) + bias_a^2 flicker / "
-            "f^exponent (A^2/Hz); per corner, temp_c, bias_a; log-spline between them",
+            "form": "S(f) = 2 q (white[0] |out| + white[1] bias_a) + (flicker[0] out^2 + "
+            "flicker[1] bias_a^2) / f^exponent (A^2/Hz); per corner, temp_c, bias_a; "
+            "log-spline between them",
             "corners": list(self.corners),
             "temp_c": self.temp_c.tolist(),
             "bias_a": (10.0**self.log_bias).tolist(),
@@ -94,12 +97,15 @@ class NoiseTerms:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> NoiseTerms:
         try:
+            flicker = np.asarray(d["flicker"], float)
+            if flicker.ndim == 3:  # models fitted before the out^2 term: k0 alone
+                flicker = np.stack([np.zeros_like(flicker), flicker], axis=-1)
             return cls(
                 tuple(d["corners"]),
                 np.asarray(d["temp_c"], float),
                 np.log10(np.asarray(d["bias_a"], float)),
                 np.asarray(d["white"], float),
-                np.asarray(d["flicker"], float),
+                flicker,
                 float(d["fstart_hz"]),
                 np.asarray(d["exponent"], float),
             )
@@ -108,18 +114,19 @@ class NoiseTerms:
 
     def terms(
         self, out_a: np.ndarray, bias_a: float, temp_c: float, corner: str | None
-    ) -> tuple[np.ndarray, float, float]:
-        """(W in A^2/Hz at outputs ``out_a``, K in A^2 Hz^(alpha-1), alpha) at one
+    ) -> tuple[np.ndarray, np.ndarray, float]:
+        """(W in A^2/Hz and K in A^2 Hz^(alpha-1) at outputs ``out_a``, alpha) at one
         operating point (clamped to the fitted range)."""
         from sactk.analysis.conditions import Conditions
 
         k = self.corner_index(corner)
         cond = Conditions(self.temp_c, self.log_bias)
-        table = np.concatenate([self.white[k], self.flicker[k][..., None]], axis=-1)
-        a, b, kf = np.exp(cond.at(np.log(np.maximum(table, 1e-300)), temp_c, np.log10(bias_a)))
+        table = np.concatenate([self.white[k], self.flicker[k]], axis=-1)
+        a, b, k2, k0 = np.exp(cond.at(np.log(np.maximum(table, 1e-300)), temp_c, np.log10(bias_a)))
         alpha = float(cond.at(self.exponent[k][..., None], temp_c, np.log10(bias_a))[0])
-        white = 2.0 * Q_C * (a * np.abs(np.asarray(out_a, float)) + b * bias_a)
-        return white, bias_a**2 * float(kf), alpha
+        out = np.asarray(out_a, float)
+        white = 2.0 * Q_C * (a * np.abs(out) + b * bias_a)
+        return white, k2 * out**2 + k0 * bias_a**2, alpha
 
     def corner_index(self, corner: str | None) -> int:
         if corner is None:
@@ -156,7 +163,7 @@ def fit_noise(df: pd.DataFrame) -> NoiseTerms | None:
     temps = np.array(sorted(rows["temp_c"].unique()), float)
     biases = np.array(sorted(rows["bias_a"].unique()), float)
     white = np.full((len(corners), len(temps), len(biases), 2), np.nan)
-    flick = np.full(white.shape[:3], np.nan)
+    flick = np.full(white.shape, np.nan)
     expo = np.full(white.shape[:3], np.nan)
     out_col = next(c for c in rows.columns if c.startswith("out_") and c.endswith("_a"))
     keys = ["corner", "temp_c", "bias_a"]
@@ -183,7 +190,7 @@ def fit_noise(df: pd.DataFrame) -> NoiseTerms | None:
         else:
             coef = np.linalg.lstsq(basis, np.asarray(ws) / (2.0 * Q_C), rcond=None)[0]
         white[at] = np.maximum(coef, 1e-6)
-        flick[at] = np.mean(ks) / bias**2
+        flick[at] = flicker_terms(np.asarray(outs), np.asarray(ks), bias)
         expo[at] = np.mean(alphas)
     if np.isnan(white).any():
         raise ModelError(
@@ -192,6 +199,20 @@ def fit_noise(df: pd.DataFrame) -> NoiseTerms | None:
         )
     fmin = float(rows["freq_hz"].min())
     return NoiseTerms(corners, temps, np.log10(biases), white, flick, fmin, expo)
+
+
+def flicker_terms(outs: np.ndarray, ks: np.ndarray, bias: float) -> np.ndarray:
+    """(k2, k0) of K = k2 out^2 + k0 bias^2 over the vectors' outputs ``outs`` and flicker
+    coefficients ``ks``: non-negative least squares with equal relative weight per vector;
+    k0 alone when the outputs do not spread (one output level)."""
+    from scipy.optimize import nnls
+
+    scale = max(float(np.mean(ks)), 1e-300)
+    if len(outs) < 3 or np.ptp(outs) < 0.05 * bias or not np.all(ks > 0):
+        return np.array([0.0, scale / bias**2])
+    basis = np.stack([(outs / bias) ** 2, np.ones_like(outs)], axis=1) / (ks / scale)[:, None]
+    coef, _ = nnls(basis, np.ones_like(outs))
+    return np.asarray(coef * scale / bias**2, float)
 
 
 def add_noise(
@@ -223,6 +244,75 @@ def add_noise(
     return np.asarray(y, float) + (rng.standard_normal(b.size) * sd).reshape(np.shape(y))
 
 
+def _same_grid(terms: NoiseTerms, temp_c: np.ndarray, log_bias: np.ndarray) -> bool:
+    return (
+        terms.temp_c.shape == temp_c.shape
+        and np.allclose(terms.temp_c, temp_c)
+        and terms.log_bias.shape == log_bias.shape
+        and np.allclose(terms.log_bias, log_bias)
+    )
+
+
+def _log_terms(terms: NoiseTerms, k: int) -> np.ndarray:
+    """(4, T, B) log of a, b, k2, k0 for corner ``k`` (a zero stays ~0 through exp)."""
+    table = np.stack([*np.moveaxis(terms.white[k], -1, 0), *np.moveaxis(terms.flicker[k], -1, 0)])
+    return np.log(np.maximum(table, 1e-300))
+
+
+K_B = 1.380649e-23
+"""Boltzmann constant, J/K (SI 2019, exact)."""
+
+
+def ngspice_noise(
+    info: dict[str, Any] | None,
+    corner: str,
+    temp_c: np.ndarray,
+    log_bias: np.ndarray,
+    wt: list[str],
+    wb: list[str],
+    iout: str,
+) -> tuple[list[str], str]:
+    """Subcircuit lines and a current expression that give an exported ngspice model its
+    output noise in ``.noise`` analysis: a 1-ohm resistor on a floating node ``nw`` makes
+    4 k T V^2/Hz and a 1-ohm resistor carrying 1 A with flicker parameters kf = 1, af = 2,
+    ef = alpha makes 1/f^alpha V^2/Hz at ``nf`` (ngspice's resistor noise model); the output
+    current adds v(nw) sqrt(W / 4 k T) + (v(nf) - 1) sqrt(K), which is 0 at DC and carries W
+    and K at the operating point (``iout``: the output current's expression). alpha is the
+    corner's mean over the grid (a .model parameter cannot follow the operating point).
+    ngspice devices make no noise in ``.tran``, and neither does this. Nothing when the model
+    has no noise terms or they are on another grid."""
+    from sactk.analysis.exportfmt import blend, num
+
+    if not info:
+        return [], ""
+    terms = NoiseTerms.from_dict(info)
+    if not _same_grid(terms, temp_c, log_bias) or corner not in terms.corners:
+        return [], ""
+    k = terms.corner_index(corner)
+    none = np.zeros(0)
+    a, b, k2, k0 = (f"exp({blend(t, wt, wb, none, [])})" for t in _log_terms(terms, k))
+    alpha = float(np.mean(terms.exponent[k]))
+    lines = [
+        "* output noise for .noise (sactk analysis/noisemodel.py): thermal noise of rnw,",
+        f"* flicker noise of rnf (1/f^{alpha:.2f}); none in .tran",
+        "rnw nw 0 1",
+        "inf 0 nf dc 1",
+        "rnf nf 0 1 sactk_flicker",
+        f".model sactk_flicker r (kf=1 af=2 ef={num(alpha)})",
+        f"bna na 0 v = {a}",
+        f"bnb nb 0 v = {b}",
+        f"bnk2 nk2 0 v = {k2}",
+        f"bnk0 nk0 0 v = {k0}",
+    ]
+    # max(..., 0): Newton's iterations may pass through negative values of the nodes
+    expr = (
+        f"v(nw) * sqrt(max(2 * {num(Q_C)} * (v(na) * abs({iout}) + v(nb) * {{bias_a}}) / "
+        f"(4 * {num(K_B)} * (temper + 273.15)), 0)) + (v(nf) - 1) * "
+        f"sqrt(max(v(nk2) * {iout} * {iout} + v(nk0) * {{bias_a}} * {{bias_a}}, 0))"
+    )
+    return lines, expr
+
+
 def va_noise(
     info: dict[str, Any] | None,
     corner: str,
@@ -241,20 +331,12 @@ def va_noise(
     if not info:
         return [], []
     terms = NoiseTerms.from_dict(info)
-    same = (
-        terms.temp_c.shape == temp_c.shape
-        and np.allclose(terms.temp_c, temp_c)
-        and terms.log_bias.shape == log_bias.shape
-        and np.allclose(terms.log_bias, log_bias)
-    )
-    if not same or corner not in terms.corners:
+    if not _same_grid(terms, temp_c, log_bias) or corner not in terms.corners:
         return [], []
     k = terms.corner_index(corner)
     none = np.zeros(0)
-    logs = np.log(
-        np.maximum(np.stack([*np.moveaxis(terms.white[k], -1, 0), terms.flicker[k]]), 1e-300)
-    )
-    names = ("na", "nb", "nk")
+    logs = _log_terms(terms, k)
+    names = ("na", "nb", "nk2", "nk0")
     body = [
         f"    {n} = exp({blend(t, wt, wb, none, [])});" for n, t in zip(names, logs, strict=True)
     ]
@@ -262,6 +344,7 @@ def va_noise(
         f"    nalpha = {blend(terms.exponent[k], wt, wb, none, [])};",
         f"    I({branch}) <+ white_noise(2 * {num(Q_C)} * (na * abs(iout) + nb * bias_a), "
         '"white");',
-        f'    I({branch}) <+ flicker_noise(bias_a * bias_a * nk, nalpha, "flicker");',
+        f"    I({branch}) <+ flicker_noise(nk2 * iout * iout + nk0 * bias_a * bias_a, nalpha, "
+        '"flicker");',
     ]
     return body, [*names, "nalpha"]

@@ -95,3 +95,86 @@ def vacask_outputs(vectors: dict[str, np.ndarray], points: int) -> np.ndarray:
     """What each instance of :func:`vacask_deck` sinks (A): minus the flow of its output
     source (VACASK's flow has ngspice's i(vo) sign)."""
     return np.array([-float(vectors[f"vo{n}:flow(br)"][0]) for n in range(points)])
+
+
+# -- the output noise of an exported model -------------------------------------------------
+
+SENSE_VA = """`include "disciplines.vams"
+module sactk_sense(p, n);
+  inout p, n;
+  electrical p, n;
+  analog begin
+    I(p, n) <+ V(p, n);  // 1 ohm without noise: the output current's A^2/Hz as V^2/Hz
+  end
+endmodule
+"""
+"""A noiseless 1-ohm load for VACASK, whose noise analysis reads a node voltage."""
+
+
+def _noise_source(line: str, vacask: bool) -> str:
+    """The first input source of a deck, at small-signal magnitude 1."""
+    return line + (" mag=1" if vacask else " ac 1")
+
+
+def ngspice_noise_deck(
+    name: str,
+    include: Path,
+    row: np.ndarray,
+    kinds: str,
+    bias_a: float,
+    temp_c: float,
+    span: tuple[float, float, int],
+) -> str:
+    """One instance of subcircuit ``name`` at inputs ``row``: ngspice's ``.noise`` of its
+    output current (held at 0 V by ``vo0``, sensed by a 1-ohm CCVS) over ``span`` (fstart,
+    fstop, points per decade), printed as A^2/Hz."""
+    body = [
+        ln.replace("{name}", name) for ln in _instances(row[None], kinds, np.array([bias_a]), False)
+    ]
+    body[0] = _noise_source(body[0], False)
+    f0, f1, ppd = span
+    lines = [f"* sactk noise round trip of {name}", f'.include "{include.resolve()}"', *body]
+    lines += ["hsense ns 0 vo0 1", f".temp {num(temp_c)}", ".control", "set sqrnoise"]
+    src = body[0].split()[0]
+    lines += [f"noise v(ns) {src} dec {ppd} {num(f0)} {num(f1)}", "setplot noise1"]
+    lines += ["print frequency onoise_spectrum", ".endc", ".end"]
+    return "\n".join(lines) + "\n"
+
+
+def ngspice_noise_outputs(output: str) -> tuple[np.ndarray, np.ndarray]:
+    """(frequency, density) from what :func:`ngspice_noise_deck` printed."""
+    rows = re.findall(r"^\d+\s+(\S+)\s+(\S+)\s*$", output, flags=re.M)
+    if not rows:
+        tail = output.strip().splitlines()[-3:]
+        raise SpecError(f"ngspice noise round trip failed: {' | '.join(tail)}")
+    f, s = np.array(rows, float).T
+    return f, s
+
+
+def vacask_noise_deck(
+    name: str,
+    osdi_names: tuple[str, str],
+    row: np.ndarray,
+    kinds: str,
+    bias_a: float,
+    temp_c: float,
+    span: tuple[float, float, int],
+) -> str:
+    """:func:`ngspice_noise_deck` for VACASK: the module and the noiseless sense load
+    (:data:`SENSE_VA`) compiled as ``osdi_names``; the analysis ``nz`` has ``onoise``."""
+    lines = _instances(row[None], kinds, np.array([bias_a]), True)
+    lines[0] = _noise_source(lines[0], True)
+    lines = [ln for ln in lines if not ln.startswith("vo0")] + ["rs (o0 0) sense"]
+    f0, f1, ppd = span
+    src = lines[0].split()[0]
+    head = [f"sactk noise round trip of {name}", "ground 0"]
+    head += [f'load "{n}"' for n in osdi_names]
+    head += ["model isource isource", "model vsource vsource", f"model cellmodel {name}"]
+    head += ["model sense sactk_sense"]
+    tail = ["control", f"  options temp={num(temp_c)}"]
+    tail += [
+        f'  analysis nz noise out="o0" in="{src}" from={num(f0)} to={num(f1)} mode="dec" '
+        f"points={ppd}",
+        "endc",
+    ]
+    return "\n".join(head + lines + tail) + "\n"

@@ -134,7 +134,7 @@ def test_a_model_carries_the_noise_and_samples_it_for_a_window(tmp_path: Path) -
     assert run("sweep", str(spec), "--out", str(tmp_path / "r")).returncode == 0
     r = run("fit", str(tmp_path / "r"), "--out", str(tmp_path / "m"), "--folds", "2")
     assert r.returncode == 0, r.stderr
-    assert "output noise: S = 2 q (a |out| + b bias_a) + bias_a^2 k / f^alpha" in r.stdout
+    assert "output noise: S = 2 q (a |out| + b bias_a) + (k2 out^2 + k0 bias_a^2)" in r.stdout
     m = load_model(tmp_path / "m")
     rows = noise_rows(read_results(tmp_path / "r"))
     ins = [f"in_i{k}_a" for k in range(4)]
@@ -154,65 +154,38 @@ def test_a_model_carries_the_noise_and_samples_it_for_a_window(tmp_path: Path) -
         m.evaluate(x, 1e-7, 27.0, noise_window_s=1e-4, seed=1)
 
 
-SENSE_VA = """`include "disciplines.vams"
-module sense(p, n);
-  inout p, n;
-  electrical p, n;
-  analog begin
-    I(p, n) <+ V(p, n);  // 1 ohm without noise: A^2/Hz into V^2/Hz
-  end
-endmodule
-"""
-
-
 @pytest.mark.sky130
-def test_the_verilog_a_export_carries_the_models_noise(tmp_path: Path) -> None:
-    """An MP-unit model fitted on a sky130 sweep with [noise] exports white_noise and
-    flicker_noise; VACASK's noise analysis of the module gives the model's density
-    2 q (a |out| + b bias) + bias^2 k / f^alpha (within 2 %) at 10 Hz, 1 kHz and 100 kHz."""
-    from sactk.analysis.model import load_model
-    from sactk.analysis.noisemodel import NoiseTerms
-    from sactk.sweeps.backends import vacask
+def test_the_exports_carry_the_models_noise(tmp_path: Path) -> None:
+    """An MP-unit model fitted on a sky130 sweep with [noise] exports its noise: the
+    Verilog-A module (white_noise, flicker_noise) in VACASK's noise analysis and the ngspice
+    subcircuit (its noisy resistors) in ngspice's .noise give the model's density within
+    3 % at 10 Hz, 1 kHz and 100 kHz, at 10 nA and 1 uA. Against the transistor cell at
+    vectors the model never saw (another seed), the median is within 10 % and every point
+    within 30 % (docs/noise.md: the noise also follows which inputs are active)."""
+    from sactk.api.noisecheck import export_noise_check
 
-    spec = tmp_path / "s.toml"
-    spec.write_text(
+    sweep = (
         '[cell]\nname = "mp"\n[tech]\nname = "sky130"\n[sweep]\nbias_a = [1e-8, 1e-6]\n'
-        "temp_c = [27]\n[inputs.random]\ncount = 10\n[inputs.sweep]\npoints = 0\n"
-        "[noise]\nfstop_hz = 1e6\npoints_per_decade = 3\n"
+        "temp_c = [27]\n[inputs.random]\ncount = {n}\nseed = {seed}\n[inputs.sweep]\n"
+        "points = 0\n[noise]\nfstop_hz = 1e6\npoints_per_decade = 3\n"
     )
-    assert run("sweep", str(spec), "--out", str(tmp_path / "r")).returncode == 0
-    assert (
-        run("fit", str(tmp_path / "r"), "--out", str(tmp_path / "m"), "--folds", "2").returncode
-        == 0
-    )
+    for name, n, seed in (("fit", 16, 1), ("new", 3, 9)):
+        (tmp_path / f"{name}.toml").write_text(sweep.format(n=n, seed=seed))
+        r = run("sweep", str(tmp_path / f"{name}.toml"), "--out", str(tmp_path / name))
+        assert r.returncode == 0, r.stderr
+    r = run("fit", str(tmp_path / "fit"), "--out", str(tmp_path / "m"), "--folds", "2")
+    assert r.returncode == 0, r.stderr
     r = run("export", str(tmp_path / "m"), "--format", "verilog-a", "--out", str(tmp_path / "va"))
     assert r.returncode == 0, r.stderr
-    va = tmp_path / "va" / "sactk_mp_tt.va"
-    assert "white_noise(" in va.read_text() and "flicker_noise(" in va.read_text()
-    (tmp_path / "sense.va").write_text(SENSE_VA)
-    osdi = vacask.compile_va(va, tmp_path / "m.osdi")
-    sense = vacask.compile_va(tmp_path / "sense.va", tmp_path / "sense.osdi")
-    m = load_model(tmp_path / "m")
-    terms = NoiseTerms.from_dict(m.meta_["noise"])
-    x = np.array([0.9, 1.3, 0.4, 1.1])
-    for bias in (1e-8, 1e-6):
-        lines = ["drop-in noise", "ground 0", 'load "m.osdi"', 'load "sense.osdi"']
-        lines += ["model isource isource", "model cm sactk_mp_tt", "model sense sense"]
-        lines += [
-            f"iin{k} (0 in{k}) isource dc={float(v * bias)!r}" + (" mag=1" if k == 0 else "")
-            for k, v in enumerate(x)
-        ]
-        lines += [f"x1 (in0 in1 in2 in3 out) cm bias_a={bias!r}", "r1 (out 0) sense"]
-        lines += ["control", "  options temp=27"]
-        lines += ['  analysis nz noise out="out" in="iin0" from=10 to=1e5 mode="dec" points=1']
-        lines += ["endc"]
-        files = {"m.osdi": osdi, "sense.osdi": sense}
-        vec = vacask.run("\n".join(lines) + "\n", files, ["nz"])["nz"]
-        f, got = np.asarray(vec["frequency"]), np.asarray(vec["onoise"])
-        out = m.evaluate(x * bias, bias, 27.0)
-        w, k, alpha = terms.terms(np.atleast_1d(out), bias, 27.0, "tt")
-        want = w[0] + k / f**alpha
-        assert np.allclose(got, want, rtol=0.02), (bias, got / want)
+    text = (tmp_path / "va" / "sactk_mp_tt.va").read_text()
+    assert "white_noise(" in text and "flicker_noise(" in text
+    got = export_noise_check(tmp_path / "m", tmp_path / "new", tmp_path / "x")
+    assert len(got) == 2 * 3 * 3  # biases x vectors x frequencies
+    for sim in ("vacask", "ngspice"):
+        faithful = got[f"{sim}_a2_hz"] / got["model_a2_hz"]
+        assert np.allclose(faithful, 1.0, rtol=0.03), (sim, faithful.to_numpy())
+        off = (got[f"{sim}_ratio"] - 1.0).abs()
+        assert off.median() < 0.10 and off.max() < 0.30, (sim, got[f"{sim}_ratio"].to_numpy())
 
 
 def test_fit_takes_the_noise_of_a_separate_noise_sweep(tmp_path: Path) -> None:

@@ -324,6 +324,52 @@ def roundtrip(
     return out
 
 
+def noise_roundtrip(
+    model: Model,
+    export_path: str | Path,
+    x: Any,
+    bias_a: float,
+    temp_c: float,
+    *,
+    simulator: str = "ngspice",
+    span: tuple[float, float, int] = (10.0, 1e5, 1),
+    corner: str | None = None,
+) -> tuple[Any, Any]:
+    """The output noise density (A^2/Hz) of an exported model with noise terms at one
+    point (``x``: the inputs :meth:`Model.evaluate` takes, one row), in the simulator's own
+    noise analysis over ``span`` (fstart, fstop, points per decade): ngspice's ``.noise`` of
+    the subcircuit file ``export_path``, or VACASK's of the Verilog-A module in the folder
+    ``export_path``. Returns (frequency, density)."""
+    import tempfile
+
+    import numpy as np
+
+    from sactk.analysis import roundtrip as decks
+    from sactk.sweeps.backends.batch import run_batch
+
+    values, kinds = model.roundtrip_drive(np.atleast_2d(np.asarray(x, float)))
+    name = model.module_name(corner or str(model.corners_[0]), None)
+    if simulator == "ngspice":
+        text = decks.ngspice_noise_deck(
+            name, Path(export_path), values[0], kinds, bias_a, temp_c, span
+        )
+        return decks.ngspice_noise_outputs(run_batch(text))
+    if simulator != "vacask":
+        raise SpecError(f"roundtrip: simulator {simulator!r} unknown; use ngspice or vacask")
+    from sactk.sweeps.backends import vacask
+
+    with tempfile.TemporaryDirectory() as tmp:
+        va = Path(export_path) / f"{name}.va"
+        osdi = vacask.compile_va(va, Path(tmp) / va.with_suffix(".osdi").name)
+        (Path(tmp) / "sactk_sense.va").write_text(decks.SENSE_VA)
+        sense = vacask.compile_va(Path(tmp) / "sactk_sense.va", Path(tmp) / "sactk_sense.osdi")
+        deck = decks.vacask_noise_deck(
+            name, (osdi.name, sense.name), values[0], kinds, bias_a, temp_c, span
+        )
+        vec = vacask.run(deck, {osdi.name: osdi, sense.name: sense}, ["nz"])["nz"]
+    return np.asarray(vec["frequency"], float).real, np.asarray(vec["onoise"], float)
+
+
 def export_roundtrip(
     model: Any,
     sub_path: str | Path,

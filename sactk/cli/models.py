@@ -89,14 +89,15 @@ def validation_lines(meta: dict[str, Any]) -> list[str]:
     out = []
     noise = meta.get("noise")
     if noise:
-        import numpy as np
+        from sactk.analysis.noisemodel import NoiseTerms
 
-        w, k = np.asarray(noise["white"], float), np.asarray(noise["flicker"], float)
-        e = np.asarray(noise.get("exponent", 1.0), float)
+        t = NoiseTerms.from_dict(noise)
+        w, k, e = t.white, t.flicker, t.exponent
         out.append(
-            f"output noise: S = 2 q (a |out| + b bias_a) + bias_a^2 k / f^alpha at {k.size} "
-            f"operating points: a {w[..., 0].min():.3g}..{w[..., 0].max():.3g}, b "
-            f"{w[..., 1].min():.3g}..{w[..., 1].max():.3g}, k {k.min():.3g}..{k.max():.3g}, "
+            f"output noise: S = 2 q (a |out| + b bias_a) + (k2 out^2 + k0 bias_a^2) / f^alpha "
+            f"at {e.size} operating points: a {w[..., 0].min():.3g}..{w[..., 0].max():.3g}, b "
+            f"{w[..., 1].min():.3g}..{w[..., 1].max():.3g}, k2 {k[..., 0].min():.3g}.."
+            f"{k[..., 0].max():.3g}, k0 {k[..., 1].min():.3g}..{k[..., 1].max():.3g}, "
             f"alpha {e.min():.2f}..{e.max():.2f}"
         )
     cv = meta.get("cross_validation")

@@ -146,3 +146,42 @@ def bandwidth_figures() -> None:
             f"{r['settle_est_s']:.3g} s | {r['settle_s']:.3g} s | {r['settle_ratio']:.2f} |"
         )
     write_block(DOCS / "noise.md", "mp_bandwidth", "\n".join(lines))
+
+
+def export_noise_figures() -> None:
+    """docs/noise.md's export_noise block: a sky130 MP-unit model's exports against the
+    transistor cell at 6 vectors it never saw (needs PDK_ROOT and VACASK:
+    ``python docs/make_figures.py export_noise_figures``)."""
+    from sactk.api.noisecheck import export_noise_check
+
+    text = (
+        '[cell]\nname = "mp"\n[tech]\nname = "sky130"\n[sweep]\nbias_a = [1e-8, 1e-6]\n'
+        "temp_c = [27]\n[inputs.random]\ncount = {n}\nseed = {seed}\n[inputs.sweep]\n"
+        "points = 0\n[noise]\nfstop_hz = 1e6\npoints_per_decade = 5\n"
+    )
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        for name, n, seed in (("fit", 40, 3), ("new", 6, 9)):
+            (tmp / f"{name}.toml").write_text(text.format(n=n, seed=seed))
+            api.sweep(api.load(tmp / f"{name}.toml"), tmp / name)
+        api.fit(tmp / "fit", tmp / "m", folds=2)
+        got = export_noise_check(tmp / "m", tmp / "new", tmp / "x", vectors=6)
+    finally:
+        shutil.rmtree(tmp)
+    lines = [
+        "| bias | frequency | VACASK / cell: median | farthest from 1 | within 10 % | ngspice / "
+        "cell: median | farthest | exports / model |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for (b, hz), g in got.groupby(["bias_a", "freq_hz"], sort=True):
+        va, ng = g["vacask_ratio"].to_numpy(), g["ngspice_ratio"].to_numpy()
+        faithful = np.concatenate([g["vacask_a2_hz"], g["ngspice_a2_hz"]]) / np.concatenate(
+            [g["model_a2_hz"], g["model_a2_hz"]]
+        )
+        lines.append(
+            f"| {bias_text(b)} | {hz:g} Hz | {np.median(va):.3f} | "
+            f"{va[np.argmax(np.abs(va - 1))]:.3f} | {int(np.sum(np.abs(va - 1) <= 0.1))} of "
+            f"{len(va)} | {np.median(ng):.3f} | {ng[np.argmax(np.abs(ng - 1))]:.3f} | "
+            f"{faithful.min():.3f}..{faithful.max():.3f} |"
+        )
+    write_block(DOCS / "noise.md", "export_noise", "\n".join(lines))
