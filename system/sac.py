@@ -77,6 +77,8 @@ def _cells(
     )
 
 
+Q_C = 1.602176634e-19
+"""Elementary charge, C (CODATA 2018, exact)."""
 NOISE_TAG = 0x4E5
 """The stream of the runner's noise draws: ``stream_rng(seed, NOISE_TAG, stage, chip)``."""
 
@@ -224,7 +226,8 @@ class SACHiddenLayer:
         analysis/noisemodel.py) as one integrate-and-dump read over that window would see
         it, drawn independently per chip, sample, neuron and block from ``noise_seed``: the
         inner products' noise reaches the activation through the mirror gain and its
-        slope, the activation cell adds its own."""
+        slope, the mirrors between the stages add theirs (:meth:`interstage_noise`), the
+        activation cell adds its own."""
         s, h, b = len(X), self.hidden, self.blocks
         c = 1 if chips is None else chips.n
         ip_plane = act_plane = None
@@ -259,6 +262,8 @@ class SACHiddenLayer:
                 noise_keywords(noise_window_s, noise_seed, 0),
             )  # fmt: skip
         z = self.gain * y_ip.sum(axis=-1) / bias_a  # (C, S, H), gamma
+        if noise_window_s is not None:
+            z = z + self.interstage_noise(y_ip / bias_a, bias_a, noise_window_s, noise_seed)
         lo, hi = self.act.u_knots_[0], self.act.u_knots_[-1]
         clipped = float(np.mean((z < lo) | (z > hi)))
         a = _cells(
@@ -266,6 +271,30 @@ class SACHiddenLayer:
             noise_keywords(noise_window_s, noise_seed, 1),
         )  # fmt: skip
         return a / bias_a, clipped
+
+    def interstage_noise(
+        self, y_ip: np.ndarray, bias_a: float, window_s: float, seed: int | None
+    ) -> np.ndarray:
+        """Shot noise of the mirrors between the stages at the activation's input (gamma),
+        for inner-product outputs ``y_ip`` (C, S, H, B) in gamma. Each neuron's Zp and Zn
+        (the sums of its blocks' unit outputs, at least c - 1/2N each: inner.rest_output)
+        flow through a diode whose noise, 2 q Z, is copied at the mirror ratio ``gain``,
+        and each copy adds its own, 2 q gain Z: gain (gain + 1) 2 q (Zp + Zn) in all
+        (system/network.py, UnitNoise.shot). Zp + Zn is taken as 2 B (c - 1/2N) + sum |y|.
+        In the layer check's runner these mirrors make 80 % of the mirrors' noise variance;
+        the fan-out and bias mirrors' rest is left out here."""
+        from sactk.analysis.model import cell_params
+        from sactk.circuits.inner import rest_output
+
+        if seed is None:
+            raise SpecError("noise: a readout window needs a seed (every random draw is seeded)")
+        from sactk.seeds import stream_rng
+
+        z_rest = rest_output(cell_params(self.ip))
+        common = 2.0 * self.blocks * z_rest + np.abs(y_ip).sum(axis=-1)
+        var = Q_C * self.gain * (self.gain + 1.0) * common / (window_s * bias_a)
+        draw = stream_rng(seed, NOISE_TAG, 2).standard_normal(common.shape)
+        return np.asarray(draw * np.sqrt(var))
 
     def power_w(self, bias_a: float, temp_c: float, corner: str | None = None) -> float:
         """Static supply power of the layer: H neurons x (B inner products + 1 activation)."""
