@@ -287,3 +287,33 @@ def noise_job(layer: Layer, X: np.ndarray, neuron: int, ns: Any, name: str) -> J
         tuple(layer.sources), v, {"point": np.arange(len(v))}, (Instance(NOMINAL),),
         job_id=name, noise=setup,
     )  # fmt: skip
+
+
+def mirror_noise_job(layer: Layer, held_v: Any, ns: Any, name: str) -> tuple[Job, int]:
+    """The mirrors alone at rest (inputs at x_cm, each Zp and Zn at its rest level):
+    ngspice's ``.noise`` of the first tanh term fed by a copy of Zp, the inter-stage path
+    that makes most of the mirrors' noise. Returns the job and the output's index."""
+    from sactk.circuits.base import Bench
+    from sactk.circuits.topology import Part
+
+    z0 = z_levels(layer)[0]
+    levels = {Signal.ONE: 1.0, Signal.XP: layer.params.x_cm, Signal.XN: layer.params.x_cm,
+              Signal.ZP: z0, Signal.ZN: z0}  # fmt: skip
+    mb = mirror_bench(layer, levels, held_v)
+    held = set(held_outputs(layer))
+    i = next(
+        k for k, o in enumerate(layer.outputs)
+        if k in held and o.signal is Signal.ZP and o.feed.stage is Kind.TANH
+        and o.feed.part is Part.TERM
+    )  # fmt: skip
+    probe = next(pr for pr in mb.probes if pr.column == f"o{i}_a")
+    names = tuple(f"i{n}" for n, _ in mb.signals)
+    src = names[[sig for _, sig in mb.signals].index(Signal.ZP)]
+    bench = Bench(mb.netlist, names, names, (probe,))
+    nb, setup = benches.noise_bench(bench, ns.model_copy(update={"input": names.index(src)}))
+    row = np.array([[levels[sig] * layer.bias_a for _, sig in mb.signals]])
+    job = plan.make_job(
+        nb.netlist, render(nb.netlist), (probe,), {"analysis": "noise"}, names, row,
+        {"point": np.arange(1)}, (Instance(NOMINAL),), job_id=name, noise=setup,
+    )  # fmt: skip
+    return job, i

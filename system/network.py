@@ -86,6 +86,7 @@ class LayerRunner:
         chip: int | None = None,
         noise_window_s: float | None = None,
         noise_seed: int | None = None,
+        mirror_noise: float = 1.0,
     ) -> np.ndarray:
         """(S, H) activations (gamma) for inputs X (S, D) in gamma, on chip ``chip`` (its
         instances c H B + i and c H + j) or the nominal circuit (None).
@@ -94,7 +95,9 @@ class LayerRunner:
         noise for that readout window (the models' noise terms, analysis/noisemodel.py),
         drawn from ``noise_seed`` independently per sample, neuron and block. A block's
         noise is split evenly between its Zp and Zn (their difference carries all of it);
-        every mirror's diode and output device add their shot noise (:meth:`UnitNoise.shot`)."""
+        every mirror's diode and output device add their shot noise (:meth:`UnitNoise.shot`),
+        times ``mirror_noise``: 1 in weak inversion, less where the mirrors leave it (the
+        layer check measures it on the layer's own mirrors, sactk.api.layernoise)."""
         wr, h, nb = self.wr, self.h, self.b
         x = np.asarray(X, float)
         s = len(x)
@@ -103,6 +106,7 @@ class LayerRunner:
         noise = None
         if noise_window_s is not None:
             noise = UnitNoise(self.ip, self.act, bias_a, temp_c, corner, noise_window_s, noise_seed)
+            noise.mirror_factor = float(mirror_noise)
             sig = noise.shot(sig)  # the fan-out diodes, shared by their copies
 
         def copy(out: np.ndarray, value: np.ndarray) -> np.ndarray:
@@ -202,6 +206,8 @@ class UnitNoise:
         from sactk.seeds import stream_rng
 
         self.op = (bias_a, temp_c, window_s, corner)
+        self.mirror_factor = 1.0
+        """The mirrors' noise relative to full shot noise."""
         self.rng = stream_rng(seed, 0x4E5)
         self.ip_terms = self._terms(ip)
         self.act_terms = self._terms(act)
@@ -233,7 +239,7 @@ class UnitNoise:
         it copies (so every copy of one diode shares it, scaled by its ratio: k^2 2 q I_in
         = k 2 q I_out), each output device's on its own output."""
         bias, _, window, _ = self.op
-        var = Q_C * np.abs(out) / (window * bias)
+        var = self.mirror_factor * Q_C * np.abs(out) / (window * bias)
         return np.asarray(out + self.rng.standard_normal(np.shape(out)) * np.sqrt(var))
 
     def split(self, zp: np.ndarray, zn: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

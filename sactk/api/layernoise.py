@@ -81,6 +81,7 @@ def noise_check(
         f"layer noise: {len(jobs_list)} .noise runs ({n} samples x {setup.hidden} neurons "
         f"x {len(setup.biases)} biases), runner {NOISE_DRAWS} reads per sample"
     )
+    factors = mirror_factors(setup, lays, jobs)
     res = sim.run(jobs_list, jobs)
     rows = []
     for i, (b, lay) in enumerate(zip(setup.biases, lays, strict=True)):
@@ -89,8 +90,9 @@ def noise_check(
         gains = MirrorGains.ideal(np.array([o.ratio for o in lay.outputs]))
         reads = np.repeat(xs, NOISE_DRAWS, axis=0)
         y = run.forward(
-            reads, b, setup.temp_c, gains, noise_window_s=window, noise_seed=setup.seed
-        ).reshape(n, NOISE_DRAWS, setup.hidden)
+            reads, b, setup.temp_c, gains, noise_window_s=window, noise_seed=setup.seed,
+            mirror_noise=factors[i],
+        ).reshape(n, NOISE_DRAWS, setup.hidden)  # fmt: skip
         runner_rms = y.std(axis=1)
         for j in range(setup.hidden):
             df = res[f"n{i}-{j}"]
@@ -101,10 +103,43 @@ def noise_check(
                 var = integrate(f, np.concatenate([s[:1], s]), window_s=window)
                 spice = float(np.sqrt(var)) / b
                 rows.append({"bias_a": b, "window_s": window, "sample": k, "neuron": j,
+                             "mirror_noise": factors[i],
                              "spice_rms_gamma": spice,
                              "runner_rms_gamma": float(runner_rms[k, j]),
                              "ratio": float(runner_rms[k, j]) / spice})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def mirror_factors(setup: Setup, lays: list[Any], jobs: int | None) -> list[float]:
+    """Per layer (bias): the mirrors' output noise relative to full shot noise, measured on
+    the layer's own mirrors at rest (sweeps/layer.py ``mirror_noise_job``): the density of
+    a tanh term fed by a copy of Zp, below 1 / window, over 2 q (k^2 I_in + |I_out|), the
+    diode's noise copied at the ratio k plus the output device's; at most 1. On c180 it is
+    0.53 at 10 uA, where the mirrors leave weak inversion. At 10 nA the measured path gives
+    1.35: it also holds the shift mirrors, and scaling every mirror by that made the
+    runner's median 6 % high instead of 2 % low (docs/noise.md)."""
+    from sactk.sweeps import layer as sim
+    from sactk.sweeps.analyses import NoiseSpec
+    from sactk.system.network import Q_C
+
+    prep = sim.run([j for i, lay in enumerate(lays) for j in sim.voltage_jobs(lay, f"v{i}")],
+                   jobs)  # fmt: skip
+    made = []
+    for i, lay in enumerate(lays):
+        window = NOISE_WINDOW_AS / lay.bias_a
+        ns = NoiseSpec(fstart_hz=0.01 / window, fstop_hz=1.0 / window, points_per_decade=5)
+        held = sim.held_voltage(sim.node_voltages(prep, f"v{i}"), lay.netlist.tech)
+        made.append(sim.mirror_noise_job(lay, held, ns, f"mn{i}"))
+    res = sim.run([j for j, _ in made], jobs)
+    out = []
+    for i, (lay, (_, k)) in enumerate(zip(lays, made, strict=True)):
+        df = res[f"mn{i}"]
+        o = lay.outputs[k]
+        i_in = sim.z_levels(lay)[0] * lay.bias_a
+        i_out = abs(float(df[f"o{k}_a"].iloc[0]))
+        shot = 2.0 * Q_C * (o.ratio**2 * i_in + i_out)
+        out.append(min(float(np.median(df["onoise_a2_hz"].to_numpy(float))) / shot, 1.0))
+    return out
 
 
 def noise_summary(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -120,5 +155,6 @@ def noise_summary(frame: pd.DataFrame) -> list[dict[str, Any]]:
             "runner_rms_gamma": float(g["runner_rms_gamma"].mean()),
             "ratio_median": float(np.median(r)),
             "ratio_worst": float(r[np.argmax(np.abs(np.log(r)))]),
+            "mirror_noise": float(g["mirror_noise"].iloc[0]),
         })  # fmt: skip
     return out
