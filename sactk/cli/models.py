@@ -47,8 +47,8 @@ def fit(
     noise: Annotated[
         Path | None,
         typer.Option(
-            help="A noise sweep of the same cell (its spec has a noise table): the model's output noise "
-            "terms come from it (default: the results' own noise rows, if any)."
+            help="A noise sweep of the same cell (its spec has a noise table): the model's "
+            "output noise terms come from it (default: the results' own noise rows, if any)."
         ),
     ] = None,
 ) -> None:
