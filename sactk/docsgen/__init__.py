@@ -36,10 +36,16 @@ def figures() -> dict[str, Callable[[], None]]:
         "layer_noise_figures": noise.layer_noise_figures,
         "bandwidth_figures": noise.bandwidth_figures,
         "export_noise_figures": noise.export_noise_figures,
+        "chip_noise_figures": noise.chip_noise_figures,
     }
 
 
-NEEDS_PDKS = ("process_comparison", "noise_figures", "export_noise_figures")
+NEEDS_PDKS = (
+    "process_comparison",
+    "noise_figures",
+    "export_noise_figures",
+    "chip_noise_figures",
+)
 """Generators that need PDK_ROOT: run only when asked for by name."""
 
 

@@ -185,3 +185,46 @@ def export_noise_figures() -> None:
             f"{faithful.min():.3f}..{faithful.max():.3f} |"
         )
     write_block(DOCS / "noise.md", "export_noise", "\n".join(lines))
+
+
+def chip_noise_figures() -> None:
+    """docs/noise.md's chip_noise block: how the noise terms' per-output coefficients spread
+    over 10 Monte Carlo chips of the mp-noise preset at 27 C, on c180 and sky130 (needs
+    PDK_ROOT: ``python docs/make_figures.py chip_noise_figures``)."""
+    from sactk.analysis.noise import noise_rows
+    from sactk.analysis.noisemodel import fit_spectrum
+    from sactk.analysis.results import load_results
+
+    lines = [
+        "| process | bias | output: sd / mean | white W / out: sd / mean | flicker K / out^2: "
+        "sd / mean |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        for tech in ("c180", "sky130"):
+            api.sweep_preset(
+                "mp-noise", tmp / tech, [f"tech.name={tech}", "sweep.temp_c=[27]",
+                                         "mc.instances=10"],
+            )  # fmt: skip
+            rows = noise_rows(load_results(tmp / tech).frame)
+            b: Any
+            for b, g in rows.groupby("bias_a", sort=True):
+                fit = []
+                for _, h in g.groupby("mc_index"):
+                    h = h.sort_values("freq_hz")
+                    f, d = h["freq_hz"].to_numpy(float), h["onoise_a2_hz"].to_numpy(float)
+                    w, k, _ = fit_spectrum(f[f <= 1e5], d[f <= 1e5])
+                    fit.append((abs(float(h["out_z_a"].iloc[0])), w, k))
+                arr = np.array(fit)
+                o, wo, ko = arr[:, 0], arr[:, 1] / arr[:, 0], arr[:, 2] / arr[:, 0] ** 2
+
+                def spread(v: np.ndarray) -> str:
+                    return "-" if not v.mean() > 0 else f"{v.std() / v.mean():.3f}"
+
+                lines.append(
+                    f"| {tech} | {bias_text(b)} | {spread(o)} | {spread(wo)} | {spread(ko)} |"
+                )
+    finally:
+        shutil.rmtree(tmp)
+    write_block(DOCS / "noise.md", "chip_noise", "\n".join(lines))
