@@ -101,6 +101,24 @@ def noise_results(res: Any, manifest: dict[str, Any], where: str) -> Any:
     return rows
 
 
+def noise_line(meta: dict[str, Any]) -> str:
+    """What ``sactk fit`` prints of a model's noise terms (MODEL.json ``noise``); empty
+    without them."""
+    if not meta.get("noise"):
+        return ""
+    from sactk.analysis.noisemodel import NoiseTerms
+
+    t = NoiseTerms.from_dict(meta["noise"])
+    w, k, e = t.white, t.flicker, t.exponent
+    return (
+        f"output noise: S = 2 q (a |out| + b bias_a) + (k2 out^2 + k0 bias_a^2) / f^alpha "
+        f"at {e.size} operating points: a {w[..., 0].min():.3g}..{w[..., 0].max():.3g}, b "
+        f"{w[..., 1].min():.3g}..{w[..., 1].max():.3g}, k2 {k[..., 0].min():.3g}.."
+        f"{k[..., 0].max():.3g}, k0 {k[..., 1].min():.3g}..{k[..., 1].max():.3g}, "
+        f"alpha {e.min():.2f}..{e.max():.2f}"
+    )
+
+
 def model_kind(df: Any, *, output: str | None = None, kind: str = "auto") -> str:
     """``mp``, ``lookup`` or ``inputs``: the kind ``kind`` (``auto`` or one of them) gives
     the cell of ``df``. ``auto`` takes ``inputs`` for a user subcircuit: a table of its own

@@ -87,19 +87,9 @@ def fit(
 def validation_lines(meta: dict[str, Any]) -> list[str]:
     """What ``fit`` prints of a model's validation record (MODEL.json), in % of full scale."""
     out = []
-    noise = meta.get("noise")
+    noise = api.models.noise_line(meta)
     if noise:
-        from sactk.analysis.noisemodel import NoiseTerms
-
-        t = NoiseTerms.from_dict(noise)
-        w, k, e = t.white, t.flicker, t.exponent
-        out.append(
-            f"output noise: S = 2 q (a |out| + b bias_a) + (k2 out^2 + k0 bias_a^2) / f^alpha "
-            f"at {e.size} operating points: a {w[..., 0].min():.3g}..{w[..., 0].max():.3g}, b "
-            f"{w[..., 1].min():.3g}..{w[..., 1].max():.3g}, k2 {k[..., 0].min():.3g}.."
-            f"{k[..., 0].max():.3g}, k0 {k[..., 1].min():.3g}..{k[..., 1].max():.3g}, "
-            f"alpha {e.min():.2f}..{e.max():.2f}"
-        )
+        out.append(noise)
     cv = meta.get("cross_validation")
     if cv:
         chips = f" (nominal and {cv['chips']} chips)" if cv["chips"] else ""
