@@ -105,13 +105,14 @@ def layer_noise_figures() -> None:
         shutil.rmtree(tmp)
     lines = [
         "| bias | readout window | netlist `.noise` (RMS, gamma) | runner (RMS, gamma) | "
-        "runner / netlist: median | farthest from 1 |",
-        "| --- | --- | ---: | ---: | ---: | ---: |",
+        "runner / netlist: median | farthest from 1 | mirrors' noise / full shot noise |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in s["noise"]:
         lines.append(
             f"| {bias_text(r['bias_a'])} | {r['window_s']:.2g} s | {r['spice_rms_gamma']:.2e} "
-            f"| {r['runner_rms_gamma']:.2e} | {r['ratio_median']:.3f} | {r['ratio_worst']:.3f} |"
+            f"| {r['runner_rms_gamma']:.2e} | {r['ratio_median']:.3f} | {r['ratio_worst']:.3f} "
+            f"| {r['mirror_noise']:.2f} |"
         )
     lines.append(
         f"\n{len(per)} neuron outputs (4 inputs x 4 neurons, 4 samples, 4 biases, 27 C); "
