@@ -34,6 +34,7 @@ BAD_INPUT = [
     (["sweep", "--preset", "mp-dc", "--set", "cell.name=inverter"], "cell.name"),
     (["sweep", "--preset", "mp-dc", "--set", 'sweep.corner=["zz"]'], "sweep.corner"),
     (["sweep"], "spec"),
+    (["regress", "--dataset", "sinc", "--windows", "1,abc"], "--windows"),
 ]
 
 

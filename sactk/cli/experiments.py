@@ -8,8 +8,10 @@ from typing import Annotated
 import typer
 
 from sactk import api
-from sactk.cli.console import Console, int_list, str_list
+from sactk.cli.console import Console, float_list, int_list, str_list
 from sactk.cli.root import app
+
+LISTS = "Lists: repeat the option or separate values with commas."
 
 
 @app.command()
@@ -24,8 +26,8 @@ def regress(
     model: Annotated[
         Path,
         typer.Option(
-            help="Folder with inner_product and tanh lookup models and timing.csv "
-            "(what `sactk demo` writes to demo-out/models)."
+            help="Folder with the inner_product and tanh models and timing.csv (what "
+            "`sactk demo` writes to demo-out/models)."
         ),
     ] = Path("demo-out/models"),
     chips: Annotated[int, typer.Option(min=1, max=1000, help="Monte Carlo chips.")] = 5,
@@ -47,9 +49,17 @@ def regress(
             "from the statistical mismatch model; auto: simulated when there are enough."
         ),
     ] = "auto",
+    windows: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Readout windows of the noise trade-off, in settling times (must include 1). "
+            + LISTS
+        ),
+    ] = None,
 ) -> None:
-    """S-AC regression across bias, temperature and chips on characterized lookup models:
-    R2 and RMSE (mean and spread over chips), energy per inference and throughput."""
+    """S-AC regression across bias, temperature and chips on the cells' characterized
+    models: R2 and RMSE (mean and spread over chips), R2 with the cells' noise when the
+    models carry it, energy per inference and throughput."""
     ds = api.dataset(dataset, data, target, seed)
     summary = api.regress(
         ds,
@@ -62,9 +72,11 @@ def regress(
         ridge=ridge_lambda,
         quantize_bits=quantize_bits,
         chip_source=chip_source,
+        windows=tuple(float_list(windows, "--windows")) if windows else None,
         reporter=Console(),
     )
-    cols = ["bias_a", "temp_c", "r2_mean", "r2_std", "r2_float_mean", "rmse_mean"]
+    cols = ["bias_a", "temp_c", "r2_mean", "r2_std", "r2_noise_mean", "r2_float_mean"]
+    cols += ["rmse_mean"]
     cols += ["energy_j", "throughput_hz"]
     typer.echo(f"chips: {summary['chip_source'].iloc[0]}")
     typer.echo(summary[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
@@ -77,7 +89,6 @@ sc_app = typer.Typer(
 )
 app.add_typer(sc_app, name="sc")
 
-LISTS = "Lists: repeat the option or separate values with commas."
 _TAU0 = typer.Option("--tau0", help="Device tau0 (s); default Jo et al. 2009.")
 _V0 = typer.Option("--v0", help="Device V0 (V).")
 _WIDTH = typer.Option("--width", help="Pulse width used for encoding (s).")

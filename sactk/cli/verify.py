@@ -25,7 +25,15 @@ def layer(
     out: Annotated[Path, typer.Option(help="Folder for the sweeps, models, CSVs and plot.")],
     features: Annotated[int, typer.Option(min=1, max=64, help="Layer inputs D.")] = 4,
     hidden: Annotated[int, typer.Option(min=1, max=64, help="Tanh neurons H.")] = 8,
-    block: Annotated[int, typer.Option(min=1, max=32, help="Inner-product inputs N.")] = 4,
+    block: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=32,
+            help="Inner-product inputs N. A D that is not a multiple of N pads the last block "
+            "with x = w = 0 (each padded term carries the common mode c).",
+        ),
+    ] = 4,
     samples: Annotated[int, typer.Option(min=1, max=100000, help="Input vectors.")] = 100,
     bias: Annotated[list[str] | None, typer.Option(help=BIAS_HELP)] = None,
     temp: Annotated[float, typer.Option(min=-60, max=175, help="Temperature, C.")] = 27.0,
@@ -76,6 +84,7 @@ def regress(
     hidden: Annotated[int, typer.Option(min=1, max=64, help="Tanh neurons.")] = 8,
     chip: Annotated[int, typer.Option(min=0, max=50, help="The Monte Carlo chip.")] = 0,
     bias: Annotated[list[str] | None, typer.Option(help=BIAS_HELP)] = None,
+    temp: Annotated[float, typer.Option(min=-60, max=175, help="Temperature, C.")] = 27.0,
     seed: Annotated[int, typer.Option(help="Seed of split and weights.")] = 0,
     jobs: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
 ) -> None:
@@ -85,8 +94,8 @@ def regress(
 
     biases = tuple(float_list(bias, "--bias")) if bias else (1e-8, 1e-6, 1e-5)
     rows = verify_regression(
-        out, dataset=dataset, hidden=hidden, chip=chip, biases=biases, seed=seed, jobs=jobs,
-        reporter=Console(),
+        out, dataset=dataset, hidden=hidden, chip=chip, biases=biases, temp_c=temp, seed=seed,
+        jobs=jobs, reporter=Console(),
     )  # fmt: skip
     typer.echo(rows.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 
