@@ -23,6 +23,7 @@ ngspice reads the subcircuit (``.include``); the Verilog-A module compiles with 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,7 @@ from sactk.analysis.mpmodel import MPModel
 from sactk.analysis.noisemodel import ngspice_noise, va_noise
 from sactk.circuits.mp import SQRT_FLOOR
 from sactk.errors import SpecError
-from sactk.files import write_text
+from sactk.files import write_json, write_text
 
 LEAK_OHM = 1e12
 
@@ -245,9 +246,98 @@ def verilog_a(model: MPModel, k: int, chip: int | None = None) -> str:
     return "\n".join(text) + "\n"
 
 
+MP_SCHEMA = "sactk-mp-units-1"
+"""The ``schema`` of an MP-unit model's JSON export (docs/lookup.md, "Tables out")."""
+
+
+def _param_rows(model: MPModel) -> list[dict[str, Any]]:
+    """One row per chip (-1: nominal) x corner x temperature x bias x unit x branch: the
+    branch's a, d and c and its unit's g and b, at the fitted grid."""
+    pools = [(-1, model.params_)] + [
+        (int(c), model.chips_[i]) for i, c in enumerate(model.chip_ids_)
+    ]
+    rows = []
+    for chip, planes in pools:
+        for k, corner in enumerate(model.corners_):
+            for t, temp in enumerate(model.temp_c_):
+                for b, lb in enumerate(model.log_bias_):
+                    p = planes[k, t, b]
+                    for u, sl in enumerate(model.layout_.slices()):
+                        for br, (a, d, c) in enumerate(zip(p[sl.a], p[sl.d], p[sl.c], strict=True)):
+                            rows.append({
+                                "chip": chip, "corner": str(corner), "temp_c": float(temp),
+                                "bias_a": float(10.0**lb), "unit": u, "branch": br,
+                                "a": float(a), "d": float(d), "c": float(c),
+                                "g": float(p[sl.g]), "b": float(p[sl.b]),
+                            })  # fmt: skip
+    return rows
+
+
+def mp_to_csv(model: MPModel, out: Path) -> Path:
+    """The parameters as a tidy table (:func:`_param_rows`); the layout, residual and the
+    rest of the equation are in the JSON export."""
+    import pandas as pd
+
+    from sactk.files import write_csv
+
+    return write_csv(out, pd.DataFrame(_param_rows(model)))
+
+
+def mp_to_json(model: MPModel, out: Path) -> Path:
+    """Everything :meth:`MPModel.evaluate` computes at the fitted grid: the units' layout
+    (inputs to terms), the parameter planes of the nominal circuit and of every chip, the
+    residual table, the bend's range and the equation (schema :data:`MP_SCHEMA`)."""
+    lay = model.layout_
+    doc = {
+        "schema": MP_SCHEMA,
+        "cell": model.cell_,
+        "output": model.output_,
+        "inputs": list(model.inputs_),
+        "equation": (
+            "per unit u: terms t = x_n @ mix_u + offset_u (x_n = inputs / bias_a); solve "
+            "sum_k max(0, t_k + d_k - a_k s - c_k (sqrt(s + s0) - sqrt(s0))) = g for s; "
+            "z_u = max(0, s + b min(max(s, 0), s_hi)^2); y_n = sum_u sign_u z_u; output = "
+            "bias_a (y_n + interp(y_n, residual.knots, residual.table)) at the grid points"
+        ),
+        "s0": float(SQRT_FLOOR),
+        "s_hi": float(model.s_hi_),
+        "units": [
+            {
+                "sign": float(sg),
+                "mix": np.asarray(m).tolist(),
+                "offset": np.broadcast_to(np.asarray(o, float), (m.shape[1],)).tolist(),
+            }
+            for sg, m, o in zip(lay.sign, lay.mix, lay.offset, strict=True)
+        ],
+        "param_order": "per unit: a_0..a_{K-1}, d_0..d_{K-1}, c_0..c_{K-1}, g, b",
+        "corners": [str(c) for c in model.corners_],
+        "temp_c": [float(t) for t in model.temp_c_],
+        "bias_a": [float(10.0**b) for b in model.log_bias_],
+        "params": np.asarray(model.params_).tolist(),
+        "chips": {
+            str(int(c)): np.asarray(model.chips_[i]).tolist() for i, c in enumerate(model.chip_ids_)
+        },
+        "residual": {
+            "knots": np.asarray(model.r_knots_).tolist(),
+            "table": np.asarray(model.resid_).tolist(),
+        },
+        "between_conditions": "not exported: use the ngspice or Verilog-A export, or sactk",
+        "noise": model.meta_.get("noise"),
+    }
+    return write_json(out, doc)
+
+
 def export_mp(model: MPModel, fmt: str, out: Path, chip: int | None = None) -> list[Path]:
     """``ngspice``: one include file with a subcircuit per corner; ``verilog-a``: a folder
-    with one module per corner. CSV and JSON are lookup-table formats."""
+    with one module per corner; ``csv`` and ``json``: the parameters at the fitted grid
+    (every chip; ``chip`` does not apply)."""
+    if fmt in ("csv", "json"):
+        if chip is not None:
+            raise SpecError(
+                f"export: --chip applies to ngspice and verilog-a; the {fmt} export holds "
+                "every chip"
+            )
+        return [(mp_to_csv if fmt == "csv" else mp_to_json)(model, out)]
     if fmt == "ngspice":
         subs = [ngspice_subckt(model, k, chip) for k in range(len(model.corners_))]
         return [
@@ -260,6 +350,5 @@ def export_mp(model: MPModel, fmt: str, out: Path, chip: int | None = None) -> l
             for k, c in enumerate(model.corners_)
         ]
     raise SpecError(
-        f"export: an MP-unit model exports ngspice or verilog-a, not {fmt!r}; its parameters "
-        "are in the model's .npz and .json"
+        f"export: --format {fmt!r} unknown; choose one of csv, json, verilog-a, ngspice"
     )

@@ -288,8 +288,9 @@ def load_model(path: str | Path) -> Model:
 def export(model: Any, fmt: str, out: str | Path, chip: int | None = None) -> list[Path]:
     """Write a fitted model (a model or the path of one) for other tools: ``csv``, ``json``,
     ``verilog-a`` (a folder) or ``ngspice``; an MP-unit model exports ``verilog-a`` and
-    ``ngspice`` with the cell's input pins, for the nominal circuit or chip ``chip``.
-    Returns the files."""
+    ``ngspice`` with the cell's input pins, for the nominal circuit or chip ``chip``, and
+    ``csv``/``json`` with the parameters of every chip (docs/lookup.md). Returns the
+    files."""
     from sactk.analysis.export import FORMATS
 
     if fmt not in FORMATS:
