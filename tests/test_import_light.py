@@ -12,3 +12,18 @@ def test_import_sactk_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_version_and_help_import_neither_numpy_nor_the_workflows() -> None:
+    """Start-up (issue 31): the CLI's modules load the API lazily, so ``sactk --version``
+    and ``--help`` import no NumPy and no workflow module. Checked by the modules loaded,
+    not by a clock (it holds on a busy machine); docs/benchmarks.md times it."""
+    code = (
+        "import sys; from sactk.cli import run; "
+        "[run([a]) for a in ('--version', '--help')]; "
+        "loaded = [m for m in sys.modules if m == 'numpy' or (m.startswith('sactk.api.') and "
+        "m != 'sactk.api.reporter') or m.startswith('sactk.analysis')]; "
+        "print('LOADED:' + ','.join(sorted(loaded)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "LOADED:", out.stdout[-500:]

@@ -23,15 +23,72 @@ progress, see :mod:`sactk.api.reporter`). Heavy libraries load inside the functi
 | the demo | :func:`demo` |
 """
 
-from sactk.api import aimc, layer, sc
-from sactk.api.characterize import Characterization, plot, report
-from sactk.api.demo import demo
-from sactk.api.models import export, export_roundtrip, fit, load_model, mp_roundtrip, roundtrip
-from sactk.api.refine import Refinement, refine
-from sactk.api.regress import dataset, regress
-from sactk.api.reporter import Quiet, Reporter
-from sactk.api.sweeping import crosscheck, load, preset_text, presets, sweep, sweep_preset
-from sactk.netlists.render import spice_number
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names as the type checker sees them; at run time they load lazily
+    from sactk.api import aimc, layer, models, sc
+    from sactk.api.characterize import Characterization, plot, report
+    from sactk.api.demo import demo
+    from sactk.api.models import (
+        export,
+        export_roundtrip,
+        fit,
+        load_model,
+        mp_roundtrip,
+        roundtrip,
+    )
+    from sactk.api.refine import Refinement, refine
+    from sactk.api.regress import dataset, regress
+    from sactk.api.reporter import Quiet, Reporter
+    from sactk.api.sweeping import crosscheck, load, preset_text, presets, sweep, sweep_preset
+    from sactk.netlists.render import spice_number
+
+_WHERE = {
+    "Characterization": "sactk.api.characterize",
+    "plot": "sactk.api.characterize",
+    "report": "sactk.api.characterize",
+    "demo": "sactk.api.demo",
+    "export": "sactk.api.models",
+    "export_roundtrip": "sactk.api.models",
+    "fit": "sactk.api.models",
+    "load_model": "sactk.api.models",
+    "mp_roundtrip": "sactk.api.models",
+    "roundtrip": "sactk.api.models",
+    "Refinement": "sactk.api.refine",
+    "refine": "sactk.api.refine",
+    "dataset": "sactk.api.regress",
+    "regress": "sactk.api.regress",
+    "Quiet": "sactk.api.reporter",
+    "Reporter": "sactk.api.reporter",
+    "crosscheck": "sactk.api.sweeping",
+    "load": "sactk.api.sweeping",
+    "preset_text": "sactk.api.sweeping",
+    "presets": "sactk.api.sweeping",
+    "sweep": "sactk.api.sweeping",
+    "sweep_preset": "sactk.api.sweeping",
+    "spice_number": "sactk.netlists.render",
+}
+_MODULES = ("aimc", "layer", "models", "sc")
+
+
+def __getattr__(name: str) -> Any:
+    """Names load on first use (PEP 562), so ``sactk --version`` and ``--help`` import
+    neither NumPy nor the workflows."""
+    import importlib
+
+    if name in _MODULES:
+        value: Any = importlib.import_module(f"sactk.api.{name}")
+    elif name in _WHERE:
+        value = getattr(importlib.import_module(_WHERE[name]), name)
+    else:
+        raise AttributeError(f"module 'sactk.api' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "Characterization",
@@ -48,6 +105,7 @@ __all__ = [
     "layer",
     "load",
     "load_model",
+    "models",
     "mp_roundtrip",
     "plot",
     "preset_text",
