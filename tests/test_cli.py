@@ -155,3 +155,16 @@ def test_every_option_and_argument_has_help() -> None:
         if p.name != "help" and not getattr(p, "help", None)
     ]
     assert not missing, missing
+
+
+def test_command_lists_read_as_sentences() -> None:
+    """``--help`` lists each command with its docstring's first sentence, on lines the
+    terminal wraps, not the docstring's hard-wrapped lines (issue 31)."""
+    from sactk.cli.root import first_sentence
+
+    assert first_sentence("Run it\n    fast. Then more.") == "Run it fast."
+    assert first_sentence("One HTML page: spec and plots.") == "One HTML page."
+    r = run("--help")
+    assert r.returncode == 0 and "The main job end to end on c180." in r.stdout
+    r = run("verify", "--help")
+    assert "The neuron's settling time and power from the layer netlist's step" in r.stdout

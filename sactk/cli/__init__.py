@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from sactk.cli import cells, experiments, models, verify  # noqa: F401  (registers the commands)
-from sactk.cli.root import app
+from sactk.cli.root import app, tidy_help
 from sactk.errors import SactkError
 
 __all__ = ["app", "main"]
@@ -44,6 +44,7 @@ def run(argv: list[str] | None = None) -> int:
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    tidy_help(app)
     try:
         app(args=args, prog_name="sactk")
     except SystemExit as done:  # standalone mode ends every command this way

@@ -37,3 +37,25 @@ def _root(
     ] = False,
 ) -> None:
     """``--debug`` is read by :func:`sactk.cli.main` before Typer runs."""
+
+
+def first_sentence(doc: str) -> str:
+    """A docstring's first sentence on one line: what a command list shows."""
+    text = " ".join(doc.split())
+    for end in (". ", ": "):
+        cut = text.find(end)
+        if cut > 0:
+            return text[: cut + 1].rstrip(":") + ("" if end == ". " else ".")
+    return text
+
+
+def tidy_help(typer_app: typer.Typer) -> None:
+    """Give every command and group without a short help its docstring's first sentence,
+    so ``--help`` lists read as sentences instead of hard-wrapped docstring lines."""
+    for cmd in typer_app.registered_commands:
+        doc = cmd.help or (cmd.callback.__doc__ if cmd.callback else None)
+        if doc and cmd.short_help is None:
+            cmd.short_help = first_sentence(doc)
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            tidy_help(group.typer_instance)
