@@ -18,3 +18,18 @@ def run(
     return subprocess.run(
         [SACTK, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env
     )
+
+
+def job_timeout_s(args: list[str], scratch: Path, floor_s: float = 2.0) -> float:
+    """A ``--timeout`` for a fault test, scaled to this machine now: the same sweep run
+    clean into ``scratch``, 40x its CPU time per job (wall x workers / jobs), at least
+    ``floor_s``. A busy machine slows the clean run as much as the faulty one, so only the
+    injected victim ever reaches it (issue 31: tests that hold under load)."""
+    import re
+
+    r = run(*args, "--out", str(scratch))
+    m = re.search(r"in ([\d.]+) s .*?(\d+) workers?\); jobs: (\d+) ok", r.stdout)
+    if r.returncode != 0 or m is None:
+        raise AssertionError(f"clean run for the timeout failed: {r.stdout} {r.stderr}")
+    wall, workers, jobs = float(m.group(1)), int(m.group(2)), int(m.group(3))
+    return max(floor_s, 40.0 * wall * workers / max(jobs, 1))

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
-from _cli import run
+from _cli import job_timeout_s, run
 
 from sactk.sweeps.store import JOURNAL, read_manifest
 
 SMALL = ["--set", "sweep.bias_a=[1e-8, 1e-6]", "--set", "inputs.random.count=4"]
 # 10-point jobs run in about 20 ms once a worker's simulator is up, which is when the
-# --timeout clock starts: 2 s leaves a 100x margin on a loaded machine.
+# --timeout clock starts; the timeout is 40x a clean run's time per job, measured first
+# (_cli.job_timeout_s), so a busy machine stretches it as much as the jobs.
 SMALL += ["--set", "inputs.sweep.points=5"]
 
 
@@ -36,8 +37,9 @@ def test_failed_points_are_reported_then_retried(tmp_path: Path) -> None:
     out = tmp_path / "r"
     hang = {**os.environ, "SACTK_FAULT_INJECT": f"hang:{victim}"}
     args = ["sweep", "--preset", "mp-dc", *SMALL, "--out", str(out)]
-    r = run(*args, "--timeout", "2", "--retries", "0", env=hang)
-    assert r.returncode == 3 and "timeout after 2 s" in r.stderr
+    limit = job_timeout_s(args[:-2], tmp_path / "clean")
+    r = run(*args, "--timeout", f"{limit:g}", "--retries", "0", env=hang)
+    assert r.returncode == 3 and f"timeout after {limit:g} s" in r.stderr, r.stderr
     # plot and fit go on with what simulated, and say what is missing
     r = run("plot", str(out), "--out", str(tmp_path / "p"))
     assert r.returncode == 0 and "warning:" in r.stderr and "points failed" in r.stderr
@@ -57,7 +59,8 @@ def test_a_folder_where_nothing_simulated_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "r"
     hang = {**os.environ, "SACTK_FAULT_INJECT": f"hang:{victim}"}
     args = ["sweep", "--preset", "mp-dc", *SMALL, "--set", "sweep.bias_a=[1e-8]"]
-    r = run(*args, "--out", str(out), "--timeout", "2", "--retries", "0", env=hang)
+    limit = job_timeout_s(args, tmp_path / "clean")
+    r = run(*args, "--out", str(out), "--timeout", f"{limit:g}", "--retries", "0", env=hang)
     assert r.returncode == 3
     for cmd in (["plot", str(out), "--out", str(tmp_path / "p")], ["fit", str(out), "--out", "m"]):
         r = run(*cmd, cwd=tmp_path)
