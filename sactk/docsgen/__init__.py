@@ -28,6 +28,7 @@ def figures() -> dict[str, Callable[[], None]]:
         "model_chip_numbers": systems.model_chip_numbers,
         "model_conditions": conditions.model_conditions,
         "regression_figures": systems.regression_figures,
+        "demo_time": systems.demo_time,
         "layer_figures": systems.layer_figures,
         "sc_figures": systems.sc_figures,
         "aimc_figures": systems.aimc_figures,
