@@ -38,3 +38,17 @@ def test_api_covers_every_workflow() -> None:
         assert callable(getattr(api.sc, name)), name
     for name in ("characterize", "evaluate", "bits"):
         assert callable(getattr(api.aimc, name)), name
+
+
+def test_functions_win_over_submodules_of_the_same_name() -> None:
+    """``demo``, ``regress`` and ``refine`` are submodules and functions of sactk.api; the
+    names load lazily, and importing the submodule first must still leave the function
+    (a fresh interpreter, so no other test's imports decide it)."""
+    code = (
+        "from sactk.api.regress import verify_regression; from sactk.api.demo import FILES; "
+        "import sactk.api.refine; from sactk import api; "
+        "print(all(callable(getattr(api, n)) and not isinstance(getattr(api, n), type(api)) "
+        "for n in ('regress', 'demo', 'refine', 'sweep', 'fit')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "True", out.stderr[-2000:]

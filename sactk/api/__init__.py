@@ -23,6 +23,8 @@ progress, see :mod:`sactk.api.reporter`). Heavy libraries load inside the functi
 | the demo | :func:`demo` |
 """
 
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names as the type checker sees them; at run time they load lazily
@@ -69,6 +71,27 @@ _WHERE = {
     "spice_number": "sactk.netlists.render",
 }
 _MODULES = ("aimc", "layer", "models", "sc")
+
+
+class _Api(types.ModuleType):
+    """The package as a module whose function names win over its submodules' names.
+
+    ``sactk.api.demo``, ``regress`` and ``refine`` are both submodules and functions. Importing
+    such a submodule (``from sactk.api.regress import verify_regression``) makes Python bind
+    the module to the package's attribute of that name; this binds the function instead, as
+    the package's eager imports used to."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if (
+            isinstance(value, types.ModuleType)
+            and _WHERE.get(name) == value.__name__
+            and hasattr(value, name)
+        ):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Api
 
 
 def __getattr__(name: str) -> Any:
