@@ -51,10 +51,7 @@ def regress(
     ] = "auto",
     windows: Annotated[
         list[str] | None,
-        typer.Option(
-            help="Readout windows of the noise trade-off, in settling times (must include 1). "
-            + LISTS
-        ),
+        typer.Option(help="Noise trade-off's readout windows, in settling times (with 1)."),
     ] = None,
 ) -> None:
     """S-AC regression across bias, temperature and chips on the cells' characterized
@@ -76,8 +73,7 @@ def regress(
         reporter=Console(),
     )
     cols = ["bias_a", "temp_c", "r2_mean", "r2_std", "r2_noise_mean", "r2_float_mean"]
-    cols += ["rmse_mean"]
-    cols += ["energy_j", "throughput_hz"]
+    cols += ["rmse_mean", "energy_j", "throughput_hz"]
     typer.echo(f"chips: {summary['chip_source'].iloc[0]}")
     typer.echo(summary[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     typer.echo(f"summary: {out / 'summary.json'}, plots: {out}")
