@@ -18,7 +18,7 @@ from sactk.sweeps.store import JOURNAL, read_manifest
 
 SMALL = ["--set", "sweep.bias_a=[1e-8, 1e-6]", "--set", "inputs.random.count=4"]
 # 10-point jobs run in about 20 ms once a worker's simulator is up, which is when the
-# --timeout clock starts; the timeout is 40x a clean run's time per job, measured first
+# --timeout clock starts; the timeout is 10x a clean run's time per job, measured first
 # (_cli.job_timeout_s), so a busy machine stretches it as much as the jobs.
 SMALL += ["--set", "inputs.sweep.points=5"]
 

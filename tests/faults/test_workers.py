@@ -90,7 +90,7 @@ def test_worker_killed_from_outside_mid_sweep(tmp_path: Path) -> None:
 
 
 def test_hung_job_times_out_and_a_rerun_retries_it(tmp_path: Path) -> None:
-    """The clock starts when a worker's simulator is up, and the timeout is 40x a clean
+    """The clock starts when a worker's simulator is up, and the timeout is 10x a clean
     run's time per job measured just before (at least 5 s), so a machine loaded by other
     work stretches it as much as the jobs; a worker's start-up does not count."""
     ids = _job_ids()
