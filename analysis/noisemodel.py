@@ -245,13 +245,23 @@ def add_noise(
     return np.asarray(y, float) + (rng.standard_normal(b.size) * sd).reshape(np.shape(y))
 
 
-def _same_grid(terms: NoiseTerms, temp_c: np.ndarray, log_bias: np.ndarray) -> bool:
-    return (
+def _export_terms(
+    info: dict[str, Any] | None, corner: str, temp_c: np.ndarray, log_bias: np.ndarray
+) -> tuple[NoiseTerms, int] | None:
+    """The noise terms and corner index an export writes, or None when the model has none,
+    or they were characterized on another grid of temperatures and biases or corners."""
+    if not info:
+        return None
+    terms = NoiseTerms.from_dict(info)
+    same = (
         terms.temp_c.shape == temp_c.shape
         and np.allclose(terms.temp_c, temp_c)
         and terms.log_bias.shape == log_bias.shape
         and np.allclose(terms.log_bias, log_bias)
     )
+    if not same or corner not in terms.corners:
+        return None
+    return terms, terms.corner_index(corner)
 
 
 def _log_terms(terms: NoiseTerms, k: int) -> np.ndarray:
@@ -284,12 +294,10 @@ def ngspice_noise(
     has no noise terms or they are on another grid."""
     from sactk.analysis.exportfmt import blend, num
 
-    if not info:
+    found = _export_terms(info, corner, temp_c, log_bias)
+    if found is None:
         return [], ""
-    terms = NoiseTerms.from_dict(info)
-    if not _same_grid(terms, temp_c, log_bias) or corner not in terms.corners:
-        return [], ""
-    k = terms.corner_index(corner)
+    terms, k = found
     none = np.zeros(0)
     a, b, k2, k0 = (f"exp({blend(t, wt, wb, none, [])})" for t in _log_terms(terms, k))
     alpha = float(np.mean(terms.exponent[k]))
@@ -329,12 +337,10 @@ def va_noise(
     or they were characterized on another grid of temperatures and biases."""
     from sactk.analysis.exportfmt import blend, num
 
-    if not info:
+    found = _export_terms(info, corner, temp_c, log_bias)
+    if found is None:
         return [], []
-    terms = NoiseTerms.from_dict(info)
-    if not _same_grid(terms, temp_c, log_bias) or corner not in terms.corners:
-        return [], []
-    k = terms.corner_index(corner)
+    terms, k = found
     none = np.zeros(0)
     logs = _log_terms(terms, k)
     names = ("na", "nb", "nk2", "nk0")

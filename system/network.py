@@ -181,10 +181,6 @@ class LayerRunner:
         return y if noise is None else noise.add(y)
 
 
-Q_C = 1.602176634e-19
-"""Elementary charge, C."""
-
-
 class UnitNoise:
     """Seeded output noise of a layer's cells at one operating point, in gamma: a cell's
     variance is its model's noise terms at its output current for the readout window."""
@@ -208,7 +204,9 @@ class UnitNoise:
         self.op = (bias_a, temp_c, window_s, corner)
         self.mirror_factor = 1.0
         """The mirrors' noise relative to full shot noise."""
-        self.rng = stream_rng(seed, 0x4E5)
+        from sactk.system.sac import NOISE_TAG
+
+        self.rng = stream_rng(seed, NOISE_TAG)
         self.ip_terms = self._terms(ip)
         self.act_terms = self._terms(act)
 
@@ -238,6 +236,8 @@ class UnitNoise:
         IEEE Circuits and Devices 1993). A mirror's diode noise is drawn once on the signal
         it copies (so every copy of one diode shares it, scaled by its ratio: k^2 2 q I_in
         = k 2 q I_out), each output device's on its own output."""
+        from sactk.analysis.noisemodel import Q_C
+
         bias, _, window, _ = self.op
         var = self.mirror_factor * Q_C * np.abs(out) / (window * bias)
         return np.asarray(out + self.rng.standard_normal(np.shape(out)) * np.sqrt(var))

@@ -77,8 +77,6 @@ def _cells(
     )
 
 
-Q_C = 1.602176634e-19
-"""Elementary charge, C (CODATA 2018, exact)."""
 NOISE_TAG = 0x4E5
 """The stream of the runner's noise draws: ``stream_rng(seed, NOISE_TAG, stage, chip)``."""
 
@@ -288,6 +286,7 @@ class SACHiddenLayer:
 
         if seed is None:
             raise SpecError("noise: a readout window needs a seed (every random draw is seeded)")
+        from sactk.analysis.noisemodel import Q_C
         from sactk.seeds import stream_rng
 
         z_rest = rest_output(cell_params(self.ip))

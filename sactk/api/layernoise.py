@@ -118,9 +118,9 @@ def mirror_factors(setup: Setup, lays: list[Any], jobs: int | None) -> list[floa
     0.53 at 10 uA, where the mirrors leave weak inversion. At 10 nA the measured path gives
     1.35: it also holds the shift mirrors, and scaling every mirror by that made the
     runner's median 6 % high instead of 2 % low (docs/noise.md)."""
+    from sactk.analysis.noisemodel import Q_C
     from sactk.sweeps import layer as sim
     from sactk.sweeps.analyses import NoiseSpec
-    from sactk.system.network import Q_C
 
     prep = sim.run([j for i, lay in enumerate(lays) for j in sim.voltage_jobs(lay, f"v{i}")],
                    jobs)  # fmt: skip
