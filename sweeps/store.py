@@ -53,19 +53,56 @@ FAILURE_COORDS = ("analysis", "corner", "temp_c", "bias_a", "mc_index", "point")
 
 
 def pack(columns: dict[str, Any], keep_failures: int = 20) -> Part:
-    """Encode a job's result columns (one entry per point) as a stored part."""
-    import pandas as pd
+    """Encode a job's result columns (one entry per point) as a stored part.
 
-    df = pd.DataFrame(columns)
-    buf = df.to_parquet(index=False)
-    assert isinstance(buf, bytes)
-    bad = df[df["status"] != "ok"] if len(df) else df
+    pyarrow alone, not pandas: a worker that only simulates then never imports pandas (0.5 s
+    of a small sweep's whole-process time, docs/benchmarks.md "Start-up"). The part reads
+    back through ``pandas.read_parquet`` with the same columns and dtypes as before."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_arrays([_arrow(v) for v in columns.values()], names=list(columns))
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    status = list(columns.get("status", []))
+    bad = [i for i, s in enumerate(status) if s != "ok"]
     failures = tuple(
-        {k: (_plain(r[k]) if k in bad.columns else None) for k in FAILURE_COORDS}
-        | {"status": str(r["status"])}
-        for _, r in bad.head(keep_failures).iterrows()
+        {k: (_plain(columns[k][i]) if k in columns else None) for k in FAILURE_COORDS}
+        | {"status": str(status[i])}
+        for i in bad[:keep_failures]
     )
-    return Part(buf, len(df), len(bad), failures)
+    return Part(sink.getvalue().to_pybytes(), len(status), len(bad), failures)
+
+
+def _arrow(values: Any) -> Any:
+    """One column as an Arrow array built from its buffers. ``pyarrow.array`` asks pandas
+    whether a NumPy array is categorical, which imports pandas; numbers, booleans and
+    strings (with None as null) are built directly, anything else goes through it."""
+    import numpy as np
+    import pyarrow as pa
+
+    a = values if isinstance(values, np.ndarray) else np.asarray(values)
+    n = len(a)
+    if a.dtype.kind in "fiu":
+        a = np.ascontiguousarray(a)
+        return pa.Array.from_buffers(pa.from_numpy_dtype(a.dtype), n, [None, pa.py_buffer(a)])
+    if a.dtype.kind == "b":
+        bits = np.packbits(a.astype(bool), bitorder="little")
+        return pa.Array.from_buffers(pa.bool_(), n, [None, pa.py_buffer(bits)])
+    items = a.tolist()
+    if a.dtype.kind == "U" or all(x is None or isinstance(x, str) for x in items):
+        raw = [b"" if x is None else x.encode() for x in items]
+        offsets = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum([len(b) for b in raw], out=offsets[1:])
+        nulls = np.array([x is None for x in items], dtype=bool)
+        if n and nulls.all():
+            return pa.nulls(n)
+        valid = (
+            pa.py_buffer(np.packbits(~nulls, bitorder="little")) if nulls.any() else None
+        )
+        data = pa.py_buffer(b"".join(raw))
+        return pa.Array.from_buffers(pa.string(), n, [valid, pa.py_buffer(offsets), data])
+    return pa.array(items)
 
 
 def _plain(v: Any) -> Any:
