@@ -97,9 +97,7 @@ def _arrow(values: Any) -> Any:
         nulls = np.array([x is None for x in items], dtype=bool)
         if n and nulls.all():
             return pa.nulls(n)
-        valid = (
-            pa.py_buffer(np.packbits(~nulls, bitorder="little")) if nulls.any() else None
-        )
+        valid = pa.py_buffer(np.packbits(~nulls, bitorder="little")) if nulls.any() else None
         data = pa.py_buffer(b"".join(raw))
         return pa.Array.from_buffers(pa.string(), n, [valid, pa.py_buffer(offsets), data])
     return pa.array(items)

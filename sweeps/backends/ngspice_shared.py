@@ -34,6 +34,10 @@ _FAIL = re.compile(
 )
 
 
+RELEASE_EVERY = 10_000
+"""Commands between two frees of ngspice's command history (PySpice's own figure)."""
+
+
 class NgspiceSharedBackend:
     name = "ngspice-shared"
 
@@ -44,6 +48,11 @@ class NgspiceSharedBackend:
         self._ng: Any = None
         self._rundir: Path | None = None
         self.version: str = ""
+        self._calls = 0
+        self._reads: list[tuple[str, float, bytes, bytes]] = []
+        """Per job: each probe's column, scale and vector names (bytes, for :meth:`_scalar`)."""
+        self._supply = b""
+        """Per job: the supply current's vector name, b"" for none."""
 
     @staticmethod
     def available() -> bool:
@@ -80,6 +89,29 @@ class NgspiceSharedBackend:
                 ) from None
             self._ng.exec_command("set num_threads=1")
             self.version = str(getattr(self._ng, "_ngspice_version", ""))
+            from PySpice.Spice.NgSpice.Shared import ffi
+
+            self._lib, self._null = self._ng._ngspice_shared, ffi.NULL
+
+    def _exec(self, cmd: str) -> None:
+        """One command straight to the library, for the per-point commands (alter, destroy,
+        op). PySpice's ``exec_command`` adds about 15 us a call of logging and fresh output
+        lists (docs/benchmarks.md, "Per-point overhead"); what it does that matters is kept:
+        ngspice keeps every command in its history, so PySpice frees it every 10,000 calls.
+        Output still reaches ``_stdout``/``_stderr``; callers clear them where they read."""
+        self._calls += 1
+        if self._calls > RELEASE_EVERY:
+            self._lib.ngSpice_Command(self._null)
+            self._calls = 0
+        self._lib.ngSpice_Command(cmd.encode("ascii"))
+
+    def _scalar(self, name: bytes) -> float | None:
+        """The one value of a vector of the current plot (an operating point's), or None
+        when it is missing or not a single real value."""
+        info = self._lib.ngGet_Vec_Info(name)
+        if info == self._null or info.v_realdata == self._null or info.v_length != 1:
+            return None
+        return float(info.v_realdata[0])
 
     def command(self, cmd: str) -> str:
         """Run one ngspice command; returns its stdout and stderr joined."""
@@ -109,6 +141,16 @@ class NgspiceSharedBackend:
         point. A point that fails records the reason in ``status`` and the job goes on."""
         self.start()
         rec = _Recorder(job)
+        self._reads = [
+            (
+                p.column,
+                p.scale,
+                compat.vector_name(p.role, p.target).encode("ascii"),
+                compat.vector_name(p.role, p.minus).encode("ascii") if p.minus else b"",
+            )
+            for p in job.probes
+        ]
+        self._supply = compat.vector_name("current", job.supply).encode() if job.supply else b""
         with self._in_rundir():
             ng = self._ng
             load_err = self._load_checked(job.netlist, job.ngbehavior)
@@ -173,7 +215,7 @@ class NgspiceSharedBackend:
         ng = self._ng
         ng._stderr.clear()
         for target, value in alters:
-            ng.exec_command(f"alter {target} = {value}")
+            self._exec(f"alter {target} = {value}")
         bad = [ln for ln in ng._stderr if "error" in ln.lower()]
         return "alter failed: " + bad[0].strip()[:200] if bad else ""
 
@@ -183,22 +225,26 @@ class NgspiceSharedBackend:
         return f"{what}: " + (failed[0].strip()[:200] if failed else fallback)
 
     def _op(self, job: Job) -> dict[str, float] | str:
+        """One operating point at the altered inputs: the probes (``scale * (target -
+        minus)``, as :meth:`_probe`) and, with a supply, ``power_w``. Reads the values
+        straight from ngspice (:meth:`_scalar`)."""
         ng = self._ng
-        ng.exec_command("destroy all")
-        ng.exec_command("op")
+        ng._stdout.clear()
+        ng._stderr.clear()
+        self._exec("destroy all")
+        self._exec("op")
         out: dict[str, float] = {}
-        for probe in job.probes:
-            vec = self._probe(probe)
-            if vec is None or len(vec) != 1:
-                return self._failure(
-                    "no operating point",
-                    f"vector {compat.vector_name(probe.role, probe.target)} missing",
-                )
-            out[probe.column] = float(vec[0])
-        if job.supply:
-            vec = compat.read_vector(ng, compat.vector_name("current", job.supply))
-            if vec is not None and len(vec) == 1:
-                out["power_w"] = -job.vdd_v * float(vec[0])
+        for column, scale, plus, minus in self._reads:
+            value = self._scalar(plus)
+            other = self._scalar(minus) if minus and value is not None else 0.0
+            if value is None or other is None:
+                name = (plus if value is None else minus).decode()
+                return self._failure("no operating point", f"vector {name} missing")
+            out[column] = scale * (value - other) if minus else scale * value
+        if self._supply:
+            idd = self._scalar(self._supply)
+            if idd is not None:
+                out["power_w"] = -job.vdd_v * idd
         return out
 
     def _dc(self, job: Job, start: int, stop: int, col: int) -> list[dict[str, float]] | str:
