@@ -55,7 +55,7 @@ def pelgrom_alters(
     dVT is a shift of |VT|: ``delvto = +dVT`` for NMOS and ``-dVT`` for PMOS (delvto adds to
     the signed vth0). ``mulu0 = 1 + dbeta/beta``, kept above 0.05 for absurd draws.
     """
-    z = normal_draws(seed, index, len(devices))
+    z = normal_draws(seed, index, len(devices)).tolist()  # floats: NumPy scalars are slow
     out: list[Alter] = []
     for m, (z_vt, z_beta) in zip(devices, z, strict=True):
         root_area = math.sqrt(m.w_um * m.l_um)

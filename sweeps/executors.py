@@ -22,21 +22,34 @@ submitted again from this process, up to twice, then recorded as failed points.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from itertools import pairwise
 from typing import Any
 
 from sactk.errors import SpecError
+from sactk.sweeps import warm
 from sactk.sweeps.plan import Job
 from sactk.sweeps.store import Part, pack
 
 Result = tuple[str, Part, str]
 """(job_id, the job's encoded results, simulator version)."""
+
+Task = tuple[Job, int, int]
+"""A job's chips ``lo:hi`` (its instances): what one worker runs at a time."""
+
+TaskResult = tuple[str, int, Any, str]
+"""(job_id, lo, the task's results, simulator version): a whole job's results come encoded
+(a ``Part``), a share of its chips as result columns the parent joins (:func:`_joined`)."""
+
+TASKS_PER_WORKER = 8
+"""A pool gets at least this many tasks a worker when a sweep has chips to split: with fewer
+jobs than that, Monte Carlo jobs are split by chip, so a one-job sweep of 50 chips keeps
+every worker busy and the last task to finish is short."""
 
 EXECUTORS = ("local", "dask")
 
@@ -55,7 +68,7 @@ def run_one(job: Job, backend: str = "ngspice-shared") -> Result:
     return job.job_id, pack(cols), str(getattr(b, "version", ""))
 
 
-FAULT_ENV = "SACTK_FAULT_INJECT"
+FAULT_ENV = warm.FAULT_ENV
 """Test-only fault injection in worker processes: ``hang:<job id prefix>`` sleeps for an
 hour in that job, ``exit:<job id prefix>`` kills the worker (os._exit) once, marked by a
 file ``<prefix>.done`` in ``SACTK_FAULT_DIR``. tests/faults/ uses it; nothing else does."""
@@ -81,26 +94,82 @@ def _injected_fault(job: Job) -> None:
             os._exit(17)
 
 
-def _warm_up(backend: str) -> str:
-    """Start this worker's simulator (what the first job would otherwise pay)."""
-    from sactk.sweeps.backends import get_backend
-
-    b = get_backend(backend)
-    start = getattr(b, "start", None)
-    if start is not None:
-        start()
-    return str(getattr(b, "version", ""))
-
-
 def failed_result(job: Job, reason: str) -> Result:
     """Every point of ``job`` recorded as failed with ``reason`` (no simulator needed)."""
+    jid, _lo, cols, _v = _failed_task((job, 0, len(job.instances)), reason)
+    return jid, pack(cols), ""
+
+
+def _failed_task(task: Task, reason: str) -> TaskResult:
+    """Every point of a task recorded as failed, as result columns."""
     from sactk.sweeps.backends.ngspice_shared import _Recorder
 
+    job, lo, hi = task
     rec = _Recorder(job)
-    for inst in job.instances:
+    for inst in job.instances[lo:hi]:
         for v in range(1 if job.tran is not None else len(job.values)):
             rec.add(inst.mc_index, v, reason)
-    return job.job_id, pack(rec.columns()), ""
+    return job.job_id, lo, rec.columns(), ""
+
+
+def split(jobs: Sequence[Job], n: int) -> list[Task]:
+    """The tasks of ``jobs`` for ``n`` workers: every job's chips in shares of at most
+    1/(``TASKS_PER_WORKER`` n) of the sweep's chips, so each worker gets several tasks and
+    none holds the rest waiting; a sweep of many small jobs keeps them whole. A job's rows do
+    not depend on how its chips are shared out (each task loads the netlist anew; checked
+    bit for bit in tests/test_sweep_engine.py)."""
+    if n <= 1:
+        return [(j, 0, len(j.instances)) for j in jobs]
+    chips = sum(len(j.instances) for j in jobs)
+    most = max(1, -(-chips // (TASKS_PER_WORKER * n)))  # chips a task may hold
+    tasks: list[Task] = []
+    for j in jobs:
+        k = len(j.instances)
+        pieces = max(1, -(-k // most))
+        edges = [round(i * k / pieces) for i in range(pieces + 1)]
+        tasks += [(j, lo, hi) for lo, hi in pairwise(edges) if hi > lo]
+    return tasks
+
+
+def run_task(job: Job, lo: int, hi: int, backend: str = "ngspice-shared") -> TaskResult:
+    """Run chips ``lo:hi`` of ``job`` on this process's backend: the encoded part for the
+    whole job, result columns for a share of it."""
+    from dataclasses import replace
+
+    if lo == 0 and hi == len(job.instances):
+        jid, part, version = run_one(job, backend)
+        return jid, lo, part, version
+    from sactk.sweeps.backends import get_backend
+
+    _injected_fault(job)
+    b = get_backend(backend)
+    cols = b.run_job(replace(job, instances=job.instances[lo:hi]))
+    return job.job_id, lo, cols, str(getattr(b, "version", ""))
+
+
+def _joined(results: Iterator[TaskResult], tasks: Sequence[Task]) -> Iterator[Result]:
+    """Each job's result once all its tasks are in: shares joined in chip order, encoded."""
+    import numpy as np
+
+    expected: dict[str, int] = defaultdict(int)
+    for job, _lo, _hi in tasks:
+        expected[job.job_id] += 1
+    held: dict[str, list[tuple[int, Any]]] = defaultdict(list)
+    for jid, lo, payload, version in results:
+        if isinstance(payload, Part):
+            yield jid, payload, version
+            continue
+        held[jid].append((lo, payload))
+        if len(held[jid]) < expected[jid]:
+            continue
+        shares = [c for _lo, c in sorted(held.pop(jid), key=lambda x: x[0])]
+        cols = {
+            k: np.concatenate([np.asarray(c[k]) for c in shares])
+            if isinstance(shares[0][k], np.ndarray)
+            else [x for c in shares for x in c[k]]
+            for k in shares[0]
+        }
+        yield jid, pack(cols), version
 
 
 def run_local(
@@ -111,13 +180,18 @@ def run_local(
     retries: int = 1,
 ) -> Iterator[Result]:
     """Yield each job's result as it finishes. In-process for one worker and no timeout;
-    otherwise a spawned pool that survives faults (:func:`_run_pool`)."""
+    otherwise a spawned pool that survives faults (:func:`_run_pool`), Monte Carlo jobs
+    split by chip when there are too few jobs to keep every worker busy (:func:`split`)."""
     n = n_jobs or default_jobs()
-    if (n <= 1 or len(jobs) <= 1) and timeout_s is None:
+    if (n <= 1 or sum(len(j.instances) for j in jobs) <= 1) and timeout_s is None:
+        warm.discard()
         for job in jobs:
             yield run_one(job, backend)
         return
-    yield from _run_pool(jobs, max(1, min(n, len(jobs))), backend, timeout_s, retries)
+    tasks = split(jobs, n)
+    helpers = max(1, min(warm.helpers(n, timeout_s is not None), len(tasks)))
+    here = helpers < n  # this process simulates too
+    yield from _joined(_run_pool(tasks, helpers, backend, timeout_s, retries, here), tasks)
 
 
 def _kill(pool: ProcessPoolExecutor) -> None:
@@ -177,61 +251,78 @@ def check_main_guard() -> None:
 
 
 def _run_pool(
-    jobs: Sequence[Job], n: int, backend: str, timeout_s: float | None, retries: int
-) -> Iterator[Result]:
+    tasks: Sequence[Task],
+    n: int,
+    backend: str,
+    timeout_s: float | None,
+    retries: int,
+    here: bool = False,
+) -> Iterator[TaskResult]:
     """A pool of ``n`` spawned workers that survives faults.
 
-    * A worker that dies (crash, out of memory, killed) breaks the pool: every job then in
+    * ``here``: this process runs tasks too, between collecting the workers' results (the
+      workers have tasks queued meanwhile). It holds the plan and its simulator starts in
+      0.1 s, so a small sweep gains a core without paying a worker's start-up.
+    * The first pool is the one :mod:`sactk.sweeps.warm` started while the sweep was
+      planned, when it has ``n`` workers.
+    * A worker that dies (crash, out of memory, killed) breaks the pool: every task then in
       flight is charged one attempt and queued again on a fresh pool.
-    * A job running longer than ``timeout_s`` has its pool killed; it is charged an attempt,
-      the other jobs in flight are queued again free. With a timeout, every new pool first
-      starts its workers' simulators, so the clock counts a job's own run and not a worker's
+    * A task running longer than ``timeout_s`` has its pool killed; it is charged an attempt,
+      the other tasks in flight are queued again free. With a timeout, every new pool first
+      starts its workers' simulators, so the clock counts a task's own run and not a worker's
       start-up (seconds on a loaded machine).
-    * A job out of attempts (``retries`` + 1) is recorded as failed points with the reason,
-      so the sweep completes and the summary names it. Finished jobs are never redone.
+    * A task out of attempts (``retries`` + 1) is recorded as failed points with the reason,
+      so the sweep completes and the summary names it. Finished tasks are never redone.
     """
     check_main_guard()
-    ctx = multiprocessing.get_context("spawn")
-    queue = deque(jobs)
-    attempts: dict[str, int] = defaultdict(int)
-    limit = n if timeout_s else 2 * n  # with a timeout, a submitted job is a running job
+    queue = deque(tasks)
+    attempts: dict[tuple[str, int], int] = defaultdict(int)
+    limit = n if timeout_s else 2 * n  # with a timeout, a submitted task is a running task
+    pool = warm.take(n)
     while queue:
-        pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx)
-        running: dict[Future[Result], tuple[Job, float]] = {}
-        charged: list[tuple[Job, str]] = []
+        if pool is None:
+            pool, warming = warm.new_pool(n, backend)
+        else:
+            warming = [pool.submit(warm.warm_up, backend) for _ in range(n)] if timeout_s else []
+        running: dict[Future[TaskResult], tuple[Task, float]] = {}
+        charged: list[tuple[Task, str]] = []
         try:
             started = True
             if timeout_s:
-                warm = [pool.submit(_warm_up, backend) for _ in range(n)]
-                _, not_done = wait(warm, timeout=max(120.0, 10 * timeout_s))
+                _, not_done = wait(warming, timeout=max(120.0, 10 * timeout_s))
                 started = not not_done
                 if not started:  # workers that cannot start within minutes: report, no hang
                     charged.append((queue.popleft(), "worker did not start"))
-                for w in warm:
+                for w in warming:
                     with contextlib.suppress(Exception):
                         w.result(timeout=0)
             while started and (queue or running):
                 broken = False
                 while queue and len(running) < limit:
-                    job = queue.popleft()
+                    task = queue.popleft()
                     try:
-                        running[pool.submit(run_one, job, backend)] = (job, time.monotonic())
+                        fut = pool.submit(run_task, *task, backend)
                     except BrokenProcessPool:  # a worker died since the last wait
-                        queue.appendleft(job)
+                        queue.appendleft(task)
                         broken = True
                         break
-                done, _ = (
-                    (set(), set())
-                    if broken
-                    else wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
-                )
+                    running[fut] = (task, time.monotonic())
+                if here and queue and not broken:
+                    yield run_task(*queue.popleft(), backend)
+                    done = {f for f in running if f.done()}
+                else:
+                    done, _ = (
+                        (set(), set())
+                        if broken
+                        else wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+                    )
                 for fut in done:
-                    job, _t0 = running.pop(fut)
+                    task, _t0 = running.pop(fut)
                     try:
                         result = fut.result()
                     except BrokenProcessPool:
                         broken = True
-                        charged.append((job, "worker died"))
+                        charged.append((task, "worker died"))
                         continue
                     yield result
                 # A worker killed while it held the pool's result-queue lock can leave the
@@ -239,27 +330,29 @@ def _run_pool(
                 # workers ourselves and restart the pool when one is gone.
                 broken = broken or _dead_worker(pool)
                 if broken:
-                    charged += [(j, "worker died") for j, _ in running.values()]
+                    charged += [(t, "worker died") for t, _ in running.values()]
                     running.clear()
                     break
                 if timeout_s:
                     now = time.monotonic()
-                    late = [f for f, (_j, t0) in running.items() if now - t0 > timeout_s]
+                    late = [f for f, (_t, t0) in running.items() if now - t0 > timeout_s]
                     if late:
                         for f in late:
                             charged.append((running.pop(f)[0], f"timeout after {timeout_s:g} s"))
-                        queue.extendleft(j for j, _ in running.values())  # free retry
+                        queue.extendleft(t for t, _ in running.values())  # free retry
                         running.clear()
                         _kill(pool)
                         break
         finally:
             _kill(pool)
-        for job, reason in charged:
-            attempts[job.job_id] += 1
-            if attempts[job.job_id] > retries:
-                yield failed_result(job, f"{reason} ({attempts[job.job_id]} attempts)")
+            pool = None
+        for task, reason in charged:
+            key = (task[0].job_id, task[1])
+            attempts[key] += 1
+            if attempts[key] > retries:
+                yield _failed_task(task, f"{reason} ({attempts[key]} attempts)")
             else:
-                queue.appendleft(job)
+                queue.appendleft(task)
 
 
 def run_dask(

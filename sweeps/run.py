@@ -21,6 +21,10 @@ from sactk.sweeps.store import ResultsStore
 # The estimate is points x tech.point_s + jobs x tech.load_s: 5000 c180 points; with 2
 # workers a sweep takes about 0.5 s + half, so from 1 s of work on they win.
 AUTO_SERIAL_S = 1.0
+WARM_SERIAL_S = 0.05
+"""The same threshold when ``sactk sweep`` started its workers while it planned
+(:mod:`sactk.sweeps.warm`): then the pool costs little more than sending the tasks, and
+two workers win from about 250 c180 points (docs/benchmarks.md, "Peers")."""
 
 Progress = Callable[[int, int], None]
 """Called with (points finished, points total) after each job."""
@@ -130,7 +134,10 @@ def run_sweep(
     version = ""
     if n_jobs is None:
         est_s = total_points * tech.point_s + len(todo) * tech.load_s
-        auto_serial = executor == "local" and est_s < AUTO_SERIAL_S
+        from sactk.sweeps import warm
+
+        threshold = WARM_SERIAL_S if warm.started() else AUTO_SERIAL_S
+        auto_serial = executor == "local" and est_s < threshold
         n_jobs = 1 if auto_serial else default_jobs()
     results = run_jobs(todo, executor, n_jobs, scheduler, timeout_s=timeout_s, retries=retries)
     stopped = ""

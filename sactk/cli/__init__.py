@@ -8,12 +8,53 @@ Heavy libraries are imported inside the workflows that need them.
 from __future__ import annotations
 
 import sys
-
-from sactk.cli import cells, experiments, models, verify  # noqa: F401  (registers the commands)
-from sactk.cli.root import app, tidy_help
-from sactk.errors import SactkError
+from typing import Any
 
 __all__ = ["app", "main"]
+
+
+def __getattr__(name: str) -> Any:
+    """``app`` with every command registered, loaded on first use (PEP 562): ``sactk sweep``
+    starts its workers before the command modules are imported (:func:`_start_workers`)."""
+    if name == "app":
+        return _app()
+    raise AttributeError(f"module 'sactk.cli' has no attribute {name!r}")
+
+
+def _app() -> Any:
+    from sactk.cli import cells, experiments, models, verify  # noqa: F401  (registers them)
+    from sactk.cli.root import app
+
+    return app
+
+
+def _start_workers(args: list[str]) -> None:
+    """``sactk sweep`` on the local executor with more than one worker: start the workers
+    now, so their start-up overlaps this process's parsing and planning
+    (:mod:`sactk.sweeps.warm`). Reads only ``--jobs``, ``--executor`` and whether
+    ``--timeout`` is given; a malformed value starts nothing and the parser reports it."""
+    if not args or args[0] != "sweep" or {"--help", "-h"} & set(args):
+        return
+    opts: dict[str, str] = {}
+    for i, a in enumerate(args):
+        if a == "--timeout" or a.startswith("--timeout="):
+            opts["--timeout"] = "1"
+        for key in ("--jobs", "--executor"):
+            if a == key and i + 1 < len(args):
+                opts[key] = args[i + 1]
+            elif a.startswith(key + "="):
+                opts[key] = a.split("=", 1)[1]
+    if opts.get("--executor", "local") != "local":
+        return
+    import os
+
+    jobs = opts.get("--jobs", "")
+    n = int(jobs) if jobs.isdigit() else len(os.sched_getaffinity(0))
+    if n < 2:
+        return
+    from sactk.sweeps import warm
+
+    warm.start(warm.helpers(n, "--timeout" in opts))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,6 +73,8 @@ def main(argv: list[str] | None = None) -> None:
     import os
 
     code = run(argv)
+    if "sactk.sweeps.warm" in sys.modules:
+        sys.modules["sactk.sweeps.warm"].discard()  # workers a failed sweep did not take
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to deliver
             stream.flush()
@@ -40,9 +83,14 @@ def main(argv: list[str] | None = None) -> None:
 
 def run(argv: list[str] | None = None) -> int:
     """The command's exit code (what :func:`main` ends the process with)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    _start_workers(args)
     import typer
 
-    args = list(sys.argv[1:] if argv is None else argv)
+    from sactk.cli.root import tidy_help
+    from sactk.errors import SactkError
+
+    app = _app()
     debug = "--debug" in args
     tidy_help(app)
     try:
