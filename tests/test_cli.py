@@ -143,8 +143,7 @@ def _leaf_commands(cmd, path=()):
 def test_every_option_and_argument_has_help() -> None:
     from typer.main import get_command
 
-    import sactk.cli  # noqa: F401  (registers the commands)
-    from sactk.cli.root import app
+    from sactk.cli import app  # every command registered
 
     leaves = list(_leaf_commands(get_command(app)))
     assert len(leaves) >= 15  # the walk reaches sc, aimc and the cell commands
