@@ -23,6 +23,14 @@ class Console:
 
     @contextmanager
     def progress(self, label: str, unit: str = "") -> Iterator[Progress]:
+        """A live bar on a terminal. Piped or captured (scripts, CI logs), stderr gets no bar
+        and rich is not imported (0.06 s of a small sweep's whole-process time): the
+        command's summary line says what was done."""
+        import sys
+
+        if not sys.stderr.isatty():
+            yield lambda done, total: None
+            return
         from rich.console import Console as RichConsole
         from rich.progress import (
             BarColumn,
