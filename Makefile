@@ -41,6 +41,7 @@ pytest: install
 test: lint typecheck pytest
 
 bench: install
+	$(BIN)/python benchmarks/peers.py --write docs/benchmarks.md
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/sweep_engine.py
 	$(BIN)/python benchmarks/sweep_engine.py e
