@@ -249,6 +249,18 @@ WATER_CHUNK = 8192
 """Problems per chunk of :func:`water_level`: the working set stays in cache."""
 
 
+COMPILED_FROM = 4096
+"""Batches of at least this many problems go to the numba kernel (circuits/mp_compiled.py,
+the same numbers bit for bit) when numba is installed; smaller ones stay in NumPy, which
+needs no compiler start (numba's import is about 0.5 s)."""
+
+
+def _compiled_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("numba") is not None
+
+
 SQRT_FLOOR = 1e-2
 """s0 of the square-law term q(s) = sqrt(s + s0) - sqrt(s0) of a fitted MP unit (normalized
 to the bias): q follows sqrt(s) above a percent of the bias and keeps a finite slope at 0,
@@ -284,6 +296,10 @@ def water_level(
     gg = np.broadcast_to(np.asarray(g, dtype=float), (m,))
     ab = None if a is None else np.broadcast_to(a, t.shape)
     cb = None if c is None else np.broadcast_to(c, t.shape)
+    if m >= COMPILED_FROM and _compiled_available():
+        from sactk.circuits import mp_compiled
+
+        return mp_compiled.water_level(t, gg, ab, cb)
     s_out = np.empty(m)
     act_out = np.empty((k, m), dtype=bool)
     for lo in range(0, m, WATER_CHUNK):

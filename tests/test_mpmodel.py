@@ -187,3 +187,48 @@ def test_export_text_has_ports_and_instance_bias() -> None:
     assert "V(in0) <+ 0.0 * I(in0);" in va  # a bare 0 lets OpenVAF merge the pin into ground
     with pytest.raises(ModelError, match="export: chip 7 was not fitted"):
         mpexport.verilog_a(m, 0, chip=7)
+
+
+def _perturbed(lay: Layout, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n parameter planes around the ideal: gains, offsets, square-law terms, g and b."""
+    p = np.tile(lay.ideal_params(), (n, 1))
+    for sl in lay.slices():
+        k = sl.a.stop - sl.a.start
+        p[:, sl.a] *= rng.uniform(0.85, 1.15, (n, k))
+        p[:, sl.d] = rng.uniform(-0.02, 0.02, (n, k))
+        p[:, sl.c] = rng.uniform(-0.1, 0.1, (n, k))
+        p[:, sl.g] = rng.uniform(0.9, 1.1, n)
+        p[:, sl.b] = rng.uniform(-0.05, 0.05, n)
+    return p
+
+
+def test_compiled_solver_and_units_equal_numpy_bit_for_bit() -> None:
+    """The runners' compiled path (circuits/mp_compiled.py, numba) gives the NumPy solver's
+    numbers exactly, in all three of its forms (unit gains, gains, gains and square-law
+    terms), and the units of a perturbed inner product exactly too; the fused cell model
+    within 1e-13 (its dot products may sum in another order)."""
+    from sactk.analysis.mpfit import unit_outputs
+    from sactk.circuits import mp_compiled
+
+    rng = np.random.default_rng(11)
+    t = rng.uniform(-0.5, 2.0, (3000, 7))
+    a = rng.uniform(0.8, 1.2, (3000, 7))
+    c = rng.uniform(-0.2, 0.2, (3000, 7))
+    g = rng.uniform(0.5, 1.5, 3000)
+    for args in ((None, None), (a.T, None), (a.T, c.T)):
+        want = mp.water_level(t.T, g, *args)  # 3000 < COMPILED_FROM: NumPy
+        got = mp_compiled.water_level(t.T, g, *args)
+        assert np.array_equal(want[0], got[0]) and np.array_equal(want[1], got[1])
+    u = inner.units(inner.Params(n_inputs=3))
+    lay = Layout(u.mix, u.offset, u.sign)
+    pool = _perturbed(lay, 6, rng)
+    idx = rng.integers(0, 6, 2000)
+    x = rng.uniform(0.0, 2.0, (2000, lay.mix[0].shape[0]))
+    terms = lay.terms(x)
+    scale = [rng.uniform(0.9, 1.1, 2000) for _ in terms]
+    for gs in (None, scale):
+        want_z = unit_outputs(lay, terms, pool[idx], (0.0, 3.0), gs)
+        got_z = mp_compiled.unit_rows(lay, terms, pool, idx, (0.0, 3.0), gs)
+        assert all(np.array_equal(w, z) for w, z in zip(want_z, got_z, strict=True))
+    y = model(lay, x, pool[idx], (0.0, 3.0))
+    assert np.allclose(mp_compiled.model_rows(lay, x, pool, idx, (0.0, 3.0)), y, rtol=0, atol=1e-13)
