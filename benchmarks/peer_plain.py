@@ -6,6 +6,9 @@ JOB.json (written by peers.py from sactk's own plan, so both run the same netlis
 vectors): ``netlist``, ``chips`` (per chip, a list of [target, value] alters), ``vectors``
 (per point, a list of [source, value] alters), ``probe`` and ``supply`` (vector names).
 
+A transfer-curve job has ``dc`` (the analysis command) and ``held`` (the other inputs'
+[source, value] alters) instead of ``vectors``: one ``dc`` per chip.
+
 * WORKERS 1 (default): the plain script. PySpice's NgSpiceShared, the netlist loaded once;
   per chip its alters, per point the input alters, ``destroy all``, ``op``, the two vectors
   read straight from ngspice; the results saved as one NumPy file.
@@ -56,11 +59,24 @@ def _vector(name: str) -> float:
     return float(np.frombuffer(_NG.ffi.buffer(info.v_realdata, 8), dtype=np.float64)[0])
 
 
+def _curve(name: str) -> np.ndarray:
+    info = _NG._ngspice_shared.ngGet_Vec_Info(name.encode())
+    n = int(info.v_length)
+    return np.frombuffer(_NG.ffi.buffer(info.v_realdata, 8 * n), dtype=np.float64).copy()
+
+
 def run_chip(k: int) -> np.ndarray:
-    """Every point of chip ``k``: (points, 2) output current and supply current."""
+    """Every point of chip ``k``: (points, 2) output current and supply current. A job
+    with ``dc`` (a transfer curve) alters the held inputs and runs that one analysis."""
     cmd = _NG.exec_command
     for target, value in _JOB["chips"][k]:
         cmd(f"alter {target} = {value}")
+    if "dc" in _JOB:
+        for source, value in _JOB["held"]:
+            cmd(f"alter {source} = {value}")
+        cmd("destroy all")
+        cmd(_JOB["dc"])
+        return np.stack([_curve(_JOB["probe"]), _curve(_JOB["supply"])], axis=1)
     out = np.empty((len(_JOB["vectors"]), 2))
     for i, vector in enumerate(_JOB["vectors"]):
         for source, value in vector:

@@ -1,8 +1,12 @@
 """sactk against its peers on one job, whole process (`make bench`; docs/benchmarks.md).
 
-The job (issue 31): the 4-input MP cell on c180 at 100 nA and 27 C, N Pelgrom chips x 24
-random input vectors, one DC operating point each, results written to a file. N = 50
-(1200 points) and 500 (12,000 points).
+The jobs (issue 31): the 4-input MP cell on c180 at 100 nA and 27 C,
+
+* N Pelgrom chips x 24 random input vectors, one DC operating point each, N = 50 (1200
+  points) and 500 (12,000 points);
+* 200 chips x an 81-point transfer curve of input 0 (one ``dc`` analysis per chip),
+
+results written to a file.
 
 Each tool runs as a fresh process, timed from start to exit by this script:
 
@@ -18,7 +22,8 @@ All cases run the same netlist, chips and vectors (the peers' job file is writte
 sactk's own plan), interleaved, ``--repeat`` times (default 5); the table gives the median.
 The peers' output currents are checked against sactk's results before timing.
 
-Usage: python benchmarks/peers.py [--repeat 5] [--chips 50 500] [--write docs/benchmarks.md]
+Usage: python benchmarks/peers.py [--repeat 5] [--chips 50 500] [--transfer 200]
+       [--write docs/benchmarks.md]
 """
 
 from __future__ import annotations
@@ -65,6 +70,29 @@ min_ideal_ratio = 0.1
 points = 0
 """
 
+TRANSFER = """
+description = "peers benchmark: MP cell, {chips} Pelgrom chips x an 81-point sweep of input 0"
+[cell]
+name = "mp"
+n_inputs = 4
+[tech]
+name = "c180"
+[sweep]
+bias_a = [1e-7]
+temp_c = [27]
+[inputs.random]
+count = 0
+[inputs.sweep]
+index = 0
+points = 81
+max_ratio = 3.0
+hold_ratio = 1.0
+[mc]
+instances = {chips}
+seed = 1
+nominal = false
+"""
+
 
 def job_file(spec_path: Path, out: Path) -> tuple[Path, float]:
     """The peers' job file from sactk's plan of ``spec_path``; returns it and the output
@@ -72,21 +100,29 @@ def job_file(spec_path: Path, out: Path) -> tuple[Path, float]:
     from sactk import api
     from sactk.netlists.render import fmt
     from sactk.sweeps.backends.compat import vector_name
+    from sactk.sweeps.backends.ngspice_shared import dc_schedule
     from sactk.sweeps.run import prepare
 
     _tech, jobs = prepare(api.load(spec_path))
     job = jobs[0]
     probe = job.probes[0]
-    doc = {
+    doc: dict[str, Any] = {
         "netlist": job.netlist,
         "chips": [list(map(list, inst.alters)) for j in jobs for inst in j.instances],
-        "vectors": [
-            [[s, fmt(float(x), s)] for s, x in zip(job.sources, row, strict=True)]
-            for row in job.values
-        ],
         "probe": vector_name(probe.role, probe.target),
         "supply": vector_name("current", job.supply),
     }
+    rows = [
+        [[s, fmt(float(x), s)] for s, x in zip(job.sources, row, strict=True)] for row in job.values
+    ]
+    ((_start, _stop, col),) = dc_schedule(job)
+    if col >= 0:  # a transfer curve: one dc analysis per chip, as sactk's backend runs it
+        x = job.values[:, col]
+        step = (x[-1] - x[0]) / (len(x) - 1)
+        doc["dc"] = f"dc {job.sources[col]} {fmt(x[0])} {fmt(x[-1])} {fmt(step)}"
+        doc["held"] = rows[0]
+    else:
+        doc["vectors"] = rows
     assert all(j.netlist == job.netlist for j in jobs), "one netlist for every chip"
     path = out / "job.json"
     path.write_text(json.dumps(doc))
@@ -113,11 +149,11 @@ def timed(cmd: list[str]) -> float:
     return time.perf_counter() - t0
 
 
-def run_case(chips: int, repeat: int) -> dict[str, Any]:
+def run_case(chips: int, repeat: int, transfer: bool = False) -> dict[str, Any]:
     out = tmp_dir()
     try:
         spec = out / "spec.toml"
-        spec.write_text(SPEC.format(chips=chips))
+        spec.write_text((TRANSFER if transfer else SPEC).format(chips=chips))
         job, scale = job_file(spec, out)
         plain = [sys.executable, str(HERE / "peer_plain.py"), str(job), str(out / "p.npy")]
         cases: dict[str, list[str]] = {
@@ -133,7 +169,8 @@ def run_case(chips: int, repeat: int) -> dict[str, Any]:
                 target = out / f"r{r}-{abs(hash(name))}"
                 walls[name].append(timed([str(target) if c == "@" else c for c in cmd]))
                 shutil.rmtree(target, ignore_errors=True)
-        return {"chips": chips, "points": chips * 24, "walls": walls}
+        label = f"{chips} chips x 81-point dc" if transfer else f"{chips} chips x 24 vectors"
+        return {"job": f"{label} ({chips * (81 if transfer else 24)} points)", "walls": walls}
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -171,10 +208,7 @@ def table(rows: list[dict[str, Any]], repeat: int, sedes: str) -> str:
         med = {k: statistics.median(v) for k, v in row["walls"].items()}
         ref = med["sactk sweep (default workers)"]
         for name, m in med.items():
-            lines.append(
-                f"| {row['chips']} chips x 24 ({row['points']} points) | {name} | {m:.2f} "
-                f"| {m / ref:.2f} |"
-            )
+            lines.append(f"| {row['job']} | {name} | {m:.2f} | {m / ref:.2f} |")
     note = f"\nsedes: {sedes or 'ran'}.\n"
     return head + "\n".join(lines) + "\n" + note
 
@@ -182,10 +216,18 @@ def table(rows: list[dict[str, Any]], repeat: int, sedes: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--chips", type=int, nargs="+", default=[50, 500])
+    ap.add_argument("--chips", type=int, nargs="*", default=[50, 500])
+    ap.add_argument(
+        "--transfer",
+        type=int,
+        nargs="*",
+        default=[200],
+        help="chips of the transfer-curve job (81-point dc per chip)",
+    )
     ap.add_argument("--write", type=Path, help="replace the peers table in this markdown file")
     a = ap.parse_args()
     rows = [run_case(c, a.repeat) for c in a.chips]
+    rows += [run_case(c, a.repeat, transfer=True) for c in a.transfer]
     text = table(rows, a.repeat, sedes_reason())
     print(text)
     if a.write:

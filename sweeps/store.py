@@ -81,8 +81,15 @@ def _arrow(values: Any) -> Any:
     import numpy as np
     import pyarrow as pa
 
+    n = len(values)
+    if isinstance(values, list) and n and isinstance(values[0], str):
+        first = values[0]
+        if values.count(first) == n:  # a job's coordinates, an all-"ok" status: one string
+            one = first.encode()
+            offsets = np.arange(n + 1, dtype=np.int32) * len(one)
+            bufs = [None, pa.py_buffer(offsets), pa.py_buffer(one * n)]
+            return pa.Array.from_buffers(pa.string(), n, bufs)
     a = values if isinstance(values, np.ndarray) else np.asarray(values)
-    n = len(a)
     if a.dtype.kind in "fiu":
         a = np.ascontiguousarray(a)
         return pa.Array.from_buffers(pa.from_numpy_dtype(a.dtype), n, [None, pa.py_buffer(a)])
@@ -91,12 +98,14 @@ def _arrow(values: Any) -> Any:
         return pa.Array.from_buffers(pa.bool_(), n, [None, pa.py_buffer(bits)])
     items = a.tolist()
     if a.dtype.kind == "U" or all(x is None or isinstance(x, str) for x in items):
-        raw = [b"" if x is None else x.encode() for x in items]
-        offsets = np.zeros(n + 1, dtype=np.int32)
-        np.cumsum([len(b) for b in raw], out=offsets[1:])
         nulls = np.array([x is None for x in items], dtype=bool)
         if n and nulls.all():
             return pa.nulls(n)
+        # each distinct string encoded once (a column holds few: patterns, statuses)
+        distinct: dict[str, bytes] = {}
+        raw = [distinct.get(x) or distinct.setdefault(x, x.encode()) if x else b"" for x in items]
+        offsets = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(np.fromiter(map(len, raw), dtype=np.int64, count=n), out=offsets[1:])
         valid = pa.py_buffer(np.packbits(~nulls, bitorder="little")) if nulls.any() else None
         data = pa.py_buffer(b"".join(raw))
         return pa.Array.from_buffers(pa.string(), n, [valid, pa.py_buffer(offsets), data])

@@ -186,8 +186,7 @@ class NgspiceSharedBackend:
                     if col >= 0:
                         swept = self._alter(vector_alters[start]) or self._dc(job, start, stop, col)
                         if not isinstance(swept, str):
-                            for v, result in zip(range(start, stop), swept, strict=True):
-                                rec.add(inst.mc_index, v, result)
+                            rec.add_block(inst.mc_index, start, swept)
                             continue
                     for v in range(start, stop):  # per point; also when a dc analysis failed
                         rec.add(inst.mc_index, v, self._alter(vector_alters[v]) or self._op(job))
@@ -247,10 +246,11 @@ class NgspiceSharedBackend:
                 out["power_w"] = -job.vdd_v * idd
         return out
 
-    def _dc(self, job: Job, start: int, stop: int, col: int) -> list[dict[str, float]] | str:
+    def _dc(self, job: Job, start: int, stop: int, col: int) -> dict[str, Any] | str:
         """Points ``start:stop`` of ``job`` by one dc analysis of source ``col``, the others
-        already altered to their held values. Returns a result per point, or the reason the
-        analysis cannot be used (the caller then solves the points one by one)."""
+        already altered to their held values. Returns each output's column over the points,
+        or the reason the analysis cannot be used (the caller then solves the points one by
+        one)."""
         ng = self._ng
         x = job.values[start:stop, col]
         step = (x[-1] - x[0]) / (len(x) - 1)
@@ -267,7 +267,7 @@ class NgspiceSharedBackend:
             idd = compat.read_vector(ng, compat.vector_name("current", job.supply))
             if idd is not None and len(idd) == len(x):
                 cols["power_w"] = -job.vdd_v * idd
-        return [{c: float(v[k]) for c, v in cols.items()} for k in range(len(x))]
+        return cols
 
     def _noise(self, job: Job) -> list[dict[str, float]] | str:
         """The operating point, then ngspice's ``noise`` of the job's output: one row per
@@ -470,6 +470,17 @@ class _Recorder:
         for c, col in self.outputs.items():
             col.append(result.get(c, float("nan")) if isinstance(result, dict) else float("nan"))
         self.status.append("ok" if ok else str(result))
+
+    def add_block(self, mc_index: int, start: int, cols: dict[str, Any]) -> None:
+        """Points ``start``, ``start + 1``, ... of one chip, all solved: ``cols`` maps each
+        output to its values over the points (a dc analysis's vectors); outputs it lacks
+        are NaN. The same rows as :meth:`add` one point at a time, without a dict a point."""
+        n = len(next(iter(cols.values())))
+        self.mc_index.extend([mc_index] * n)
+        self.vec.extend(range(start, start + n))
+        for c, col in self.outputs.items():
+            col.extend(cols[c].tolist() if c in cols else [float("nan")] * n)
+        self.status.extend(["ok"] * n)
 
     def columns(self) -> dict[str, Any]:
         import numpy as np
