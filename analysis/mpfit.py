@@ -185,6 +185,36 @@ def unit_outputs(
     return out
 
 
+def unit_outputs_indexed(
+    layout: Layout,
+    terms: list[np.ndarray],
+    theta: np.ndarray,
+    idx: np.ndarray,
+    s_range: tuple[float, float],
+    g_scale: list[np.ndarray] | None = None,
+) -> list[np.ndarray]:
+    """:func:`unit_outputs` with row j's parameters ``theta[idx[j]]`` (a model's chip
+    planes and each row's chip). From ``mp.COMPILED_FROM`` rows on, with numba installed,
+    the compiled kernel (circuits/mp_compiled.py) solves it without gathering an (M, P)
+    parameter row per row: the same numbers bit for bit."""
+    from sactk.circuits.mp import COMPILED_FROM, compiled_available
+
+    if len(terms[0]) >= COMPILED_FROM and compiled_available():
+        from sactk.circuits.mp_compiled import unit_rows
+
+        return unit_rows(layout, terms, theta, idx, s_range, g_scale)
+    return unit_outputs(layout, terms, theta[idx], s_range, g_scale)
+
+
+def model_indexed(
+    layout: Layout, x: np.ndarray, theta: np.ndarray, idx: np.ndarray, s_range: tuple[float, float]
+) -> np.ndarray:
+    """:func:`model` with row j's parameters ``theta[idx[j]]``, through
+    :func:`unit_outputs_indexed` (the same numbers as :func:`model` on ``theta[idx]``)."""
+    zs = unit_outputs_indexed(layout, layout.terms(x), theta, idx, s_range)
+    return np.sum([sign * z for sign, z in zip(layout.sign, zs, strict=True)], axis=0)
+
+
 def _model_jac(
     layout: Layout, terms: list[np.ndarray], p: np.ndarray, s_range: tuple[float, float]
 ) -> tuple[np.ndarray, np.ndarray]:

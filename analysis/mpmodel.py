@@ -35,10 +35,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from sactk.analysis.lutfit import chip_pca, spline_plane
-from sactk.analysis.mpfit import C_PRIOR, fit_units, layout_of, model, unit_outputs
+from sactk.analysis.mpfit import (
+    C_PRIOR,
+    fit_units,
+    layout_of,
+    model,
+    model_indexed,
+    unit_outputs_indexed,
+)
 from sactk.analysis.opgrid import OpGrid, op_groups, with_noise
 from sactk.circuits.base import ideal_result_column
-from sactk.circuits.mp import COMPILED_FROM, _compiled_available
 from sactk.errors import ModelError, SpecError
 
 if TYPE_CHECKING:
@@ -298,17 +304,10 @@ class MPModel(OpGrid):
             lb = float(np.log10(bi))
             theta = self._at(pool, k, ti, lb, coef)  # (pool, P)
             rk = self._at(self.resid_, k, ti, lb, self.resid_coef_)
-            n_rows = len(out) if sel is None else len(sel)
-            fused = n_rows >= COMPILED_FROM and _compiled_available()
-            for s in range(0, n_rows, CHUNK):
+            for s in range(0, len(out) if sel is None else len(sel), CHUNK):
                 rows = slice(s, s + CHUNK) if sel is None else sel[s : s + CHUNK]
-                if fused:  # circuits/mp_compiled.py: the same model, one compiled pass
-                    from sactk.circuits.mp_compiled import model_rows
-
-                    yhat = model_rows(self.layout_, xf[rows] / bi, theta, idx[rows],
-                                      (0.0, self.s_hi_))  # fmt: skip
-                else:
-                    yhat = model(self.layout_, xf[rows] / bi, theta[idx[rows]], (0.0, self.s_hi_))
+                yhat = model_indexed(self.layout_, xf[rows] / bi, theta, idx[rows],
+                                     (0.0, self.s_hi_))  # fmt: skip
                 out[rows] = (yhat + np.interp(yhat, self.r_knots_, rk)) * bi
         return out.reshape(shape)
 
@@ -356,12 +355,7 @@ class MPModel(OpGrid):
             theta = self._at(pool, k, temp_c, lb, coef)
             cache[key] = (theta, self._at(self.resid_, k, temp_c, lb, self.resid_coef_))
         theta, rk = cache[key]
-        if m >= COMPILED_FROM and _compiled_available():  # the same numbers, compiled
-            from sactk.circuits.mp_compiled import unit_rows
-
-            zs = unit_rows(self.layout_, terms, theta, idx, (0.0, self.s_hi_), g_scale)
-        else:
-            zs = unit_outputs(self.layout_, terms, theta[idx], (0.0, self.s_hi_), g_scale)
+        zs = unit_outputs_indexed(self.layout_, terms, theta, idx, (0.0, self.s_hi_), g_scale)
         lay = self.layout_
         yhat = np.sum([s * z for s, z in zip(lay.sign, zs, strict=True)], axis=0)
         r = np.interp(yhat, self.r_knots_, rk) / len(zs)

@@ -249,13 +249,14 @@ WATER_CHUNK = 8192
 """Problems per chunk of :func:`water_level`: the working set stays in cache."""
 
 
-COMPILED_FROM = 4096
-"""Batches of at least this many problems go to the numba kernel (circuits/mp_compiled.py,
-the same numbers bit for bit) when numba is installed; smaller ones stay in NumPy, which
-needs no compiler start (numba's import is about 0.5 s)."""
+COMPILED_FROM = 256
+"""Batches of at least this many problems go to the numba kernels (circuits/mp_compiled.py,
+the same numbers bit for bit) when numba is installed: a runner's batch of 100 samples of a
+layer is already thousands of unit problems. Smaller ones, such as an export's check, stay
+in NumPy and never start the compiler (numba's import is about 0.5 s)."""
 
 
-def _compiled_available() -> bool:
+def compiled_available() -> bool:
     import importlib.util
 
     return importlib.util.find_spec("numba") is not None
@@ -296,7 +297,7 @@ def water_level(
     gg = np.broadcast_to(np.asarray(g, dtype=float), (m,))
     ab = None if a is None else np.broadcast_to(a, t.shape)
     cb = None if c is None else np.broadcast_to(c, t.shape)
-    if m >= COMPILED_FROM and _compiled_available():
+    if m >= COMPILED_FROM and compiled_available():
         from sactk.circuits import mp_compiled
 
         return mp_compiled.water_level(t, gg, ab, cb)

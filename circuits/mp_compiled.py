@@ -15,7 +15,8 @@ Gradient-based training through the models does not need automatic differentiati
 the active set A returned here, ds/dt_k = 1/D, ds/da_k = -s/D and ds/dg = -1/D
 (D = sum_A a_k + c_k q'(s)) in closed form, as analysis/mpfit.py's Jacobian already uses.
 
-numba is imported (and the kernel compiled, cached on disk) on the first large batch only.
+numba is imported (and the kernels compiled, cached on disk) on the first batch of at least
+``mp.COMPILED_FROM`` problems.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from typing import Any
 import numpy as np
 
 _KERNEL: Any = None
-_ROWS: Any = None
 _UNIT: Any = None
 
 
@@ -102,54 +102,6 @@ def _build() -> Any:
                 act_out[j, i] = act[i]
 
     @numba.njit(cache=True, nogil=True)
-    def rows(x, mix, off, ks, starts, sign, theta, idx, lo, hi, out):  # type: ignore[no-untyped-def]
-        # One row at a time, every unit of the model (analysis/mpfit.model): its terms from
-        # the row's inputs, their offsets d_k, the water level, z = max(0, s + b bend(s)).
-        m, n_in = x.shape
-        kmax = 0
-        for u in range(ks.shape[0]):
-            kmax = max(kmax, ks[u])
-        t = np.empty(kmax)
-        aa = np.empty(kmax)
-        cc = np.empty(kmax)
-        act = np.ones(kmax, dtype=np.bool_)
-        now = np.empty(kmax, dtype=np.bool_)
-        for j in range(m):
-            p = theta[idx[j]]
-            y = 0.0
-            col = 0
-            for u in range(ks.shape[0]):
-                k = ks[u]
-                st = starts[u]
-                for i in range(k):
-                    v = 0.0
-                    for r in range(n_in):
-                        v += x[j, r] * mix[r, col + i]
-                    t[i] = v + off[col + i] + p[st + k + i]
-                    aa[i] = p[st + i]
-                    cc[i] = p[st + 2 * k + i]
-                    act[i] = True
-                g = p[st + 3 * k]
-                b = p[st + 3 * k + 1]
-                s = level(t, g, aa, cc, act, 2, k)
-                for _ in range(k + 1):
-                    changed = False
-                    q = math.sqrt(max(s, 0.0) + s0) - r0
-                    for i in range(k):
-                        now[i] = t[i] > aa[i] * s + cc[i] * q
-                        if now[i] != act[i]:
-                            changed = True
-                    if not changed:
-                        break
-                    for i in range(k):
-                        act[i] = now[i]
-                    s = level(t, g, aa, cc, act, 2, k)
-                h = min(max(s, lo), hi)
-                y += sign[u] * max(0.0, s + b * (h * h))
-                col += k
-            out[j] = y
-
-    @numba.njit(cache=True, nogil=True)
     def unit(terms, theta, idx, st, gsc, scaled, lo, hi, out):  # type: ignore[no-untyped-def]
         # One unit given its terms (analysis/mpfit.unit_outputs): t_k + d_k, the water
         # level with the row's a_k, c_k and g (times the row's g_scale), z.
@@ -183,13 +135,13 @@ def _build() -> Any:
             h = min(max(s, lo), hi)
             out[j] = max(0.0, s + p[st + 3 * k + 1] * (h * h))
 
-    return kernel, rows, unit
+    return kernel, unit
 
 
 def _kernels() -> None:
-    global _KERNEL, _ROWS, _UNIT
+    global _KERNEL, _UNIT
     if _KERNEL is None:
-        _KERNEL, _ROWS, _UNIT = _build()
+        _KERNEL, _UNIT = _build()
 
 
 def unit_rows(
@@ -213,39 +165,6 @@ def unit_rows(
         _UNIT(np.ascontiguousarray(t, dtype=float), th, ix, sl.a.start, gsc,
               g_scale is not None, float(s_range[0]), float(s_range[1]), z)  # fmt: skip
         out.append(z)
-    return out
-
-
-def model_rows(
-    layout: Any, x: np.ndarray, theta: np.ndarray, idx: np.ndarray, s_range: tuple[float, float]
-) -> np.ndarray:
-    """:func:`sactk.analysis.mpfit.model` for row j's parameters ``theta[idx[j]]``, fused:
-    no (M, P) parameter rows and no (M, K) temporaries. Equal to the NumPy model within a
-    few ulp (the terms' dot products may sum in another order than BLAS)."""
-    _kernels()
-    mix = np.ascontiguousarray(np.concatenate(layout.mix, axis=1), dtype=float)
-    off = np.concatenate(
-        [
-            np.broadcast_to(np.asarray(o, float), (mm.shape[1],))
-            for o, mm in zip(layout.offset, layout.mix, strict=True)
-        ]
-    )
-    ks = np.asarray(layout.sizes, dtype=np.int64)
-    starts = np.asarray([sl.a.start for sl in layout.slices()], dtype=np.int64)
-    out = np.empty(len(x))
-    _ROWS(
-        np.ascontiguousarray(x, dtype=float),
-        mix,
-        np.ascontiguousarray(off),
-        ks,
-        starts,
-        np.asarray(layout.sign, dtype=float),
-        np.ascontiguousarray(theta, dtype=float),
-        np.ascontiguousarray(idx, dtype=np.int64),
-        float(s_range[0]),
-        float(s_range[1]),
-        out,
-    )
     return out
 
 

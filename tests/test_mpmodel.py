@@ -230,5 +230,8 @@ def test_compiled_solver_and_units_equal_numpy_bit_for_bit() -> None:
         want_z = unit_outputs(lay, terms, pool[idx], (0.0, 3.0), gs)
         got_z = mp_compiled.unit_rows(lay, terms, pool, idx, (0.0, 3.0), gs)
         assert all(np.array_equal(w, z) for w, z in zip(want_z, got_z, strict=True))
+    from sactk.analysis.mpfit import model_indexed
+
+    assert len(idx) >= mp.COMPILED_FROM  # model_indexed takes the compiled path
     y = model(lay, x, pool[idx], (0.0, 3.0))
-    assert np.allclose(mp_compiled.model_rows(lay, x, pool, idx, (0.0, 3.0)), y, rtol=0, atol=1e-13)
+    assert np.array_equal(model_indexed(lay, x, pool, idx, (0.0, 3.0)), y)
