@@ -101,6 +101,24 @@ def _build() -> Any:
             for i in range(k):
                 act_out[j, i] = act[i]
 
+    @numba.njit(cache=True, nogil=True, inline="always")
+    def level_w(x, g, a, c, w, k):  # type: ignore[no-untyped-def]
+        # level() with gains and square-law terms and the active set as 0/1 weights: no
+        # branch a term (x * 1 is x, x * 0 adds nothing: the sums are NumPy's)
+        total = 0.0
+        big_a = 0.0
+        big_c = 0.0
+        for i in range(k):
+            total += x[i] * w[i]
+            big_a += a[i] * w[i]
+            big_c += c[i] * w[i]
+        total -= g
+        if not total > 0.0:
+            return total / big_a
+        disc = big_c * big_c + 4.0 * big_a * (total + big_a * s0 + big_c * r0)
+        r = (-big_c + math.sqrt(max(disc, 0.0))) / (2.0 * big_a)
+        return r * r - s0
+
     @numba.njit(cache=True, nogil=True)
     def unit(terms, theta, idx, st, gsc, scaled, lo, hi, out):  # type: ignore[no-untyped-def]
         # One unit given its terms (analysis/mpfit.unit_outputs): t_k + d_k, the water
@@ -109,29 +127,26 @@ def _build() -> Any:
         t = np.empty(k)
         aa = np.empty(k)
         cc = np.empty(k)
-        act = np.ones(k, dtype=np.bool_)
-        now = np.empty(k, dtype=np.bool_)
+        w = np.ones(k)
         for j in range(m):
             p = theta[idx[j]]
             for i in range(k):
                 t[i] = terms[j, i] + p[st + k + i]
                 aa[i] = p[st + i]
                 cc[i] = p[st + 2 * k + i]
-                act[i] = True
+                w[i] = 1.0
             g = p[st + 3 * k] * gsc[j] if scaled else p[st + 3 * k]
-            s = level(t, g, aa, cc, act, 2, k)
+            s = level_w(t, g, aa, cc, w, k)
             for _ in range(k + 1):
-                changed = False
+                changed = 0
                 q = math.sqrt(max(s, 0.0) + s0) - r0
                 for i in range(k):
-                    now[i] = t[i] > aa[i] * s + cc[i] * q
-                    if now[i] != act[i]:
-                        changed = True
-                if not changed:
+                    on = 1.0 if t[i] > aa[i] * s + cc[i] * q else 0.0
+                    changed += on != w[i]
+                    w[i] = on
+                if changed == 0:
                     break
-                for i in range(k):
-                    act[i] = now[i]
-                s = level(t, g, aa, cc, act, 2, k)
+                s = level_w(t, g, aa, cc, w, k)
             h = min(max(s, lo), hi)
             out[j] = max(0.0, s + p[st + 3 * k + 1] * (h * h))
 
