@@ -102,10 +102,10 @@ def failed_result(job: Job, reason: str) -> Result:
 
 def _failed_task(task: Task, reason: str) -> TaskResult:
     """Every point of a task recorded as failed, as result columns."""
-    from sactk.sweeps.backends.ngspice_shared import _Recorder
+    from sactk.sweeps.backends.recorder import Recorder
 
     job, lo, hi = task
-    rec = _Recorder(job)
+    rec = Recorder(job)
     for inst in job.instances[lo:hi]:
         for v in range(1 if job.tran is not None else len(job.values)):
             rec.add(inst.mc_index, v, reason)

@@ -43,6 +43,28 @@ def preset_text(name: str) -> str:
     return _text(name)
 
 
+def start_workers(cores: int, timeout: bool = False) -> None:
+    """Start the worker processes of a local sweep on ``cores`` cores now, before its spec
+    is parsed and planned, so their start-up overlaps this process's (``sactk sweep`` does;
+    docs/sweeps.md "Executors"). :func:`sweep` takes them if the sweep needs a pool of that
+    size; :func:`stop_workers` ends them otherwise. ``timeout``: the sweep has a job timeout
+    (then this process does not simulate, and one more worker is started)."""
+    if cores < 2:
+        return
+    from sactk.sweeps import warm
+
+    warm.start(warm.helpers(cores, timeout))
+
+
+def stop_workers() -> None:
+    """End workers :func:`start_workers` started and no sweep took (cheap when none)."""
+    import sys
+
+    warm = sys.modules.get("sactk.sweeps.warm")
+    if warm is not None:
+        warm.discard()
+
+
 def describe(summary: Any) -> str:
     """One line: points, speed, jobs and failures of a finished sweep."""
     s = summary

@@ -50,11 +50,9 @@ def _start_workers(args: list[str]) -> None:
 
     jobs = opts.get("--jobs", "")
     n = int(jobs) if jobs.isdigit() else len(os.sched_getaffinity(0))
-    if n < 2:
-        return
-    from sactk.sweeps import warm
+    from sactk.api.sweeping import start_workers
 
-    warm.start(warm.helpers(n, "--timeout" in opts))
+    start_workers(n, timeout="--timeout" in opts)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -73,8 +71,8 @@ def main(argv: list[str] | None = None) -> None:
     import os
 
     code = run(argv)
-    if "sactk.sweeps.warm" in sys.modules:
-        sys.modules["sactk.sweeps.warm"].discard()  # workers a failed sweep did not take
+    if "sactk.api.sweeping" in sys.modules:
+        sys.modules["sactk.api.sweeping"].stop_workers()  # those a failed sweep did not take
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to deliver
             stream.flush()
