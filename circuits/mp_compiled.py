@@ -15,6 +15,9 @@ Gradient-based training through the models does not need automatic differentiati
 the active set A returned here, ds/dt_k = 1/D, ds/da_k = -s/D and ds/dg = -1/D
 (D = sum_A a_k + c_k q'(s)) in closed form, as analysis/mpfit.py's Jacobian already uses.
 
+The kernels use numba's NumPy error model: a division by zero gives inf or nan as NumPy's
+does, instead of a check and an exception on every division.
+
 numba is imported (and the kernels compiled, cached on disk) on the first batch of at least
 ``mp.COMPILED_FROM`` problems.
 """
@@ -39,7 +42,7 @@ def _build() -> Any:
     s0 = SQRT_FLOOR
     r0 = math.sqrt(s0)
 
-    @numba.njit(cache=True, nogil=True, inline="always")
+    @numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
     def level(x, g, a, c, act, mode, k):  # type: ignore[no-untyped-def]
         # mode 0: unit gains, 1: gains a, 2: gains a and square-law terms c (mp._level);
         # the first k entries of the arrays
@@ -64,7 +67,7 @@ def _build() -> Any:
         r = (-big_c + math.sqrt(max(disc, 0.0))) / (2.0 * big_a)
         return r * r - s0
 
-    @numba.njit(cache=True, nogil=True)
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
     def kernel(t, g, a, c, mode, s_out, act_out):  # type: ignore[no-untyped-def]
         # t, a, c, act_out: (M, K), one problem a row (contiguous reads)
         m, k = t.shape
@@ -101,7 +104,7 @@ def _build() -> Any:
             for i in range(k):
                 act_out[j, i] = act[i]
 
-    @numba.njit(cache=True, nogil=True, inline="always")
+    @numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
     def level_w(x, g, a, c, w, k):  # type: ignore[no-untyped-def]
         # level() with gains and square-law terms and the active set as 0/1 weights: no
         # branch a term (x * 1 is x, x * 0 adds nothing: the sums are NumPy's)
@@ -119,7 +122,7 @@ def _build() -> Any:
         r = (-big_c + math.sqrt(max(disc, 0.0))) / (2.0 * big_a)
         return r * r - s0
 
-    @numba.njit(cache=True, nogil=True)
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
     def unit(terms, theta, idx, st, gsc, scaled, lo, hi, out):  # type: ignore[no-untyped-def]
         # One unit given its terms (analysis/mpfit.unit_outputs): t_k + d_k, the water
         # level with the row's a_k, c_k and g (times the row's g_scale), z.
@@ -129,13 +132,13 @@ def _build() -> Any:
         cc = np.empty(k)
         w = np.ones(k)
         for j in range(m):
-            p = theta[idx[j]]
+            r = idx[j]
             for i in range(k):
-                t[i] = terms[j, i] + p[st + k + i]
-                aa[i] = p[st + i]
-                cc[i] = p[st + 2 * k + i]
+                t[i] = terms[j, i] + theta[r, st + k + i]
+                aa[i] = theta[r, st + i]
+                cc[i] = theta[r, st + 2 * k + i]
                 w[i] = 1.0
-            g = p[st + 3 * k] * gsc[j] if scaled else p[st + 3 * k]
+            g = theta[r, st + 3 * k] * gsc[j] if scaled else theta[r, st + 3 * k]
             s = level_w(t, g, aa, cc, w, k)
             for _ in range(k + 1):
                 changed = 0
@@ -148,7 +151,7 @@ def _build() -> Any:
                     break
                 s = level_w(t, g, aa, cc, w, k)
             h = min(max(s, lo), hi)
-            out[j] = max(0.0, s + p[st + 3 * k + 1] * (h * h))
+            out[j] = max(0.0, s + theta[r, st + 3 * k + 1] * (h * h))
 
     return kernel, unit
 
