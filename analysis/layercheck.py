@@ -92,7 +92,8 @@ class LayerRuns:
     range_gamma: float
     """The activation's range (2 h gamma): errors are in % of it."""
     spice_s_per_sample: float
-    """ngspice CPU time per sample (pool wall time x workers / samples)."""
+    """ngspice CPU time per sample: this process's and its workers' CPU seconds while the
+    samples ran (getrusage) / samples."""
     runner_s_per_sample: float
     workers: int
     netlist_hashes: tuple[str, ...]
@@ -173,8 +174,8 @@ def check_summary(
             "spice_s_per_sample": res.spice_s_per_sample,
             "runner_s_per_sample": res.runner_s_per_sample,
             "ratio": ratio,
-            "note": "SPICE: pool wall time x workers / samples (CPU time per sample); runner: "
-            "one forward of all samples per chip and bias, divided by samples",
+            "note": "SPICE: CPU seconds of the process and its workers (getrusage) / samples; "
+            "runner: CPU seconds of one forward of all samples per chip and bias / samples",
         },
         "seeds": res.seeds | {"weights_and_inputs": seed},
         "technology": (model_info.get("technology") or {}).get("name", "c180"),

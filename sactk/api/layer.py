@@ -148,10 +148,10 @@ def simulate(
         f"{len(chip_list)} chips x {len(lays)} biases in ngspice"
     )
     gains = sim.run(mirror_jobs, jobs)
-    t0 = time.perf_counter()
+    c0 = cpu_s()
     with reporter.progress("layer in ngspice", "jobs") as progress:
         spice = sim.run(sample_jobs, jobs, progress)
-    spice_wall = time.perf_counter() - t0
+    spice_cpu = cpu_s() - c0  # every process that simulated, whatever the load
     workers = min(len(sample_jobs), jobs or default_jobs())  # what run_jobs starts
     runs, runner_s = [], 0.0
     for i, (b, lay) in enumerate(zip(setup.biases, lays, strict=True)):
@@ -160,9 +160,9 @@ def simulate(
         for c in chip_list:
             a, off, g_v = sim.mirror_gains(lay, gains[f"m{i}-{c}"])
             g = MirrorGains.measured(a, off, g_v, volts[i]["act"]["dv_dz"], lp.act)
-            t1 = time.perf_counter()
+            t1 = time.process_time()
             y_run = run.forward(X, b, setup.temp_c, g, chip=c)
-            runner_s += time.perf_counter() - t1
+            runner_s += time.process_time() - t1
             df = spice[f"s{i}-{c}"].sort_values("point")
             y_sp = np.stack([df[f"h{j}_a"].to_numpy() / b for j in range(setup.hidden)], 1)
             y_ideal = run.forward(X, b, setup.temp_c, ideal, chip=c)
@@ -170,10 +170,23 @@ def simulate(
     n_runs = len(chip_list) * len(lays)
     return LayerRuns(
         runs=tuple(runs), spice_rows=rows, range_gamma=2.0 * lp.act.h_ratio,
-        spice_s_per_sample=spice_wall * workers / (n_runs * len(rows)),
+        spice_s_per_sample=spice_cpu / (n_runs * len(rows)),
         runner_s_per_sample=runner_s / (n_runs * len(X)), workers=workers,
         netlist_hashes=tuple(sorted({j.netlist_hash for j in sample_jobs})), seeds=seeds,
     )  # fmt: skip
+
+
+def cpu_s() -> float:
+    """CPU seconds of this process and of its children that have ended (the sweep pool's
+    workers are joined when a run finishes): a per-core cost that load does not change,
+    unlike wall time x workers."""
+    import resource
+
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def verify_layer(
