@@ -26,7 +26,13 @@ import os
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from concurrent.futures.process import BrokenProcessPool
 from itertools import pairwise
 from typing import Any
@@ -260,9 +266,12 @@ def _run_pool(
 ) -> Iterator[TaskResult]:
     """A pool of ``n`` spawned workers that survives faults.
 
-    * ``here``: this process runs tasks too, between collecting the workers' results (the
-      workers have tasks queued meanwhile). It holds the plan and its simulator starts in
-      0.1 s, so a small sweep gains a core without paying a worker's start-up.
+    * ``here``: this process runs tasks too, one at a time in a thread of its own, while
+      this thread keeps the workers fed and collects their results (ngspice's calls release
+      the GIL). It holds the plan and its simulator starts in 0.1 s, so a sweep gains a
+      core without paying a worker's start-up. (Run between collections instead, a long
+      task of its own left the workers idle: a 21-chip inner-product job kept a 2-core
+      sweep at 1.4 cores.)
     * The first pool is the one :mod:`sactk.sweeps.warm` started while the sweep was
       planned, when it has ``n`` workers.
     * A worker that dies (crash, out of memory, killed) breaks the pool: every task then in
@@ -276,10 +285,30 @@ def _run_pool(
     """
     check_main_guard()
     queue = deque(tasks)
-    attempts: dict[tuple[str, int], int] = defaultdict(int)
     limit = n if timeout_s else 2 * n  # with a timeout, a submitted task is a running task
     pool = warm.take(n)
-    while queue:
+    local = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sactk-sim") if here else None
+    try:
+        yield from _pool_rounds(queue, n, backend, timeout_s, retries, limit, pool, local)
+    finally:
+        if local is not None:
+            local.shutdown(wait=False, cancel_futures=True)
+
+
+def _pool_rounds(
+    queue: deque[Task],
+    n: int,
+    backend: str,
+    timeout_s: float | None,
+    retries: int,
+    limit: int,
+    pool: Any,
+    local: ThreadPoolExecutor | None,
+) -> Iterator[TaskResult]:
+    """The rounds of :func:`_run_pool`: one pool each, until every task has a result."""
+    attempts: dict[tuple[str, int], int] = defaultdict(int)
+    mine: Future[TaskResult] | None = None  # the task this process runs (thread ``local``)
+    while queue or mine is not None:
         if pool is None:
             pool, warming = warm.new_pool(n, backend)
         else:
@@ -296,7 +325,7 @@ def _run_pool(
                 for w in warming:
                     with contextlib.suppress(Exception):
                         w.result(timeout=0)
-            while started and (queue or running):
+            while started and (queue or running or mine is not None):
                 broken = False
                 while queue and len(running) < limit:
                     task = queue.popleft()
@@ -307,16 +336,15 @@ def _run_pool(
                         broken = True
                         break
                     running[fut] = (task, time.monotonic())
-                if here and queue and not broken:
-                    yield run_task(*queue.popleft(), backend)
-                    done = {f for f in running if f.done()}
-                else:
-                    done, _ = (
-                        (set(), set())
-                        if broken
-                        else wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
-                    )
+                if local is not None and mine is None and queue and not broken:
+                    mine = local.submit(run_task, *queue.popleft(), backend)
+                waiting = set(running) | ({mine} if mine is not None else set())
+                done = set() if broken else wait(waiting, 0.5, FIRST_COMPLETED)[0]
                 for fut in done:
+                    if fut is mine:  # errors of this process's own simulator propagate
+                        mine = None
+                        yield fut.result()
+                        continue
                     task, _t0 = running.pop(fut)
                     try:
                         result = fut.result()
