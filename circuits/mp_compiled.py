@@ -156,6 +156,13 @@ def _build() -> Any:
     return kernel, unit
 
 
+def _arg(a: Any, dtype: Any = float) -> np.ndarray:
+    """An argument as the kernels were compiled for: C-contiguous and writable. numba
+    compiles a kernel anew for a read-only array (a broadcast, a cached plane), which cost
+    a runner seconds inside a timed call (sactk verify layer); such arrays are copied."""
+    return np.require(a, dtype=dtype, requirements=["C", "W"])
+
+
 def _kernels() -> None:
     global _KERNEL, _UNIT
     if _KERNEL is None:
@@ -174,13 +181,13 @@ def unit_rows(
     without the (M, P) parameter rows: the same numbers bit for bit (same operations in the
     same order)."""
     _kernels()
-    th = np.ascontiguousarray(theta, dtype=float)
-    ix = np.ascontiguousarray(idx, dtype=np.int64)
+    th = _arg(theta)
+    ix = _arg(idx, np.int64)
     out = []
     for u, (t, sl) in enumerate(zip(terms, layout.slices(), strict=True)):
         z = np.empty(len(t))
-        gsc = np.empty(0) if g_scale is None else np.ascontiguousarray(g_scale[u], dtype=float)
-        _UNIT(np.ascontiguousarray(t, dtype=float), th, ix, sl.a.start, gsc,
+        gsc = np.empty(0) if g_scale is None else _arg(g_scale[u])
+        _UNIT(_arg(t), th, ix, sl.a.start, gsc,
               g_scale is not None, float(s_range[0]), float(s_range[1]), z)  # fmt: skip
         out.append(z)
     return out
@@ -201,10 +208,10 @@ def water_level(
     s = np.empty(m)
     act = np.empty((m, k), dtype=bool)
     _KERNEL(
-        np.ascontiguousarray(t.T, dtype=float),
-        np.ascontiguousarray(g, dtype=float),
-        empty if a is None else np.ascontiguousarray(a.T, dtype=float),
-        empty if c is None else np.ascontiguousarray(c.T, dtype=float),
+        _arg(t.T),
+        _arg(g),
+        empty if a is None else _arg(a.T),
+        empty if c is None else _arg(c.T),
         mode,
         s,
         act,
