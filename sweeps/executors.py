@@ -53,9 +53,8 @@ TaskResult = tuple[str, int, Any, str]
 (a ``Part``), a share of its chips as result columns the parent joins (:func:`_joined`)."""
 
 TASKS_PER_WORKER = 8
-"""A pool gets at least this many tasks a worker when a sweep has chips to split: with fewer
-jobs than that, Monte Carlo jobs are split by chip, so a one-job sweep of 50 chips keeps
-every worker busy and the last task to finish is short."""
+"""No task holds more than 1/(this x workers) of a sweep's chips (:func:`split`): a one-job
+sweep of 50 chips keeps every worker busy, and the last task to finish is short."""
 
 EXECUTORS = ("local", "dask")
 
