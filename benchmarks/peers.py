@@ -47,8 +47,7 @@ HERE = Path(__file__).resolve().parent
 SACTK = str(Path(sys.executable).with_name("sactk"))
 BEGIN, END = "<!-- peers:begin -->", "<!-- peers:end -->"
 
-SPEC = """
-description = "peers benchmark: MP cell, {chips} Pelgrom chips x 24 vectors, 100 nA, 27 C"
+CIRCUIT = """
 [cell]
 name = "mp"
 n_inputs = 4
@@ -61,6 +60,13 @@ temp_c = [27]
 instances = {chips}
 seed = 1
 nominal = false
+"""
+"""What both jobs share: the MP cell on c180 at 100 nA and 27 C, N Pelgrom chips."""
+
+SPEC = (
+    'description = "peers benchmark: MP cell, {chips} Pelgrom chips x 24 vectors"\n'
+    + CIRCUIT
+    + """
 [inputs.random]
 count = 24
 seed = 1
@@ -69,17 +75,12 @@ min_ideal_ratio = 0.1
 [inputs.sweep]
 points = 0
 """
+)
 
-TRANSFER = """
-description = "peers benchmark: MP cell, {chips} Pelgrom chips x an 81-point sweep of input 0"
-[cell]
-name = "mp"
-n_inputs = 4
-[tech]
-name = "c180"
-[sweep]
-bias_a = [1e-7]
-temp_c = [27]
+TRANSFER = (
+    'description = "peers benchmark: MP cell, {chips} Pelgrom chips x an 81-point dc"\n'
+    + CIRCUIT
+    + """
 [inputs.random]
 count = 0
 [inputs.sweep]
@@ -87,11 +88,8 @@ index = 0
 points = 81
 max_ratio = 3.0
 hold_ratio = 1.0
-[mc]
-instances = {chips}
-seed = 1
-nominal = false
 """
+)
 
 
 def job_file(spec_path: Path, out: Path) -> tuple[Path, float]:

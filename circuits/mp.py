@@ -22,6 +22,7 @@ the cell then computes max(MP(I; gamma), 0).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -256,7 +257,10 @@ layer is already thousands of unit problems. Smaller ones, such as an export's c
 in NumPy and never start the compiler (numba's import is about 0.5 s)."""
 
 
+@functools.cache
 def compiled_available() -> bool:
+    """Whether numba is installed; looked up once (a lookup costs about 0.1 ms, and the
+    runners ask on every solve)."""
     import importlib.util
 
     return importlib.util.find_spec("numba") is not None

@@ -65,12 +65,8 @@ def default_jobs() -> int:
 
 def run_one(job: Job, backend: str = "ngspice-shared") -> Result:
     """Run one job on this process's backend."""
-    from sactk.sweeps.backends import get_backend
-
-    _injected_fault(job)
-    b = get_backend(backend)
-    cols = b.run_job(job)
-    return job.job_id, pack(cols), str(getattr(b, "version", ""))
+    jid, _lo, part, version = run_task(job, 0, len(job.instances), backend)
+    return jid, part, version
 
 
 FAULT_ENV = warm.FAULT_ENV
@@ -141,15 +137,13 @@ def run_task(job: Job, lo: int, hi: int, backend: str = "ngspice-shared") -> Tas
     whole job, result columns for a share of it."""
     from dataclasses import replace
 
-    if lo == 0 and hi == len(job.instances):
-        jid, part, version = run_one(job, backend)
-        return jid, lo, part, version
     from sactk.sweeps.backends import get_backend
 
+    whole = lo == 0 and hi == len(job.instances)
     _injected_fault(job)
     b = get_backend(backend)
-    cols = b.run_job(replace(job, instances=job.instances[lo:hi]))
-    return job.job_id, lo, cols, str(getattr(b, "version", ""))
+    cols = b.run_job(job if whole else replace(job, instances=job.instances[lo:hi]))
+    return job.job_id, lo, pack(cols) if whole else cols, str(getattr(b, "version", ""))
 
 
 def _joined(results: Iterator[TaskResult], tasks: Sequence[Task]) -> Iterator[Result]:
@@ -197,25 +191,6 @@ def run_local(
     helpers = max(1, min(warm.helpers(n, timeout_s is not None), len(tasks)))
     here = helpers < n  # this process simulates too
     yield from _joined(_run_pool(tasks, helpers, backend, timeout_s, retries, here), tasks)
-
-
-def _kill(pool: ProcessPoolExecutor) -> None:
-    """End a pool for good: kill its workers, shut it down, and unblock its manager thread.
-
-    A worker killed while it writes a result leaves the pool's manager thread reading the
-    rest of that message forever; the interpreter then hangs at exit joining that thread
-    (seen once in tests/faults/test_workers.py: the sweep had finished). With every worker
-    dead, closing our end of the result pipe turns that read into EOF, and the thread ends."""
-    procs = list((getattr(pool, "_processes", None) or {}).values())
-    for proc in procs:
-        with contextlib.suppress(Exception):
-            proc.kill()
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in procs:
-        with contextlib.suppress(Exception):
-            proc.join(timeout=5)
-    with contextlib.suppress(Exception):
-        pool._result_queue._writer.close()  # type: ignore[attr-defined]
 
 
 def _dead_worker(pool: ProcessPoolExecutor) -> bool:
@@ -368,10 +343,10 @@ def _pool_rounds(
                             charged.append((running.pop(f)[0], f"timeout after {timeout_s:g} s"))
                         queue.extendleft(t for t, _ in running.values())  # free retry
                         running.clear()
-                        _kill(pool)
+                        warm.kill(pool)
                         break
         finally:
-            _kill(pool)
+            warm.kill(pool)
             pool = None
         for task, reason in charged:
             key = (task[0].job_id, task[1])

@@ -82,7 +82,7 @@ def take(n: int) -> Any:
     pool, workers = _POOL, _WORKERS
     _POOL, _WORKERS = None, 0
     if pool is not None and workers != n:
-        _shutdown(pool)
+        kill(pool)
         return None
     return pool
 
@@ -91,12 +91,24 @@ def discard() -> None:
     """Stop a started pool nobody took."""
     global _POOL, _WORKERS
     if _POOL is not None:
-        _shutdown(_POOL)
+        kill(_POOL)
     _POOL, _WORKERS = None, 0
 
 
-def _shutdown(pool: Any) -> None:
-    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+def kill(pool: Any) -> None:
+    """End a pool for good: kill its workers, shut it down, and unblock its manager thread.
+
+    A worker killed while it writes a result leaves the pool's manager thread reading the
+    rest of that message forever; the interpreter then hangs at exit joining that thread
+    (seen once in tests/faults/test_workers.py: the sweep had finished). With every worker
+    dead, closing our end of the result pipe turns that read into EOF, and the thread ends."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in procs:
         with contextlib.suppress(Exception):
             proc.kill()
     pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.join(timeout=5)
+    with contextlib.suppress(Exception):
+        pool._result_queue._writer.close()
