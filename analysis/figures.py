@@ -11,8 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from sactk.files import write_figure
-
 STYLE: Any = {
     "figure.dpi": 110,
     "savefig.dpi": 150,
@@ -93,11 +91,13 @@ def formats(*exts: str) -> Iterator[None]:
 
 
 def save(fig: Any, outdir: Path, name: str) -> list[Path]:
-    """Lay ``fig`` out tightly, write it as outdir/name.png and .pdf (atomically), close it."""
-    fig.tight_layout()
-    paths = []
-    for ext in FORMATS.get():
-        paths.append(write_figure(Path(outdir) / f"{name}.{ext}", fig, bbox_inches="tight"))
+    """Lay ``fig`` out tightly, write it as outdir/name.png and .pdf (atomically), close it.
+    Inside :func:`sactk.analysis.render.in_parallel` a worker process draws it."""
+    from sactk.analysis import render
+
+    paths = [Path(outdir) / f"{name}.{ext}" for ext in FORMATS.get()]
+    if not render.submit(fig, paths):
+        render.draw(fig, paths)
     import matplotlib.pyplot as plt
 
     plt.close(fig)

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sactk.analysis import render
 from sactk.analysis.figures import formats
 from sactk.files import write_text
 
@@ -32,13 +33,19 @@ img{max-width:100%;border:1px solid #eee}.meta{color:#555;font-size:.9em}
 """
 
 
-def _img(path: Path, prefix: str = "") -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    cap = html.escape(prefix + path.stem.replace("_", " "))
-    return (
-        f'<figure><img alt="{cap}" src="data:image/png;base64,{data}">'
-        f"<figcaption>{cap}</figcaption></figure>"
-    )
+class _Img:
+    """A plot in the page, read when the page is put together (after its worker wrote it)."""
+
+    def __init__(self, path: Path, prefix: str = ""):
+        self.path, self.prefix = path, prefix
+
+    def __str__(self) -> str:
+        data = base64.b64encode(self.path.read_bytes()).decode("ascii")
+        cap = html.escape(self.prefix + self.path.stem.replace("_", " "))
+        return (
+            f'<figure><img alt="{cap}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{cap}</figcaption></figure>"
+        )
 
 
 def _table(df: pd.DataFrame) -> str:
@@ -53,7 +60,7 @@ def _kv(d: dict[str, Any]) -> str:
     return f"<table>{rows}</table>"
 
 
-def _results_section(results: Path, plot_dir: Path) -> list[str]:
+def _results_section(results: Path, plot_dir: Path) -> list[str | _Img]:
     from sactk.analysis.metrics import summary_tables
     from sactk.analysis.plots import plot_all
     from sactk.analysis.results import load_results
@@ -63,7 +70,9 @@ def _results_section(results: Path, plot_dir: Path) -> list[str]:
     spec = man.get("spec", {})
     tech = man.get("technology", {})
     cell = spec.get("cell", {}).get("name", "?")
-    parts = [f"<h2>{html.escape(results.name)}: cell {html.escape(str(cell))}</h2>"]
+    parts: list[str | _Img] = [
+        f"<h2>{html.escape(results.name)}: cell {html.escape(str(cell))}</h2>"
+    ]
     if spec.get("description"):
         parts.append(f"<p>{html.escape(str(spec['description']))}</p>")
     parts.append(
@@ -91,7 +100,7 @@ def _results_section(results: Path, plot_dir: Path) -> list[str]:
     parts.append("<h3>Plots</h3>")
     for p in plot_all(df, sub) + plots:
         if p.suffix == ".png":
-            parts.append(_img(p, f"{results.name}: "))
+            parts.append(_Img(p, f"{results.name}: "))
     parts.append("<h3>Spec</h3>")
     parts.append(f"<pre>{html.escape(json.dumps(spec, indent=1))}</pre>")
     parts.append("<h3>Tool versions</h3>")
@@ -99,7 +108,7 @@ def _results_section(results: Path, plot_dir: Path) -> list[str]:
     return parts
 
 
-def _model_section(model_path: Path, plot_dir: Path) -> list[str]:
+def _model_section(model_path: Path, plot_dir: Path) -> list[str | _Img]:
     from sactk.analysis.lut import holdout_split, model_stem
     from sactk.analysis.model import load_model
     from sactk.analysis.modelplots import plot_chip_errors, plot_residuals
@@ -109,7 +118,7 @@ def _model_section(model_path: Path, plot_dir: Path) -> list[str]:
     info = model.info_
     stem = model_stem(model_path)
     title = "Lookup model" if model.kind == "lookup" else "MP-unit model"
-    parts = [f"<h2>{title} {html.escape(stem.name)}</h2>"]
+    parts: list[str | _Img] = [f"<h2>{title} {html.escape(stem.name)}</h2>"]
     parts.append(
         "<p>"
         + html.escape(str(info.get("form", "")))
@@ -144,19 +153,19 @@ def _model_section(model_path: Path, plot_dir: Path) -> list[str]:
             *plot_chip_errors(model, df, plot_dir, f"{stem.name}_chips"),
         ]:
             if p.suffix == ".png":
-                parts.append(_img(p))
+                parts.append(_Img(p))
     return parts
 
 
-def _extra_section(title: str, folder: Path) -> list[str]:
+def _extra_section(title: str, folder: Path) -> list[str | _Img]:
     """A folder of a system experiment: its summary.csv as a table and its PNG plots."""
     import pandas as pd
 
-    parts = [f"<h2>{html.escape(title)}</h2>"]
+    parts: list[str | _Img] = [f"<h2>{html.escape(title)}</h2>"]
     if (folder / "summary.csv").is_file():
         parts.append(_table(pd.read_csv(folder / "summary.csv")))
     for p in sorted(folder.glob("*.png")):
-        parts.append(_img(p, f"{folder.name}: "))
+        parts.append(_Img(p, f"{folder.name}: "))
     return parts
 
 
@@ -171,23 +180,26 @@ def write_report(
     import sactk
 
     title = title or "sactk characterization report"
-    body = [f"<h1>{html.escape(title)}</h1>"]
+    body: list[str | _Img] = [f"<h1>{html.escape(title)}</h1>"]
     body.append(
         f'<p class="meta">sactk {html.escape(sactk.__version__)}; '
         + html.escape(", ".join(str(r) for r in results))
         + "</p>"
     )
-    with tempfile.TemporaryDirectory() as tmp, formats("png"):
+    with tempfile.TemporaryDirectory() as tmp, formats("png"), render.in_parallel():
+        render.flush()  # an enclosing block's plots that an extra folder holds
         for r in results:
             body += _results_section(Path(r), Path(tmp))
         for m in models or []:
             body += _model_section(Path(m), Path(tmp) / "models")
         for name, folder in extra or []:
             body += _extra_section(name, Path(folder))
+        render.flush()
+        text = [str(b) for b in body]
     page = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
-        + "\n".join(body)
+        + "\n".join(text)
         + "\n</body></html>\n"
     )
     return write_text(out, page)

@@ -7,7 +7,6 @@ result, model, plot or report behind. Writers take the content, not a path to wr
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import tempfile
@@ -49,10 +48,3 @@ def write_json(path: str | os.PathLike[str], doc: Any, **dumps: Any) -> Path:
 def write_csv(path: str | os.PathLike[str], frame: Any) -> Path:
     """Write a DataFrame as CSV without its index, atomically."""
     return write_text(path, str(frame.to_csv(index=False)))
-
-
-def write_figure(path: str | os.PathLike[str], fig: Any, **savefig: Any) -> Path:
-    """Render a matplotlib figure in memory (format from the suffix), then write it."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format=Path(path).suffix.lstrip("."), **savefig)
-    return write_bytes(path, buf.getvalue())

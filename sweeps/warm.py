@@ -35,18 +35,9 @@ def warm_up(backend: str) -> str:
 def new_pool(n: int, backend: str = "ngspice-shared") -> tuple[Any, list[Any]]:
     """A pool of ``n`` spawned workers, each already starting its simulator; returns the
     pool and the warm-up futures."""
-    import multiprocessing
-    import sys
-    from concurrent.futures import ProcessPoolExecutor
+    from sactk.procs import spawn_pool
 
-    # The CLI ends with os._exit (sactk.cli.main), so a pool it discards after a bad-input
-    # error leaves its queues' semaphores to multiprocessing's resource tracker, which
-    # unlinks them and warns on stderr after the one error line. The tracker takes this
-    # process's -W options when it starts: it cleans up without the warning.
-    quiet = "ignore::UserWarning:multiprocessing.resource_tracker"
-    if quiet not in sys.warnoptions:
-        sys.warnoptions.append(quiet)
-    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+    pool = spawn_pool(n)
     return pool, [pool.submit(warm_up, backend) for _ in range(n)]
 
 

@@ -19,8 +19,8 @@ PACKAGES = {
     "sactk.analysis": ROOT / "analysis",
     "sactk.system": ROOT / "system",
 }
-BOTTOM = {"sactk", "sactk.errors", "sactk.files", "sactk.versions", "sactk.seeds"}
-"""The bottom layer: errors, atomic files, tool versions, seed derivation."""
+BOTTOM = {"sactk", "sactk.errors", "sactk.files", "sactk.versions", "sactk.seeds", "sactk.procs"}
+"""The bottom layer: errors, atomic files, tool versions, seed derivation, process pools."""
 
 ALLOWED = {
     "bottom": {"bottom"},

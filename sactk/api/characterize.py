@@ -38,6 +38,7 @@ def plot(
     tables as CSV beside them, and with ``model`` that lookup model's residuals on it.
     Failed points are left out, with a warning; a folder with none that simulated is a
     SpecError."""
+    from sactk.analysis import render
     from sactk.analysis.metrics import summary_tables
     from sactk.analysis.modelplots import plot_chip_errors, plot_residuals
     from sactk.analysis.plots import plot_all
@@ -47,17 +48,18 @@ def plot(
     res = load_results(results)
     warn_failed(res, reporter)
     df = res.frame
-    paths = plot_all(df, out)
-    if model is not None:
-        from sactk.analysis.model import load_model
+    with render.in_parallel():
+        paths = plot_all(df, out)
+        if model is not None:
+            from sactk.analysis.model import load_model
 
-        m = load_model(model)
-        paths += plot_residuals(m, df, out) + plot_chip_errors(m, df, out, "model_chips")
-    tables = summary_tables(df)
-    from sactk.analysis.smallsignal import small_signal
+            m = load_model(model)
+            paths += plot_residuals(m, df, out) + plot_chip_errors(m, df, out, "model_chips")
+        tables = summary_tables(df)
+        from sactk.analysis.smallsignal import small_signal
 
-    extra, plots = small_signal(df, res.manifest, out)  # [noise] and [ac] sweeps
-    paths += plots
+        extra, plots = small_signal(df, res.manifest, out)  # [noise] and [ac] sweeps
+        paths += plots
     tables.update({k: v for k, v in extra.items() if not v.empty})
     for name, table in tables.items():
         paths.append(write_csv(out / f"{name}.csv", table))

@@ -42,10 +42,15 @@ QUICK: dict[str, dict[str, Any]] = {
 """``quick=True``: the same steps on small sweeps (seconds, for a smoke test); the figures
 are not the demo's."""
 
-FULL: dict[str, dict[str, Any]] = {"mp-mc": {"inputs.random.count": 24}}
+FULL: dict[str, dict[str, Any]] = {
+    "mp-mc": {"inputs.random.count": 24},
+    "inner-product-mc": {"mc.instances": 5},
+    "shape-tanh-mc": {"mc.instances": 5},
+}
 """The full demo's departures from the presets: its mismatch step measures the spread of 200
 chips and fits no model, so it keeps 24 vectors per chip (the preset sweeps 60, what an
-MP-unit model of every chip needs)."""
+MP-unit model of every chip needs); the regression runs on 5 chips, so the neuron's cells
+are characterized on 5 (the presets' 20 are for ``sactk regress --chips 20``)."""
 
 FILES = (
     "mp-sweep/results.parquet",
@@ -111,11 +116,17 @@ def demo(
     reporter: Reporter | None = None,
 ) -> dict[str, Any]:
     """Run the demo into ``out``; returns its figures (what summary.json holds) with
-    ``failed_points``, the number of points that did not simulate."""
+    ``failed_points``, the number of points that did not simulate. Its plots are drawn by
+    worker processes while it goes on (sactk.analysis.render)."""
+    from sactk.analysis import render
+
+    with render.in_parallel():
+        return _demo(Path(out), jobs, quick, reporter or Quiet())
+
+
+def _demo(out: Path, jobs: int | None, quick: bool, rep: Reporter) -> dict[str, Any]:
     import pandas as pd
 
-    rep = reporter or Quiet()
-    out = Path(out)
     failed = 0
 
     def updates_of(preset: str) -> dict[str, Any]:
@@ -155,7 +166,7 @@ def demo(
     tables = {}
     for title, preset, table, cols, head in (
         (
-            "3/7 mismatch: 200 Pelgrom chips x 3 biases x 3 temperatures (mp-mc)",
+            "3/7 mismatch: {n} Pelgrom chips x {b} biases x {t} temperatures (mp-mc)",
             "mp-mc",
             "mc_spread",
             ["temp_c", "bias_a", "sigma_pct", "chip_err_median_pct", "chip_err_p90_pct"],
@@ -170,7 +181,9 @@ def demo(
             "settle_s to 1 % of final, supply power_w, energy_j = power_w x settle_s:",
         ),
     ):
-        rep.message(f"\n{title} ...")
+        grid = load(preset=preset, updates=updates_of(preset))
+        n, b, t = grid.mc.instances, len(grid.sweep.bias_a), len(grid.sweep.temp_c)
+        rep.message("\n" + title.format(n=n, b=b, t=t) + " ...")
         run(preset, preset)
         df = pd.DataFrame(spread_and_speed(out / preset, out / "plots")[table])
         rep.message(head)
@@ -199,7 +212,8 @@ def demo(
         ("inner-product-mc", "inner_product", "inner-product-noise"),
         ("shape-tanh-mc", "tanh", "shape-tanh-noise"),
     ):
-        rep.message(f"{preset}: an S-AC neuron's cells, nominal and 20 mismatch chips ...")
+        n_mc = load(preset=preset, updates=updates_of(preset)).mc.instances
+        rep.message(f"{preset}: an S-AC neuron's cells, nominal and {n_mc} mismatch chips ...")
         run(preset, preset)
         rep.message(f"{noise}: their output noise at the same biases and temperatures ...")
         grid = load(preset=preset, updates=updates_of(preset)).sweep
