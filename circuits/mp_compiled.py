@@ -24,136 +24,135 @@ numba is imported (and the kernels compiled, cached on disk) on the first batch 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+import numba
 import numpy as np
 
-_KERNEL: Any = None
-_UNIT: Any = None
+from sactk.circuits.mp import SQRT_FLOOR
+
+# Module-level kernels, so that numba's on-disk cache serves every later process (kernels
+# defined in a function and calling each other through closures were compiled anew in every
+# process: 5 to 10 s of each fit, regression and layer check). numba freezes globals as
+# constants when it compiles: s0 and r0 are constants of the model.
+s0 = SQRT_FLOOR
+r0 = math.sqrt(s0)
 
 
-def _build() -> Any:
-    import math
+@numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def level(x, g, a, c, act, mode, k):  # type: ignore[no-untyped-def]
+    # mode 0: unit gains, 1: gains a, 2: gains a and square-law terms c (mp._level);
+    # the first k entries of the arrays
+    total = 0.0
+    big_a = 0.0
+    big_c = 0.0
+    n = 0
+    for i in range(k):
+        if act[i]:
+            total += x[i]
+            n += 1
+            if mode > 0:
+                big_a += a[i]
+            if mode > 1:
+                big_c += c[i]
+    total -= g
+    if mode == 0:
+        return total / n
+    if mode == 1 or not total > 0.0:
+        return total / big_a
+    disc = big_c * big_c + 4.0 * big_a * (total + big_a * s0 + big_c * r0)
+    r = (-big_c + math.sqrt(max(disc, 0.0))) / (2.0 * big_a)
+    return r * r - s0
 
-    import numba
 
-    from sactk.circuits.mp import SQRT_FLOOR
-
-    s0 = SQRT_FLOOR
-    r0 = math.sqrt(s0)
-
-    @numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
-    def level(x, g, a, c, act, mode, k):  # type: ignore[no-untyped-def]
-        # mode 0: unit gains, 1: gains a, 2: gains a and square-law terms c (mp._level);
-        # the first k entries of the arrays
-        total = 0.0
-        big_a = 0.0
-        big_c = 0.0
-        n = 0
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def kernel(t, g, a, c, mode, s_out, act_out):  # type: ignore[no-untyped-def]
+    # t, a, c, act_out: (M, K), one problem a row (contiguous reads)
+    m, k = t.shape
+    x = np.empty(k)
+    aa = np.ones(k)
+    cc = np.zeros(k)
+    act = np.ones(k, dtype=np.bool_)
+    now = np.empty(k, dtype=np.bool_)
+    for j in range(m):
         for i in range(k):
-            if act[i]:
-                total += x[i]
-                n += 1
-                if mode > 0:
-                    big_a += a[i]
-                if mode > 1:
-                    big_c += c[i]
-        total -= g
-        if mode == 0:
-            return total / n
-        if mode == 1 or not total > 0.0:
-            return total / big_a
-        disc = big_c * big_c + 4.0 * big_a * (total + big_a * s0 + big_c * r0)
-        r = (-big_c + math.sqrt(max(disc, 0.0))) / (2.0 * big_a)
-        return r * r - s0
-
-    @numba.njit(cache=True, nogil=True, error_model="numpy")
-    def kernel(t, g, a, c, mode, s_out, act_out):  # type: ignore[no-untyped-def]
-        # t, a, c, act_out: (M, K), one problem a row (contiguous reads)
-        m, k = t.shape
-        x = np.empty(k)
-        aa = np.ones(k)
-        cc = np.zeros(k)
-        act = np.ones(k, dtype=np.bool_)
-        now = np.empty(k, dtype=np.bool_)
-        for j in range(m):
+            x[i] = t[j, i]
+            act[i] = True
+            if mode > 0:
+                aa[i] = a[j, i]
+            if mode > 1:
+                cc[i] = c[j, i]
+        s = level(x, g[j], aa, cc, act, mode, k)
+        for _ in range(k + 1):
+            changed = False
+            q = math.sqrt(max(s, 0.0) + s0) - r0
             for i in range(k):
-                x[i] = t[j, i]
-                act[i] = True
-                if mode > 0:
-                    aa[i] = a[j, i]
+                sink = s if mode == 0 else aa[i] * s
                 if mode > 1:
-                    cc[i] = c[j, i]
+                    sink = sink + cc[i] * q
+                now[i] = x[i] > sink
+                if now[i] != act[i]:
+                    changed = True
+            if not changed:
+                break
+            for i in range(k):
+                act[i] = now[i]
             s = level(x, g[j], aa, cc, act, mode, k)
-            for _ in range(k + 1):
-                changed = False
-                q = math.sqrt(max(s, 0.0) + s0) - r0
-                for i in range(k):
-                    sink = s if mode == 0 else aa[i] * s
-                    if mode > 1:
-                        sink = sink + cc[i] * q
-                    now[i] = x[i] > sink
-                    if now[i] != act[i]:
-                        changed = True
-                if not changed:
-                    break
-                for i in range(k):
-                    act[i] = now[i]
-                s = level(x, g[j], aa, cc, act, mode, k)
-            s_out[j] = s
-            for i in range(k):
-                act_out[j, i] = act[i]
-
-    @numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
-    def level_w(x, g, a, c, w, k):  # type: ignore[no-untyped-def]
-        # level() with gains and square-law terms and the active set as 0/1 weights: no
-        # branch a term (x * 1 is x, x * 0 adds nothing: the sums are NumPy's)
-        total = 0.0
-        big_a = 0.0
-        big_c = 0.0
+        s_out[j] = s
         for i in range(k):
-            total += x[i] * w[i]
-            big_a += a[i] * w[i]
-            big_c += c[i] * w[i]
-        total -= g
-        if not total > 0.0:
-            return total / big_a
-        disc = big_c * big_c + 4.0 * big_a * (total + big_a * s0 + big_c * r0)
-        r = (-big_c + math.sqrt(max(disc, 0.0))) / (2.0 * big_a)
-        return r * r - s0
+            act_out[j, i] = act[i]
 
-    @numba.njit(cache=True, nogil=True, error_model="numpy")
-    def unit(terms, theta, idx, st, gsc, scaled, lo, hi, out):  # type: ignore[no-untyped-def]
-        # One unit given its terms (analysis/mpfit.unit_outputs): t_k + d_k, the water
-        # level with the row's a_k, c_k and g (times the row's g_scale), z.
-        m, k = terms.shape
-        t = np.empty(k)
-        aa = np.empty(k)
-        cc = np.empty(k)
-        w = np.ones(k)
-        for j in range(m):
-            r = idx[j]
+
+@numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def level_w(x, g, a, c, w, k):  # type: ignore[no-untyped-def]
+    # level() with gains and square-law terms and the active set as 0/1 weights: no
+    # branch a term (x * 1 is x, x * 0 adds nothing: the sums are NumPy's)
+    total = 0.0
+    big_a = 0.0
+    big_c = 0.0
+    for i in range(k):
+        total += x[i] * w[i]
+        big_a += a[i] * w[i]
+        big_c += c[i] * w[i]
+    total -= g
+    if not total > 0.0:
+        return total / big_a
+    disc = big_c * big_c + 4.0 * big_a * (total + big_a * s0 + big_c * r0)
+    r = (-big_c + math.sqrt(max(disc, 0.0))) / (2.0 * big_a)
+    return r * r - s0
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def unit(terms, theta, idx, st, gsc, scaled, lo, hi, out):  # type: ignore[no-untyped-def]
+    # One unit given its terms (analysis/mpfit.unit_outputs): t_k + d_k, the water
+    # level with the row's a_k, c_k and g (times the row's g_scale), z.
+    m, k = terms.shape
+    t = np.empty(k)
+    aa = np.empty(k)
+    cc = np.empty(k)
+    w = np.ones(k)
+    for j in range(m):
+        r = idx[j]
+        for i in range(k):
+            t[i] = terms[j, i] + theta[r, st + k + i]
+            aa[i] = theta[r, st + i]
+            cc[i] = theta[r, st + 2 * k + i]
+            w[i] = 1.0
+        g = theta[r, st + 3 * k] * gsc[j] if scaled else theta[r, st + 3 * k]
+        s = level_w(t, g, aa, cc, w, k)
+        for _ in range(k + 1):
+            changed = 0
+            q = math.sqrt(max(s, 0.0) + s0) - r0
             for i in range(k):
-                t[i] = terms[j, i] + theta[r, st + k + i]
-                aa[i] = theta[r, st + i]
-                cc[i] = theta[r, st + 2 * k + i]
-                w[i] = 1.0
-            g = theta[r, st + 3 * k] * gsc[j] if scaled else theta[r, st + 3 * k]
+                on = 1.0 if t[i] > aa[i] * s + cc[i] * q else 0.0
+                changed += on != w[i]
+                w[i] = on
+            if changed == 0:
+                break
             s = level_w(t, g, aa, cc, w, k)
-            for _ in range(k + 1):
-                changed = 0
-                q = math.sqrt(max(s, 0.0) + s0) - r0
-                for i in range(k):
-                    on = 1.0 if t[i] > aa[i] * s + cc[i] * q else 0.0
-                    changed += on != w[i]
-                    w[i] = on
-                if changed == 0:
-                    break
-                s = level_w(t, g, aa, cc, w, k)
-            h = min(max(s, lo), hi)
-            out[j] = max(0.0, s + theta[r, st + 3 * k + 1] * (h * h))
-
-    return kernel, unit
+        h = min(max(s, lo), hi)
+        out[j] = max(0.0, s + theta[r, st + 3 * k + 1] * (h * h))
 
 
 def _arg(a: Any, dtype: Any = float) -> np.ndarray:
@@ -161,12 +160,6 @@ def _arg(a: Any, dtype: Any = float) -> np.ndarray:
     compiles a kernel anew for a read-only array (a broadcast, a cached plane), which cost
     a runner seconds inside a timed call (sactk verify layer); such arrays are copied."""
     return np.require(a, dtype=dtype, requirements=["C", "W"])
-
-
-def _kernels() -> None:
-    global _KERNEL, _UNIT
-    if _KERNEL is None:
-        _KERNEL, _UNIT = _build()
 
 
 def unit_rows(
@@ -180,14 +173,13 @@ def unit_rows(
     """:func:`sactk.analysis.mpfit.unit_outputs` for row j's parameters ``theta[idx[j]]``
     without the (M, P) parameter rows: the same numbers bit for bit (same operations in the
     same order)."""
-    _kernels()
     th = _arg(theta)
     ix = _arg(idx, np.int64)
     out = []
     for u, (t, sl) in enumerate(zip(terms, layout.slices(), strict=True)):
         z = np.empty(len(t))
         gsc = np.empty(0) if g_scale is None else _arg(g_scale[u])
-        _UNIT(_arg(t), th, ix, sl.a.start, gsc,
+        unit(_arg(t), th, ix, sl.a.start, gsc,
               g_scale is not None, float(s_range[0]), float(s_range[1]), z)  # fmt: skip
         out.append(z)
     return out
@@ -201,13 +193,12 @@ def water_level(
     taken as their (M, K) transposes, which is free for analysis/mpfit.py's callers (they
     pass transposed (M, K) arrays) and one copy otherwise; the active set comes back as
     the transpose of an (M, K) array."""
-    _kernels()
     k, m = t.shape
     mode = 0 if a is None else (1 if c is None else 2)
     empty = np.zeros((1, 1))
     s = np.empty(m)
     act = np.empty((m, k), dtype=bool)
-    _KERNEL(
+    kernel(
         _arg(t.T),
         _arg(g),
         empty if a is None else _arg(a.T),
