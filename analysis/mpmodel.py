@@ -323,6 +323,34 @@ class MPModel(OpGrid):
         coef = self.chip_coef_ if chips is None else self._pool_coef(pool)
         return pool, idx, coef
 
+    def unit_plan(
+        self,
+        m: int,
+        bias_a: float,
+        temp_c: float,
+        corner: str | None = None,
+        chip: np.ndarray | None = None,
+        chips: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What :meth:`evaluate_units` solves ``m`` rows with at one operating point: the
+        parameter planes there (Q, P), each row's plane (m,) and the nominal residual's
+        values at ``r_knots_``."""
+        self._check()
+        k = self._corner_index(corner)
+        lb = float(np.log10(bias_a))
+        pool, idx, coef = self._pool(chip, chips, (m,))
+        # a runner calls this per batch at one operating point: the fitted planes there are
+        # kept (not for ``chips`` given by the caller)
+        cache = self.__dict__.setdefault("_ops", {}) if chips is None else {}
+        key = (chip is None, k, float(temp_c), lb)
+        if key not in cache:
+            if len(cache) >= 64:  # a sweep over many operating points: keep it bounded
+                cache.clear()
+            theta = self._at(pool, k, temp_c, lb, coef)
+            cache[key] = (theta, self._at(self.resid_, k, temp_c, lb, self.resid_coef_))
+        theta, rk = cache[key]
+        return theta, idx, rk
+
     def evaluate_units(
         self,
         terms: list[np.ndarray],
@@ -340,21 +368,7 @@ class MPModel(OpGrid):
         (M,) indexes ``chips`` (default ``chips_``); ``g_scale[u]`` (M,) scales unit u's
         bias. The nominal residual is shared out so that sum_u sign_u z_u is the cell's
         output (:meth:`evaluate` on the same terms)."""
-        self._check()
-        m = len(terms[0])
-        k = self._corner_index(corner)
-        lb = float(np.log10(bias_a))
-        pool, idx, coef = self._pool(chip, chips, (m,))
-        # a runner calls this per batch at one operating point: the fitted planes there are
-        # kept (not for ``chips`` given by the caller)
-        cache = self.__dict__.setdefault("_ops", {}) if chips is None else {}
-        key = (chip is None, k, float(temp_c), lb)
-        if key not in cache:
-            if len(cache) >= 64:  # a sweep over many operating points: keep it bounded
-                cache.clear()
-            theta = self._at(pool, k, temp_c, lb, coef)
-            cache[key] = (theta, self._at(self.resid_, k, temp_c, lb, self.resid_coef_))
-        theta, rk = cache[key]
+        theta, idx, rk = self.unit_plan(len(terms[0]), bias_a, temp_c, corner, chip, chips)
         zs = unit_outputs_indexed(self.layout_, terms, theta, idx, (0.0, self.s_hi_), g_scale)
         lay = self.layout_
         yhat = np.sum([s * z for s, z in zip(lay.sign, zs, strict=True)], axis=0)

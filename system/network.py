@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sactk.circuits import shape
+from sactk.circuits.mp import COMPILED_FROM
 from sactk.circuits.topology import Kind, Signal, Topology, Wiring
 
 if TYPE_CHECKING:
@@ -97,7 +98,15 @@ class LayerRunner:
         noise is split evenly between its Zp and Zn (their difference carries all of it);
         every mirror's diode and output device add their shot noise (:meth:`UnitNoise.shot`),
         times ``mirror_noise``: 1 in weak inversion, less where the mirrors leave it (the
-        layer check measures it on the layer's own mirrors, sactk.api.layernoise)."""
+        layer check measures it on the layer's own mirrors, sactk.api.layernoise).
+
+        Without noise, and with numba, one compiled pass computes it
+        (system/layer_compiled.py; the same numbers to rounding)."""
+        if noise_window_s is None and len(X) * self.h >= COMPILED_FROM:
+            from sactk.circuits.mp import compiled_available
+
+            if compiled_available():
+                return self._compiled(X, bias_a, temp_c, gains, corner, chip)
         wr, h, nb = self.wr, self.h, self.b
         x = np.asarray(X, float)
         s = len(x)
@@ -179,6 +188,84 @@ class LayerRunner:
             yp, yn = act_units(t_act + g_t[None] * dv[..., None])
         y = (yp - yn).reshape(s, h)
         return y if noise is None else noise.add(y)
+
+    def _compiled(
+        self,
+        X: np.ndarray,
+        bias_a: float,
+        temp_c: float,
+        gains: MirrorGains,
+        corner: str | None,
+        chip: int | None,
+    ) -> np.ndarray:
+        """:meth:`forward` without noise in one compiled pass."""
+        from sactk.circuits.mp_compiled import _arg
+        from sactk.system import layer_compiled
+
+        x = _arg(X)
+        key = (chip, float(bias_a), float(temp_c), corner)
+        plans = self.__dict__.setdefault("_plans", {})
+        if key not in plans:
+            if len(plans) >= 64:  # a sweep over many operating points: keep it bounded
+                plans.clear()
+            plans[key] = self._plan(bias_a, temp_c, corner, chip)
+        ip_u, act_u = plans[key]
+        wired = self._wired(gains)
+        out = np.empty((len(x), self.h))
+        kernel: Any = layer_compiled.forward
+        kernel(x, self.x_cm, *wired[:7], *ip_u, *wired[7:12], *act_u, *wired[12:], out)
+        return out
+
+    def _plan(
+        self, bias_a: float, temp_c: float, corner: str | None, chip: int | None
+    ) -> tuple[list[Any], list[Any]]:
+        """Both models' arguments of the compiled pass at one operating point and chip."""
+        from sactk.circuits.mp_compiled import _arg
+
+        units: list[Any] = []
+        for model, kind, n in (
+            (self.ip, Kind.INNER_PRODUCT, self.h * self.b),
+            (self.act, Kind.TANH, self.h),
+        ):
+            rows = None
+            if chip is not None:
+                rows = model.chip_rows(self.topology.chip_instances(kind, chip), "layer")
+            theta, idx, rk = model.unit_plan(n, bias_a, temp_c, corner, rows)
+            st = np.array([sl.a.start for sl in model.layout_.slices()], np.int64)
+            units += [_arg(theta), _arg(idx, np.int64), st, np.asarray(model.layout_.sign, float),
+                      _arg(model.r_knots_), _arg(rk), float(model.s_hi_)]  # fmt: skip
+        units[1] = units[1].reshape(self.h, self.b)
+        return units[:7], units[7:]
+
+    def _wired(self, gains: MirrorGains) -> list[Any]:
+        """The wiring with one chip's mirror gains as the compiled pass's arrays (kept for
+        the last ``gains``)."""
+        hit = self.__dict__.get("_wired_for")
+        if hit is not None and hit[0] is gains:
+            return list(hit[1])
+        from sactk.circuits.mp_compiled import _arg
+
+        wr = self.wr
+        o = np.maximum(wr.ip_copy, 0)
+        has = wr.ip_copy >= 0
+        ac = wr.act_copy
+        use_gv = gains.g_v is not None and bool(gains.dv_dz)
+        g_t = np.zeros(ac.shape)
+        if use_gv:
+            assert gains.g_v is not None
+            g_c = np.where(wr.act_const >= 0, gains.g_v[np.maximum(wr.act_const, 0)], 0.0)
+            g_t = g_c + gains.g_v[ac]
+        arrays = [
+            _arg(wr.ip_const), _arg(has, np.bool_), _arg(gains.a[o]), _arg(gains.b[o]),
+            _arg(np.minimum(wr.signal[o], Signal.XN), np.int64), _arg(wr.index[o], np.int64),
+            _arg(gains.a[wr.ip_gamma]),
+            _arg(np.where(wr.act_const >= 0, gains.a[np.maximum(wr.act_const, 0)], 0.0)),
+            _arg(gains.a[ac]), _arg(gains.b[ac]), _arg(wr.signal[ac] - Signal.ZP, np.int64),
+            _arg(gains.a[wr.act_gamma]),
+            _arg(g_t), float(gains.dv_dz), float(gains.z_rest), use_gv,
+        ]  # fmt: skip
+        self.__dict__["_wired_for"] = (gains, arrays)
+        return list(arrays)
 
 
 class UnitNoise:

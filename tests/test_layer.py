@@ -132,6 +132,46 @@ def test_small_layer_runner_matches_ngspice(tmp_path: Path) -> None:
     assert frame["h_spice"].abs().max() > 0.3  # the neurons do swing
     assert (tmp_path / "v" / "layer.png").is_file()
     assert s["speed"]["ratio"] > 1.0
+    _compiled_forward_equals_numpy(tmp_path / "v" / "models", setup)
+
+
+def _compiled_forward_equals_numpy(models: Path, setup: object) -> None:
+    """The compiled forward (system/layer_compiled.py) against the NumPy forward on the
+    fitted models, with 2 blocks a neuron (sums over blocks), mirror gains off their ratios
+    and the feeds' output conductance on (both fixed-point rounds), nominal and per chip:
+    equal to rounding (1e-12)."""
+    from dataclasses import replace
+
+    from sactk.analysis.mpmodel import MPModel
+    from sactk.api.layer import layer_params
+    from sactk.circuits.layer import build_layer
+    from sactk.circuits.topology import wiring
+    from sactk.netlists.technology import c180
+    from sactk.system import network
+    from sactk.system.network import LayerRunner, MirrorGains
+
+    ip, act = (MPModel.load(models / n) for n in ("inner_product", "tanh"))
+    lp = layer_params(replace(setup, features=4, hidden=1), ip, act)  # type: ignore[type-var]
+    rng = np.random.default_rng(11)
+    w = rng.uniform(-0.4, 0.4, (1, 4))
+    lay = build_layer(lp, c180(), w, bias_a=1e-7)
+    assert lp.topology.blocks == 2
+    run = LayerRunner(ip, act, lp.topology, wiring(lay, w), lp.x_cm, lp.gain)
+    ratios = np.array([o.ratio for o in lay.outputs])
+    m = len(ratios)
+    gains = MirrorGains(ratios * rng.normal(1, 0.02, m), rng.normal(0, 0.01, m),
+                        rng.normal(0, 0.05, m), 0.05, 0.3)  # fmt: skip
+    x = rng.uniform(-0.4, 0.4, (400, 4))  # 400 rows: the compiled path
+    for chip in (None, 0, 1):
+        got = run.forward(x, 1e-7, 27.0, gains, chip=chip)
+        keep = network.COMPILED_FROM
+        network.COMPILED_FROM = 10**12  # the NumPy forward
+        try:
+            want = run.forward(x, 1e-7, 27.0, gains, chip=chip)
+        finally:
+            network.COMPILED_FROM = keep
+        assert np.abs(got).max() > 0.1  # the neurons swing
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
 
 
 @pytest.mark.ngspice

@@ -57,7 +57,7 @@ def test_a_worker_error_reaches_the_caller(tmp_path: Path) -> None:
 
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 1])
-    with pytest.raises(ValueError, match="[Ff]ormat"), render.in_parallel(workers=2):
+    with pytest.raises(ValueError, match=r"[Ff]ormat"), render.in_parallel(workers=2):
         assert render.submit(fig, [tmp_path / "plot.nosuchformat"])
     plt.close(fig)
     assert render._STATE["pool"] is None and render._STATE["depth"] == 0
