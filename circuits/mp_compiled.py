@@ -105,44 +105,84 @@ def kernel(t, g, a, c, mode, s_out, act_out):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
-def unit_one(t, theta, r, st, k, gsc, lo, hi, aa, cc, act):  # type: ignore[no-untyped-def]
-    # One unit of one row (analysis/mpfit.unit_outputs): its terms ``t`` (k,) become
-    # t_k + d_k in place; the water level with plane r's a_k, c_k and g (times gsc), z.
-    # aa, cc: float scratch, act: bool scratch, of length k.
+def level_w(x, g, a, c, w, k):  # type: ignore[no-untyped-def]
+    # level() with gains and square-law terms and the active set as 0/1 weights: no
+    # branch a term (x * 1 is x, x * 0 adds nothing: the sums are NumPy's)
+    total = 0.0
+    big_a = 0.0
+    big_c = 0.0
     for i in range(k):
-        t[i] = t[i] + theta[r, st + k + i]
+        total += x[i] * w[i]
+        big_a += a[i] * w[i]
+        big_c += c[i] * w[i]
+    total -= g
+    if not total > 0.0:
+        return total / big_a
+    disc = big_c * big_c + 4.0 * big_a * (total + big_a * s0 + big_c * r0)
+    r = (-big_c + math.sqrt(max(disc, 0.0))) / (2.0 * big_a)
+    return r * r - s0
+
+
+@numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def unit_one(src, j, theta, r, st, k, gsc, lo, hi, t, aa, cc, w):  # type: ignore[no-untyped-def]
+    # One unit of one row (analysis/mpfit.unit_outputs): its terms src[j] (k,) plus d_k,
+    # the water level with plane r's a_k, c_k and g (times gsc), z. t, aa, cc, w: float
+    # scratch of length k. The active set is kept as 0/1 weights, not
+    # branches: on random inputs the branches mispredict (the regression runner ran at 70x
+    # a per-sample loop with them, 100x without; benchmarks/regress_speed.py). The layer
+    # kernel (system/layer_compiled.py) calls this; :func:`unit` spells the same steps out
+    # in its own loop, which measured 15 % faster there than calling this inlined.
+    for i in range(k):
+        t[i] = src[j, i] + theta[r, st + k + i]
         aa[i] = theta[r, st + i]
         cc[i] = theta[r, st + 2 * k + i]
-        act[i] = True
+        w[i] = 1.0
     g = theta[r, st + 3 * k] * gsc
-    s = level(t, g, aa, cc, act, 2, k)
+    s = level_w(t, g, aa, cc, w, k)
     for _ in range(k + 1):
-        changed = False
+        changed = 0
         q = math.sqrt(max(s, 0.0) + s0) - r0
         for i in range(k):
-            on = t[i] > aa[i] * s + cc[i] * q
-            if on != act[i]:
-                changed = True
-                act[i] = on
-        if not changed:
+            on = 1.0 if t[i] > aa[i] * s + cc[i] * q else 0.0
+            changed += on != w[i]
+            w[i] = on
+        if changed == 0:
             break
-        s = level(t, g, aa, cc, act, 2, k)
+        s = level_w(t, g, aa, cc, w, k)
     h = min(max(s, lo), hi)
     return max(0.0, s + theta[r, st + 3 * k + 1] * (h * h))
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def unit(terms, theta, idx, st, gsc, scaled, lo, hi, out):  # type: ignore[no-untyped-def]
-    # One unit given its terms, row j with plane idx[j] and, if scaled, g times gsc[j].
+    # One unit given its terms (analysis/mpfit.unit_outputs): t_k + d_k, the water
+    # level with the row's a_k, c_k and g (times the row's g_scale), z.
     m, k = terms.shape
     t = np.empty(k)
     aa = np.empty(k)
     cc = np.empty(k)
-    act = np.empty(k, dtype=np.bool_)
+    w = np.ones(k)
     for j in range(m):
+        r = idx[j]
         for i in range(k):
-            t[i] = terms[j, i]
-        out[j] = unit_one(t, theta, idx[j], st, k, gsc[j] if scaled else 1.0, lo, hi, aa, cc, act)
+            t[i] = terms[j, i] + theta[r, st + k + i]
+            aa[i] = theta[r, st + i]
+            cc[i] = theta[r, st + 2 * k + i]
+            w[i] = 1.0
+        g = theta[r, st + 3 * k] * gsc[j] if scaled else theta[r, st + 3 * k]
+        s = level_w(t, g, aa, cc, w, k)
+        for _ in range(k + 1):
+            changed = 0
+            q = math.sqrt(max(s, 0.0) + s0) - r0
+            for i in range(k):
+                on = 1.0 if t[i] > aa[i] * s + cc[i] * q else 0.0
+                changed += on != w[i]
+                w[i] = on
+            if changed == 0:
+                break
+            s = level_w(t, g, aa, cc, w, k)
+        h = min(max(s, lo), hi)
+        out[j] = max(0.0, s + theta[r, st + 3 * k + 1] * (h * h))
 
 
 def _arg(a: Any, dtype: Any = float) -> np.ndarray:

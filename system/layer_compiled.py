@@ -72,13 +72,15 @@ def forward(  # type: ignore[no-untyped-def]
     n_s = x.shape[0]
     h_n, b_n, _, k = ip_a.shape
     t = np.empty(k)
+    row = np.empty((1, k))
     aa = np.empty(k)
     cc = np.empty(k)
-    w = np.empty(k, dtype=np.bool_)
+    w = np.empty(k)
     t2 = np.empty(2)
+    row2 = np.empty((1, 2))
     aa2 = np.empty(2)
     cc2 = np.empty(2)
-    w2 = np.empty(2, dtype=np.bool_)
+    w2 = np.empty(2)
     z = np.empty(2)
     y = np.empty(2)
     for s in range(n_s):
@@ -94,9 +96,9 @@ def forward(  # type: ignore[no-untyped-def]
                             xi = x[s, ip_feat[h, b, u, i]]
                             src = 1.0 if sg == 0 else (x_cm + xi if sg == 1 else x_cm - xi)
                             v = v + (ip_a[h, b, u, i] * src + ip_b[h, b, u, i])
-                        t[i] = v
-                    z[u] = unit_one(t, ip_theta, ip_row[h, b], ip_st[u], k, ip_g[h, b, u],
-                                    0.0, ip_hi, aa, cc, w)  # fmt: skip
+                        row[0, i] = v
+                    z[u] = unit_one(row, 0, ip_theta, ip_row[h, b], ip_st[u], k, ip_g[h, b, u],
+                                    0.0, ip_hi, t, aa, cc, w)  # fmt: skip
                 z0, z1 = _residual(z[0], z[1], ip_sign[0], ip_sign[1], ip_knots, ip_rk)
                 zp += z0
                 zn += z1
@@ -106,8 +108,8 @@ def forward(  # type: ignore[no-untyped-def]
                     for i in range(2):
                         zv = zp if act_kind[h, u, i] == 0 else zn
                         v = act_const[h, u, i] + (act_a[h, u, i] * zv + act_b[h, u, i])
-                        t2[i] = v + g_t[h, u, i] * dv if rnd == 1 else v
-                    z[u] = unit_one(t2, act_theta, act_row[h], act_st[u], 2, act_g[h, u],
-                                    0.0, act_hi, aa2, cc2, w2)  # fmt: skip
+                        row2[0, i] = v + g_t[h, u, i] * dv if rnd == 1 else v
+                    z[u] = unit_one(row2, 0, act_theta, act_row[h], act_st[u], 2, act_g[h, u],
+                                    0.0, act_hi, t2, aa2, cc2, w2)  # fmt: skip
                 y[0], y[1] = _residual(z[0], z[1], act_sign[0], act_sign[1], act_knots, act_rk)
             out[s, h] = y[0] - y[1]
