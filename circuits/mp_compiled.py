@@ -124,16 +124,16 @@ def level_w(x, g, a, c, w, k):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
-def unit_one(src, j, theta, r, st, k, gsc, lo, hi, t, aa, cc, w):  # type: ignore[no-untyped-def]
-    # One unit of one row (analysis/mpfit.unit_outputs): its terms src[j] (k,) plus d_k,
-    # the water level with plane r's a_k, c_k and g (times gsc), z. t, aa, cc, w: float
-    # scratch of length k. The active set is kept as 0/1 weights, not
+def unit_one(t, theta, r, st, k, gsc, lo, hi, aa, cc, w):  # type: ignore[no-untyped-def]
+    # One unit of one row (analysis/mpfit.unit_outputs): its terms ``t`` (k,) become
+    # t_k + d_k in place; the water level with plane r's a_k, c_k and g (times gsc), z.
+    # aa, cc, w: float scratch of length k. The active set is kept as 0/1 weights, not
     # branches: on random inputs the branches mispredict (the regression runner ran at 70x
     # a per-sample loop with them, 100x without; benchmarks/regress_speed.py). The layer
     # kernel (system/layer_compiled.py) calls this; :func:`unit` spells the same steps out
     # in its own loop, which measured 15 % faster there than calling this inlined.
     for i in range(k):
-        t[i] = src[j, i] + theta[r, st + k + i]
+        t[i] = t[i] + theta[r, st + k + i]
         aa[i] = theta[r, st + i]
         cc[i] = theta[r, st + 2 * k + i]
         w[i] = 1.0

@@ -6,9 +6,10 @@ The NumPy forward is about 100 array operations per batch, so at a batch of 100 
 time is mostly NumPy's per-call overhead, not arithmetic (benchmarks/layer_speed.py). Here
 each sample and neuron goes through its inner-product blocks, its units and its tanh cell
 in registers, with the same formulas in the same order (the unit solve is
-:func:`sactk.circuits.mp_compiled.unit_one`, shared with the runners' per-unit kernel).
+:func:`sactk.circuits.mp_compiled.unit_one`, the steps of the runners' per-unit kernel).
 Sums over a neuron's blocks run in order, where NumPy sums pairwise: results agree with the
-NumPy forward to rounding (tests/test_network_compiled.py), not bit for bit.
+NumPy forward to rounding (tests/test_layer.py, test_small_layer_runner_matches_ngspice), not
+bit for bit.
 """
 
 from __future__ import annotations
@@ -72,12 +73,10 @@ def forward(  # type: ignore[no-untyped-def]
     n_s = x.shape[0]
     h_n, b_n, _, k = ip_a.shape
     t = np.empty(k)
-    row = np.empty((1, k))
     aa = np.empty(k)
     cc = np.empty(k)
     w = np.empty(k)
     t2 = np.empty(2)
-    row2 = np.empty((1, 2))
     aa2 = np.empty(2)
     cc2 = np.empty(2)
     w2 = np.empty(2)
@@ -96,9 +95,9 @@ def forward(  # type: ignore[no-untyped-def]
                             xi = x[s, ip_feat[h, b, u, i]]
                             src = 1.0 if sg == 0 else (x_cm + xi if sg == 1 else x_cm - xi)
                             v = v + (ip_a[h, b, u, i] * src + ip_b[h, b, u, i])
-                        row[0, i] = v
-                    z[u] = unit_one(row, 0, ip_theta, ip_row[h, b], ip_st[u], k, ip_g[h, b, u],
-                                    0.0, ip_hi, t, aa, cc, w)  # fmt: skip
+                        t[i] = v
+                    z[u] = unit_one(t, ip_theta, ip_row[h, b], ip_st[u], k, ip_g[h, b, u],
+                                    0.0, ip_hi, aa, cc, w)  # fmt: skip
                 z0, z1 = _residual(z[0], z[1], ip_sign[0], ip_sign[1], ip_knots, ip_rk)
                 zp += z0
                 zn += z1
@@ -108,8 +107,8 @@ def forward(  # type: ignore[no-untyped-def]
                     for i in range(2):
                         zv = zp if act_kind[h, u, i] == 0 else zn
                         v = act_const[h, u, i] + (act_a[h, u, i] * zv + act_b[h, u, i])
-                        row2[0, i] = v + g_t[h, u, i] * dv if rnd == 1 else v
-                    z[u] = unit_one(row2, 0, act_theta, act_row[h], act_st[u], 2, act_g[h, u],
-                                    0.0, act_hi, t2, aa2, cc2, w2)  # fmt: skip
+                        t2[i] = v + g_t[h, u, i] * dv if rnd == 1 else v
+                    z[u] = unit_one(t2, act_theta, act_row[h], act_st[u], 2, act_g[h, u],
+                                    0.0, act_hi, aa2, cc2, w2)  # fmt: skip
                 y[0], y[1] = _residual(z[0], z[1], act_sign[0], act_sign[1], act_knots, act_rk)
             out[s, h] = y[0] - y[1]
