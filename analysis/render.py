@@ -7,7 +7,7 @@ figures.save` pickles each built figure (matplotlib figures pickle) with the rcP
 built under and hands it to spawned workers, one per core; the caller builds the next figure
 or simulates meanwhile. The block ends when every file is written, and re-raises a worker's
 error. A figure that does not pickle is drawn in the caller, as it is outside the block and
-on one core. The files are the same bytes either way (tests/test_render.py).
+on one core. The files are the same bytes either way (tests/test_figures_parallel.py).
 """
 
 from __future__ import annotations

@@ -1,77 +1,92 @@
-"""Figures drawn by worker processes (sactk.analysis.render) are the same files as drawn
-here, every file exists when the block ends, and a worker's error reaches the caller."""
+"""Netlist text from data: names checked, numbers formatted, nothing injected (golden files:
+tests/test_golden.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sactk.analysis import render
-from sactk.analysis.figures import STYLE, formats, save
+from sactk.circuits import mp
+from sactk.errors import SpecError
+from sactk.netlists.render import (
+    CurrentSource,
+    Mosfet,
+    Netlist,
+    check_name,
+    fmt,
+    render,
+    text_hash,
+)
+from sactk.netlists.technology import c180
 
-
-def _figure(scale: float) -> object:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(2, 2, figsize=(6, 4))
-        x = np.logspace(-9, -5, 40)
-        for a in ax.flat:
-            a.loglog(x, scale * x**0.9, "o-", label="out")
-            a.set(xlabel="bias_a", ylabel="out_a", title="transfer")
-            a.legend()
-        fig.suptitle("render test")
-        return save(fig, TMP[0], f"fig{scale:g}")
+FIXED_LIB = Path("/models/c180.lib")
 
 
-TMP: list[Path] = []
+def _tech():  # a fixed library path, so golden files do not depend on the install location
+    return c180().with_(model_lib=FIXED_LIB)
 
 
-def test_workers_write_the_same_png_bytes_as_this_process(tmp_path: Path) -> None:
-    here, there = tmp_path / "here", tmp_path / "there"
-    with formats("png"):
-        TMP[:] = [here]
-        a = _figure(1.0) + _figure(2.0)
-        with render.in_parallel(workers=2):
-            TMP[:] = [there]
-            b = _figure(1.0) + _figure(2.0)
-            assert render._STATE["pool"] is not None  # drawn by workers, not here
-            # handed out: the caller got the paths before the files exist, at the latest
-            # when the block ends
-        TMP.clear()
-    assert [p.name for p in a] == [p.name for p in b] == ["fig1.png", "fig2.png"]
-    for p, q in zip(a, b, strict=True):
-        assert q.is_file() and p.read_bytes() == q.read_bytes(), q
+def test_netlist_has_no_control_lines() -> None:
+    text = render(mp.build(mp.Params(n_inputs=8), _tech()).netlist)
+    lines = text.lower().splitlines()
+    assert not any(ln.startswith((".control", ".endc", "shell", ".exec")) for ln in lines)
+    assert sum(ln.startswith(".lib") for ln in lines) == 1
+    assert lines[-1] == ".end"
 
 
-def test_a_worker_error_reaches_the_caller(tmp_path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots()
-    ax.plot([0, 1], [0, 1])
-    with pytest.raises(ValueError, match=r"[Ff]ormat"), render.in_parallel(workers=2):
-        assert render.submit(fig, [tmp_path / "plot.nosuchformat"])
-    plt.close(fig)
-    assert render._STATE["pool"] is None and render._STATE["depth"] == 0
+def test_numbers_are_formatted_and_checked() -> None:
+    assert fmt(1e-8) == "1e-08"
+    assert fmt(0) == "0"
+    assert fmt(0.1 + 0.2) == "0.3"
+    for bad in (float("nan"), float("inf"), "1e-6", None, True):
+        with pytest.raises(SpecError):
+            fmt(bad)  # type: ignore[arg-type]
 
 
-def test_outside_the_block_figures_are_drawn_here(tmp_path: Path) -> None:
-    import matplotlib
+@pytest.mark.parametrize(
+    "bad", ["", "1abc", "a b", "a\nb", "x;y", ".control", "A", "a" * 65, "r1'", "a{b}"]
+)
+def test_bad_names_rejected(bad: str) -> None:
+    with pytest.raises(SpecError):
+        check_name(bad)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    fig, _ = plt.subplots()
-    assert not render.submit(fig, [tmp_path / "x.png"])
-    with render.in_parallel(workers=1):
-        assert not render.submit(fig, [tmp_path / "x.png"])
-    plt.close(fig)
-    assert not (tmp_path / "x.png").exists()
+def test_device_below_minimum_size_rejected() -> None:
+    nl = Netlist("t", _tech(), "tt", 27.0, (Mosfet("m1", "d", "g", "0", "0", "n", 0.1, 1.0),))
+    with pytest.raises(SpecError, match=r"minimum"):
+        render(nl)
+
+
+def test_unknown_corner_rejected() -> None:
+    with pytest.raises(SpecError, match=r"sweep\.corner"):
+        render(mp.build(mp.Params(), _tech(), corner="xx").netlist)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.text(min_size=0, max_size=20),
+    value=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=10)),
+)
+def test_random_names_and_values_never_add_lines(name: str, value: object) -> None:
+    """Whatever a user supplies, the text either is rejected or has exactly one line per
+    element, no control block, and the value formatted by sactk."""
+    base = Netlist("t", _tech(), "tt", 27.0, (CurrentSource("i0", "vdd", "a", 1e-6),))
+    n_lines = len(render(base).splitlines())
+    nl = Netlist("t", _tech(), "tt", 27.0, (CurrentSource(name, "vdd", "a", value),))  # type: ignore[arg-type]
+    try:
+        text = render(nl)
+    except SpecError:
+        return
+    assert len(text.splitlines()) == n_lines
+    assert ".control" not in text.lower()
+    src = next(ln for ln in text.splitlines() if ln.startswith("i"))
+    assert src.split()[-1] == fmt(value)  # type: ignore[arg-type]
+
+
+def test_hash_changes_with_text() -> None:
+    a = render(mp.build(mp.Params(), _tech(), bias_a=1e-7).netlist)
+    b = render(mp.build(mp.Params(), _tech(), bias_a=2e-7).netlist)
+    assert text_hash(a) != text_hash(b) and len(text_hash(a)) == 16
