@@ -60,7 +60,9 @@ EXECUTORS = ("local", "dask")
 
 
 def default_jobs() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+    from sactk.procs import cores
+
+    return cores()
 
 
 def run_one(job: Job, backend: str = "ngspice-shared") -> Result:

@@ -159,7 +159,7 @@ class LayerRunner:
             kind = wr.signal[out] - Signal.ZP  # ZP -> 0, ZN -> 1 (z's first axis)
             return np.moveaxis(z[kind, :, j], -1, 0)  # (S, H, 2, 2)
 
-        const = np.where(wr.act_const >= 0, gains.a[np.maximum(wr.act_const, 0)], 0.0)
+        const = _bias_copies(wr, gains.a)
         t_act = const[None] + copy(wr.act_copy, zsig(wr.act_copy))
         g_act = np.broadcast_to(gains.a[wr.act_gamma], (s, h, 2))
         if noise is not None:
@@ -177,14 +177,13 @@ class LayerRunner:
             )
 
         yp, yn = act_units(t_act)
-        if gains.g_v is not None and gains.dv_dz:
+        g_t = _feed_conductance(wr, gains)
+        if g_t is not None:
             # an active term node sits a rectifier's V_SG above its unit's gate node, which
             # follows the unit's output: the feeds see their node move with z, and their
             # output conductance moves the term (one fixed-point step)
             z = np.stack([yp, yn], axis=-1).reshape(s, h, 2)
             dv = gains.dv_dz * (z - gains.z_rest)
-            g_c = np.where(wr.act_const >= 0, gains.g_v[np.maximum(wr.act_const, 0)], 0.0)
-            g_t = g_c + gains.g_v[wr.act_copy]  # (H, 2, 2) gamma per volt
             yp, yn = act_units(t_act + g_t[None] * dv[..., None])
         y = (yp - yn).reshape(s, h)
         return y if noise is None else noise.add(y)
@@ -242,30 +241,41 @@ class LayerRunner:
         the last ``gains``)."""
         hit = self.__dict__.get("_wired_for")
         if hit is not None and hit[0] is gains:
-            return list(hit[1])
+            return hit[1]
         from sactk.circuits.mp_compiled import _arg
 
         wr = self.wr
         o = np.maximum(wr.ip_copy, 0)
         has = wr.ip_copy >= 0
         ac = wr.act_copy
-        use_gv = gains.g_v is not None and bool(gains.dv_dz)
-        g_t = np.zeros(ac.shape)
-        if use_gv:
-            assert gains.g_v is not None
-            g_c = np.where(wr.act_const >= 0, gains.g_v[np.maximum(wr.act_const, 0)], 0.0)
-            g_t = g_c + gains.g_v[ac]
+        g_t = _feed_conductance(wr, gains)
+        use_gv = g_t is not None
         arrays = [
             _arg(wr.ip_const), _arg(has, np.bool_), _arg(gains.a[o]), _arg(gains.b[o]),
             _arg(np.minimum(wr.signal[o], Signal.XN), np.int64), _arg(wr.index[o], np.int64),
             _arg(gains.a[wr.ip_gamma]),
-            _arg(np.where(wr.act_const >= 0, gains.a[np.maximum(wr.act_const, 0)], 0.0)),
+            _arg(_bias_copies(wr, gains.a)),
             _arg(gains.a[ac]), _arg(gains.b[ac]), _arg(wr.signal[ac] - Signal.ZP, np.int64),
             _arg(gains.a[wr.act_gamma]),
-            _arg(g_t), float(gains.dv_dz), float(gains.z_rest), use_gv,
+            _arg(np.zeros(ac.shape) if g_t is None else g_t),
+            float(gains.dv_dz), float(gains.z_rest), use_gv,
         ]  # fmt: skip
         self.__dict__["_wired_for"] = (gains, arrays)
-        return list(arrays)
+        return arrays
+
+
+def _bias_copies(wr: Wiring, per_output: np.ndarray) -> np.ndarray:
+    """(H, 2, 2): each activation term's bias copy's value of ``per_output``, 0 where the
+    term has none."""
+    return np.where(wr.act_const >= 0, per_output[np.maximum(wr.act_const, 0)], 0.0)
+
+
+def _feed_conductance(wr: Wiring, gains: MirrorGains) -> np.ndarray | None:
+    """(H, 2, 2) gamma per volt: the output conductance of each activation term's feeds
+    (its bias copy and its copy of Zp or Zn); None when the gains have none."""
+    if gains.g_v is None or not gains.dv_dz:
+        return None
+    return _bias_copies(wr, gains.g_v) + gains.g_v[wr.act_copy]
 
 
 class UnitNoise:

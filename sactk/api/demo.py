@@ -212,11 +212,11 @@ def _demo(out: Path, jobs: int | None, quick: bool, rep: Reporter) -> dict[str, 
         ("inner-product-mc", "inner_product", "inner-product-noise"),
         ("shape-tanh-mc", "tanh", "shape-tanh-noise"),
     ):
-        n_mc = load(preset=preset, updates=updates_of(preset)).mc.instances
+        cells = load(preset=preset, updates=updates_of(preset))
+        n_mc, grid = cells.mc.instances, cells.sweep
         rep.message(f"{preset}: an S-AC neuron's cells, nominal and {n_mc} mismatch chips ...")
         run(preset, preset)
         rep.message(f"{noise}: their output noise at the same biases and temperatures ...")
-        grid = load(preset=preset, updates=updates_of(preset)).sweep
         run(noise, noise, NOISE_SWEEPS[noise] | {"sweep.bias_a": list(grid.bias_a),
                                           "sweep.temp_c": list(grid.temp_c)})  # fmt: skip
         m_, p_ = fit(out / preset, out / "models" / name, folds=folds, noise=out / noise)
