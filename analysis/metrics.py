@@ -251,8 +251,11 @@ def chip_rows(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _chip_errors(v: pd.DataFrame) -> pd.DataFrame:
-    g = v.groupby([*conditions(v), "mc_index"], sort=True)["err_pct_fs"]
-    return g.agg(lambda e: float(np.max(np.abs(e)))).rename("max_abs_err_pct").reset_index()
+    # |error| first, then pandas' own max per group: a Python function per group took 5760
+    # calls and most of a demo report's mc_spread time
+    keys = [*conditions(v), "mc_index"]
+    e = v[keys].assign(max_abs_err_pct=v["err_pct_fs"].abs())
+    return e.groupby(keys, sort=True)["max_abs_err_pct"].max().reset_index()
 
 
 def chip_errors(df: pd.DataFrame) -> pd.DataFrame:
