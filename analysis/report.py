@@ -169,14 +169,31 @@ def _extra_section(title: str, folder: Path) -> list[str | _Img]:
     return parts
 
 
+Parts = list[str | _Img]
+"""A report section: HTML text and plots that are read when the page is put together."""
+
+
+def results_parts(results: list[Path], plot_dir: Path) -> dict[Path, Parts]:
+    """The sections of ``results`` directories, built now, for a :func:`write_report` that
+    comes later (``ready``): inside :func:`sactk.analysis.render.in_parallel` their plots are
+    drawn by the workers meanwhile (``sactk demo`` draws them while it fits models).
+    ``plot_dir`` must live until the report is written."""
+    with formats("png"):
+        return {
+            Path(r): _results_section(Path(r), plot_dir / str(i)) for i, r in enumerate(results)
+        }
+
+
 def write_report(
     results: list[Path],
     out: Path,
     models: list[Path] | None = None,
     title: str = "",
     extra: list[tuple[str, Path]] | None = None,
+    ready: dict[Path, Parts] | None = None,
 ) -> Path:
-    """Write the report of ``results`` directories (and lookup ``models``) to ``out``."""
+    """Write the report of ``results`` directories (and lookup ``models``) to ``out``; a
+    directory in ``ready`` (:func:`results_parts`) takes the section built there."""
     import sactk
 
     title = title or "sactk characterization report"
@@ -189,7 +206,8 @@ def write_report(
     with tempfile.TemporaryDirectory() as tmp, formats("png"), render.in_parallel():
         render.flush()  # an enclosing block's plots that an extra folder holds
         for r in results:
-            body += _results_section(Path(r), Path(tmp))
+            done = (ready or {}).get(Path(r))
+            body += done if done is not None else _results_section(Path(r), Path(tmp))
         for m in models or []:
             body += _model_section(Path(m), Path(tmp) / "models")
         for name, folder in extra or []:

@@ -55,6 +55,9 @@ def test_quick_demo_writes_every_promised_file(tmp_path: Path) -> None:
         assert np.allclose(steps, 2.0, rtol=0.1), g
     page = (out / "report.html").read_text()
     assert "S-AC regression on sinc(3x)" in page and page.count("<img") >= 10
+    # the first three sections are built ahead (their plots drawn while the models fit)
+    for name in ("mp-sweep", "mp-mc", "mp-tran", "inner-product-mc", "shape-tanh-mc"):
+        assert f'<img alt="{name}: ' in page, name
     assert "7/7 HTML report" in r.stdout
     # the full demo into the quick run's folder: refused at once, with the way out
     r = run("demo", "--out", str(out), timeout=120)

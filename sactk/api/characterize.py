@@ -115,11 +115,12 @@ def report(
     title: str = "",
     extra: list[tuple[str, Path]] | None = None,
     reporter: Reporter | None = None,
+    ready: dict[Path, Any] | None = None,
 ) -> Path:
     """One self-contained HTML page of results folders, lookup models and experiment
     folders (``extra``: (title, folder) with summary.csv and PNG plots). A folder with
     failed points gets a warning (the page says how many); one with none that simulated is a
-    SpecError."""
+    SpecError. ``ready``: sections built ahead (sactk.analysis.report.results_parts)."""
     from sactk.analysis.report import write_report
     from sactk.sweeps.store import read_manifest
 
@@ -130,4 +131,4 @@ def report(
                 f"warning: {r}: {failed} points failed; the report leaves them out. Rerun the "
                 f"same `sactk sweep` into {r}: failed jobs run again"
             )
-    return write_report([Path(r) for r in results], Path(out), models or [], title, extra)
+    return write_report([Path(r) for r in results], Path(out), models or [], title, extra, ready)
