@@ -25,6 +25,9 @@ class TranSetup:
     """Settling band as a fraction of the final value."""
     output: Probe
     """The probe whose waveform must settle (scaled like its DC column)."""
+    also: tuple[Probe, ...] = ()
+    """Further probes whose waveforms must settle in the same transient: ``settle_s`` is the
+    latest of all (a layer's neurons from one run instead of one run each)."""
     sources: tuple[str, ...] = ()
     """Instance names of the stepped sources: their DC values are set to ``final`` for the
     operating point that gives the true final value, then back to ``initial``."""

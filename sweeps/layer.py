@@ -245,11 +245,11 @@ def step_job(
     window_s: float,
     tolerance: float,
     name: str,
-    neuron: int = 0,
+    neurons: tuple[int, ...] = (0,),
 ) -> Job:
-    """Every input steps from x0 to x1 (gamma) at 10 % of ``window_s``; neuron ``neuron``'s
-    output is the waveform that must settle (the rows carry every neuron's final value, the
-    supply power and the energy over the settling time)."""
+    """Every input steps from x0 to x1 (gamma) at 10 % of ``window_s``; the outputs of
+    ``neurons`` must settle, and ``settle_s`` is the latest of them (the rows carry every
+    neuron's final value, the supply power and the energy over the settling time)."""
     t_step = 0.1 * window_s
     t_rise = 1e-3 * window_s
     lo, hi = layer.drive(x0[None])[0], layer.drive(x1[None])[0]
@@ -259,7 +259,8 @@ def step_job(
         t_max_s=window_s / 2000.0,
         t_step_s=t_step,
         tolerance=tolerance,
-        output=layer.probes[neuron],
+        output=layer.probes[neurons[0]],
+        also=tuple(layer.probes[j] for j in neurons[1:]),
         sources=layer.sources,
         initial=tuple(float(v) for v in lo),
         final=tuple(float(v) for v in hi),

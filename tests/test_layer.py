@@ -188,6 +188,30 @@ def test_layer_step_settles_and_scales_with_bias(tmp_path: Path) -> None:
 
 
 @pytest.mark.ngspice
+def test_one_transient_settles_every_neuron_it_names() -> None:
+    """A step job naming two neurons gives the later of their settling times, the numbers
+    two one-neuron jobs of the same transient give (step_response runs one a layer)."""
+    from sactk.api.layerstep import ACT_W_UM, STEP_WINDOW_AS
+    from sactk.sweeps import layer as sim
+
+    lp = LayerParams(2, 2, inner.Params(n_inputs=4), shape.Params(w_um=ACT_W_UM), 4.0, 0.5)
+    W = np.array([[0.3, -0.2], [-0.35, 0.1]])
+    lay = build_layer(lp, c180(), W, bias_a=1e-6)
+    x0, x1 = np.full(2, -0.4), np.full(2, 0.4)
+    window = STEP_WINDOW_AS / 1e-6
+    res = sim.run(
+        [sim.step_job(lay, x0, x1, window, 0.01, name, n)
+         for name, n in (("a", (0,)), ("b", (1,)), ("ab", (0, 1)), ("ba", (1, 0)))],
+        2,
+    )  # fmt: skip
+    each = [float(res[k]["settle_s"].iloc[0]) for k in ("a", "b")]
+    assert each[0] != each[1]  # the neurons settle at different times: max() is tested
+    for both in ("ab", "ba"):  # either order: not just the first neuron named
+        assert float(res[both]["settle_s"].iloc[0]) == max(each)
+    assert float(res["ab"]["power_w"].iloc[0]) == float(res["a"]["power_w"].iloc[0])
+
+
+@pytest.mark.ngspice
 def test_sinc_r2_in_spice_matches_the_runner(tmp_path: Path) -> None:
     """sinc, 8 neurons, chip 0: the readout trained on the runner gives the same R2 on the
     test set in ngspice within 0.01 at 10 nA, 1 uA and 10 uA (the issue's must-show)."""

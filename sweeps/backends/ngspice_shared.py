@@ -338,30 +338,35 @@ class NgspiceSharedBackend:
         tr = job.tran
         assert tr is not None
         ng = self._ng
-        # The final value the step must settle to: the operating point at the final inputs.
-        target: float | None = None
+        settled = (tr.output, *tr.also)
+        # The final values the step must settle to: the operating point at the final inputs.
+        targets: list[float | None] = [None] * len(settled)
         if tr.sources:
             for src, v in zip(tr.sources, tr.final, strict=True):
                 ng.exec_command(f"alter {src} = {fmt(v)}")
             ng.exec_command("destroy all")
             ng.exec_command("op")
-            vec = self._probe(tr.output)
+            finals = [self._probe(p) for p in settled]
             for src, v in zip(tr.sources, tr.initial, strict=True):
                 ng.exec_command(f"alter {src} = {fmt(v)}")
-            if vec is None or len(vec) != 1:
+            if any(vec is None or len(vec) != 1 for vec in finals):
                 return self._failure("no final operating point", "output vector missing")
-            target = float(vec[0])
+            targets = [float(vec[0]) for vec in finals if vec is not None]
         ng.exec_command("destroy all")
         ng.exec_command(f"tran {fmt(tr.t_max_s)} {fmt(tr.t_stop_s)} 0 {fmt(tr.t_max_s)}")
         t = compat.read_vector(ng, "time")
-        y = self._probe(tr.output)
-        if t is None or y is None or len(t) < 3 or t[-1] < 0.999 * tr.t_stop_s:
+        ys = [self._probe(p) for p in settled]
+        if t is None or any(y is None for y in ys) or len(t) < 3 or t[-1] < 0.999 * tr.t_stop_s:
             return self._failure("transient failed", "no waveform")
         out: dict[str, float] = {}
         for probe in job.probes:
             vec = self._probe(probe)
             out[probe.column] = float(vec[-1]) if vec is not None else float("nan")
-        settle = settling_time(t, y, tr.t_step_s, tr.tolerance, target)
+        times = [
+            settling_time(t, y, tr.t_step_s, tr.tolerance, g)
+            for y, g in zip(ys, targets, strict=True)
+        ]
+        settle = None if any(x is None for x in times) else max(x for x in times if x is not None)
         if job.supply:
             idd = compat.read_vector(ng, compat.vector_name("current", job.supply))
             if idd is not None:
