@@ -41,6 +41,17 @@ r0 = math.sqrt(s0)
 
 
 @numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def from_sums(total, big_a, big_c):  # type: ignore[no-untyped-def]
+    # the level from the active terms' sums, g already taken off (mp._level): linear where
+    # nothing is left above the floor, else the root of the square-law quadratic
+    if not total > 0.0:
+        return total / big_a
+    disc = big_c * big_c + 4.0 * big_a * (total + big_a * s0 + big_c * r0)
+    r = (-big_c + math.sqrt(max(disc, 0.0))) / (2.0 * big_a)
+    return r * r - s0
+
+
+@numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def level(x, g, a, c, act, mode, k):  # type: ignore[no-untyped-def]
     # mode 0: unit gains, 1: gains a, 2: gains a and square-law terms c (mp._level);
     # the first k entries of the arrays
@@ -59,11 +70,9 @@ def level(x, g, a, c, act, mode, k):  # type: ignore[no-untyped-def]
     total -= g
     if mode == 0:
         return total / n
-    if mode == 1 or not total > 0.0:
+    if mode == 1:
         return total / big_a
-    disc = big_c * big_c + 4.0 * big_a * (total + big_a * s0 + big_c * r0)
-    r = (-big_c + math.sqrt(max(disc, 0.0))) / (2.0 * big_a)
-    return r * r - s0
+    return from_sums(total, big_a, big_c)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -115,12 +124,7 @@ def level_w(x, g, a, c, w, k):  # type: ignore[no-untyped-def]
         total += x[i] * w[i]
         big_a += a[i] * w[i]
         big_c += c[i] * w[i]
-    total -= g
-    if not total > 0.0:
-        return total / big_a
-    disc = big_c * big_c + 4.0 * big_a * (total + big_a * s0 + big_c * r0)
-    r = (-big_c + math.sqrt(max(disc, 0.0))) / (2.0 * big_a)
-    return r * r - s0
+    return from_sums(total - g, big_a, big_c)
 
 
 @numba.njit(cache=True, nogil=True, inline="always", error_model="numpy")
@@ -178,13 +182,7 @@ def unit_two(t0, t1, theta, r, st, gsc, lo, hi):  # type: ignore[no-untyped-def]
         big_c = 0.0
         big_c += c0 * w0
         big_c += c1 * w1
-        total -= g
-        if not total > 0.0:
-            s = total / big_a
-        else:
-            disc = big_c * big_c + 4.0 * big_a * (total + big_a * s0 + big_c * r0)
-            root = (-big_c + math.sqrt(max(disc, 0.0))) / (2.0 * big_a)
-            s = root * root - s0
+        s = from_sums(total - g, big_a, big_c)
         if rnd == 3:
             break
         q = math.sqrt(max(s, 0.0) + s0) - r0
