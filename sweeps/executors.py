@@ -143,7 +143,7 @@ def run_task(job: Job, lo: int, hi: int, backend: str = "ngspice-shared") -> Tas
 
     whole = lo == 0 and hi == len(job.instances)
     _injected_fault(job)
-    b = get_backend(backend)
+    b = get_backend("vacask" if job.simulator == "vacask" else backend)
     cols = b.run_job(job if whole else replace(job, instances=job.instances[lo:hi]))
     return job.job_id, lo, pack(cols) if whole else cols, str(getattr(b, "version", ""))
 

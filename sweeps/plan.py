@@ -86,6 +86,8 @@ class Job:
     """A noise job: one row per frequency of every (chip, vector)."""
     ac: AcSetup | None = None
     """An ac job: one row per frequency of every (chip, vector)."""
+    simulator: str = "ngspice"
+    """The simulator whose language ``netlist`` is in, and that runs the job."""
 
     @property
     def small_signal(self) -> NoiseSetup | AcSetup | None:
@@ -174,6 +176,7 @@ def make_job(
     job_id: str | None = None,
     noise: NoiseSetup | None = None,
     ac: AcSetup | None = None,
+    simulator: str = "ngspice",
 ) -> Job:
     """A job of ``netlist`` (rendered as ``text``, once per circuit) for these chips and
     vectors; its id is the hash of what decides its numbers unless ``job_id`` names it."""
@@ -196,6 +199,7 @@ def make_job(
         output_columns=tuple(p.column for p in probes),
         noise=noise,
         ac=ac,
+        simulator=simulator,
     )
 
 
@@ -210,6 +214,7 @@ def _make_job(
     tran: TranSetup | None = None,
     noise: NoiseSetup | None = None,
     ac: AcSetup | None = None,
+    simulator: str = "ngspice",
 ) -> Job:
     """A job of ``bench`` (rendered as ``text``, once per circuit) for these chips and vectors."""
     return make_job(
@@ -225,7 +230,40 @@ def _make_job(
         supply=bench.supply,
         noise=noise,
         ac=ac,
+        simulator=simulator,
     )
+
+
+@dataclass(frozen=True)
+class Simulator:
+    """The simulator a sweep's jobs are written for, and the OSDI files its netlists load."""
+
+    name: str = "ngspice"
+    osdi: tuple[str, ...] = ()
+
+    def render(self, netlist: Netlist) -> str:
+        if self.name == "vacask":
+            from sactk.netlists.vacask import render_vacask
+
+            return render_vacask(netlist, self.osdi)
+        return render(netlist)
+
+
+def simulator_for(spec: SweepSpec, tech: Technology) -> Simulator:
+    """``sim.name`` (default: the technology's first simulator), checked against what the
+    technology runs on; for VACASK, its device module (compiled once and cached)."""
+    name = spec.sim.name or tech.simulators[0]
+    if name not in tech.simulators:
+        runs = " and ".join(tech.simulators)
+        raise SpecError(
+            f"sim.name: technology {tech.name} runs on {runs} only, not {name}; set "
+            f'sim.name = "{tech.simulators[0]}" (--simulator {tech.simulators[0]})'
+        )
+    if name != "vacask":
+        return Simulator(name)
+    from sactk.sweeps.backends import vacask
+
+    return Simulator(name, vacask.module_files(tech))
 
 
 def _circuit_jobs(
@@ -235,6 +273,7 @@ def _circuit_jobs(
     norm: np.ndarray,
     point_columns: dict[str, np.ndarray],
     instances: list[Instance],
+    sim: Simulator = Simulator(),
 ) -> list[Job]:
     """The DC and transient jobs of one circuit: chips in chunks of ``mc.per_job``, DC
     vectors split so that no job exceeds MAX_JOB_POINTS.
@@ -245,7 +284,7 @@ def _circuit_jobs(
     cols = bench.inputs
     jobs: list[Job] = []
     if len(norm):
-        text = render(bench.netlist)
+        text = sim.render(bench.netlist)
         inputs = logical(bench, norm, bias_a)
         values = bench.drive(inputs)
         pcols: dict[str, np.ndarray] = {"point": np.arange(len(norm))}
@@ -266,27 +305,48 @@ def _circuit_jobs(
                         values[rows],
                         {k: v[rows] for k, v in pcols.items()},
                         chunk,
+                        simulator=sim.name,
                     )
                 )
     if spec.noise is not None and len(norm):
         nb, ns = noise_bench(bench, spec.noise)
-        ntext = render(nb.netlist)
+        ntext = sim.render(nb.netlist)
         for chunk in _chunks(instances, spec.mc.per_job):
             noise_coords = {**coords, "analysis": "noise"}
             jobs.append(
-                _make_job(nb, ntext, noise_coords, bench.sources, values, pcols, chunk, noise=ns)
+                _make_job(
+                    nb,
+                    ntext,
+                    noise_coords,
+                    bench.sources,
+                    values,
+                    pcols,
+                    chunk,
+                    noise=ns,
+                    simulator=sim.name,
+                )
             )
     if spec.ac is not None and len(norm):
         ab, acs = ac_bench(bench, spec.ac)
-        atext = render(ab.netlist)
+        atext = sim.render(ab.netlist)
         for chunk in _chunks(instances, spec.mc.per_job):
             ac_coords = {**coords, "analysis": "ac"}
             jobs.append(
-                _make_job(ab, atext, ac_coords, bench.sources, values, pcols, chunk, ac=acs)
+                _make_job(
+                    ab,
+                    atext,
+                    ac_coords,
+                    bench.sources,
+                    values,
+                    pcols,
+                    chunk,
+                    ac=acs,
+                    simulator=sim.name,
+                )
             )
     if spec.tran is not None:
         tb, final, setup = tran_bench(bench, spec.tran, bias_a)
-        text = render(tb.netlist)
+        text = sim.render(tb.netlist)
         pcols = {"point": np.zeros(1, dtype=int), "pattern": np.array(["step"])}
         pcols.update({c: final[k : k + 1] for k, c in enumerate(cols)})
         for chunk in _chunks(instances, spec.mc.per_job):
@@ -300,13 +360,19 @@ def _circuit_jobs(
                     pcols,
                     chunk,
                     setup,
+                    simulator=sim.name,
                 )
             )
     return jobs
 
 
 def _table_jobs(
-    spec: SweepSpec, cell: Any, table: dict[str, Any], axis_keys: list[str], base_tech: Technology
+    spec: SweepSpec,
+    cell: Any,
+    table: dict[str, Any],
+    axis_keys: list[str],
+    base_tech: Technology,
+    sim: Simulator = Simulator(),
 ) -> list[Job]:
     """The jobs of one combination of the [sweep.cell] axes (the whole sweep without them)."""
     base_params = cell.params(table)
@@ -374,7 +440,7 @@ def _table_jobs(
                 for k in axis_keys
             },
         }
-        jobs += _circuit_jobs(spec, bench, coords, norm, point_columns, instances)
+        jobs += _circuit_jobs(spec, bench, coords, norm, point_columns, instances, sim)
     return jobs
 
 
@@ -400,10 +466,11 @@ def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
                 f'mc.method: technology {base_tech.name} has no statistical models; use "pelgrom"'
             )
         base_tech = base_tech.with_(params=base_tech.mismatch_params)
+    sim = simulator_for(spec, base_tech)
     jobs: list[Job] = []
     axis_keys = sorted(spec.sweep.cell or {})
     for table in cell_tables(spec):
-        jobs += _table_jobs(spec, cell, table, axis_keys, base_tech)
+        jobs += _table_jobs(spec, cell, table, axis_keys, base_tech, sim)
     return _same_columns(jobs) if axis_keys else jobs
 
 

@@ -183,6 +183,14 @@ class MonteCarloSpec(BaseModel):
     ngspice ``setseed`` and reload per instance)."""
 
 
+class SimSpec(BaseModel):
+    """[sim]: which simulator runs the jobs. None: the technology's first (c180, GF180MCU
+    and sky130 run on ngspice; asap7 and sg13g2 need VACASK's compiled models)."""
+
+    model_config = _CONFIG
+    name: Literal["ngspice", "vacask"] | None = None
+
+
 class SweepSpec(BaseModel):
     """A whole sweep. ``to_dict()`` is what the manifest records."""
 
@@ -196,12 +204,15 @@ class SweepSpec(BaseModel):
     tran: TranSpec | None = None
     noise: NoiseSpec | None = None
     ac: AcSpec | None = None
+    sim: SimSpec = Field(default_factory=lambda: SimSpec())
 
     def to_dict(self) -> dict[str, Any]:
         d = self.model_dump(mode="json")
         for key in ("noise", "ac"):  # manifests written before these existed still resume
             if d.get(key) is None:
                 d.pop(key, None)
+        if d.get("sim") == {"name": None}:
+            d.pop("sim")
         return d
 
 

@@ -15,7 +15,7 @@ class Backend(Protocol):
     def run_job(self, job: Any) -> dict[str, Any]: ...
 
 
-BACKENDS = ("ngspice-shared",)
+BACKENDS = ("ngspice-shared", "vacask")
 
 
 def get_backend(name: str = "ngspice-shared") -> Backend:
@@ -24,4 +24,8 @@ def get_backend(name: str = "ngspice-shared") -> Backend:
         from sactk.sweeps.backends.ngspice_shared import instance
 
         return instance()
+    if name == "vacask":
+        from sactk.sweeps.backends.vacask import instance as vacask_instance
+
+        return vacask_instance()
     raise SpecError(f"backend: unknown backend {name!r}; use one of {', '.join(BACKENDS)}")

@@ -1,0 +1,315 @@
+"""Netlists in VACASK's own language, from the same :class:`~sactk.netlists.render.Netlist`.
+
+VACASK reads an ngspice netlist through ``include ... lang=ngspice``, but that reader drops
+OSDI devices silently (../shared/pdks/README.md: the device carries 0 A and the run exits 0)
+and cannot take an instance parameter such as ``delvto``. So sactk writes the native language
+itself: every element as VACASK's instance line (``name (nodes) master p=v``), and the
+technology's MOSFET cards converted into ``model`` blocks of an OSDI device.
+
+Model cards are read from the technology's SPICE files by a small reader of what open PDKs
+and sactk's own c180 use (``.lib NAME`` ... ``.endl`` sections, ``.lib FILE NAME``,
+``.include``, ``.param`` and ``.model`` with ``+`` continuations, ``{expr}`` values over the
+section's parameters). No converted file is written or committed: the text is made per job
+and hashed with it. The same rules as :mod:`sactk.netlists.render` hold: names match the
+name pattern and numbers are formatted here.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from sactk.errors import SpecError
+from sactk.netlists.render import (
+    Capacitor,
+    CurrentSource,
+    Element,
+    Mosfet,
+    Netlist,
+    Resistor,
+    Vcvs,
+    VoltageSource,
+    check_name,
+    check_node,
+    check_path,
+    fmt,
+    instance_name,
+    spice_number,
+)
+from sactk.netlists.technology import Technology
+
+
+@dataclass(frozen=True)
+class Card:
+    """One ``.model`` card: name, SPICE type (``nmos``/``pmos``), parameters in file order."""
+
+    name: str
+    kind: str
+    params: tuple[tuple[str, float], ...]
+
+
+_OPS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+}
+
+
+def evaluate(expr: str, params: dict[str, float], what: str) -> float:
+    """An arithmetic expression over numbers and ``params`` (+ - * / **, parentheses);
+    anything else is a SpecError naming ``what``. Never ``eval``."""
+
+    def walk(node: ast.AST) -> float:
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+            return float(node.value)
+        if isinstance(node, ast.Name) and node.id in params:
+            return params[node.id]
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            return float(_OPS[type(node.op)](walk(node.left), walk(node.right)))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+            v = walk(node.operand)
+            return -v if isinstance(node.op, ast.USub) else v
+        raise SpecError(f"{what}: cannot read {expr!r} (numbers, parameters and + - * / only)")
+
+    text = expr.strip()
+    number = spice_number(text)
+    if number is not None:
+        return number
+    try:
+        return walk(ast.parse(text, mode="eval"))
+    except SyntaxError:
+        raise SpecError(f"{what}: cannot read {expr!r}") from None
+
+
+def _logical_lines(path: Path) -> list[str]:
+    """The file's lines, lower case, comments dropped and ``+`` continuations joined."""
+    try:
+        raw = path.read_text(encoding="utf-8", errors="replace").lower().splitlines()
+    except OSError as exc:
+        raise SpecError(f"tech.models_dir: cannot read model file {path} ({exc})") from None
+    out: list[str] = []
+    for line in raw:
+        line = line.split("$")[0].rstrip()
+        s = line.strip()
+        if not s or s.startswith("*"):
+            continue
+        if s.startswith("+") and out:
+            out[-1] += " " + s[1:]
+        else:
+            out.append(s)
+    return out
+
+
+_ASSIGN = re.compile(r"([a-z_][a-z0-9_]*)\s*=\s*(\{[^}]*\}|'[^']*'|[^\s=]+)")
+
+
+def _assignments(text: str) -> list[tuple[str, str]]:
+    return [(k, v.strip("{}'")) for k, v in _ASSIGN.findall(text)]
+
+
+def read_cards(path: Path, section: str | None = None) -> list[Card]:
+    """Every ``.model`` card that ``.lib PATH SECTION`` (or ``.include PATH``, for no
+    section) brings in, values evaluated over the section's ``.param`` lines."""
+    params: dict[str, float] = {}
+    cards: list[Card] = []
+    _collect(path, section, params, cards, depth=0)
+    return cards
+
+
+def _collect(
+    path: Path, section: str | None, params: dict[str, float], cards: list[Card], depth: int
+) -> None:
+    if depth > 8:
+        raise SpecError(f"tech.models_dir: {path} nests .lib/.include more than 8 deep")
+    lines = _logical_lines(path)
+    if section is not None:
+        start = next((i for i, x in enumerate(lines) if x.split() == [".lib", section]), None)
+        if start is None:
+            raise SpecError(f"sweep.corner: {path.name} has no section {section!r}")
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith(".endl")), None)
+        lines = lines[start + 1 : end]
+    for line in lines:
+        words = line.split()
+        head = words[0]
+        if head == ".param":
+            for k, v in _assignments(line[len(".param") :]):
+                params[k] = evaluate(v, params, f"{path.name}: .param {k}")
+        elif head in (".lib", ".include", ".inc") and len(words) >= 2:
+            target = path.parent / words[1].strip("'\"")
+            _collect(target, words[2] if head == ".lib" and len(words) > 2 else None,
+                     params, cards, depth + 1)  # fmt: skip
+        elif head == ".model" and len(words) >= 3:
+            name, kind = words[1], words[2]
+            rest = line.split(None, 3)[3] if len(words) > 3 else ""
+            values = tuple(
+                (k, evaluate(v, params, f"{path.name}: model {name} {k}"))
+                for k, v in _assignments(rest)
+            )
+            cards.append(Card(name, kind, values))
+
+
+def model_block(card: Card, device: str, drop: tuple[str, ...], rename: str = "") -> str:
+    """``model NAME DEVICE (type=+-1 p=v ...)``: the card as a VACASK model of the OSDI
+    ``device``; parameters in ``drop`` (``level``, ``version``, ...) left out."""
+    if card.kind not in ("nmos", "pmos"):
+        raise SpecError(f"model {card.name}: type {card.kind!r} is not nmos or pmos")
+    kind = 1 if card.kind == "nmos" else -1
+    pars = " ".join(
+        f"{check_name(k, f'parameter of model {card.name}')}={fmt(v, f'{card.name}.{k}')}"
+        for k, v in card.params
+        if k not in drop and k != "type"
+    )
+    name = check_name(rename or card.name, "model name")
+    return f"model {name} {check_name(device, 'tech.vacask_device')} (type={kind} {pars})"
+
+
+def tech_cards(tech: Technology, corner: str) -> list[Card]:
+    """The technology's NMOS and PMOS cards at ``corner``, from its VACASK card files."""
+    section = tech.corner_section(corner)
+    if tech.vacask_cards:
+        cards = read_cards(Path(tech.vacask_cards[section]))
+    else:
+        cards = read_cards(tech.model_lib, section)
+    by_name = {c.name: c for c in cards}
+    out = []
+    for model in (tech.nmos, tech.pmos):
+        if model not in by_name:
+            raise SpecError(
+                f"tech: model {model!r} is not in the {tech.name} cards at corner {corner}"
+            )
+        out.append(by_name[model])
+    return out
+
+
+BUILTIN_MODELS = (
+    "model vsource vsource",
+    "model isource isource",
+    "model vcvs vcvs",
+    "model resistor sp_resistor",
+    "model capacitor sp_capacitor",
+)
+
+
+def _mosfet(e: Mosfet, tech: Technology) -> str:
+    for n in (e.d, e.g, e.s, e.b):
+        check_node(n, f"node of {e.name}")
+    if e.w_um < tech.wmin_um or e.l_um < tech.lmin_um:
+        raise SpecError(
+            f"element {e.name}: W/L {e.w_um}/{e.l_um} um is below the {tech.name} minimum "
+            f"{tech.wmin_um}/{tech.lmin_um} um"
+        )
+    if tech.lmax_um is not None and e.l_um > tech.lmax_um:
+        raise SpecError(
+            f"element {e.name}: L {e.l_um} um is above the {tech.name} models' longest "
+            f"{tech.lmax_um} um; use shorter devices (cell.l_um, cell.casc_scale, wl_um)"
+        )
+    name = instance_name(e, tech)
+    model = (
+        device_model(name)
+        if tech.vacask_per_device
+        else (tech.nmos if e.kind == "n" else tech.pmos)
+    )
+    if tech.fin_w_um:
+        # a FinFET's width is a whole number of fins (ASAP7: one fin is W_eff 2 HFIN + TFIN)
+        nfin = max(1, round(e.w_um / tech.fin_w_um))
+        geo = f"l={fmt(e.l_um * 1e-6)} nfin={nfin}"
+    else:
+        a_m2 = e.w_um * tech.diff_ext_um * 1e-12
+        p_m = 2.0 * (e.w_um + tech.diff_ext_um) * 1e-6
+        geo = (
+            f"w={fmt(e.w_um * 1e-6)} l={fmt(e.l_um * 1e-6)} ad={fmt(a_m2)} as={fmt(a_m2)} "
+            f"pd={fmt(p_m)} ps={fmt(p_m)}"
+        )
+    return f"{name} ({e.d} {e.g} {e.s} {e.b}) {model} {geo}"
+
+
+SOLVER = "homotopy_startgmin=1e-9"
+"""VACASK solver option for cells biased at nA: gmin stepping starts at 1e-9 S, not at
+VACASK's default, so a step costs fewer Newton solves. ``nr_bypass=1`` and a lower
+``op_itlcont`` were faster still but left MP-cell chips up to 3 % of the bias off
+ngspice (tried on the 20-chip Monte Carlo job; benchmarks/backends.py)."""
+
+
+def device_model(instance: str) -> str:
+    """The name of a MOSFET's own model copy (:attr:`Technology.vacask_per_device`)."""
+    return f"mm_{instance}"
+
+
+def _pwl(e: CurrentSource) -> str:
+    pts = ",".join(f"{fmt(t, e.name + '.pwl')},{fmt(v, e.name + '.pwl')}" for t, v in e.pwl)
+    return f' type="pwl" wave=[{pts}]'
+
+
+def element_line(e: Element, tech: Technology) -> str:
+    """One element as a VACASK instance line (the same instance name as in ngspice)."""
+    check_name(e.name, f"element {e.name!r}")
+    if isinstance(e, Mosfet):
+        return _mosfet(e, tech)
+    name = instance_name(e, tech)
+    if isinstance(e, Vcvs):
+        nodes = " ".join(check_node(n, f"node of {e.name}") for n in (e.p, e.n, e.cp, e.cn))
+        return f"{name} ({nodes}) vcvs gain={fmt(e.gain, e.name + '.gain')}"
+    if not isinstance(e, CurrentSource | VoltageSource | Resistor | Capacitor):
+        raise SpecError(
+            f"element {e.name}: a {type(e).__name__} has no VACASK form in sactk yet; "
+            'run this cell with sim.name = "ngspice"'
+        )
+    nodes = f"({check_node(e.p, f'node of {e.name}')} {check_node(e.n, f'node of {e.name}')})"
+    if isinstance(e, Resistor):
+        if not e.r_ohm > 0:
+            raise SpecError(f"element {e.name}: resistance {e.r_ohm!r} must be positive")
+        return (
+            f"{name} {nodes} resistor r={fmt(e.r_ohm, e.name + '.r_ohm')} "
+            f"tc1r={fmt(e.tc1, e.name + '.tc1')}"
+        )
+    if isinstance(e, Capacitor):
+        return f"{name} {nodes} capacitor c={fmt(e.c_f, e.name + '.c_f')}"
+    if isinstance(e, CurrentSource):
+        text = f"{name} {nodes} isource dc={fmt(e.dc_a, e.name + '.dc_a')}"
+        text += _pwl(e) if e.pwl else ""
+    else:
+        text = f"{name} {nodes} vsource dc={fmt(e.dc_v, e.name + '.dc_v')}"
+    return text + (f" mag={fmt(e.ac, e.name + '.ac')}" if e.ac else "")
+
+
+def render_vacask(netlist: Netlist, osdi: tuple[str, ...]) -> str:
+    """A VACASK netlist up to its analyses: title, ground, the OSDI files to ``load`` (file
+    names; the backend links compiled ones into the run folder), the technology's MOSFET
+    models at the netlist's corner, the elements, and ``control`` with the options (the
+    backend appends its analyses and ``endc``)."""
+    tech = netlist.tech
+    if netlist.library or netlist.includes:
+        raise SpecError(
+            'cell.file: a user\'s SPICE file runs on ngspice only so far; use sim.name = "ngspice"'
+        )
+    if "\n" in netlist.title or "\r" in netlist.title:
+        raise SpecError("title: must be one line")
+    lines = [f"{netlist.title} (technology {tech.name}, corner {netlist.corner})", "ground 0"]
+    lines += [f'load "{check_path(name, "tech.vacask_osdi")}"' for name in osdi]
+    lines += BUILTIN_MODELS
+    cards = tech_cards(tech, netlist.corner)
+    if tech.vacask_per_device:
+        lines += [
+            model_block(
+                cards[0 if e.kind == "n" else 1],
+                tech.vacask_device,
+                tech.vacask_drop,
+                device_model(instance_name(e, tech)),
+            )
+            for e in netlist.elements
+            if isinstance(e, Mosfet)
+        ]
+    else:
+        lines += [model_block(c, tech.vacask_device, tech.vacask_drop) for c in cards]
+    lines += [element_line(e, tech) for e in netlist.elements]
+    # VACASK sets options in its control block; the backend appends the analyses and endc
+    opts = " ".join(f"{check_name(k, 'option')}={fmt(v, k)}" for k, v in netlist.options)
+    lines += ["control", f"  options temp={fmt(netlist.temp_c, 'temp_c')} {opts} {SOLVER}"]
+    return "\n".join(lines) + "\n"
