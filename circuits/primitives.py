@@ -16,6 +16,8 @@ def analog_l_um(tech: Technology) -> float:
     Long channels keep DIBL and length modulation small; 1 um is a common floor for
     current-mode mirrors in 0.18 um processes (Razavi, Design of Analog CMOS ICs, ch. 5).
     """
+    if tech.analog_l_um is not None:
+        return tech.analog_l_um  # a FinFET process: 4 Lmin, not 1 um (netlists/finfet.py)
     return max(1.0, 4.0 * tech.lmin_um)
 
 

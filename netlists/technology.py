@@ -347,15 +347,23 @@ def sky130(models_dir: str | os.PathLike[str] | None = None) -> Technology:
     )
 
 
-TECHNOLOGIES = ("c180", "gf180mcu", "sky130")
+TECHNOLOGIES = ("c180", "gf180mcu", "sky130", "asap7")
 
 
-def get_technology(name: str, models_dir: str | None = None) -> Technology:
+def get_technology(
+    name: str, models_dir: str | None = None, flavour: str | None = None
+) -> Technology:
     """Look up a technology by name; an unknown name lists the known ones."""
+    if flavour is not None and name != "asap7":
+        raise SpecError(f"tech.flavour: technology {name} has no device flavours; remove it")
     if name == "c180":
         return c180()
     if name == "gf180mcu":
         return gf180mcu(models_dir)
     if name == "sky130":
         return sky130(models_dir)
+    if name == "asap7":
+        from sactk.netlists.finfet import asap7
+
+        return asap7(models_dir, flavour=flavour or "rvt")
     raise SpecError(f"tech.name: unknown technology {name!r}; use one of {', '.join(TECHNOLOGIES)}")

@@ -55,6 +55,8 @@ class TechSpec(BaseModel):
     model_config = _CONFIG
     name: str = Field("c180", pattern=NAME_PATTERN)
     models_dir: str | None = None
+    flavour: str | None = Field(None, pattern=NAME_PATTERN)
+    """Device flavour where a technology has several (asap7: lvt, rvt, slvt, sram)."""
 
 
 def _each_within(v: list[float] | None, lo: float, hi: float, what: str, span: str) -> None:
@@ -213,6 +215,8 @@ class SweepSpec(BaseModel):
                 d.pop(key, None)
         if d.get("sim") == {"name": None}:
             d.pop("sim")
+        if d["tech"].get("flavour") is None:
+            d["tech"].pop("flavour", None)
         return d
 
 

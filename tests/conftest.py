@@ -15,6 +15,7 @@ import pytest
 
 GF180 = Path("gf180mcuD") / "libs.tech" / "ngspice" / "sm141064.ngspice"
 SKY130 = Path("sky130A") / "libs.tech" / "ngspice" / "parameters" / "lod.spice"
+ASAP7 = Path("asap7") / "models" / "hspice" / "7nm_TT_160803.pm"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,6 +45,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip("no GF180MCU models under PDK_ROOT")
     if "sky130" in item.keywords and _sky130_root() is None:
         pytest.skip("no sky130 models under PDK_ROOT")
+    root = os.environ.get("PDK_ROOT")
+    if "asap7" in item.keywords and not (root and (Path(root) / ASAP7).is_file()):
+        pytest.skip("no ASAP7 cards under PDK_ROOT")
 
 
 def _sky130_root() -> Path | None:

@@ -90,10 +90,15 @@ def sweep(
     retries: Annotated[
         int, typer.Option(min=0, max=10, help="Retries of a job whose worker died or timed out.")
     ] = 1,
+    simulator: Annotated[
+        str | None,
+        typer.Option(help="ngspice or vacask (sets sim.name; default: the technology's first)."),
+    ] = None,
 ) -> None:
     """Run a sweep with a progress bar; resumes into an existing DIR."""
+    overrides = [*(set_ or []), *([f"sim.name={simulator}"] if simulator else [])]
     summary = api.sweep(
-        api.load(spec, preset=preset, overrides=set_ or []),
+        api.load(spec, preset=preset, overrides=overrides),
         out,
         jobs=jobs,
         keep_netlists=keep_netlists,

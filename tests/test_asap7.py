@@ -1,0 +1,78 @@
+"""The MP cell on ASAP7, the 7 nm FinFET predictive PDK, in VACASK (BSIM-CMG 111.2.1 from
+../shared/pdks/verilog-a/bsimcmg, compiled once by openvaf-r into the user cache; the first
+test of a run pays about 30 s for it).
+
+Bounds (the issue's): within 1 % of full scale of the ideal at 27 C from 10 nA to 1 uA,
+within 2 % at -40 and 125 C from 30 nA; a 20-chip Monte Carlo runs; the step response
+settles at every bias. Measured: 0.21-0.29 % of full scale (docs/process.md).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from sactk.netlists.technology import get_technology
+from sactk.sweeps.plan import plan
+from sactk.sweeps.run import run_sweep
+from sactk.sweeps.spec import load_spec
+
+pytestmark = [pytest.mark.ngspice, pytest.mark.asap7]
+
+FEW = ["tech.name=asap7", "inputs.random.count=10", "inputs.sweep.points=0"]
+
+
+def _run(tmp_path, preset: str, extra: list[str]) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    spec = load_spec(preset=preset, overrides=[*FEW, *extra])
+    summary = run_sweep(spec, tmp_path / preset)
+    assert summary.failed_points == 0, summary.failures[:2]
+    return pd.read_parquet(tmp_path / preset / "results.parquet")
+
+
+def test_mp_cell_on_asap7_is_within_bounds_from_10na_to_1ua(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    df = _run(tmp_path, "mp-dc", ["sweep.bias_a=[1e-8, 1e-7, 1e-6]"])
+    err = (df["out_z_a"] - df["ideal_z_a"]).abs() / df["fs_a"]
+    assert set(df["tech"]) == {"asap7"} and set(df["vdd_v"]) == {0.7}
+    assert err.max() < 0.01, err.max()
+    hot = _run(tmp_path / "t", "mp-temp", ["sweep.bias_a=[3e-8, 1e-6]", "sweep.temp_c=[-40, 125]"])
+    hot["err"] = (hot["out_z_a"] - hot["ideal_z_a"]).abs() / hot["fs_a"]
+    worst = hot.groupby(["temp_c", "bias_a"])["err"].max()
+    # rvt holds 2 % at -40 C from 30 nA and at 125 C at 1 uA; at 125 C and 30 nA it misses
+    # (6 %: measured, docs/process.md), and the high-threshold sram flavour holds it
+    assert worst[-40.0].max() < 0.02 and worst[125.0, 1e-6] < 0.02, worst
+    assert worst[125.0, 3e-8] > 0.02
+    sram = _run(
+        tmp_path / "s",
+        "mp-temp",
+        ["sweep.bias_a=[3e-8]", "sweep.temp_c=[125]", "tech.flavour=sram"],
+    )
+    err_s = (sram["out_z_a"] - sram["ideal_z_a"]).abs() / sram["fs_a"]
+    assert err_s.max() < 0.02, err_s.max()
+
+
+def test_asap7_monte_carlo_of_20_chips_and_step_response(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    mc = _run(
+        tmp_path,
+        "mp-mc",
+        ["sweep.bias_a=[1e-7]", "sweep.temp_c=[27]", "mc.instances=20", "inputs.random.count=4"],
+    )
+    chips = mc[mc["mc_index"] >= 0]
+    assert chips["mc_index"].nunique() == 20
+    spread = chips.groupby("point")["out_z_a"].std() / chips["fs_a"].iloc[0]
+    assert (spread > 1e-4).all()  # fin-area Pelgrom draws reach the devices (delvtrand)
+    tr = _run(tmp_path, "mp-tran", ["sweep.bias_a=[1e-8, 1e-7, 1e-6]", "inputs.random.count=0"])
+    assert len(tr) == 3 and (tr["settle_s"] > 0).all()
+    assert tr.sort_values("bias_a")["settle_s"].is_monotonic_decreasing
+
+
+def test_asap7_netlist_counts_fins_and_alters_bsimcmg_mismatch() -> None:
+    tech = get_technology("asap7")
+    spec = load_spec(preset="mp-mc", overrides=[*FEW, "mc.instances=1"])
+    job = plan(spec, tech)[0]
+    assert job.simulator == "vacask"
+    text = job.netlist
+    assert "model nmos_rvt bsimcmg_va (type=1 " in text and " coremod=" not in text
+    # sinks W/L 0.336/0.084 um: 5 fins of 70.5 nm
+    assert "\nmm0s (m0_c g 0 0) nmos_rvt l=8.4e-08 nfin=5" in text
+    targets = {t.split("[")[1] for t, _v in job.instances[-1].alters}
+    assert targets == {"delvtrand]", "u0mult]"}
