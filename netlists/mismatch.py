@@ -64,15 +64,20 @@ def pelgrom_alters(
         dbeta = 1e-2 * tech.abeta_pct_um / root_area * z_beta
         # delvto adds to the signed vth0; BSIM-CMG: VTH = ... - DELVTRAND, in the device's sign
         signed = dvt_v if m.kind == "n" else -dvt_v
-        shift = -dvt_v if tech.mismatch_style == "cmg" else signed
+        shift = {"bsim": signed, "cmg": -dvt_v, "psp": dvt_v}[tech.mismatch_style]
         out.append((device_target(m, tech, vt), fmt(shift, vt)))
         out.append((device_target(m, tech, beta), fmt(max(0.05, 1.0 + dbeta), beta)))
     return tuple(out)
 
 
-VT_BETA = {"bsim": ("delvto", "mulu0"), "cmg": ("delvtrand", "u0mult")}
+VT_BETA = {
+    "bsim": ("delvto", "mulu0"),
+    "cmg": ("delvtrand", "u0mult"),
+    "psp": ("delvto", "factuo"),
+}
 """Per :attr:`Technology.mismatch_style`, the instance parameters of a threshold shift and
-a mobility factor (BSIM3/4 in ngspice and VACASK; BSIM-CMG 111 ``DELVTRAND``/``U0MULT``)."""
+a mobility factor (BSIM3/4 in ngspice and VACASK; BSIM-CMG 111 ``DELVTRAND``/``U0MULT``;
+PSP 103 ``DELVTO``/``FACTUO``)."""
 
 
 def drawn_width_um(m: Mosfet, tech: Technology) -> float:

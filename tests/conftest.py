@@ -16,6 +16,7 @@ import pytest
 GF180 = Path("gf180mcuD") / "libs.tech" / "ngspice" / "sm141064.ngspice"
 SKY130 = Path("sky130A") / "libs.tech" / "ngspice" / "parameters" / "lod.spice"
 ASAP7 = Path("asap7") / "models" / "hspice" / "7nm_TT_160803.pm"
+SG13G2 = Path("ihp-sg13g2") / "libs.tech" / "ngspice" / "models" / "cornerMOSlv.lib"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -48,6 +49,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     root = os.environ.get("PDK_ROOT")
     if "asap7" in item.keywords and not (root and (Path(root) / ASAP7).is_file()):
         pytest.skip("no ASAP7 cards under PDK_ROOT")
+    if "sg13g2" in item.keywords and not (root and (Path(root) / SG13G2).is_file()):
+        pytest.skip("no IHP SG13G2 models under PDK_ROOT")
 
 
 def _sky130_root() -> Path | None:
