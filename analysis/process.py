@@ -78,7 +78,11 @@ def plot(t: dict[str, Any], outdir: Path, name: str = "process_comparison") -> l
     import matplotlib.pyplot as plt
 
     colors = dict(
-        zip(t["mismatch"]["tech"], ["tab:blue", "tab:orange", "tab:green", "tab:red"], strict=False)
+        zip(
+            t["mismatch"]["tech"],
+            ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"],
+            strict=False,
+        )
     )
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(1, 4, figsize=(15, 3.4))

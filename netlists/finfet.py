@@ -75,7 +75,7 @@ def asap7(
         fin_w_um=FIN_W_UM,
         mismatch_style="cmg",
         analog_l_um=0.084,
-        lmax_um=0.5,
+        lmax_um=0.7,  # cascodes of the process comparison's largest size (4 x 168 nm)
         point_s=2e-3,
         load_s=0.05,
     )

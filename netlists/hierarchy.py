@@ -103,6 +103,10 @@ def _walk(lib: Library, name: str, scope: dict[str, str], prefix: str, tech: Tec
             scope.update(_assignments(toks[1:]))
         elif head.startswith("m") and len(toks) >= 6:
             kv = _assignments(toks[6:])
+            if tech.fin_w_um and "w" not in kv and "nfin" in kv:
+                # a FinFET's width is its fins: W = nfin x the fin's effective width
+                nfin = _size(kv["nfin"], scope)
+                kv["w"] = repr(nfin * tech.fin_w_um * 1e-6) if nfin else kv["nfin"]
             _device(out, f"{prefix}.{head}", toks[5], kv, scope, um)
         elif head.startswith("x"):
             child = instance_subckt(toks)

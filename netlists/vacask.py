@@ -31,6 +31,7 @@ from sactk.netlists.render import (
     Mosfet,
     Netlist,
     Resistor,
+    SubcktInstance,
     Vcvs,
     VoltageSource,
     check_name,
@@ -299,6 +300,13 @@ def element_line(e: Element, tech: Technology) -> str:
     if isinstance(e, Vcvs):
         nodes = " ".join(check_node(n, f"node of {e.name}") for n in (e.p, e.n, e.cp, e.cn))
         return f"{name} ({nodes}) vcvs gain={fmt(e.gain, e.name + '.gain')}"
+    if isinstance(e, SubcktInstance):
+        nodes = " ".join(check_node(n, f"node of {e.name}") for n in e.nodes)
+        pars = "".join(
+            f" {check_name(k, f'parameter of {e.name}')}={fmt(v, f'{e.name}.{k}')}"
+            for k, v in e.params
+        )
+        return f"{name} ({nodes}) {check_name(e.subckt, f'subcircuit of {e.name}')}{pars}"
     if not isinstance(e, CurrentSource | VoltageSource | Resistor | Capacitor):
         raise SpecError(
             f"element {e.name}: a {type(e).__name__} has no VACASK form in sactk yet; "
@@ -322,15 +330,89 @@ def element_line(e: Element, tech: Technology) -> str:
     return text + (f" mag={fmt(e.ac, e.name + '.ac')}" if e.ac else "")
 
 
+_NUM_SUFFIX = re.compile(r"(?<![a-z0-9_.])(\d+\.?\d*(?:e[-+]?\d+)?)(meg|[fpnumkgt])[a-z]*")
+
+
+def _value(text: str, where: str) -> str:
+    """A user's parameter value in VACASK's terms: a number (SPICE suffixes read), or an
+    expression of numbers, names and + - * / ( ) (suffixed numbers inside converted)."""
+    t = text.strip().strip("{}'\"").strip()
+    n = spice_number(t)
+    if n is not None:
+        return fmt(n, where)
+    if not re.fullmatch(r"[a-z0-9_.+\-*/() ]+", t):
+        raise SpecError(f"cell.file: {where}: cannot carry {text!r} into VACASK")
+    return _NUM_SUFFIX.sub(lambda m: fmt(spice_number(m.group(0)) or 0.0, where), t)
+
+
+def _pairs(tokens: list[str], where: str) -> str:
+    text = " ".join(tokens).replace(" = ", "=").replace("= ", "=").replace(" =", "=")
+    return " ".join(f"{check_name(k, where)}={_value(v, where)}" for k, v in _ASSIGN.findall(text))
+
+
+_MASTERS = {"r": ("resistor", "r"), "c": ("capacitor", "c"), "v": ("vsource", "dc"),
+            "i": ("isource", "dc")}  # fmt: skip
+
+
+def library_lines(lines: tuple[str, ...], tech: Technology) -> list[str]:
+    """A user cell's SPICE lines (netlists/userfile.py's closure: parameters and ``.subckt``
+    blocks) in VACASK's language: ``subckt NAME (ports)`` with ``parameters``, and each
+    element (M, X, R, C, V, I) as an instance line. A MOSFET names the technology's model
+    (``nmos_rvt``) and takes its instance parameters (ASAP7: ``l``, ``nfin``)."""
+    out: list[str] = []
+    for line in lines:
+        toks = line.split()
+        head, where = toks[0], f"cell.file line {line[:40]!r}"
+        if head == ".param":
+            out.append(f"parameters {_pairs(toks[1:], where)}")
+        elif head == ".subckt":
+            ports = [t for t in toks[2:] if "=" not in t]
+            names = " ".join(check_node(n, where) for n in ports)
+            out.append(f"subckt {check_name(toks[1], where)}({names})")
+            if toks[2 + len(ports) :]:
+                out.append(f"  parameters {_pairs(toks[2 + len(ports) :], where)}")
+        elif head.startswith(".ends"):
+            out.append("ends")
+        elif head.startswith("m") and len(toks) >= 6:
+            nodes = " ".join(check_node(n, where) for n in toks[1:5])
+            model = check_name(toks[5], where)
+            if model not in (tech.nmos, tech.pmos):
+                raise SpecError(
+                    f"cell.file: {toks[0]} uses model {model!r}; on VACASK a cell's MOSFETs use "
+                    f"{tech.name}'s {tech.nmos} or {tech.pmos}"
+                )
+            out.append(f"  {check_name(head, where)} ({nodes}) {model} {_pairs(toks[6:], where)}")
+        elif head.startswith("x"):
+            ports = [t for t in toks[1:] if "=" not in t]
+            sub = ports[-1]
+            nodes = " ".join(check_node(n, where) for n in ports[:-1])
+            rest = _pairs(toks[1 + len(ports) :], where)
+            out.append(f"  {check_name(head, where)} ({nodes}) {check_name(sub, where)} {rest}")
+        elif head[0] in _MASTERS and len(toks) >= 4:
+            master, par = _MASTERS[head[0]]
+            vals = [t for t in toks[3:] if t not in ("dc",)]
+            nodes = f"({check_node(toks[1], where)} {check_node(toks[2], where)})"
+            out.append(
+                f"  {check_name(head, where)} {nodes} {master} {par}={_value(vals[0], where)}"
+            )
+        else:
+            raise SpecError(
+                f"cell.file: {where}: {head!r} has no VACASK form in sactk (M, X, R, C, V, I "
+                'and .param do); use sim.name = "ngspice"'
+            )
+    return out
+
+
 def render_vacask(netlist: Netlist, osdi: tuple[str, ...]) -> str:
     """A VACASK netlist up to its analyses: title, ground, the OSDI files to ``load`` (file
     names; the backend links compiled ones into the run folder), the technology's MOSFET
     models at the netlist's corner, the elements, and ``control`` with the options (the
     backend appends its analyses and ``endc``)."""
     tech = netlist.tech
-    if netlist.library or netlist.includes:
+    if netlist.includes:
         raise SpecError(
-            'cell.file: a user\'s SPICE file runs on ngspice only so far; use sim.name = "ngspice"'
+            "cell.trust: a cell file's trusted outside includes run on ngspice only; "
+            'use sim.name = "ngspice"'
         )
     if "\n" in netlist.title or "\r" in netlist.title:
         raise SpecError("title: must be one line")
@@ -353,6 +435,10 @@ def render_vacask(netlist: Netlist, osdi: tuple[str, ...]) -> str:
         ]
     else:
         lines += [model_block(c, tech.vacask_device, tech.vacask_drop) for c in cards]
+    if netlist.library:  # a user's cell: its subcircuits, and the technology's own cards
+        if tech.vacask_per_device:
+            lines += [model_block(c, tech.vacask_device, tech.vacask_drop) for c in cards]
+        lines += library_lines(netlist.library, tech)
     lines += [element_line(e, tech) for e in netlist.elements]
     # VACASK sets options in its control block; the backend appends the analyses and endc
     opts = " ".join(f"{check_name(k, 'option')}={fmt(v, k)}" for k, v in netlist.options)

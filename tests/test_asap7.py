@@ -76,3 +76,37 @@ def test_asap7_netlist_counts_fins_and_alters_bsimcmg_mismatch() -> None:
     assert "\nmm0s (m0_c g 0 0) nmos_rvt l=8.4e-08 nfin=5" in text
     targets = {t.split("[")[1] for t, _v in job.instances[-1].alters}
     assert targets == {"delvtrand]", "u0mult]"}
+
+
+def test_an_mp_model_fitted_on_asap7_exports_and_round_trips_in_vacask(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The model toolchain on a 7 nm node: fit the MP-unit model on ASAP7 results, export it
+    as Verilog-A, run the export in VACASK (compiled by openvaf-r) at vectors the fit did
+    not see, and compare with the model and the circuit."""
+    import numpy as np
+    from _cli import run
+
+    from sactk.analysis.mpmodel import MPModel
+    from sactk.api.models import mp_roundtrip
+
+    res = tmp_path / "r"
+    r = run("sweep", "--preset", "mp-mc", "--set", "tech.name=asap7", "--set", "mc.instances=2",
+            "--set", "sweep.bias_a=[1e-8, 1e-7, 1e-6]", "--set", "sweep.temp_c=[27]",
+            "--set", "inputs.random.count=48", "--out", str(res))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    r = run("fit", str(res), "--out", str(tmp_path / "m"), "--folds", "3", "--seed", "1")
+    assert r.returncode == 0, r.stdout + r.stderr
+    m = MPModel.load(tmp_path / "m")
+    r = run("export", str(tmp_path / "m"), "--format", "verilog-a", "--out", str(tmp_path / "va"))
+    assert r.returncode == 0, r.stderr
+    test_spec = load_spec(
+        preset="mp-dc",
+        overrides=[*FEW, "sweep.bias_a=[1e-7]", "inputs.random.seed=99", "inputs.random.count=8"],
+    )
+    assert run_sweep(test_spec, tmp_path / "new").failed_points == 0
+    new = pd.read_parquet(tmp_path / "new" / "results.parquet")
+    x, b = new[m.inputs_].to_numpy(), new["bias_a"].to_numpy()
+    fs = new["fs_a"].to_numpy()
+    py = m.evaluate(x, b, 27.0)
+    va = mp_roundtrip(m, tmp_path / "va", x, b, 27.0, simulator="vacask")
+    assert np.max(np.abs(va - py) / fs) < 1e-4  # the export is the model
+    assert np.max(np.abs(py - new["out_z_a"].to_numpy()) / fs) < 0.01  # the model is the cell

@@ -118,10 +118,26 @@ def _si_rate(v: float) -> str:
     return f"{v / 1e6:.2g} M/s" if v >= 1e5 else f"{v / 1e3:.2g} k/s"
 
 
+PROCESS_SETS = {
+    # SG13G2's cards stop at L = 10 um: the cascodes (4x the sinks' L) allow L up to 2.5 um
+    "sg13g2": {"mp-area": ["sweep.wl_um=[[4, 1], [8, 1], [16, 2], [20, 2.5], [40, 2.5]]"]},
+    # ASAP7 draws one gate length; its matched devices are 84 nm (4 Lmin) long and the area
+    # sizes keep W/L as on the planar processes up to L = 168 nm (cascodes 4x: 672 nm)
+    "asap7": {
+        "mp-area": [
+            "sweep.wl_um=[[0.336, 0.084], [0.672, 0.084], [1.344, 0.168], [2.688, 0.168], "
+            "[5.376, 0.168]]"
+        ]
+    },
+}
+"""Per technology and preset, the ``--set`` overrides of the process comparison."""
+
+
 def process_comparison() -> None:
-    """docs/process.md: the MP cell's presets mp-temp, mp-area and mp-tran on c180, GF180MCU
-    and sky130 (needs PDK_ROOT with gf180mcuD/ and sky130A/); tables in block process_tables,
-    figure img/process_comparison.png."""
+    """docs/process.md: the MP cell's presets mp-temp, mp-area and mp-tran on c180, GF180MCU,
+    sky130 (ngspice), IHP SG13G2 and ASAP7 (VACASK); needs PDK_ROOT with gf180mcuD/, sky130A/,
+    ihp-sg13g2/, asap7/ and verilog-a/bsimcmg/. Tables in block process_tables, figure
+    img/process_comparison.png."""
     import os
 
     from sactk.analysis import process
@@ -130,13 +146,14 @@ def process_comparison() -> None:
     if not os.environ.get("PDK_ROOT"):
         raise SystemExit("process_comparison: set PDK_ROOT to the folder holding the PDKs")
     tmp = Path(tempfile.mkdtemp())
-    techs = ("c180", "gf180mcu", "sky130")
+    techs = ("c180", "gf180mcu", "sky130", "sg13g2", "asap7")
     try:
         res: dict[str, dict[str, object]] = {}
         for tech in techs:
             res[tech] = {}
             for preset in ("mp-temp", "mp-area", "mp-tran"):
-                api.sweep_preset(preset, tmp / tech / preset, [f'tech.name="{tech}"'])
+                sets = [f'tech.name="{tech}"', *PROCESS_SETS.get(tech, {}).get(preset, [])]
+                api.sweep_preset(preset, tmp / tech / preset, sets)
                 res[tech][preset] = load_results(tmp / tech / preset).frame
         t = process.tables(res)
         process.plot(t, IMG)
@@ -166,7 +183,7 @@ def process_comparison() -> None:
                   "| A_VT of sactk's Pelgrom draws (mV um) | " + " | ".join(
                       f"{_avt(x):g}" for x in techs) + " |",
                   "| sigma at W/L = 4/1 um | " + " | ".join(
-                      pct(mm.loc[x, "sigma_pct_at_4x1um"]) for x in techs) + " |",
+                      _pct_or_na(mm.loc[x, "sigma_pct_at_4x1um"]) for x in techs) + " |",
                   "| k in sigma = k / sqrt(W L) (% um) | " + " | ".join(
                       f"{mm.loc[x, 'k_pct_um']:.3g}" for x in techs) + " |",
                   "| area of one device for 1 % (um2) | " + " | ".join(
@@ -184,6 +201,10 @@ def process_comparison() -> None:
         write_block(DOCS / "process.md", "process_tables", "\n".join(lines))
     finally:
         shutil.rmtree(tmp)
+
+
+def _pct_or_na(v: float) -> str:
+    return "n/a" if v != v else pct(v)  # NaN: the size is not drawn on this process
 
 
 def _avt(tech: str) -> float:

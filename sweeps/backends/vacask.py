@@ -168,7 +168,9 @@ def module_files(tech: Any) -> tuple[str, ...]:
 
 # ------------------------------------------------------------------ the backend
 
-_TARGET = re.compile(r"^@([a-z][a-z0-9_]*)\[([a-z0-9_]+)\]$")
+_TARGET = re.compile(r"^@(?:m\.)?([a-z][a-z0-9_.]*)\[([a-z0-9_]+)\]$")
+"""ngspice's ``@mname[param]`` and, below a subcircuit, ``@m.xdut.m1[param]``: VACASK names
+that device ``xdut:m1``."""
 
 
 def _instance_alters(alters: tuple[tuple[str, str], ...], text: str = "") -> list[str]:
@@ -180,7 +182,7 @@ def _instance_alters(alters: tuple[tuple[str, str], ...], text: str = "") -> lis
         m = _TARGET.match(target)
         if m is None:
             raise SpecError(f"mc: cannot apply {target} in VACASK (a subcircuit's device?)")
-        per.setdefault(m.group(1), []).append(f"{m.group(2)}={value}")
+        per.setdefault(m.group(1).replace(".", ":"), []).append(f"{m.group(2)}={value}")
     out = []
     for k, v in per.items():
         own = f"mm_{k}"
