@@ -37,6 +37,7 @@ def sg13g2(models_dir: str | os.PathLike[str] | None = None) -> Technology:
                 f"tech.models_dir: {p} not found; set PDK_ROOT (the folder holding "
                 "ihp-sg13g2/) or tech.models_dir"
             )
+    stats = _pdk_pelgrom(base / "ngspice" / "models" / "sg13g2_moslv_mismatch.lib")
     return Technology(
         name="sg13g2",
         vdd_v=1.2,
@@ -59,8 +60,26 @@ def sg13g2(models_dir: str | os.PathLike[str] | None = None) -> Technology:
         vacask_card_env=(("ng", 1.0), ("m", 1.0), ("pre_layout", 1.0), ("rfmode", 0.0)),
         vacask_instance=(("ngcon", 2.0),),
         mismatch_style="psp",
+        pdk_pelgrom=stats,
         wmax_um=10.0,
         lmax_um=10.0,  # the cards' stated range: L 0.13-10 um, W 0.15-10 um
         point_s=2e-3,
         load_s=0.05,
     )
+
+
+def _pdk_pelgrom(path: Path) -> tuple[tuple[str, float, float], ...]:
+    """The PDK's mismatch laws per type from ``sg13g2_moslv_mismatch.lib``: the models draw
+    delvto with sigma ``<type>_delvto_mm / sqrt(W L)`` (V, W L in um2) and factuo with
+    ``<type>_factuo_mm / sqrt(W L)``; as A_VT in mV um and A_beta in % um."""
+    from sactk.netlists.vacask import read_params
+
+    p = read_params(path)
+    out = []
+    for kind, dev in (("n", "nmos"), ("p", "pmos")):
+        try:
+            vt, uo = p[f"sg13g2_lv_{dev}_delvto_mm"], p[f"sg13g2_lv_{dev}_factuo_mm"]
+        except KeyError as exc:
+            raise SpecError(f"tech.models_dir: {path.name} does not define {exc}") from None
+        out.append((kind, 1e3 * vt, 1e2 * uo))
+    return tuple(out)

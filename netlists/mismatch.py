@@ -48,20 +48,29 @@ def normal_draws(seed: int, index: int, n_devices: int) -> np.ndarray:
 
 
 def pelgrom_alters(
-    devices: Sequence[Mosfet], tech: Technology, seed: int, index: int
+    devices: Sequence[Mosfet],
+    tech: Technology,
+    seed: int,
+    index: int,
+    per_type: dict[str, tuple[float, float]] | None = None,
 ) -> tuple[Alter, ...]:
     """The alters that make the nominal circuit into mismatch instance ``index``.
+
+    ``per_type``: (A_VT mV um, A_beta % um) per device kind ``n``/``p`` instead of the
+    technology's one pair (a PDK's own statistics, where they are Pelgrom laws per type).
 
     dVT is a shift of |VT|: ``delvto = +dVT`` for NMOS and ``-dVT`` for PMOS (delvto adds to
     the signed vth0). ``mulu0 = 1 + dbeta/beta``, kept above 0.05 for absurd draws.
     """
     z = normal_draws(seed, index, len(devices)).tolist()  # floats: NumPy scalars are slow
     vt, beta = VT_BETA[tech.mismatch_style]
+    coef = per_type or {"n": (tech.avt_mv_um, tech.abeta_pct_um)}
     out: list[Alter] = []
     for m, (z_vt, z_beta) in zip(devices, z, strict=True):
         root_area = math.sqrt(drawn_width_um(m, tech) * m.l_um)
-        dvt_v = 1e-3 * tech.avt_mv_um / root_area * z_vt
-        dbeta = 1e-2 * tech.abeta_pct_um / root_area * z_beta
+        avt, abeta = coef.get(m.kind, coef["n"])
+        dvt_v = 1e-3 * avt / root_area * z_vt
+        dbeta = 1e-2 * abeta / root_area * z_beta
         # delvto adds to the signed vth0; BSIM-CMG: VTH = ... - DELVTRAND, in the device's sign
         signed = dvt_v if m.kind == "n" else -dvt_v
         shift = {"bsim": signed, "cmg": -dvt_v, "psp": dvt_v}[tech.mismatch_style]

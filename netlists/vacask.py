@@ -133,6 +133,13 @@ def read_cards(path: Path, section: str | None = None) -> list[Card]:
     return cards
 
 
+def read_params(path: Path) -> dict[str, float]:
+    """The ``.param`` values a SPICE file defines (and what it includes)."""
+    params: dict[str, float] = {}
+    _collect(path, None, params, [], depth=0)
+    return params
+
+
 def _collect(
     path: Path, section: str | None, params: dict[str, float], cards: list[Card], depth: int
 ) -> None:

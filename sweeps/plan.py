@@ -122,6 +122,14 @@ def _instances(spec: SweepSpec, tech: Technology, devices: list[Mosfet]) -> list
     if mc.instances == 0:
         return [Instance(NOMINAL)]
     out: list[Instance] = []
+    if mc.method == "pdk" and tech.pdk_pelgrom:
+        # the PDK's own per-type laws, drawn by sactk (netlists/ihp.py reads them)
+        per_type = {k: (a, b) for k, a, b in tech.pdk_pelgrom}
+        nominal = [Instance(NOMINAL, nominal_alters(devices, tech))] if mc.nominal else []
+        return nominal + [
+            Instance(k, pelgrom_alters(devices, tech, mc.seed, k, per_type))
+            for k in range(mc.instances)
+        ]
     if mc.method == "pdk":
         if mc.nominal:
             raise SpecError('mc.nominal: not available with mc.method = "pdk"; run it apart')
@@ -460,7 +468,7 @@ def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
     base_tech = tech or get_technology(spec.tech.name, spec.tech.models_dir, spec.tech.flavour)
     for corner in spec.sweep.corner:
         base_tech.corner_section(corner)  # validates every corner name before any work
-    if spec.mc.instances and spec.mc.method == "pdk":
+    if spec.mc.instances and spec.mc.method == "pdk" and not base_tech.pdk_pelgrom:
         if not base_tech.mismatch_params:
             raise SpecError(
                 f'mc.method: technology {base_tech.name} has no statistical models; use "pelgrom"'

@@ -71,3 +71,29 @@ def test_sg13g2_monte_carlo_and_step_response(tmp_path: Path) -> None:
     assert run_sweep(tr_spec, tmp_path / "tr").failed_points == 0
     tr = pd.read_parquet(tmp_path / "tr" / "results.parquet").sort_values("bias_a")
     assert (tr["settle_s"] > 0).all() and tr["settle_s"].is_monotonic_decreasing
+
+
+def test_sg13g2_pdk_statistics_and_pelgrom_agree_within_2x(tmp_path: Path) -> None:
+    """``mc.method = "pdk"``: the PDK's own per-type laws (sg13g2_moslv_mismatch.lib: NMOS
+    3.9 mV um, PMOS 2.2 mV um), drawn by sactk since VACASK cannot draw their agauss;
+    ``pelgrom``: the one NMOS pair for every device. As on sky130, within 2x in sigma."""
+    tech = get_technology("sg13g2")
+    sigma, chip0 = {}, {}
+    for method in ("pelgrom", "pdk"):
+        spec = load_spec(
+            preset="mp-mc",
+            overrides=[*FEW, f'mc.method="{method}"', "mc.instances=12", "mc.nominal=false",
+                       "sweep.bias_a=[1e-7]", "sweep.temp_c=[27]", "inputs.random.count=6"],
+        )  # fmt: skip
+        jobs = plan(spec, tech)
+        chip0[method] = dict(jobs[0].instances[0].alters)
+        assert run_sweep(spec, tmp_path / method, prepared=(tech, jobs)).failed_points == 0
+        df = pd.read_parquet(tmp_path / method / "results.parquet")
+        sigma[method] = float((df.groupby("point")["out_z_a"].std() / df["bias_a"]).median())
+    # same seed, same normal draws: the PMOS rectifier's shift scales by 2.2 / 3.9 mV um,
+    # the NMOS sink's not at all
+    ratio_p = float(chip0["pdk"]["@mr0[delvto]"]) / float(chip0["pelgrom"]["@mr0[delvto]"])
+    ratio_n = float(chip0["pdk"]["@mm0s[delvto]"]) / float(chip0["pelgrom"]["@mm0s[delvto]"])
+    assert ratio_p == pytest.approx(2.2 / 3.9, rel=1e-6) and ratio_n == pytest.approx(1.0)
+    assert sigma["pelgrom"] > 0.002
+    assert 0.5 < sigma["pelgrom"] / sigma["pdk"] < 2.0, sigma
