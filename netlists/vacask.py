@@ -26,6 +26,7 @@ from pathlib import Path
 from sactk.errors import SpecError
 from sactk.netlists.render import (
     Capacitor,
+    Ccvs,
     CurrentSource,
     Element,
     Mosfet,
@@ -231,6 +232,7 @@ BUILTIN_MODELS = (
     "model vsource vsource",
     "model isource isource",
     "model vcvs vcvs",
+    "model ccvs ccvs",
     "model resistor sp_resistor",
     "model capacitor sp_capacitor",
 )
@@ -304,6 +306,10 @@ def element_line(e: Element, tech: Technology) -> str:
     if isinstance(e, Mosfet):
         return _mosfet(e, tech)
     name = instance_name(e, tech)
+    if isinstance(e, Ccvs):
+        nodes = " ".join(check_node(n, f"node of {e.name}") for n in (e.p, e.n))
+        ctrl = check_name(e.control, f"control of {e.name}")
+        return f'{name} ({nodes}) ccvs ctlinst="{ctrl}" gain={fmt(e.gain, e.name + ".gain")}'
     if isinstance(e, Vcvs):
         nodes = " ".join(check_node(n, f"node of {e.name}") for n in (e.p, e.n, e.cp, e.cn))
         return f"{name} ({nodes}) vcvs gain={fmt(e.gain, e.name + '.gain')}"

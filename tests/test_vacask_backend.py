@@ -19,6 +19,7 @@ from sactk.netlists.technology import c180, get_technology
 from sactk.sweeps.plan import plan
 from sactk.sweeps.run import run_sweep
 from sactk.sweeps.spec import load_spec
+from sactk.sweeps.store import read_results
 
 pytestmark = pytest.mark.ngspice
 
@@ -83,3 +84,28 @@ def test_a_technology_refuses_a_simulator_it_does_not_run_on(tmp_path: Path) -> 
         plan(spec, tech)
     with pytest.raises(SpecError, match=r"sim\.name"):
         load_spec(preset="mp-dc", overrides=["sim.name=spectre"])
+
+
+def test_small_signal_transfer_in_vacask_matches_ngspice(tmp_path: Path) -> None:
+    """``ac`` jobs: the MP cell's transfer from input 0 to the output. The DC gain (1 at
+    these inputs: input 0 alone is active) agrees within 1e-3 and the -3 dB frequency
+    within one grid step (10 points a decade) at 10 nA and 1 uA. Noise jobs are refused."""
+    ac = ["sweep.bias_a=[1e-8, 1e-6]"]
+    frames = {}
+    for sim in ("ngspice", "vacask"):
+        spec = load_spec(preset="mp-ac", overrides=[*ac, f"sim.name={sim}"])
+        assert run_sweep(spec, tmp_path / sim, n_jobs=1).failed_points == 0
+        df = read_results(tmp_path / sim)  # parts of ac and op jobs differ in columns
+        frames[sim] = df[df["analysis"] == "ac"].sort_values(["bias_a", "freq_hz"])
+    ng, va = frames["ngspice"], frames["vacask"]
+    assert len(ng) == len(va) > 0
+    for b in (1e-8, 1e-6):
+        g_ng = ng[ng["bias_a"] == b].set_index("freq_hz")["ac_gain"]
+        g_va = va[va["bias_a"] == b].set_index("freq_hz")["ac_gain"]
+        assert abs(g_va.iloc[0] - g_ng.iloc[0]) < 1e-3 * g_ng.iloc[0]
+        f_ng = g_ng.index[np.argmax(g_ng.to_numpy() < g_ng.iloc[0] / np.sqrt(2))]
+        f_va = g_va.index[np.argmax(g_va.to_numpy() < g_va.iloc[0] / np.sqrt(2))]
+        assert 10**-0.11 < f_va / f_ng < 10**0.11, (b, f_ng, f_va)
+    noise = load_spec(preset="mp-noise", overrides=["sweep.bias_a=[1e-7]", "sim.name=vacask"])
+    with pytest.raises(SpecError, match="noise jobs run on ngspice only"):
+        run_sweep(noise, tmp_path / "n", n_jobs=1)
