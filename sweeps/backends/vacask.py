@@ -262,8 +262,8 @@ class VacaskBackend:
             )
         if job.ac is not None:
             for inst in job.instances:
-                for v, got in enumerate(self._ac(job, inst, files)):
-                    for row in [got] if isinstance(got, str) else got:
+                for v, per in enumerate(self._ac(job, inst, files)):
+                    for row in [per] if isinstance(per, str) else per:
                         rec.add(inst.mc_index, v, row)
             return rec.columns()
         if job.tran is not None:
@@ -356,11 +356,8 @@ class VacaskBackend:
             if not op or not sm:
                 out.append("ac analysis: " + _reason(log))
                 continue
-            dc = (
-                _row(self._columns(job, op, 1), 0)
-                if isinstance(self._columns(job, op, 1), dict)
-                else {}
-            )
+            cols = self._columns(job, op, 1)
+            dc = _row(cols, 0) if isinstance(cols, dict) else {}
             nodes = [n.removeprefix("v(").removesuffix(")") for n in ac.vectors]
             h = ac.scale * (
                 np.asarray(sm[nodes[0]]) - (np.asarray(sm[nodes[1]]) if len(nodes) > 1 else 0.0)
