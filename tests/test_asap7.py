@@ -89,7 +89,7 @@ def test_an_mp_model_fitted_on_asap7_exports_and_round_trips_in_vacask(tmp_path)
     from sactk.api.models import mp_roundtrip
 
     res = tmp_path / "r"
-    r = run("sweep", "--preset", "mp-mc", "--set", "tech.name=asap7", "--set", "mc.instances=2",
+    r = run("sweep", "--preset", "mp-mc", "--set", "tech.name=asap7", "--set", "mc.instances=0",
             "--set", "sweep.bias_a=[1e-8, 1e-7, 1e-6]", "--set", "sweep.temp_c=[27]",
             "--set", "inputs.random.count=48", "--out", str(res))  # fmt: skip
     assert r.returncode == 0, r.stderr

@@ -82,7 +82,7 @@ def test_sg13g2_pdk_statistics_and_pelgrom_agree_within_2x(tmp_path: Path) -> No
     for method in ("pelgrom", "pdk"):
         spec = load_spec(
             preset="mp-mc",
-            overrides=[*FEW, f'mc.method="{method}"', "mc.instances=12", "mc.nominal=false",
+            overrides=[*FEW, f'mc.method="{method}"', "mc.instances=8", "mc.nominal=false",
                        "sweep.bias_a=[1e-7]", "sweep.temp_c=[27]", "inputs.random.count=6"],
         )  # fmt: skip
         jobs = plan(spec, tech)

@@ -53,7 +53,7 @@ nominal = true
 
 def test_a_user_mirror_on_asap7_runs_through_sweep_plot_and_fit(tmp_path: Path) -> None:
     data = Path(__file__).parent / "data" / "mirror_asap7.sp"
-    (tmp_path / "m.toml").write_text(SPEC.format(file=data, chips=4))
+    (tmp_path / "m.toml").write_text(SPEC.format(file=data, chips=2))
     r = run(
         "sweep", str(tmp_path / "m.toml"), "--simulator", "vacask", "--out", str(tmp_path / "r")
     )
