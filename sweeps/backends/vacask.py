@@ -278,10 +278,37 @@ class VacaskBackend:
             if isinstance(res, dict):
                 rec.add_block(inst.mc_index, 0, res)
                 continue
-            for v in range(n):  # the sweep failed: point by point, to name the bad ones
+            # The sweep stopped at a point: every vector its own analysis in one process
+            # (a failed one leaves the next to start from the last converged point), then
+            # each that still failed alone in a fresh process (from zero), to name bad ones.
+            singles = self._singles(job, inst, files, n)
+            for v in range(n):
+                if v in singles:
+                    rec.add(inst.mc_index, v, singles[v])
+                    continue
                 one = self._sweeps(job, [inst], files, [v]).get(inst.mc_index)
                 rec.add(inst.mc_index, v, _row(one, 0) if isinstance(one, dict) else str(one))
         return rec.columns()
+
+    def _singles(
+        self, job: Any, inst: Any, files: dict[str, Path], n: int
+    ) -> dict[int, dict[str, float]]:
+        """One chip's vectors each as its own one-point sweep in a single VACASK process;
+        the rows of those that converged."""
+        text = self._drive(job, job.netlist, list(range(n)))
+        lines = [text.rstrip("\n"), *_instance_alters(inst.alters, text)]
+        for v in range(n):
+            lines.append(f'  sweep s instance="__topinst__" parameter="sactk_k" values=[{v}]')
+            lines.append(f"    analysis p{v} op")
+        lines.append("endc")
+        vec, _log = run_partial("\n".join(lines) + "\n", files, [f"p{v}" for v in range(n)])
+        out: dict[int, dict[str, float]] = {}
+        for v in range(n):
+            plot = vec.get(f"p{v}")
+            cols = self._columns(job, plot, 1) if plot else None
+            if isinstance(cols, dict):
+                out[v] = _row(cols, 0)
+        return out
 
     def _sweeps(
         self, job: Any, chips: list[Any], files: dict[str, Path], rows: list[int]
