@@ -43,6 +43,7 @@ test: lint typecheck pytest
 bench: install
 	$(BIN)/python benchmarks/peers.py --write docs/benchmarks.md
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/backends.py
 	$(BIN)/python benchmarks/sweep_engine.py
 	$(BIN)/python benchmarks/sweep_engine.py e
 	@if [ -n "$$PDK_ROOT" ]; then $(BIN)/python benchmarks/process_load.py; else echo "PDK_ROOT not set: benchmarks/process_load.py skipped"; fi
