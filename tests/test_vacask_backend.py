@@ -109,3 +109,15 @@ def test_small_signal_transfer_in_vacask_matches_ngspice(tmp_path: Path) -> None
     noise = load_spec(preset="mp-noise", overrides=["sweep.bias_a=[1e-7]", "sim.name=vacask"])
     with pytest.raises(SpecError, match="noise jobs run on ngspice only"):
         run_sweep(noise, tmp_path / "n", n_jobs=1)
+
+
+def test_cli_simulator_option_errors_are_one_line(tmp_path: Path) -> None:
+    from _cli import run
+
+    r = run("sweep", "--preset", "mp-dc", "--simulator", "spectre", "--out", str(tmp_path / "a"))
+    assert r.returncode == 2 and "sim.name" in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    tech = get_technology("c180").with_(simulators=("vacask",))
+    spec = load_spec(preset="mp-dc", overrides=["sim.name=ngspice"])
+    with pytest.raises(SpecError, match="runs on vacask only, not ngspice"):
+        plan(spec, tech)
