@@ -246,24 +246,29 @@ def instance_name(e: Element, tech: Technology) -> str:
     return _prefix(e, tech) + e.name
 
 
+def check_mosfet(e: Mosfet, tech: Technology) -> None:
+    """A MOSFET's nodes, kind and size against the technology (both simulators' renderers)."""
+    for n in (e.d, e.g, e.s, e.b):
+        check_node(n, f"node of {e.name}")
+    if e.kind not in ("n", "p"):
+        raise SpecError(f"element {e.name}: kind must be 'n' or 'p'")
+    if e.w_um < tech.wmin_um or e.l_um < tech.lmin_um:
+        raise SpecError(
+            f"element {e.name}: W/L {e.w_um}/{e.l_um} um is below the {tech.name} minimum "
+            f"{tech.wmin_um}/{tech.lmin_um} um"
+        )
+    if tech.lmax_um is not None and e.l_um > tech.lmax_um:
+        raise SpecError(
+            f"element {e.name}: L {e.l_um} um is above the {tech.name} models' longest "
+            f"{tech.lmax_um} um; use shorter devices (cell.l_um, cell.casc_scale, wl_um)"
+        )
+
+
 def _render_element(e: Element, tech: Technology) -> str:
     name = instance_name(e, tech)
     check_name(e.name, f"element {e.name!r}")
     if isinstance(e, Mosfet):
-        for n in (e.d, e.g, e.s, e.b):
-            check_node(n, f"node of {e.name}")
-        if e.kind not in ("n", "p"):
-            raise SpecError(f"element {e.name}: kind must be 'n' or 'p'")
-        if e.w_um < tech.wmin_um or e.l_um < tech.lmin_um:
-            raise SpecError(
-                f"element {e.name}: W/L {e.w_um}/{e.l_um} um is below the {tech.name} minimum "
-                f"{tech.wmin_um}/{tech.lmin_um} um"
-            )
-        if tech.lmax_um is not None and e.l_um > tech.lmax_um:
-            raise SpecError(
-                f"element {e.name}: L {e.l_um} um is above the {tech.name} models' longest "
-                f"{tech.lmax_um} um; use shorter devices (cell.l_um, cell.casc_scale, wl_um)"
-            )
+        check_mosfet(e, tech)
         model = tech.nmos if e.kind == "n" else tech.pmos
         # A device wider than the technology draws is m equal parallel devices.
         m = 1 if tech.wmax_um is None else max(1, math.ceil(e.w_um / tech.wmax_um - 1e-9))

@@ -35,6 +35,7 @@ from sactk.netlists.render import (
     SubcktInstance,
     Vcvs,
     VoltageSource,
+    check_mosfet,
     check_name,
     check_node,
     check_path,
@@ -239,18 +240,7 @@ BUILTIN_MODELS = (
 
 
 def _mosfet(e: Mosfet, tech: Technology) -> str:
-    for n in (e.d, e.g, e.s, e.b):
-        check_node(n, f"node of {e.name}")
-    if e.w_um < tech.wmin_um or e.l_um < tech.lmin_um:
-        raise SpecError(
-            f"element {e.name}: W/L {e.w_um}/{e.l_um} um is below the {tech.name} minimum "
-            f"{tech.wmin_um}/{tech.lmin_um} um"
-        )
-    if tech.lmax_um is not None and e.l_um > tech.lmax_um:
-        raise SpecError(
-            f"element {e.name}: L {e.l_um} um is above the {tech.name} models' longest "
-            f"{tech.lmax_um} um; use shorter devices (cell.l_um, cell.casc_scale, wl_um)"
-        )
+    check_mosfet(e, tech)
     name = instance_name(e, tech)
     model = (
         device_model(name)
