@@ -91,6 +91,10 @@ def sizes(params: Params, tech: Technology) -> tuple[float, float]:
     that (its gate node fell to 20 mV); W/L = 1/4 has 16x less, and 10 uA still leaves
     the units near moderate inversion."""
     l_um = params.l_um if params.l_um is not None else 4.0 * analog_l_um(tech)
+    if params.l_um is None and tech.lmax_um is not None:
+        # the cascodes are casc_scale times longer: keep them inside the models' range
+        # (SG13G2: 10 um; ASAP7: 0.7 um)
+        l_um = min(l_um, tech.lmax_um / params.casc_scale)
     w_um = params.w_um if params.w_um is not None else max(tech.wmin_um, l_um / 4.0)
     return w_um, l_um
 

@@ -76,8 +76,18 @@ def cascode_bias(
     w = w_um / 4.0 if tech is None else max(tech.wmin_um, w_um / 4.0)
     return (
         CurrentSource(f"{name}", vdd, node, bias_a),
-        Mosfet(f"{name}d", node, node, "0", "0", "n", w, 4.0 * l_um),
+        Mosfet(f"{name}d", node, node, "0", "0", "n", w, long_l_um(4.0 * l_um, tech)),
     )
+
+
+def long_l_um(l_um: float, tech: Technology | None) -> float:
+    """A long device's length, cut to the longest the technology's models cover (SG13G2's
+    cards stop at 10 um, ASAP7's gates at 0.7 um): a bias diode or clamp that would be longer
+    is drawn at that length (it then passes a little more current; its job, a gate voltage
+    or a clamp, does not need more). Unchanged where the models have no limit."""
+    if tech is None or tech.lmax_um is None:
+        return l_um
+    return min(l_um, tech.lmax_um)
 
 
 def off_clamp(name: str, node: str, tech: Technology, l_um: float) -> Mosfet:
@@ -86,7 +96,7 @@ def off_clamp(name: str, node: str, tech: Technology, l_um: float) -> Mosfet:
     points on high-impedance nodes drained by an ideal current (docs/ngspice.md, convergence
     on GF180MCU).
     Minimum width and 4x length keep its leakage far below a 10 nA bias."""
-    return Mosfet(name, "0", "0", node, "0", "n", tech.wmin_um, 4.0 * l_um)
+    return Mosfet(name, "0", "0", node, "0", "n", tech.wmin_um, long_l_um(4.0 * l_um, tech))
 
 
 def high_clamp(name: str, node: str, vdd: str, tech: Technology, l_um: float) -> Mosfet:
@@ -94,4 +104,4 @@ def high_clamp(name: str, node: str, vdd: str, tech: Technology, l_um: float) ->
     ``node`` rises a threshold (with body effect) above VDD. Newton's method otherwise found
     operating points with a current-fed diode node at +15 kV (compressive memory, -40 C,
     10 uA) - the upward twin of :func:`off_clamp`."""
-    return Mosfet(name, node, node, vdd, "0", "n", tech.wmin_um, 4.0 * l_um)
+    return Mosfet(name, node, node, vdd, "0", "n", tech.wmin_um, long_l_um(4.0 * l_um, tech))

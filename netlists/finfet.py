@@ -48,12 +48,17 @@ def asap7(
         else pdk_folder(None, BSIMCMG_SUBDIR, "BSIM-CMG", "verilog-a/bsimcmg", "tech.va_dir")
     )
     files = {c: cards / f"7nm_{c.upper()}_160803.pm" for c in ("tt", "ss", "ff")}
-    for p in (*files.values(), va / "bsimcmg.va"):
+    for p in files.values():
         if not p.is_file():
             raise SpecError(
-                f"tech.models_dir: {p} not found; set PDK_ROOT (the folder holding asap7/ and "
-                "verilog-a/bsimcmg/) or tech.models_dir"
+                f"tech.models_dir: {p} not found; set PDK_ROOT (the folder holding asap7/) or "
+                "tech.models_dir (the folder of the 7nm_*.pm cards)"
             )
+    if not (va / "bsimcmg.va").is_file():
+        raise SpecError(
+            f"tech.va_dir: {va / 'bsimcmg.va'} not found; set PDK_ROOT (the folder holding "
+            "verilog-a/bsimcmg/) or tech.va_dir (the folder of bsimcmg.va)"
+        )
     return Technology(
         name="asap7",
         vdd_v=0.7,

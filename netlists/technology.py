@@ -362,11 +362,16 @@ TECHNOLOGIES = ("c180", "gf180mcu", "sky130", "asap7", "sg13g2")
 
 
 def get_technology(
-    name: str, models_dir: str | None = None, flavour: str | None = None
+    name: str,
+    models_dir: str | None = None,
+    flavour: str | None = None,
+    va_dir: str | None = None,
 ) -> Technology:
     """Look up a technology by name; an unknown name lists the known ones."""
     if flavour is not None and name != "asap7":
         raise SpecError(f"tech.flavour: technology {name} has no device flavours; remove it")
+    if va_dir is not None and name != "asap7":
+        raise SpecError(f"tech.va_dir: technology {name} compiles no Verilog-A from it; remove it")
     if name == "c180":
         return c180()
     if name == "gf180mcu":
@@ -376,7 +381,7 @@ def get_technology(
     if name == "asap7":
         from sactk.netlists.finfet import asap7
 
-        return asap7(models_dir, flavour=flavour or "rvt")
+        return asap7(models_dir, va_dir, flavour=flavour or "rvt")
     if name == "sg13g2":
         from sactk.netlists.ihp import sg13g2
 

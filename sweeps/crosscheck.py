@@ -71,7 +71,7 @@ def crosscheck(
 
     man = read_manifest(results)
     spec = SweepSpec.model_validate(man["spec"])
-    tech = get_technology(spec.tech.name, spec.tech.models_dir, spec.tech.flavour)
+    tech = get_technology(spec.tech.name, spec.tech.models_dir, spec.tech.flavour, spec.tech.va_dir)
     df = read_results(results, man)
     ok = df[(df["analysis"] == "op") & (df["status"] == "ok") & (df["mc_index"] < 0)]
     if ok.empty:

@@ -69,7 +69,7 @@ class SweepSummary:
 
 def prepare(spec: SweepSpec) -> tuple[Technology, list[Job]]:
     """Resolve the technology and plan every job; raises SpecError before anything is written."""
-    tech = get_technology(spec.tech.name, spec.tech.models_dir, spec.tech.flavour)
+    tech = get_technology(spec.tech.name, spec.tech.models_dir, spec.tech.flavour, spec.tech.va_dir)
     return tech, plan(spec, tech)
 
 

@@ -57,6 +57,8 @@ class TechSpec(BaseModel):
     models_dir: str | None = None
     flavour: str | None = Field(None, pattern=NAME_PATTERN)
     """Device flavour where a technology has several (asap7: lvt, rvt, slvt, sram)."""
+    va_dir: str | None = None
+    """asap7: the folder of BSIM-CMG's Verilog-A (default ``$PDK_ROOT/verilog-a/bsimcmg``)."""
 
 
 def _each_within(v: list[float] | None, lo: float, hi: float, what: str, span: str) -> None:
@@ -215,8 +217,9 @@ class SweepSpec(BaseModel):
                 d.pop(key, None)
         if d.get("sim") == {"name": None}:
             d.pop("sim")
-        if d["tech"].get("flavour") is None:
-            d["tech"].pop("flavour", None)
+        for key in ("flavour", "va_dir"):  # manifests written before these still resume
+            if d["tech"].get(key) is None:
+                d["tech"].pop(key, None)
         return d
 
 

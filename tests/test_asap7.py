@@ -110,3 +110,15 @@ def test_an_mp_model_fitted_on_asap7_exports_and_round_trips_in_vacask(tmp_path)
     va = mp_roundtrip(m, tmp_path / "va", x, b, 27.0, simulator="vacask")
     assert np.max(np.abs(va - py) / fs) < 1e-4  # the export is the model
     assert np.max(np.abs(py - new["out_z_a"].to_numpy()) / fs) < 0.01  # the model is the cell
+
+
+def test_asap7_spec_errors_name_the_field(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from sactk.errors import SpecError
+
+    spec = load_spec(preset="mp-dc", overrides=["tech.name=asap7", f'tech.va_dir="{tmp_path}"'])
+    with pytest.raises(SpecError, match=r"^tech\.va_dir: .*bsimcmg\.va not found"):
+        plan(spec)
+    with pytest.raises(SpecError, match=r"^tech\.flavour: 'hvt' is not one of lvt, rvt"):
+        plan(load_spec(preset="mp-dc", overrides=["tech.name=asap7", "tech.flavour=hvt"]))
+    with pytest.raises(SpecError, match=r"^tech\.flavour: technology c180 has no device"):
+        plan(load_spec(preset="mp-dc", overrides=["tech.flavour=sram"]))

@@ -130,7 +130,7 @@ def _compile_models(spec: Any, rep: Reporter) -> None:
     30 s); say so before it happens rather than sit silent. Cached after (docs/ngspice.md)."""
     from sactk.netlists.technology import get_technology
 
-    tech = get_technology(spec.tech.name, spec.tech.models_dir, spec.tech.flavour)
+    tech = get_technology(spec.tech.name, spec.tech.models_dir, spec.tech.flavour, spec.tech.va_dir)
     if (spec.sim.name or tech.simulators[0]) == "vacask" and tech.vacask_osdi.endswith(".va"):
         from sactk.sweeps.backends import vacask
 

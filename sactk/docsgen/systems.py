@@ -145,7 +145,8 @@ def process_comparison() -> None:
 
     if not os.environ.get("PDK_ROOT"):
         raise SystemExit("process_comparison: set PDK_ROOT to the folder holding the PDKs")
-    tmp = Path(tempfile.mkdtemp())
+    keep = os.environ.get("SACTK_KEEP")  # a folder to keep the sweeps in (to inspect them)
+    tmp = Path(keep) if keep else Path(tempfile.mkdtemp())
     techs = ("c180", "gf180mcu", "sky130", "sg13g2", "asap7")
     try:
         res: dict[str, dict[str, object]] = {}
@@ -165,7 +166,11 @@ def process_comparison() -> None:
         for b in sorted(acc["bias_a"].unique()):
             cells = []
             for tech in techs:
-                r = acc[(acc["tech"] == tech) & (acc["bias_a"] == b)].iloc[0]
+                hit = acc[(acc["tech"] == tech) & (acc["bias_a"] == b)]
+                if hit.empty:
+                    cells.append("n/a")
+                    continue
+                r = hit.iloc[0]
                 cells.append(f"{pct(r.max_err_27c_pct)} / {pct(r.max_err_all_temps_pct)}")
             lines.append(f"| {bias_text(b)} | " + " | ".join(cells) + " |")
         col = t["collapse"]
@@ -195,12 +200,17 @@ def process_comparison() -> None:
         for b in sorted(sp["bias_a"].unique()):
             cells = []
             for tech in techs:
-                r = sp[(sp["tech"] == tech) & (sp["bias_a"] == b)].iloc[0]
+                hit = sp[(sp["tech"] == tech) & (sp["bias_a"] == b)]
+                if hit.empty:  # a step that did not settle in its window (failed point)
+                    cells.append("not settled")
+                    continue
+                r = hit.iloc[0]
                 cells.append(f"{r.settle_s * 1e6:.3g} us / {r.energy_j * 1e12:.3g} pJ")
             lines.append(f"| {bias_text(b)} | " + " | ".join(cells) + " |")
         write_block(DOCS / "process.md", "process_tables", "\n".join(lines))
     finally:
-        shutil.rmtree(tmp)
+        if not keep:
+            shutil.rmtree(tmp)
 
 
 def _pct_or_na(v: float) -> str:
