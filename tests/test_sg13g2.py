@@ -3,7 +3,8 @@ Verilog-A, once per machine into the user cache; the cards evaluated per device)
 
 Bounds, sky130's (docs/process.md): within 1 % of full scale of the ideal at 27 C from 10 nA
 to 10 uA and within 2 % at -40 C from 30 nA. At 125 C the cell holds 2 % at 1 uA but not at
-30 nA (10 %: leakage of the 1.2 V devices at 125 C against a 30 nA bias; docs/process.md).
+30 nA (11 % on mp-temp's vectors: leakage of the 1.2 V devices at 125 C against a 30 nA
+bias; docs/process.md).
 """
 
 from __future__ import annotations
