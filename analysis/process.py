@@ -122,7 +122,8 @@ def plot(t: dict[str, Any], outdir: Path, name: str = "process_comparison") -> l
                   title="supply energy over the settling time")  # fmt: skip
         ax[2].legend(fontsize=7)
         fig.suptitle(
-            "The 4-input MP cell on three technologies (sactk presets mp-temp, mp-area, mp-tran)",
+            f"The 4-input MP cell on {len(t['spread'])} technologies "
+            "(sactk presets mp-temp, mp-area, mp-tran)",
             fontsize=9,
         )
         return save(fig, outdir, name)
