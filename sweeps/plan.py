@@ -29,7 +29,6 @@ from sactk.netlists.render import (
     Mosfet,
     Netlist,
     identity_text,
-    render,
     text_hash,
 )
 from sactk.netlists.technology import Technology, get_technology
@@ -42,6 +41,7 @@ from sactk.sweeps.benches import (
     noise_bench,
     tran_bench,
 )
+from sactk.sweeps.simulators import NGSPICE, Simulator, simulator_for
 from sactk.sweeps.spec import SweepSpec, axis_column, cell_tables
 
 __all__ = ["NOMINAL", "Instance", "Job", "TranSetup", "plan", "tran_bench"]
@@ -242,38 +242,6 @@ def _make_job(
     )
 
 
-@dataclass(frozen=True)
-class Simulator:
-    """The simulator a sweep's jobs are written for, and the OSDI files its netlists load."""
-
-    name: str = "ngspice"
-    osdi: tuple[str, ...] = ()
-
-    def render(self, netlist: Netlist) -> str:
-        if self.name == "vacask":
-            from sactk.netlists.vacask import render_vacask
-
-            return render_vacask(netlist, self.osdi)
-        return render(netlist)
-
-
-def simulator_for(spec: SweepSpec, tech: Technology) -> Simulator:
-    """``sim.name`` (default: the technology's first simulator), checked against what the
-    technology runs on; for VACASK, its device module (compiled once and cached)."""
-    name = spec.sim.name or tech.simulators[0]
-    if name not in tech.simulators:
-        runs = " and ".join(tech.simulators)
-        raise SpecError(
-            f"sim.name: technology {tech.name} runs on {runs} only, not {name}; set "
-            f'sim.name = "{tech.simulators[0]}" (--simulator {tech.simulators[0]})'
-        )
-    if name != "vacask":
-        return Simulator(name)
-    from sactk.sweeps.backends import vacask
-
-    return Simulator(name, vacask.module_files(tech))
-
-
 def _circuit_jobs(
     spec: SweepSpec,
     bench: Bench,
@@ -281,7 +249,7 @@ def _circuit_jobs(
     norm: np.ndarray,
     point_columns: dict[str, np.ndarray],
     instances: list[Instance],
-    sim: Simulator = Simulator(),
+    sim: Simulator = NGSPICE,
 ) -> list[Job]:
     """The DC and transient jobs of one circuit: chips in chunks of ``mc.per_job``, DC
     vectors split so that no job exceeds MAX_JOB_POINTS.
@@ -380,7 +348,7 @@ def _table_jobs(
     table: dict[str, Any],
     axis_keys: list[str],
     base_tech: Technology,
-    sim: Simulator = Simulator(),
+    sim: Simulator = NGSPICE,
 ) -> list[Job]:
     """The jobs of one combination of the [sweep.cell] axes (the whole sweep without them)."""
     base_params = cell.params(table)

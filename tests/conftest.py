@@ -53,6 +53,33 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip("no IHP SG13G2 models under PDK_ROOT")
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Compile the VACASK processes' Verilog-A models (BSIM-CMG about 30 s, PSP 103.6 about
+    10 s) in the background while the first tests run, on a machine whose cache
+    (~/.cache/sactk/osdi) does not have them yet; a test that needs one waits for its file
+    (sweeps/backends/vacask.ensure_osdi holds a lock per module)."""
+    import threading
+
+    root = os.environ.get("PDK_ROOT")
+    if not root:
+        return
+
+    def build(va: Path) -> None:
+        from sactk.sweeps.backends import vacask
+
+        try:
+            vacask.ensure_osdi(va)
+        except Exception:  # the test that needs it reports the error
+            return
+
+    for va in (
+        Path(root) / "verilog-a" / "bsimcmg" / "bsimcmg.va",
+        Path(root) / "ihp-sg13g2" / "libs.tech" / "verilog-a" / "psp103" / "psp103.va",
+    ):
+        if va.is_file():
+            threading.Thread(target=build, args=(va,), daemon=True).start()
+
+
 def _sky130_root() -> Path | None:
     root = os.environ.get("PDK_ROOT")
     if root and (Path(root) / SKY130).is_file():

@@ -140,16 +140,23 @@ def ensure_osdi(va: Path, progress: Any = None) -> str:
             f"tech.va_dir: Verilog-A model {va} not found; set PDK_ROOT (the folder holding "
             "verilog-a/) or tech.va_dir"
         )
+    import fcntl
+
     name = f"{va.stem}-{source_hash(va)}.osdi"
     target = cache_dir() / name
     if target.is_file():
         return name
     target.parent.mkdir(parents=True, exist_ok=True)
-    if progress is not None:
-        progress(f"compiling {va.name} with openvaf-r (once; cached in {target.parent})")
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        out = compile_va(va, Path(tmp) / name, timeout_s=600.0)
-        out.replace(target)  # atomic: a worker never loads a half-written module
+    # one compile per module at a time: a second process waits for the first's file
+    with open(target.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.is_file():
+            return name
+        if progress is not None:
+            progress(f"compiling {va.name} with openvaf-r (once; cached in {target.parent})")
+        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+            out = compile_va(va, Path(tmp) / name, timeout_s=600.0)
+            out.replace(target)  # atomic: a worker never loads a half-written module
     return name
 
 
