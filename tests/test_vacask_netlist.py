@@ -42,7 +42,7 @@ def test_the_card_reader_follows_sections_includes_and_parameters(tmp_path: Path
     assert block.startswith("model mm_x bsim3 (type=-1 vth0=-0.45")
     assert "level" not in block
     assert read_params(tmp_path / "dev.inc") == {}
-    with pytest.raises(SpecError, match="sweep.corner: lib.l has no section 'ff'"):
+    with pytest.raises(SpecError, match=r"sweep\.corner: lib\.l has no section 'ff'"):
         read_cards(tmp_path / "lib.l", "ff")
 
 
