@@ -36,7 +36,7 @@ typecheck: install
 	$(BIN)/mypy -p sactk
 
 pytest: install
-	$(BIN)/pytest --ngspice=required --durations=15 $(PYTEST_ARGS)
+	$(BIN)/pytest --ngspice=required -n 2 --durations=15 $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 

