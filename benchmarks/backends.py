@@ -70,6 +70,7 @@ def main() -> None:
         assert len(ng) == len(va) and (ng["status"] == "ok").all()
         assert (va["status"] == "ok").all(), va["status"].value_counts()
         err = float(np.max(np.abs(va["out_z_a"] - ng["out_z_a"]) / ng["fs_a"]))
+        assert err < 1e-4, f"{preset}: VACASK and ngspice differ by {err:.1e} of full scale"
         ratio = best["vacask"] / best["ngspice"]
         print(f"| {preset} | {len(ng)} | {best['ngspice']:.2f} | {best['vacask']:.2f} | "
               f"{ratio:.2f}x | {err:.1e} |", flush=True)  # fmt: skip
