@@ -158,7 +158,7 @@ def build(
     els.extend(
         Mosfet(f"ru{u}", "rm", "g", "0", "0", "n", w_um, l_um) for u in range(params.ref_units)
     )
-    els.append(off_clamp("clamp", "g", tech, l_um))
+    els.extend(off_clamp("clamp", "g", tech, l_um))
     els.append(high_clamp("hclamp", "g", "vdd", tech, l_um))
     sources: list[str] = []
     for j in range(params.branches):

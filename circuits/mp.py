@@ -45,6 +45,7 @@ from sactk.circuits.primitives import (
     cascoded_sink,
     matched_sizes,
     off_clamp,
+    rectifier_w_um,
 )
 from sactk.circuits.topology import Part, SourceRole
 from sactk.errors import SpecError
@@ -65,7 +66,8 @@ class Params:
     n_inputs: Inputs = 4
     """Number of input currents N (2..64)."""
     w_um: SizeUm = None
-    """Width of sinks, cascodes, replica and rectifiers, um (default: primitives.analog_w_um)."""
+    """Width of sinks, cascodes and replica, um (default: primitives.analog_w_um); the
+    rectifiers' too, unless the technology draws them narrower (primitives.rectifier_w_um)."""
     l_um: SizeUm = None
     """Length of those devices, um (default: primitives.analog_l_um)."""
     v_out_v: OutV = None
@@ -117,9 +119,9 @@ def mp_unit(
         els.extend(cascoded_sink(f"{prefix}m{k}", a, g, vc, w_um, l_um, casc_scale))
         # Rectifier: diode-connected PMOS from a_k into g; its n-well sits at VDD (a well
         # tied to a_k would forward-bias against g when a_k collapses).
-        els.append(Mosfet(f"{prefix}r{k}", g, g, a, "vdd", "p", w_um, l_um))
+        els.append(Mosfet(f"{prefix}r{k}", g, g, a, "vdd", "p", rectifier_w_um(w_um, tech), l_um))
     els.append(CurrentSource(gamma_source(prefix), g, "0", bias_a))
-    els.append(off_clamp(f"{prefix}clamp", g, tech, l_um))
+    els.extend(off_clamp(f"{prefix}clamp", g, tech, l_um))
     els.extend(after_clamp)
     els.extend(cascoded_sink(f"{prefix}mo", out, g, vc, w_um, l_um, casc_scale))
     return els

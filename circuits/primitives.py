@@ -90,13 +90,24 @@ def long_l_um(l_um: float, tech: Technology | None) -> float:
     return min(l_um, tech.lmax_um)
 
 
-def off_clamp(name: str, node: str, tech: Technology, l_um: float) -> Mosfet:
+def rectifier_w_um(w_um: float, tech: Technology) -> float:
+    """Width of an MP rectifier: the technology's ``rectifier_w_um`` (its minimum width on
+    ASAP7 and SG13G2), else the matched width ``w_um``. At 125 C and 30 nA a 5-fin ASAP7
+    rectifier, off at V_GS = 0, leaked 6.2 % of full scale into the g node; one fin 1.3 %
+    (docs/cells.md)."""
+    return w_um if tech.rectifier_w_um is None else tech.rectifier_w_um
+
+
+def off_clamp(name: str, node: str, tech: Technology, l_um: float) -> list[Mosfet]:
     """A normally-off NMOS (gate and drain at ground) that conducts only if ``node`` goes
     below ground by a threshold. It keeps Newton's method away from absurd negative operating
     points on high-impedance nodes drained by an ideal current (docs/ngspice.md, convergence
     on GF180MCU).
-    Minimum width and 4x length keep its leakage far below a 10 nA bias."""
-    return Mosfet(name, "0", "0", node, "0", "n", tech.wmin_um, long_l_um(4.0 * l_um, tech))
+    Minimum width and 4x length keep its leakage far below a 10 nA bias. None where the
+    technology says the node may sit below ground (``tech.off_clamp``, SG13G2)."""
+    if not tech.off_clamp:
+        return []
+    return [Mosfet(name, "0", "0", node, "0", "n", tech.wmin_um, long_l_um(4.0 * l_um, tech))]
 
 
 def high_clamp(name: str, node: str, vdd: str, tech: Technology, l_um: float) -> Mosfet:

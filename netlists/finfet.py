@@ -80,6 +80,7 @@ def asap7(
         fin_w_um=FIN_W_UM,
         mismatch_style="cmg",
         analog_l_um=0.084,
+        rectifier_w_um=FIN_W_UM,  # one fin: 5 leaked 6.2 % FS at 125 C, 30 nA (docs/cells.md)
         lmax_um=0.7,  # cascodes of the process comparison's largest size (4 x 168 nm)
         point_s=2e-3,
         load_s=0.05,

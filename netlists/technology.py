@@ -116,6 +116,15 @@ class Technology:
     analog_l_um: float | None = None
     """Channel length of the cells' matched devices when the cell gives none; None: 1 um or
     4 Lmin (circuits/primitives.analog_l_um)."""
+    rectifier_w_um: float | None = None
+    """Width of the MP cells' PMOS rectifiers; None: the matched devices' width. A rectifier
+    only passes the excess current into the g node, so it need not match; where a wide one's
+    off-state leakage at 125 C is a visible part of a 10-30 nA bias (ASAP7, SG13G2), the
+    technology draws it at minimum width (circuits/primitives.rectifier_w_um)."""
+    off_clamp: bool = True
+    """Whether a cell's g node gets the normally-off clamp to ground (circuits/primitives.
+    off_clamp). False where the node legitimately sits below ground: SG13G2's low-VT NMOS
+    sinks need a negative gate at 125 C and low bias, and the clamp would then conduct."""
     """``builtin`` for c180, ``pdk`` for a description made by :meth:`from_pdk`."""
 
     def corner_section(self, corner: str) -> str:
