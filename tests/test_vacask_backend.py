@@ -50,6 +50,27 @@ def test_monte_carlo_sweep_equals_ngspice_point_by_point(tmp_path: Path) -> None
     assert chips.max() > 20 * err.max()
 
 
+def test_chips_swept_together_equal_chips_swept_one_by_one(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sactk.sweeps.backends.vacask import VacaskBackend
+
+    took: list[bool] = []
+    whole = VacaskBackend._together
+
+    def spy(self, *args):  # type: ignore[no-untyped-def]
+        got = whole(self, *args)
+        took.append(got is not None)
+        return got
+
+    monkeypatch.setattr(VacaskBackend, "_together", spy)
+    together = _sweep(tmp_path / "t", "vacask", "mp-mc", MC)
+    assert took and all(took)  # every job (2 chips each) ran as one sweep
+    monkeypatch.setattr(VacaskBackend, "_together", lambda *a: None)  # the fallback path
+    alone = _sweep(tmp_path / "a", "vacask", "mp-mc", MC)
+    assert np.array_equal(together["mc_index"].to_numpy(), alone["mc_index"].to_numpy())
+    err = np.abs(together["out_z_a"] - alone["out_z_a"]) / alone["fs_a"]
+    assert err.max() < 1e-5, err.max()  # Newton's tolerance, from another starting point
+
+
 def test_transfer_curve_and_step_response_run_in_vacask(tmp_path: Path) -> None:
     dc = ["sweep.bias_a=[1e-7]", "inputs.random.count=0", "inputs.sweep.points=21"]
     ng = _sweep(tmp_path, "ngspice", "mp-dc", dc)

@@ -72,3 +72,32 @@ def test_a_users_subcircuit_becomes_vacask_text() -> None:
         library_lines(("b1 a 0 v=1",), tech)
     with pytest.raises(SpecError, match="cannot carry"):
         library_lines(("r1 a b {$(rm)}",), tech)
+
+
+def test_chip_draws_become_tables_on_model_copies_and_instance_lines() -> None:
+    from types import SimpleNamespace
+
+    from sactk.sweeps.backends.vacask_tables import snake, tabled
+
+    text = (
+        "model mm_m1 bsim3 (type=1 vth0=0.37)\n"
+        "m1 (d g 0 0) mm_m1 w=1e-06 l=1e-06\n"
+        "m2 (d g 0 0) nmos_rvt l=8.4e-08 nfin=5\n"
+    )
+    alters = [("@m1[delvto]", "0.001"), ("@m2[delvtrand]", "-0.002")]
+    chips = [
+        SimpleNamespace(alters=tuple(alters)),
+        SimpleNamespace(alters=(("@m1[delvto]", "0"), ("@m2[delvtrand]", "0"))),
+    ]
+    out, tables = tabled(text, chips)  # type: ignore[misc]
+    assert "model mm_m1 bsim3 (type=1 vth0=0.37 delvto=sactk_a0[sactk_k])\n" in out
+    assert "m2 (d g 0 0) nmos_rvt l=8.4e-08 nfin=5 delvtrand=sactk_a1[sactk_k]\n" in out
+    assert "m1 (d g 0 0) mm_m1 w=1e-06 l=1e-06\n" in out  # its draw is on its model copy
+    assert tables == {"sactk_a0": ["0.001", "0"], "sactk_a1": ["-0.002", "0"]}
+    # a subcircuit's device, a parameter the line sets already, chips that differ: refused
+    sub = [SimpleNamespace(alters=(("@m.x1.m1[delvto]", "0"),))] * 2
+    assert tabled(text, sub) is None  # type: ignore[arg-type]
+    twice = [SimpleNamespace(alters=(("@m2[nfin]", "1"),))] * 2
+    assert tabled(text, twice) is None  # type: ignore[arg-type]
+    assert tabled(text, [chips[0], SimpleNamespace(alters=tuple(alters[:1]))]) is None  # type: ignore[list-item]
+    assert snake(2, 3) == [(0, 0), (0, 1), (0, 2), (1, 2), (1, 1), (1, 0)]

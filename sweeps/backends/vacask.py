@@ -15,6 +15,7 @@ from typing import Any
 
 from sactk.errors import SimulatorUnavailable, SpecError
 from sactk.netlists.render import fmt
+from sactk.sweeps.backends.vacask_tables import instance_alters, snake, tabled, walk
 
 
 def _bin() -> Any:
@@ -178,28 +179,6 @@ def module_files(tech: Any, progress: Any = None) -> tuple[str, ...]:
 
 # ------------------------------------------------------------------ the backend
 
-_TARGET = re.compile(r"^@(?:m\.)?([a-z][a-z0-9_.]*)\[([a-z0-9_]+)\]$")
-"""ngspice's ``@mname[param]`` and, below a subcircuit, ``@m.xdut.m1[param]``: VACASK names
-that device ``xdut:m1``."""
-
-
-def _instance_alters(alters: tuple[tuple[str, str], ...], text: str = "") -> list[str]:
-    """ngspice-style ``@name[param]`` alters as VACASK ``alter instance("name") p=v`` lines,
-    one per instance; ``alter model("mm_name")`` where the device has its own model copy
-    in ``text`` (netlists/vacask.device_model)."""
-    per: dict[str, list[str]] = {}
-    for target, value in alters:
-        m = _TARGET.match(target)
-        if m is None:
-            raise SpecError(f"mc: cannot apply {target} in VACASK (a subcircuit's device?)")
-        per.setdefault(m.group(1).replace(".", ":"), []).append(f"{m.group(2)}={value}")
-    out = []
-    for k, v in per.items():
-        own = f"mm_{k}"
-        what = f'model("{own}")' if f"\nmodel {own} " in text else f'instance("{k}")'
-        out.append(f"  alter {what} {' '.join(v)}")
-    return out
-
 
 def vector(role: Any, target: str) -> str:
     """VACASK's vector of a probe: a voltage source's current ``NAME:flow(br)`` (ngspice's
@@ -208,11 +187,10 @@ def vector(role: Any, target: str) -> str:
 
 
 class VacaskBackend:
-    """Jobs in VACASK: one process a job. Each chip's devices are altered, then one ``op``
-    analysis swept over the job's vectors (a parameter index into per-source tables), so
-    a chip costs one analysis and one raw file. Transients: the final operating point,
-    then ``tran``. A chip whose sweep fails is solved again vector by vector, so one bad
-    point is recorded as such and the others keep their values."""
+    """Jobs in VACASK: one process a job. One ``op`` analysis swept over every chip and
+    vector (an index into tables of the sources' values and the chips' Pelgrom draws);
+    where that stops, one per chip, then a failing chip vector by vector, so one bad point
+    is recorded as such. Transients: the final operating point, then ``tran``."""
 
     name = "vacask"
 
@@ -245,9 +223,12 @@ class VacaskBackend:
             files[name] = path
         return files
 
-    def _drive(self, job: Any, text: str, rows: Any) -> str:
+    def _drive(
+        self, job: Any, text: str, rows: Any, extra: dict[str, list[str]] | None = None
+    ) -> str:
         """The circuit with each altered source's dc reading its table at ``sactk_k``, and
-        the tables (one per source, the job's vectors ``rows``)."""
+        the tables (one per source, the job's vectors ``rows``; ``extra``: more tables, of
+        formatted numbers)."""
         for k, src in enumerate(job.sources):
             pat = re.compile(rf"^({re.escape(src)} \([^)]*\) [iv]source dc=)\S+", re.M)
             text, n = pat.subn(rf"\1sactk_t{k}[sactk_k]", text, count=1)
@@ -257,6 +238,8 @@ class VacaskBackend:
             f"sactk_t{k}=[{', '.join(fmt(float(v)) for v in job.values[rows, k])}]"
             for k in range(len(job.sources))
         )
+        for name, vals in (extra or {}).items():
+            tables += f" {name}=[{', '.join(vals)}]"
         head, sep, tail = text.partition("\ncontrol\n")
         return f"{head}\nparameters sactk_k=0 {tables}{sep}{tail}"
 
@@ -307,7 +290,7 @@ class VacaskBackend:
         """One chip's vectors each as its own one-point sweep in a single VACASK process;
         the rows of those that converged."""
         text = self._drive(job, job.netlist, list(range(n)))
-        lines = [text.rstrip("\n"), *_instance_alters(inst.alters, text)]
+        lines = [text.rstrip("\n"), *instance_alters(inst.alters, text)]
         for v in range(n):
             lines.append(f'  sweep s instance="__topinst__" parameter="sactk_k" values=[{v}]')
             lines.append(f"    analysis p{v} op")
@@ -324,28 +307,68 @@ class VacaskBackend:
     def _sweeps(
         self, job: Any, chips: list[Any], files: dict[str, Path], rows: list[int]
     ) -> dict[int, dict[str, Any] | str]:
-        """One op sweep over ``rows`` per chip; per chip, its output columns or a reason."""
+        """``rows`` of every chip: one sweep for all (:meth:`_together`), else one per chip;
+        per chip, its output columns or a reason."""
         import numpy as np
 
         order = walk(job.values[rows]) if len(rows) > 2 else list(range(len(rows)))
         rows = [rows[i] for i in order]
+        back = np.argsort(order)  # the sweep ran in walk order; results in the job's
+        together = self._together(job, chips, files, rows)
+        if together is not None:
+            return {mc: {k: v[back] for k, v in cols.items()} for mc, cols in together.items()}
         text = self._drive(job, job.netlist, rows)
         lines = [text.rstrip("\n")]
         names = {}
         values = ", ".join(str(i) for i in range(len(rows)))
         for i, inst in enumerate(chips):
-            lines += _instance_alters(inst.alters, text)
+            lines += instance_alters(inst.alters, text)
             lines.append(f'  sweep s instance="__topinst__" parameter="sactk_k" values=[{values}]')
             lines.append(f"    analysis c{i} op")
             names[f"c{i}"] = inst.mc_index
         lines.append("endc")
         vec, log = run_partial("\n".join(lines) + "\n", files, list(names))
-        back = np.argsort(order)  # the sweep ran in walk order; results in the job's
         out: dict[int, dict[str, Any] | str] = {}
         for a, mc in names.items():
             plot = vec.get(a)
             cols = self._columns(job, plot, len(rows)) if plot else _reason(log)
             out[mc] = {k: v[back] for k, v in cols.items()} if isinstance(cols, dict) else cols
+        return out
+
+    def _together(
+        self, job: Any, chips: list[Any], files: dict[str, Path], rows: list[int]
+    ) -> dict[int, dict[str, Any]] | None:
+        """Every chip's vectors ``rows`` in one op sweep in :func:`snake` order, every Pelgrom
+        draw read from a table at ``sactk_k`` like the sources. Consecutive points differ by
+        one chip's mismatch, a few mV: Newton continues in 2-5 iterations where a new vector
+        took up to 25 and then source stepping (c180, -40 C, 1 uA, 21 chips: 0.6 s against
+        2.2 s). Per chip, its columns in ``rows`` order; None where chips alter different
+        parameters or a subcircuit's devices, or the sweep stops (then chip by chip)."""
+        import numpy as np
+
+        got = tabled(job.netlist, chips)
+        if got is None or len(chips) < 2:
+            return None
+        text, tables = got
+        pairs = snake(len(rows), len(chips))
+        extra = {name: [vals[c] for _v, c in pairs] for name, vals in tables.items()}
+        text = self._drive(job, text, [rows[v] for v, _c in pairs], extra)
+        values = ", ".join(str(i) for i in range(len(pairs)))
+        lines = [
+            text.rstrip("\n"),
+            f'  sweep s instance="__topinst__" parameter="sactk_k" values=[{values}]',
+            "    analysis all op",
+            "endc",
+        ]
+        vec, _log = run_partial("\n".join(lines) + "\n", files, ["all"])
+        cols = self._columns(job, vec["all"], len(pairs)) if "all" in vec else None
+        if not isinstance(cols, dict):
+            return None
+        where = np.argsort([v * len(chips) + c for v, c in pairs])  # (v, c)'s point
+        out: dict[int, dict[str, Any]] = {}
+        for c, inst in enumerate(chips):
+            idx = where[c :: len(chips)]
+            out[inst.mc_index] = {k: np.asarray(v)[idx] for k, v in cols.items()}
         return out
 
     def _columns(self, job: Any, plot: dict[str, Any], n: int) -> dict[str, Any] | str:
@@ -372,7 +395,7 @@ class VacaskBackend:
         import numpy as np
 
         ac = job.ac
-        lines = [job.netlist.rstrip("\n"), *_instance_alters(inst.alters, job.netlist)]
+        lines = [job.netlist.rstrip("\n"), *instance_alters(inst.alters, job.netlist)]
         names = []
         for v, row in enumerate(job.values):
             for src, x in zip(job.sources, row, strict=True):
@@ -412,7 +435,7 @@ class VacaskBackend:
         from sactk.sweeps.backends.ngspice_shared import settling_time
 
         tr = job.tran
-        lines = [job.netlist.rstrip("\n"), *_instance_alters(inst.alters, job.netlist)]
+        lines = [job.netlist.rstrip("\n"), *instance_alters(inst.alters, job.netlist)]
         for src, v in zip(tr.sources, tr.final, strict=True):
             lines.append(f'  alter instance("{src}") dc={fmt(v)} type="dc"')
         lines.append("  analysis fin op")
@@ -451,29 +474,6 @@ class VacaskBackend:
         if "power_w" in out:
             out["energy_j"] = out["power_w"] * out["settle_s"]
         return out
-
-
-def walk(values: Any) -> list[int]:
-    """An order of the rows of ``values`` in which each is the nearest (in units of each
-    column's largest magnitude) of those left to the one before, from the one nearest the
-    mean: VACASK continues each operating point from the last, and short steps converge
-    (random input vectors in file order cost 2.3x the Newton iterations on the MP cell)."""
-    import numpy as np
-
-    x = np.asarray(values, dtype=float)
-    scale = np.abs(x).max(axis=0)
-    x = x / np.where(scale > 0, scale, 1.0)
-    left = np.ones(len(x), dtype=bool)
-    k = int(np.argmin(np.abs(x - x.mean(axis=0)).sum(axis=1)))
-    order = [k]
-    left[k] = False
-    for _ in range(len(x) - 1):
-        d = np.abs(x - x[k]).sum(axis=1)
-        d[~left] = np.inf
-        k = int(np.argmin(d))
-        order.append(k)
-        left[k] = False
-    return order
 
 
 def _probe(plot: dict[str, Any], p: Any) -> Any:
