@@ -25,7 +25,7 @@ import numpy as np
 from sactk.errors import SpecError
 from sactk.netlists.render import fmt
 from sactk.netlists.technology import get_technology
-from sactk.sweeps.backends.vacask import vector as _vector
+from sactk.sweeps.backends.vacask_tables import vector as _vector
 from sactk.sweeps.plan import Job, plan
 from sactk.sweeps.spec import SweepSpec
 from sactk.sweeps.store import read_manifest, read_results

@@ -152,3 +152,70 @@ def test_a_vacask_sweep_records_vacask_and_its_compiler(tmp_path: Path) -> None:
     versions = json.loads((tmp_path / "r" / "manifest.json").read_text())["versions"]
     assert versions["vacask"].startswith("0.") and "OpenVAF" in versions["vacask"]
     assert "ngspice" not in versions
+
+
+LONG_TRAN = """long transient
+ground 0
+load "spice/resistor.osdi"
+load "spice/capacitor.osdi"
+model vsource vsource
+model resistor sp_resistor
+model capacitor sp_capacitor
+v1 (a 0) vsource dc=1
+r1 (a b) resistor r=1k
+c1 (b 0) capacitor c=1n
+control
+  analysis tr tran step=1e-12 stop=1 maxstep=1e-12
+endc
+"""
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` exists and is not a zombie (dead, waiting for its new parent)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_vacask_dies_with_the_worker_that_started_it() -> None:
+    """A sweep worker killed for a timeout must not leave its VACASK running on."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "from sactk.sweeps.backends.vacask import run_partial\n"
+        f"run_partial({LONG_TRAN!r}, {{}}, ['tr'], timeout_s=600)\n"
+    )
+    worker = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + 60
+        kids: list[int] = []
+        while not kids and time.monotonic() < deadline:
+            time.sleep(0.2)
+            kids = _children(worker.pid)
+        assert kids, "VACASK did not start"
+    finally:
+        worker.kill()
+        worker.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_running(k) for k in kids):
+        time.sleep(0.2)
+    alive = [k for k in kids if _running(k)]
+    for k in alive:  # do not leave it running if the check fails
+        os.kill(k, 9)
+    assert not alive

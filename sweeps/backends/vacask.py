@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -15,7 +16,15 @@ from typing import Any
 
 from sactk.errors import SimulatorUnavailable, SpecError
 from sactk.netlists.render import fmt
-from sactk.sweeps.backends.vacask_tables import instance_alters, snake, tabled, walk
+from sactk.sweeps.backends.vacask_tables import (
+    instance_alters,
+    snake,
+    tabled,
+    vector,
+    walk,
+)
+from sactk.sweeps.backends.vacask_tables import probe_values as _probe
+from sactk.sweeps.backends.vacask_tables import row as _row
 
 
 def _bin() -> Any:
@@ -73,7 +82,7 @@ def run_partial(
         (d / "run.sim").write_text(netlist)
         try:
             res = subprocess.run(
-                [vb.VACASK_CMD, "-qp", "run.sim"],
+                [*_DIE_WITH_PARENT, vb.VACASK_CMD, "-qp", "run.sim"],
                 capture_output=True,
                 text=True,
                 timeout=timeout_s,
@@ -89,6 +98,11 @@ def run_partial(
                 plot = rawread(str(raw)).get()
                 out[a] = {str(n): plot[n] for n in plot.names}
     return out, log
+
+
+_DIE_WITH_PARENT = ("setpriv", "--pdeathsig", "KILL") if shutil.which("setpriv") else ()
+"""util-linux's setpriv makes VACASK die with the process that started it: a sweep worker
+killed for a timeout takes its VACASK along instead of leaving it to run on."""
 
 
 def _reason(text: str) -> str:
@@ -178,12 +192,6 @@ def module_files(tech: Any, progress: Any = None) -> tuple[str, ...]:
 
 
 # ------------------------------------------------------------------ the backend
-
-
-def vector(role: Any, target: str) -> str:
-    """VACASK's vector of a probe: a voltage source's current ``NAME:flow(br)`` (ngspice's
-    sign), a node's voltage its name."""
-    return target if str(getattr(role, "value", role)) == "voltage" else f"{target}:flow(br)"
 
 
 class VacaskBackend:
@@ -474,19 +482,6 @@ class VacaskBackend:
         if "power_w" in out:
             out["energy_j"] = out["power_w"] * out["settle_s"]
         return out
-
-
-def _probe(plot: dict[str, Any], p: Any) -> Any:
-    import numpy as np
-
-    v = np.asarray(plot[vector(p.role, p.target)], dtype=float)
-    if p.minus:
-        v = v - np.asarray(plot[vector(p.role, p.minus)], dtype=float)
-    return p.scale * v
-
-
-def _row(cols: dict[str, Any], i: int) -> dict[str, float]:
-    return {k: float(v[i]) for k, v in cols.items()}
 
 
 _INSTANCE: VacaskBackend | None = None

@@ -89,3 +89,25 @@ def snake(vectors: int, chips: int) -> list[tuple[int, int]]:
         for v in range(vectors)
         for c in (range(chips) if v % 2 == 0 else range(chips - 1, -1, -1))
     ]
+
+
+def vector(role: Any, target: str) -> str:
+    """VACASK's vector of a probe: a voltage source's current ``NAME:flow(br)`` (ngspice's
+    sign), a node's voltage its name."""
+    return target if str(getattr(role, "value", role)) == "voltage" else f"{target}:flow(br)"
+
+
+def probe_values(plot: dict[str, Any], p: Any) -> Any:
+    """A probe's column from a raw file's vectors ``plot`` (scaled, a difference where it
+    has ``minus``)."""
+    import numpy as np
+
+    v = np.asarray(plot[vector(p.role, p.target)], dtype=float)
+    if p.minus:
+        v = v - np.asarray(plot[vector(p.role, p.minus)], dtype=float)
+    return p.scale * v
+
+
+def row(cols: dict[str, Any], i: int) -> dict[str, float]:
+    """Point ``i`` of result columns, as floats."""
+    return {k: float(v[i]) for k, v in cols.items()}
