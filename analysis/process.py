@@ -24,7 +24,8 @@ from sactk.analysis.figures import STYLE, save
 
 def tables(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """``results[tech][preset]`` -> the comparison tables (DataFrames): ``accuracy`` (max
-    error against ideal() per bias at 27 C, and over -40..125 C from 30 nA), ``collapse``,
+    error against ideal() per bias at 27 C, and over -40..125 C from 30 nA, and how many
+    points failed there: ``failed_27c``, ``failed``), ``collapse``,
     ``mismatch`` (sigma at 4/1 um, the fitted k and the area for 1 %), ``speed``."""
     import pandas as pd
 
@@ -32,17 +33,25 @@ def tables(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     spreads = {t: metrics.mc_spread(r["mp-area"]) for t, r in results.items()}
     for tech, res in results.items():
         acc = metrics.accuracy(res["mp-temp"])
+        ops = metrics.op_rows(res["mp-temp"])
+        bad = ops[ops["status"] != "ok"]  # points with no operating point (out of headroom)
         for b, g in acc.groupby("bias_a"):
             at27 = g[g["temp_c"] == 27.0]["max_abs_err_pct"]
+            failed = bad[bad["bias_a"] == b]
             acc_rows.append(
                 {"tech": tech, "bias_a": b, "max_err_27c_pct": float(at27.max()),
-                 "max_err_all_temps_pct": float(g["max_abs_err_pct"].max())}
+                 "max_err_all_temps_pct": float(g["max_abs_err_pct"].max()),
+                 "failed_27c": int((failed["temp_c"] == 27.0).sum()), "failed": len(failed)}
             )  # fmt: skip
-        col = metrics.collapse(res["mp-temp"])
+        # collapse over the biases where every point has an operating point: a bias out of
+        # headroom (ASAP7 at 10 uA) would measure where the cell stops, not how it scales
+        temp = res["mp-temp"]
+        col = metrics.collapse(temp[~temp["bias_a"].isin(set(bad["bias_a"]))])
         for t, g in col.groupby("temp_c"):
             col_rows.append(
-                {"tech": tech, "temp_c": t, "collapse_pct_fs": float(g["collapse_pct_fs"].max())}
-            )
+                {"tech": tech, "temp_c": t, "collapse_pct_fs": float(g["collapse_pct_fs"].max()),
+                 "bias_max_a": float(g["bias_max_a"].max())}
+            )  # fmt: skip
         spread = spreads[tech].sort_values("area_um2")
         area, sigma = spread["area_um2"].to_numpy(float), spread["sigma_pct"].to_numpy(float)
         # log sigma = log k - 0.5 log area: fit log k with the slope fixed by Pelgrom

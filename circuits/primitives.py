@@ -91,9 +91,9 @@ def long_l_um(l_um: float, tech: Technology | None) -> float:
 
 
 def rectifier_w_um(w_um: float, tech: Technology) -> float:
-    """Width of an MP rectifier: the technology's ``rectifier_w_um`` (its minimum width on
-    ASAP7 and SG13G2), else the matched width ``w_um``. At 125 C and 30 nA a 5-fin ASAP7
-    rectifier, off at V_GS = 0, leaked 6.2 % of full scale into the g node; one fin 1.3 %
+    """Width of an MP rectifier: the technology's ``rectifier_w_um`` (narrower on ASAP7 and
+    SG13G2), else the matched width ``w_um``. At 125 C and 30 nA a 5-fin ASAP7 rectifier,
+    off at V_GS = 0, leaked 6.2 % of full scale out of the g node; one fin 1.3 %
     (docs/cells.md)."""
     return w_um if tech.rectifier_w_um is None else tech.rectifier_w_um
 

@@ -119,8 +119,10 @@ class Technology:
     rectifier_w_um: float | None = None
     """Width of the MP cells' PMOS rectifiers; None: the matched devices' width. A rectifier
     only passes the excess current into the g node, so it need not match; where a wide one's
-    off-state leakage at 125 C is a visible part of a 10-30 nA bias (ASAP7, SG13G2), the
-    technology draws it at minimum width (circuits/primitives.rectifier_w_um)."""
+    off-state leakage at 125 C is a visible part of a 10-30 nA bias, the technology draws it
+    narrower: one fin on ASAP7, 0.5 um on SG13G2 (circuits/primitives.rectifier_w_um). Too
+    narrow costs headroom at the top bias, where the rectifier's V_SG adds to the input
+    node's voltage."""
     off_clamp: bool = True
     """Whether a cell's g node gets the normally-off clamp to ground (circuits/primitives.
     off_clamp). False where the node legitimately sits below ground: SG13G2's low-VT NMOS

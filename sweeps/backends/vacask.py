@@ -349,9 +349,9 @@ class VacaskBackend:
         """Every chip's vectors ``rows`` in one op sweep in :func:`snake` order, every Pelgrom
         draw read from a table at ``sactk_k`` like the sources. Consecutive points differ by
         one chip's mismatch, a few mV: Newton continues in 2-5 iterations where a new vector
-        took up to 25 and then source stepping (c180, -40 C, 1 uA, 21 chips: 0.6 s against
-        2.2 s). Per chip, its columns in ``rows`` order; None where chips alter different
-        parameters or a subcircuit's devices, or the sweep stops (then chip by chip)."""
+        took up to 25 and then source stepping (docs/benchmarks.md, "Two backends"). Per
+        chip, its columns in ``rows`` order; None where chips alter different parameters or
+        a subcircuit's devices, or the sweep stops (then chip by chip)."""
         import numpy as np
 
         got = tabled(job.netlist, chips)
