@@ -187,8 +187,11 @@ def run_sweep(
 
 def _stop_reason(part: Any, n_bad: int, first: bool, pending: int) -> str:
     """The reason to stop a sweep whose first finished job failed at every point with a
-    simulator error (not a timeout or a dead worker, which can pass); '' to go on."""
+    simulator error; '' to go on. Not for a timeout or a dead worker, which can pass, nor
+    for a step response that did not settle in its window: the circuit has its operating
+    points, and the other jobs (their DC points, other biases) still tell something. A
+    transient with a tiny window is often the first job to finish."""
     if not (first and pending and part.points and n_bad == part.points and part.failures):
         return ""
     reason = str(part.failures[0].get("status", ""))
-    return "" if reason.startswith(("timeout", "worker died")) else reason
+    return "" if reason.startswith(("timeout", "worker died", "not settled")) else reason
