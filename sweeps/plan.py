@@ -286,7 +286,7 @@ def _circuit_jobs(
                 )
     if spec.noise is not None and len(norm):
         nb, ns = noise_bench(bench, spec.noise)
-        ntext = sim.render(nb.netlist)
+        ntext = sim.render(nb.netlist, noise=True)
         for chunk in _chunks(instances, spec.mc.per_job):
             noise_coords = {**coords, "analysis": "noise"}
             jobs.append(

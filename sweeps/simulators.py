@@ -4,7 +4,7 @@ VACASK). A technology lists the simulators it runs on (``Technology.simulators``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sactk.errors import SpecError
 from sactk.netlists.render import Netlist, render
@@ -19,10 +19,18 @@ class Simulator:
     name: str = "ngspice"
     osdi: tuple[str, ...] = ()
 
-    def render(self, netlist: Netlist) -> str:
+    def render(self, netlist: Netlist, noise: bool = False) -> str:
+        """``netlist`` in this simulator's language; ``noise``: for a noise analysis, with
+        the technology's noise MOSFET module where it names one (``Technology.vacask_noise``:
+        c180's SPICE BSIM3 in VACASK)."""
         if self.name == "vacask":
             from sactk.netlists.vacask import render_vacask
 
+            tech = netlist.tech
+            if noise and tech.vacask_noise:
+                osdi, device = tech.vacask_noise
+                tech = replace(tech, vacask_osdi=osdi, vacask_device=device)
+                return render_vacask(replace(netlist, tech=tech), (osdi, *self.osdi[1:]))
             return render_vacask(netlist, self.osdi)
         return render(netlist)
 

@@ -115,3 +115,18 @@ def test_asap7_spec_errors_name_the_field(tmp_path) -> None:  # type: ignore[no-
         plan(load_spec(preset="mp-dc", overrides=["tech.name=asap7", "tech.flavour=hvt"]))
     with pytest.raises(SpecError, match=r"^tech\.flavour: technology c180 has no device"):
         plan(load_spec(preset="mp-dc", overrides=["tech.flavour=sram"]))
+
+
+def test_asap7_noise_runs_in_vacask_near_shot_noise(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """BSIM-CMG's noise in VACASK: at 10 nA and 1 kHz the MP cell's output is 1.3x the
+    shot noise 2 q I_out of its current (weak inversion, Tsividis 3rd ed., 9.3), its flicker
+    corner below 1 kHz (docs/noise.md). A lost noise model would fail the lower bound."""
+    from sactk.analysis.noise import noise_table
+    from sactk.sweeps.store import read_results
+
+    few = ["tech.name=asap7", "sweep.bias_a=[1e-8]", "sweep.temp_c=[27]"]
+    spec = load_spec(preset="mp-noise", overrides=[*few, "noise.points_per_decade=3"])
+    assert run_sweep(spec, tmp_path / "n").failed_points == 0
+    t = noise_table(read_results(tmp_path / "n"), window_s=1e-5).iloc[0]
+    assert 1.0 < t["shot_ratio"] < 4.0, t["shot_ratio"]
+    assert t["corner_hz"] < 1e3, t["corner_hz"]

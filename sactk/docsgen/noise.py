@@ -1,6 +1,6 @@
-"""docs/noise.md: the MP cell's output noise on three processes (c180, GF180MCU, sky130),
-from the ``mp-noise`` preset at 27 C (needs PDK_ROOT: ``python docs/make_figures.py
-noise_figures``)."""
+"""docs/noise.md: the MP cell's output noise on five processes (c180, GF180MCU, sky130 in
+ngspice; SG13G2, ASAP7 in VACASK), from the ``mp-noise`` preset at 27 C (needs PDK_ROOT:
+``python docs/make_figures.py noise_figures``)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sactk import api
 from sactk.analysis.figures import STYLE
 from sactk.docsgen.common import DOCS, IMG, bias_text, write_block
 
-TECHS = ("c180", "gf180mcu", "sky130")
+TECHS = ("c180", "gf180mcu", "sky130", "sg13g2", "asap7")
 BIASES = (1e-8, 1e-7, 1e-6)
 
 
@@ -51,7 +51,7 @@ def noise_figures() -> None:
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(1, len(TECHS), figsize=(13, 3.8), sharey=True)
+        fig, axes = plt.subplots(1, len(TECHS), figsize=(20, 3.8), sharey=True)
         for ax, tech in zip(axes, TECHS, strict=True):
             df = frames[tech]
             table = noise_table(df, window_s=1e-5)

