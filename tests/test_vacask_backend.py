@@ -208,7 +208,7 @@ def _running(pid: int) -> bool:
         return False
 
 
-def test_vacask_dies_with_the_worker_that_started_it() -> None:
+def test_vacask_dies_with_the_worker_that_started_it(tmp_path: Path) -> None:
     """A sweep worker killed for a timeout must not leave its VACASK running on."""
     import os
     import subprocess
@@ -219,7 +219,10 @@ def test_vacask_dies_with_the_worker_that_started_it() -> None:
         "from sactk.sweeps.backends.vacask import run_partial\n"
         f"run_partial({LONG_TRAN!r}, {{}}, ['tr'], timeout_s=600)\n"
     )
-    worker = subprocess.Popen([sys.executable, "-c", code])
+    # its run folder, left behind by the killed worker, lands in tmp_path
+    worker = subprocess.Popen(
+        [sys.executable, "-c", code], env={**os.environ, "TMPDIR": str(tmp_path)}
+    )
     try:
         deadline = time.monotonic() + 60
         kids: list[int] = []
