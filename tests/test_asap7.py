@@ -3,7 +3,7 @@
 test of a run pays about 30 s for it).
 
 Bounds (the issue's): within 1 % of full scale of the ideal at 27 C from 10 nA to 1 uA
-(measured 0.19-0.23 %, docs/process.md), and within 2 % at -40 and 125 C from 30 nA; a
+(measured 0.17-0.25 %, docs/process.md), and within 2 % at -40 and 125 C from 30 nA; a
 20-chip Monte Carlo runs; the step response settles at every bias up to 1 uA.
 """
 
