@@ -55,26 +55,21 @@ def ac_rows(job: Any, inst: Any, files: dict[str, Path]) -> list[list[dict[str, 
     got, _log = _per_vector(
         job, inst, files, "ac " + _sweep(ac.fstart_hz, ac.fstop_hz, ac.points_per_decade)
     )
-    out: list[list[dict[str, float]] | str] = []
-    for res in got:
-        if isinstance(res, str):
-            out.append("ac analysis: " + res)
-            continue
-        dc, sm = res
-        nodes = [n.removeprefix("v(").removesuffix(")") for n in ac.vectors]
+    col = f"ac_gain{ac.unit}"
+    nodes = [n.removeprefix("v(").removesuffix(")") for n in ac.vectors]
+
+    def one(dc: dict[str, float], sm: dict[str, Any]) -> list[dict[str, float]]:
         h = ac.scale * (
             np.asarray(sm[nodes[0]]) - (np.asarray(sm[nodes[1]]) if len(nodes) > 1 else 0.0)
         )
         f = np.real(np.asarray(sm["frequency"]))
         gain, phase = np.abs(h), np.degrees(np.unwrap(np.angle(h)))
-        col = f"ac_gain{ac.unit}"
-        out.append(
-            [
-                {**dc, "freq_hz": float(fk), col: float(g), "ac_phase_deg": float(ph)}
-                for fk, g, ph in zip(f, gain, phase, strict=True)
-            ]
-        )
-    return out
+        return [
+            {**dc, "freq_hz": float(fk), col: float(g), "ac_phase_deg": float(ph)}
+            for fk, g, ph in zip(f, gain, phase, strict=True)
+        ]
+
+    return _rows(got, "ac analysis", one)
 
 
 def noise_rows(job: Any, inst: Any, files: dict[str, Path]) -> list[list[dict[str, float]] | str]:
@@ -96,23 +91,27 @@ def noise_rows(job: Any, inst: Any, files: dict[str, Path]) -> list[list[dict[st
     sweep = _sweep(ns.fstart_hz, ns.fstop_hz, ns.points_per_decade)
     got, _log = _per_vector(job, inst, files, f'noise out="{node}" in="{ns.source}" {sweep}')
     out_col, in_col = f"onoise_{ns.out_unit}", f"inoise_{ns.in_unit}"
-    out: list[list[dict[str, float]] | str] = []
-    for res in got:
-        if isinstance(res, str):
-            out.append("noise analysis: " + res)
-            continue
-        dc, sm = res
+
+    def one(dc: dict[str, float], sm: dict[str, Any]) -> list[dict[str, float]]:
         f = np.real(np.asarray(sm["frequency"]))
         on = np.real(np.asarray(sm["onoise"]))
         gain2 = np.real(np.asarray(sm["gain"]))
         inn = on / np.where(gain2 > 0, gain2, np.nan)
-        out.append(
-            [
-                {**dc, "freq_hz": float(fk), out_col: float(o * ns.scale2), in_col: float(i)}
-                for fk, o, i in zip(f, on, inn, strict=True)
-            ]
-        )
-    return out
+        return [
+            {**dc, "freq_hz": float(fk), out_col: float(o * ns.scale2), in_col: float(i)}
+            for fk, o, i in zip(f, on, inn, strict=True)
+        ]
+
+    return _rows(got, "noise analysis", one)
+
+
+def _rows(
+    got: list[tuple[dict[str, float], dict[str, Any]] | str],
+    what: str,
+    one: Any,
+) -> list[list[dict[str, float]] | str]:
+    """Per vector, ``one(dc, vectors)``'s rows, or the reason it failed after ``what``."""
+    return [f"{what}: {res}" if isinstance(res, str) else one(*res) for res in got]
 
 
 def tran_row(job: Any, inst: Any, files: dict[str, Path]) -> dict[str, float] | str:
