@@ -48,7 +48,7 @@ import numpy as np
 from sactk.circuits.base import Bench, Condition, Probe, module_cell, random_and_sweep
 from sactk.errors import SpecError
 from sactk.netlists.hierarchy import Reach, Subckt, reach, read_subckt
-from sactk.netlists.mismatch import VT_BETA, Alter, normal_draws
+from sactk.netlists.mismatch import VT_BETA, Alter, draw_values, normal_draws
 from sactk.netlists.render import (
     NAME_RE,
     CurrentSource,
@@ -57,7 +57,6 @@ from sactk.netlists.render import (
     SubcktInstance,
     VoltageSource,
     check_path,
-    fmt,
 )
 from sactk.netlists.technology import Technology
 
@@ -345,13 +344,12 @@ def mismatch(
             )
         root = math.sqrt(d.w_um * d.l_um * d.mult)
         dvt = 1e-3 * t.avt_mv_um / root * z_vt
+        dbeta = 1e-2 * t.abeta_pct_um / root * z_beta
+        vt_value, beta_value = draw_values(dvt, dbeta, "p" if d.model == t.pmos else "n", t)
         target = f"@m.{d.path}"
         vt, beta = VT_BETA[t.mismatch_style]
-        signed = -dvt if d.model == t.pmos else dvt
-        shift = {"bsim": signed, "cmg": -dvt, "psp": dvt}[t.mismatch_style]
-        out.append((f"{target}[{vt}]", fmt(shift, vt)))
-        dbeta = 1e-2 * t.abeta_pct_um / root * z_beta
-        out.append((f"{target}[{beta}]", fmt(max(0.05, 1.0 + dbeta), beta)))
+        out.append((f"{target}[{vt}]", vt_value))
+        out.append((f"{target}[{beta}]", beta_value))
     return tuple(out)
 
 

@@ -71,12 +71,21 @@ def pelgrom_alters(
         avt, abeta = coef.get(m.kind, coef["n"])
         dvt_v = 1e-3 * avt / root_area * z_vt
         dbeta = 1e-2 * abeta / root_area * z_beta
-        # delvto adds to the signed vth0; BSIM-CMG: VTH = ... - DELVTRAND, in the device's sign
-        signed = dvt_v if m.kind == "n" else -dvt_v
-        shift = {"bsim": signed, "cmg": -dvt_v, "psp": dvt_v}[tech.mismatch_style]
-        out.append((device_target(m, tech, vt), fmt(shift, vt)))
-        out.append((device_target(m, tech, beta), fmt(max(0.05, 1.0 + dbeta), beta)))
+        vt_value, beta_value = draw_values(dvt_v, dbeta, m.kind, tech)
+        out.append((device_target(m, tech, vt), vt_value))
+        out.append((device_target(m, tech, beta), beta_value))
     return tuple(out)
+
+
+def draw_values(dvt_v: float, dbeta: float, kind: str, tech: Technology) -> tuple[str, str]:
+    """The formatted values of :data:`VT_BETA`'s two parameters for a |VT| shift ``dvt_v``
+    and a relative beta change ``dbeta`` of a ``kind`` (``n``/``p``) device: delvto adds
+    to the signed vth0 (negative for a PMOS's larger |VT|); BSIM-CMG's VTH = ... -
+    DELVTRAND and PSP's delvto work in the device's own sign."""
+    vt, beta = VT_BETA[tech.mismatch_style]
+    signed = dvt_v if kind == "n" else -dvt_v
+    shift = {"bsim": signed, "cmg": -dvt_v, "psp": dvt_v}[tech.mismatch_style]
+    return fmt(shift, vt), fmt(max(0.05, 1.0 + dbeta), beta)
 
 
 VT_BETA = {

@@ -24,7 +24,6 @@ import numpy as np
 
 from sactk.errors import SpecError
 from sactk.netlists.render import fmt
-from sactk.netlists.technology import get_technology
 from sactk.sweeps.backends.vacask_tables import vector as _vector
 from sactk.sweeps.plan import Job, plan
 from sactk.sweeps.spec import SweepSpec
@@ -66,7 +65,7 @@ def crosscheck(
 
     man = read_manifest(results)
     spec = SweepSpec.model_validate(man["spec"])
-    tech = get_technology(spec.tech.name, spec.tech.models_dir, spec.tech.flavour, spec.tech.va_dir)
+    tech = spec.tech.technology()
     df = read_results(results, man)
     ok = df[(df["analysis"] == "op") & (df["status"] == "ok") & (df["mc_index"] < 0)]
     if ok.empty:

@@ -31,7 +31,7 @@ from sactk.netlists.render import (
     identity_text,
     text_hash,
 )
-from sactk.netlists.technology import Technology, get_technology
+from sactk.netlists.technology import Technology
 from sactk.sweeps.benches import (
     AcSetup,
     NoiseSetup,
@@ -433,9 +433,7 @@ def _takes_condition(cell: Any) -> bool:
 def plan(spec: SweepSpec, tech: Technology | None = None) -> list[Job]:
     """All jobs of a sweep in a stable order: corner, supply, size, temperature, bias, chunk."""
     cell = get_cell(spec.cell.name)
-    base_tech = tech or get_technology(
-        spec.tech.name, spec.tech.models_dir, spec.tech.flavour, spec.tech.va_dir
-    )
+    base_tech = tech or spec.tech.technology()
     for corner in spec.sweep.corner:
         base_tech.corner_section(corner)  # validates every corner name before any work
     if spec.mc.instances and spec.mc.method == "pdk" and not base_tech.pdk_pelgrom:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sactk.errors import SpecError, SpecMismatch
-from sactk.netlists.technology import Technology, get_technology
+from sactk.netlists.technology import Technology
 from sactk.sweeps.executors import default_jobs, run_jobs
 from sactk.sweeps.plan import Job, plan
 from sactk.sweeps.spec import SweepSpec
@@ -67,9 +67,10 @@ class SweepSummary:
         }
 
 
-def prepare(spec: SweepSpec) -> tuple[Technology, list[Job]]:
-    """Resolve the technology and plan every job; raises SpecError before anything is written."""
-    tech = get_technology(spec.tech.name, spec.tech.models_dir, spec.tech.flavour, spec.tech.va_dir)
+def prepare(spec: SweepSpec, tech: Technology | None = None) -> tuple[Technology, list[Job]]:
+    """Resolve the technology (unless given) and plan every job; raises SpecError before
+    anything is written."""
+    tech = tech or spec.tech.technology()
     return tech, plan(spec, tech)
 
 

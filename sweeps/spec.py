@@ -15,7 +15,7 @@ import typing
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -28,6 +28,9 @@ from pydantic import (
 from sactk.errors import SpecError
 from sactk.netlists.render import SPICE_SCALE
 from sactk.sweeps.analyses import AcSpec, NoiseSpec, TranSpec
+
+if TYPE_CHECKING:
+    from sactk.netlists.technology import Technology
 
 __all__ = ["AcSpec", "NoiseSpec", "SweepSpec", "TranSpec", "load_spec"]
 
@@ -59,6 +62,12 @@ class TechSpec(BaseModel):
     """Device flavour where a technology has several (asap7: lvt, rvt, slvt, sram)."""
     va_dir: str | None = None
     """asap7: the folder of BSIM-CMG's Verilog-A (default ``$PDK_ROOT/verilog-a/bsimcmg``)."""
+
+    def technology(self) -> Technology:
+        """The technology this table names, found with its options (get_technology)."""
+        from sactk.netlists.technology import get_technology
+
+        return get_technology(self.name, self.models_dir, self.flavour, self.va_dir)
 
 
 def _each_within(v: list[float] | None, lo: float, hi: float, what: str, span: str) -> None:

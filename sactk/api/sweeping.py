@@ -100,8 +100,9 @@ def sweep(
     out = Path(out)
     if executor not in EXECUTORS:
         raise SpecError(f"--executor: unknown {executor!r}; use one of {', '.join(EXECUTORS)}")
-    _compile_models(spec, rep)
-    prepared = prepare(spec)  # bad input fails here, before any output or progress bar
+    tech = spec.tech.technology()
+    _compile_models(spec, tech, rep)
+    prepared = prepare(spec, tech)  # bad input fails here, before any output or progress bar
     refuse_stale(ResultsStore(out), spec.to_dict(), {j.job_id for j in prepared[1]})
     if timeout_s is not None and not timeout_s > 0:
         raise SpecError(f"--timeout {timeout_s:g}: give a positive number of seconds")
@@ -125,12 +126,9 @@ def sweep(
     return summary
 
 
-def _compile_models(spec: Any, rep: Reporter) -> None:
+def _compile_models(spec: Any, tech: Any, rep: Reporter) -> None:
     """A VACASK technology's Verilog-A model is compiled on first use (BSIM-CMG takes about
     30 s); say so before it happens rather than sit silent. Cached after (docs/ngspice.md)."""
-    from sactk.netlists.technology import get_technology
-
-    tech = get_technology(spec.tech.name, spec.tech.models_dir, spec.tech.flavour, spec.tech.va_dir)
     if (spec.sim.name or tech.simulators[0]) == "vacask" and tech.vacask_osdi.endswith(".va"):
         from sactk.sweeps.backends import vacask
 

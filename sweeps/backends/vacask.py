@@ -202,8 +202,7 @@ class VacaskBackend:
         text = self._drive(job, job.netlist, list(range(n)))
         lines = [text.rstrip("\n"), *instance_alters(inst.alters, text)]
         for v in range(n):
-            lines.append(f'  sweep s instance="__topinst__" parameter="sactk_k" values=[{v}]')
-            lines.append(f"    analysis p{v} op")
+            lines += _swept(f"p{v}", [v])
         lines.append("endc")
         vec, _log = run_partial("\n".join(lines) + "\n", files, [f"p{v}" for v in range(n)])
         out: dict[int, dict[str, float]] = {}
@@ -230,11 +229,9 @@ class VacaskBackend:
         text = self._drive(job, job.netlist, rows)
         lines = [text.rstrip("\n")]
         names = {}
-        values = ", ".join(str(i) for i in range(len(rows)))
         for i, inst in enumerate(chips):
             lines += instance_alters(inst.alters, text)
-            lines.append(f'  sweep s instance="__topinst__" parameter="sactk_k" values=[{values}]')
-            lines.append(f"    analysis c{i} op")
+            lines += _swept(f"c{i}", range(len(rows)))
             names[f"c{i}"] = inst.mc_index
         lines.append("endc")
         vec, log = run_partial("\n".join(lines) + "\n", files, list(names))
@@ -256,20 +253,14 @@ class VacaskBackend:
         a subcircuit's devices, or the sweep stops (then chip by chip)."""
         import numpy as np
 
-        got = tabled(job.netlist, chips)
-        if got is None or len(chips) < 2:
+        got = tabled(job.netlist, chips) if len(chips) > 1 else None
+        if got is None:
             return None
         text, tables = got
         pairs = snake(len(rows), len(chips))
         extra = {name: [vals[c] for _v, c in pairs] for name, vals in tables.items()}
         text = self._drive(job, text, [rows[v] for v, _c in pairs], extra)
-        values = ", ".join(str(i) for i in range(len(pairs)))
-        lines = [
-            text.rstrip("\n"),
-            f'  sweep s instance="__topinst__" parameter="sactk_k" values=[{values}]',
-            "    analysis all op",
-            "endc",
-        ]
+        lines = [text.rstrip("\n"), *_swept("all", range(len(pairs))), "endc"]
         vec, _log = run_partial("\n".join(lines) + "\n", files, ["all"])
         cols = columns(job, vec["all"], len(pairs)) if "all" in vec else None
         if not isinstance(cols, dict):
@@ -280,6 +271,15 @@ class VacaskBackend:
             idx = where[c :: len(chips)]
             out[inst.mc_index] = {k: np.asarray(v)[idx] for k, v in cols.items()}
         return out
+
+
+def _swept(analysis: str, points: Any) -> list[str]:
+    """An ``op`` analysis named ``analysis`` swept over the table index ``sactk_k``."""
+    values = ", ".join(str(i) for i in points)
+    return [
+        f'  sweep s instance="__topinst__" parameter="sactk_k" values=[{values}]',
+        f"    analysis {analysis} op",
+    ]
 
 
 _INSTANCE: VacaskBackend | None = None

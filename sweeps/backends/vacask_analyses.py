@@ -17,7 +17,7 @@ from sactk.sweeps.backends.vacask_tables import row as _row
 
 def _per_vector(
     job: Any, inst: Any, files: dict[str, Path], analysis: str
-) -> tuple[list[tuple[dict[str, float], dict[str, Any]] | str], str]:
+) -> list[tuple[dict[str, float], dict[str, Any]] | str]:
     """Per vector of ``job`` on chip ``inst``: its operating point (``o<v>``), then the
     small-signal ``analysis`` (its text after the name, run as ``s<v>``), in one VACASK
     process; per vector, (the DC outputs, the analysis's vectors) or a reason."""
@@ -38,7 +38,7 @@ def _per_vector(
             continue
         cols = columns(job, op, 1)
         out.append((_row(cols, 0) if isinstance(cols, dict) else {}, sm))
-    return out, log
+    return out
 
 
 def _sweep(fstart_hz: float, fstop_hz: float, points_per_decade: int) -> str:
@@ -52,7 +52,7 @@ def ac_rows(job: Any, inst: Any, files: dict[str, Path]) -> list[list[dict[str, 
     import numpy as np
 
     ac = job.ac
-    got, _log = _per_vector(
+    got = _per_vector(
         job, inst, files, "ac " + _sweep(ac.fstart_hz, ac.fstop_hz, ac.points_per_decade)
     )
     col = f"ac_gain{ac.unit}"
@@ -89,7 +89,7 @@ def noise_rows(job: Any, inst: Any, files: dict[str, Path]) -> list[list[dict[st
             'sim.name = "ngspice"'
         )
     sweep = _sweep(ns.fstart_hz, ns.fstop_hz, ns.points_per_decade)
-    got, _log = _per_vector(job, inst, files, f'noise out="{node}" in="{ns.source}" {sweep}')
+    got = _per_vector(job, inst, files, f'noise out="{node}" in="{ns.source}" {sweep}')
     out_col, in_col = f"onoise_{ns.out_unit}", f"inoise_{ns.in_unit}"
 
     def one(dc: dict[str, float], sm: dict[str, Any]) -> list[dict[str, float]]:
